@@ -1,0 +1,228 @@
+/**
+ * Pulumi dynamic provider for the fleet's shared claim certificate (AWS SDK v3, AWS IoT).
+ *
+ * What it does that `aws.iot.Certificate` does not:
+ * - CreateKeysAndCertificate, or CreateCertificateFromCsr when a factory HSM holds the key (then
+ *   no private key exists on our side);
+ * - `rotation` forces a new certificate, created before the old one is deleted;
+ * - `status` ACTIVE/INACTIVE is an in-place update (the claim kill switch);
+ * - `read` reflects drift: deleted by hand (gone from state) or deactivated/revoked by hand;
+ * - `delete` deactivates, then force-deletes, and succeeds if the certificate is already gone;
+ * - a failure after the certificate exists deletes it before rethrowing (no orphans).
+ *
+ * The provider is serialized with its closures and runs in the Pulumi engine's process, without
+ * the `aws:` provider's region or credentials: region, profile and role are inputs, and the SDK is
+ * `require`d inside each method (a client captured from module scope cannot be serialized).
+ */
+import type { IoTClient } from "@aws-sdk/client-iot";
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+
+export type CertificateStatus = "ACTIVE" | "INACTIVE";
+
+export interface ClaimCertificateInputs {
+    region: string;
+    profile?: string;
+    assumeRoleArn?: string;
+    rotation: string;
+    status: CertificateStatus;
+    csrPem?: string;
+}
+
+export interface ClaimCertificateOutputs extends Omit<ClaimCertificateInputs, "status"> {
+    /** Desired status after create/update; the observed one after `read` (may be REVOKED, ...). */
+    status: string;
+    certificateId: string;
+    certificateArn: string;
+    certificatePem: string;
+    publicKeyPem: string;
+    /** Only in CreateKeysAndCertificate mode; a secret output. */
+    privateKeyPem?: string;
+    mode: "create-keys" | "csr";
+    notAfter?: string;
+}
+
+/** Input keys whose change needs a new certificate. */
+const REPLACE_KEYS = ["region", "rotation", "csrPem"] as const;
+/** Outputs that stay the same unless the certificate is replaced. */
+const STABLE_OUTPUTS = ["certificateId", "certificateArn", "certificatePem", "publicKeyPem", "privateKeyPem", "mode", "notAfter"];
+/** What the engine passes for a value not known during preview. */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+function iotClient(inputs: { region: string; profile?: string; assumeRoleArn?: string }): IoTClient {
+    const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
+    const config: import("@aws-sdk/client-iot").IoTClientConfig = { region: inputs.region, maxAttempts: 6 };
+    if (inputs.profile) config.profile = inputs.profile;
+    if (inputs.assumeRoleArn) {
+        const creds: typeof import("@aws-sdk/credential-providers") = require("@aws-sdk/credential-providers");
+        config.credentials = creds.fromTemporaryCredentials({
+            params: { RoleArn: inputs.assumeRoleArn, RoleSessionName: "fms-claim-certificate" },
+            clientConfig: { region: inputs.region, ...(inputs.profile ? { profile: inputs.profile } : {}) },
+        });
+    }
+    return new sdk.IoTClient(config);
+}
+
+function errorName(err: unknown): string {
+    return (err as { name?: string })?.name ?? "Error";
+}
+
+/** A one-line, actionable error for a failed AWS IoT call. */
+function explain(operation: string, region: string, err: unknown): Error {
+    const name = errorName(err);
+    const message = (err as { message?: string })?.message ?? String(err);
+    let hint = "";
+    if (name === "AccessDeniedException" || name === "UnauthorizedException" || name === "AccessDenied") {
+        hint = ` The identity running Pulumi needs iot:${operation} in ${region}.`;
+    } else if (name === "ThrottlingException" || name === "LimitExceededException" || name === "TooManyRequestsException") {
+        hint = " AWS IoT kept throttling after the SDK's retries; run the update again in a minute.";
+    }
+    return new Error(`ClaimCertificate: ${operation} failed in ${region}: ${name}: ${message}.${hint}`);
+}
+
+/** Deactivate, then force-delete; a certificate that is already gone counts as deleted. */
+async function removeCertificate(iot: IoTClient, certificateId: string, region: string): Promise<void> {
+    const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
+    try {
+        await iot.send(new sdk.UpdateCertificateCommand({ certificateId, newStatus: "INACTIVE" }));
+    } catch (err) {
+        if (errorName(err) === "ResourceNotFoundException") return;
+        // A revoked certificate cannot change status; it can still be deleted.
+        if (errorName(err) !== "CertificateStateException") throw explain("UpdateCertificate", region, err);
+    }
+    try {
+        await iot.send(new sdk.DeleteCertificateCommand({ certificateId, forceDelete: true }));
+    } catch (err) {
+        if (errorName(err) === "ResourceNotFoundException") return;
+        throw explain("DeleteCertificate", region, err);
+    }
+}
+
+function publicKeyOf(certificatePem: string): string {
+    const crypto: typeof import("crypto") = require("crypto");
+    return new crypto.X509Certificate(certificatePem).publicKey.export({ type: "spki", format: "pem" }).toString();
+}
+
+function inputsOf(props: ClaimCertificateInputs): ClaimCertificateInputs {
+    const out: ClaimCertificateInputs = { region: props.region, rotation: props.rotation, status: props.status };
+    if (props.profile) out.profile = props.profile;
+    if (props.assumeRoleArn) out.assumeRoleArn = props.assumeRoleArn;
+    if (props.csrPem) out.csrPem = props.csrPem;
+    return out;
+}
+
+export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificateInputs, ClaimCertificateOutputs> = {
+    async check(_olds, news) {
+        const failures: dynamic.CheckFailure[] = [];
+        const known = (v: unknown) => v !== undefined && v !== UNKNOWN;
+        if (known(news.region) && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(news.region)) {
+            failures.push({ property: "region", reason: `"${news.region}" is not an AWS region` });
+        }
+        if (known(news.rotation) && (typeof news.rotation !== "string" || news.rotation.length === 0)) {
+            failures.push({ property: "rotation", reason: "must be a non-empty string" });
+        }
+        if (known(news.status) && news.status !== "ACTIVE" && news.status !== "INACTIVE") {
+            failures.push({ property: "status", reason: "must be ACTIVE or INACTIVE" });
+        }
+        if (known(news.csrPem) && news.csrPem !== "" && !/^-----BEGIN CERTIFICATE REQUEST-----/.test(String(news.csrPem))) {
+            failures.push({ property: "csrPem", reason: "must be a PEM certificate signing request" });
+        }
+        return { inputs: news, failures };
+    },
+
+    async diff(_id, olds, news) {
+        const replaces: string[] = REPLACE_KEYS.filter((k) => (olds[k] ?? "") !== (news[k] ?? ""));
+        // A revoked (or otherwise stuck) certificate cannot be switched back: replace it.
+        const statusStuck = olds.status !== "ACTIVE" && olds.status !== "INACTIVE";
+        if (statusStuck && news.status !== olds.status) replaces.push("status");
+        const updates = (["status", "profile", "assumeRoleArn"] as const).filter((k) => (olds[k] ?? "") !== (news[k] ?? ""));
+        const changes = replaces.length > 0 || updates.length > 0;
+        return {
+            changes,
+            replaces,
+            stables: replaces.length === 0 ? STABLE_OUTPUTS : [],
+            deleteBeforeReplace: false,
+        };
+    },
+
+    async create(inputs) {
+        const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
+        const iot = iotClient(inputs);
+        const setAsActive = inputs.status === "ACTIVE";
+        const operation = inputs.csrPem ? "CreateCertificateFromCsr" : "CreateKeysAndCertificate";
+        let certificateId: string | undefined;
+        let certificateArn: string | undefined;
+        let certificatePem: string | undefined;
+        let privateKeyPem: string | undefined;
+        let publicKeyPem: string | undefined;
+        try {
+            if (inputs.csrPem) {
+                const r = await iot.send(new sdk.CreateCertificateFromCsrCommand({ certificateSigningRequest: inputs.csrPem, setAsActive }));
+                ({ certificateId, certificateArn, certificatePem } = r);
+            } else {
+                const r = await iot.send(new sdk.CreateKeysAndCertificateCommand({ setAsActive }));
+                ({ certificateId, certificateArn, certificatePem } = r);
+                privateKeyPem = r.keyPair?.PrivateKey;
+                publicKeyPem = r.keyPair?.PublicKey;
+            }
+        } catch (err) {
+            throw explain(operation, inputs.region, err);
+        }
+        if (!certificateId) throw new Error(`ClaimCertificate: ${operation} in ${inputs.region} returned no certificate id`);
+        try {
+            if (!certificateArn || !certificatePem) throw new Error(`${operation} returned no certificate ARN or PEM`);
+            if (!inputs.csrPem && (!privateKeyPem || !publicKeyPem)) throw new Error(`${operation} returned no key pair`);
+            const described = await iot.send(new sdk.DescribeCertificateCommand({ certificateId }));
+            const outs: ClaimCertificateOutputs = {
+                ...inputsOf(inputs),
+                certificateId,
+                certificateArn,
+                certificatePem,
+                publicKeyPem: publicKeyPem ?? publicKeyOf(certificatePem),
+                mode: inputs.csrPem ? "csr" : "create-keys",
+            };
+            if (privateKeyPem) outs.privateKeyPem = privateKeyPem;
+            const notAfter = described.certificateDescription?.validity?.notAfter;
+            if (notAfter) outs.notAfter = new Date(notAfter).toISOString();
+            return { id: certificateId, outs };
+        } catch (err) {
+            // The certificate exists but the resource will not be recorded: delete it, then fail.
+            await removeCertificate(iot, certificateId, inputs.region).catch(() => undefined);
+            throw err instanceof Error && err.message.startsWith("ClaimCertificate:") ? err : explain(operation, inputs.region, err);
+        }
+    },
+
+    async read(id, props) {
+        if (!props) throw new Error("ClaimCertificate: import is not supported; the private key cannot be recovered");
+        const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
+        try {
+            const r = await iotClient(props).send(new sdk.DescribeCertificateCommand({ certificateId: id }));
+            const status = r.certificateDescription?.status ?? props.status;
+            const observed: ClaimCertificateOutputs = { ...props, status };
+            // The SDK types `inputs` as Outputs; the engine takes the resource's inputs here.
+            const inputs = { ...inputsOf(props as ClaimCertificateInputs), status } as unknown as ClaimCertificateOutputs;
+            return { id, props: observed, inputs };
+        } catch (err) {
+            if (errorName(err) === "ResourceNotFoundException") return {};
+            throw explain("DescribeCertificate", props.region, err);
+        }
+    },
+
+    async update(id, olds, news) {
+        const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
+        if (olds.status !== news.status) {
+            try {
+                await iotClient(news).send(new sdk.UpdateCertificateCommand({ certificateId: id, newStatus: news.status }));
+            } catch (err) {
+                throw explain("UpdateCertificate", news.region, err);
+            }
+        }
+        const outs: ClaimCertificateOutputs = { ...olds, ...inputsOf(news) };
+        if (!news.profile) delete outs.profile;
+        if (!news.assumeRoleArn) delete outs.assumeRoleArn;
+        return { outs };
+    },
+
+    async delete(id, props) {
+        await removeCertificate(iotClient(props), id, props.region);
+    },
+};

@@ -1,0 +1,178 @@
+import * as path from "path";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { ArnContext, provisioningTemplateArn } from "../policies/document";
+import { hookRolePolicy, serviceTrustPolicy, thingsRegistrationPolicyArn } from "../policies/iam";
+import { devicePolicy } from "../policies/iotDevicePolicy";
+import { policyJson } from "./arnContext";
+import { handlerArchive } from "./lambdaBundle";
+import { provisioningTemplateBody, THING_ATTRIBUTES } from "./templateBody";
+
+export const HOOK_ENTRY = path.join(__dirname, "..", "lambda", "provisioningHook.ts");
+/** The only payload version AWS IoT accepts for pre-provisioning hooks. */
+export const HOOK_PAYLOAD_VERSION = "2020-04-01";
+
+export interface FleetProvisioningArgs {
+    ctx: pulumi.Input<ArnContext>;
+    /** Physical names are derived from it: `<namePrefix>-device`, `<namePrefix>-provisioning-hook`, ... */
+    namePrefix: string;
+    country: string;
+    templateName: string;
+    thingNamePrefix: string;
+    serialPrefixes: string[];
+    hookMode: "prefix" | "registry";
+    deviceRoot: string;
+    /** Topic rules vehicles reach through Basic Ingest. */
+    basicIngestRuleNames: string[];
+    kmsKeyArn: pulumi.Input<string>;
+    logRetentionDays: number;
+    /** `protect` the registry table. */
+    protect: boolean;
+}
+
+/**
+ * Everything a vehicle needs to provision itself by claim: the device policy, the serial registry,
+ * the pre-provisioning hook, the provisioning role, a Thing type and group, and the template.
+ *
+ * The device policy, Thing type and Thing group outlive the stack (`retainOnDelete`): every
+ * provisioned vehicle's certificate holds the policy and its Thing uses the type and group, so AWS
+ * would refuse to delete them and `pulumi destroy` would fail halfway.
+ */
+export class FleetProvisioning extends pulumi.ComponentResource {
+    public readonly devicePolicyName: pulumi.Output<string>;
+    public readonly templateName: pulumi.Output<string>;
+    public readonly templateArn: pulumi.Output<string>;
+    public readonly registryTableName: pulumi.Output<string>;
+    public readonly registryTableArn: pulumi.Output<string>;
+    public readonly hookFunctionArn: pulumi.Output<string>;
+    public readonly thingGroupName: pulumi.Output<string>;
+    public readonly thingGroupArn: pulumi.Output<string>;
+    public readonly thingTypeName: pulumi.Output<string>;
+    public readonly provisioningRoleArn: pulumi.Output<string>;
+
+    constructor(name: string, args: FleetProvisioningArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("fms:iot:FleetProvisioning", name, {}, opts);
+        const parent = { parent: this };
+        const retained = { parent: this, retainOnDelete: true };
+        const ctx = pulumi.output(args.ctx);
+
+        const policy = new aws.iot.Policy(`${name}-device-policy`, {
+            name: `${args.namePrefix}-device`,
+            policy: policyJson(ctx, {}, (c) => devicePolicy({
+                ...c, deviceRoot: args.deviceRoot, basicIngestRuleNames: args.basicIngestRuleNames,
+            })),
+        }, retained);
+
+        const thingType = new aws.iot.ThingType(`${name}-thing-type`, {
+            name: `${args.namePrefix}-vehicle`,
+            properties: { description: `Vehicles provisioned by ${args.templateName}`, searchableAttributes: Object.values(THING_ATTRIBUTES) },
+        }, retained);
+
+        const thingGroup = new aws.iot.ThingGroup(`${name}-thing-group`, {
+            name: `${args.namePrefix}-vehicles`,
+            properties: { description: `Vehicles provisioned by ${args.templateName} (${args.country})` },
+        }, retained);
+
+        const registry = new aws.dynamodb.Table(`${name}-registry`, {
+            billingMode: "PAY_PER_REQUEST",
+            hashKey: "serialNumber",
+            attributes: [{ name: "serialNumber", type: "S" }],
+            pointInTimeRecovery: { enabled: true },
+            serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn },
+            deletionProtectionEnabled: args.protect,
+        }, { parent: this, protect: args.protect });
+
+        const functionName = `${args.namePrefix}-provisioning-hook`;
+        const logGroup = new aws.cloudwatch.LogGroup(`${name}-hook-logs`, {
+            name: `/aws/lambda/${functionName}`,
+            retentionInDays: args.logRetentionDays,
+            kmsKeyId: args.kmsKeyArn,
+        }, parent);
+
+        const hookRole = new aws.iam.Role(`${name}-hook-role`, {
+            description: `Pre-provisioning hook of ${args.templateName}: its logs and its registry only`,
+            assumeRolePolicy: ctx.apply((c) => JSON.stringify(serviceTrustPolicy("lambda.amazonaws.com", c.accountId))),
+        }, parent);
+        const hookRolePolicyResource = new aws.iam.RolePolicy(`${name}-hook-policy`, {
+            role: hookRole.id,
+            policy: policyJson(ctx, { logGroupArn: logGroup.arn, tableArn: registry.arn, keyArn: args.kmsKeyArn }, (c, v) =>
+                hookRolePolicy({
+                    ...c,
+                    logGroupArn: v.logGroupArn,
+                    registryTableArn: args.hookMode === "registry" ? v.tableArn : undefined,
+                    keyArn: v.keyArn,
+                })),
+        }, parent);
+
+        const hook = new aws.lambda.Function(`${name}-hook`, {
+            name: functionName,
+            description: `Pre-provisioning hook of fleet provisioning template ${args.templateName}`,
+            runtime: aws.lambda.Runtime.NodeJS22dX,
+            architectures: ["arm64"],
+            handler: "index.handler",
+            code: handlerArchive(HOOK_ENTRY),
+            role: hookRole.arn,
+            timeout: 4,
+            memorySize: 256,
+            environment: {
+                variables: {
+                    SERIAL_PREFIXES: args.serialPrefixes.join(","),
+                    HOOK_MODE: args.hookMode,
+                    REGISTRY_TABLE: registry.name,
+                    THING_NAME_PREFIX: args.thingNamePrefix,
+                },
+            },
+            loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
+        }, { parent: this, dependsOn: [hookRolePolicyResource, logGroup] });
+
+        const templateArn = ctx.apply((c) => provisioningTemplateArn(c, args.templateName));
+        const invokePermission = new aws.lambda.Permission(`${name}-hook-invoke`, {
+            function: hook.name,
+            action: "lambda:InvokeFunction",
+            principal: "iot.amazonaws.com",
+            sourceAccount: ctx.accountId,
+            sourceArn: templateArn,
+        }, parent);
+
+        const provisioningRole = new aws.iam.Role(`${name}-provisioning-role`, {
+            description: `Fleet provisioning role of ${args.templateName}`,
+            assumeRolePolicy: ctx.apply((c) => JSON.stringify(serviceTrustPolicy("iot.amazonaws.com", c.accountId))),
+        }, parent);
+        const registration = new aws.iam.RolePolicyAttachment(`${name}-provisioning-registration`, {
+            role: provisioningRole.name,
+            policyArn: ctx.apply((c) => thingsRegistrationPolicyArn(c.partition)),
+        }, parent);
+
+        const template = new aws.iot.ProvisioningTemplate(`${name}-template`, {
+            name: args.templateName,
+            description: `Fleet provisioning by claim for ${args.country} vehicles`,
+            type: "FLEET_PROVISIONING",
+            enabled: true,
+            provisioningRoleArn: provisioningRole.arn,
+            preProvisioningHook: { targetArn: hook.arn, payloadVersion: HOOK_PAYLOAD_VERSION },
+            templateBody: pulumi.all([thingType.name, thingGroup.name, policy.name]).apply(([thingTypeName, thingGroupName, policyName]) =>
+                JSON.stringify(provisioningTemplateBody({
+                    thingNamePrefix: args.thingNamePrefix, thingTypeName, thingGroupName, policyName, country: args.country,
+                }))),
+        }, { parent: this, dependsOn: [registration, invokePermission] });
+
+        this.devicePolicyName = policy.name;
+        this.templateName = template.name;
+        this.templateArn = template.arn;
+        this.registryTableName = registry.name;
+        this.registryTableArn = registry.arn;
+        this.hookFunctionArn = hook.arn;
+        this.thingGroupName = thingGroup.name;
+        this.thingGroupArn = thingGroup.arn;
+        this.thingTypeName = thingType.name;
+        this.provisioningRoleArn = provisioningRole.arn;
+        this.registerOutputs({
+            devicePolicyName: this.devicePolicyName,
+            templateName: this.templateName,
+            templateArn: this.templateArn,
+            registryTableName: this.registryTableName,
+            hookFunctionArn: this.hookFunctionArn,
+            thingGroupArn: this.thingGroupArn,
+        });
+    }
+}

@@ -1,0 +1,43 @@
+/** Typed IAM / IoT / KMS policy documents. Every policy in this program is built from these types. */
+
+export type Effect = "Allow" | "Deny";
+
+/** `{ Operator: { ConditionKey: value } }`, as in IAM and AWS IoT policies. */
+export type Condition = Record<string, Record<string, string | string[]>>;
+
+export type Principal = "*" | { AWS?: string | string[]; Service?: string | string[]; Federated?: string | string[] };
+
+export interface Statement {
+    Sid?: string;
+    Effect: Effect;
+    Action: string[];
+    Resource?: string[];
+    Principal?: Principal;
+    Condition?: Condition;
+}
+
+export interface PolicyDocument {
+    Version: "2012-10-17";
+    Statement: Statement[];
+}
+
+export function policyDocument(...statements: Statement[]): PolicyDocument {
+    return { Version: "2012-10-17", Statement: statements };
+}
+
+/** Where ARNs are built: the partition, region and account the stack deploys to. */
+export interface ArnContext {
+    partition: string;
+    region: string;
+    accountId: string;
+}
+
+/** `arn:<partition>:iot:<region>:<account>:<resource>` (resource such as `topic/a/b`). */
+export function iotArn(ctx: ArnContext, resource: string): string {
+    return `arn:${ctx.partition}:iot:${ctx.region}:${ctx.accountId}:${resource}`;
+}
+
+/** ARN of a fleet provisioning template, known before the template exists. */
+export function provisioningTemplateArn(ctx: ArnContext, templateName: string): string {
+    return iotArn(ctx, `provisioningtemplate/${templateName}`);
+}

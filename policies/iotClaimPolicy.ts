@@ -1,0 +1,46 @@
+import { ArnContext, iotArn, PolicyDocument, policyDocument } from "./document";
+
+export interface ClaimPolicyArgs extends ArnContext {
+    /** Client ids a claim-certificate holder may use: `<clientIdPrefix>*`. */
+    clientIdPrefix: string;
+    /** The provisioning templates this claim certificate may call. */
+    templateNames: readonly string[];
+}
+
+/** Topic paths of the fleet-provisioning MQTT API for these templates. */
+export function provisioningTopicPaths(templateNames: readonly string[]): string[] {
+    return [
+        "$aws/certificates/create/*",
+        ...templateNames.map((name) => `$aws/provisioning-templates/${name}/provision/*`),
+    ];
+}
+
+/**
+ * Policy of the shared claim certificate. It has no Thing, so `IsAttached` cannot guard it:
+ * Connect is narrowed to a client-id prefix that no vehicle uses, and everything else is the
+ * provisioning topics (publish/receive on `topic/`, subscribe on `topicfilter/`).
+ */
+export function claimPolicy(args: ClaimPolicyArgs): PolicyDocument {
+    if (args.templateNames.length === 0) throw new Error("claimPolicy: at least one provisioning template is required");
+    const paths = provisioningTopicPaths(args.templateNames);
+    return policyDocument(
+        {
+            Sid: "ConnectWithClaimClientId",
+            Effect: "Allow",
+            Action: ["iot:Connect"],
+            Resource: [iotArn(args, `client/${args.clientIdPrefix}*`)],
+        },
+        {
+            Sid: "ProvisioningTopics",
+            Effect: "Allow",
+            Action: ["iot:Publish", "iot:Receive"],
+            Resource: paths.map((p) => iotArn(args, `topic/${p}`)),
+        },
+        {
+            Sid: "ProvisioningTopicFilters",
+            Effect: "Allow",
+            Action: ["iot:Subscribe"],
+            Resource: paths.map((p) => iotArn(args, `topicfilter/${p}`)),
+        },
+    );
+}

@@ -1,0 +1,42 @@
+import { ArnContext, PolicyDocument, policyDocument, Statement } from "./document";
+
+export interface StackKeyPolicyArgs extends ArnContext {
+    /** Log-group name patterns (such as `/aws/lambda/fms-kr-*`) CloudWatch Logs may encrypt with this key. */
+    logGroupPatterns: readonly string[];
+}
+
+/**
+ * Key policy of the stack's customer-managed key. The account root keeps administering the key
+ * (otherwise KMS refuses the policy), which also lets IAM policies grant use of it; CloudWatch
+ * Logs may use it only for this stack's log groups.
+ */
+export function stackKeyPolicy(args: StackKeyPolicyArgs): PolicyDocument {
+    const statements: Statement[] = [rootAdministersKey(args)];
+    if (args.logGroupPatterns.length > 0) {
+        statements.push({
+            Sid: "CloudWatchLogsForStackLogGroups",
+            Effect: "Allow",
+            Principal: { Service: `logs.${args.region}.amazonaws.com` },
+            Action: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"],
+            Resource: ["*"],
+            Condition: {
+                ArnLike: {
+                    "kms:EncryptionContext:aws:logs:arn": args.logGroupPatterns.map(
+                        (p) => `arn:${args.partition}:logs:${args.region}:${args.accountId}:log-group:${p}`),
+                },
+            },
+        });
+    }
+    return policyDocument(...statements);
+}
+
+/** The statement every key policy keeps: the account root administers the key. */
+export function rootAdministersKey(ctx: ArnContext): Statement {
+    return {
+        Sid: "AccountRootAdministersKey",
+        Effect: "Allow",
+        Principal: { AWS: `arn:${ctx.partition}:iam::${ctx.accountId}:root` },
+        Action: ["kms:*"],
+        Resource: ["*"],
+    };
+}

@@ -1,0 +1,97 @@
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+export const ACCOUNT_ID = "123456789012";
+
+export interface RecordedResource {
+    type: string;
+    name: string;
+    inputs: Record<string, any>;
+    state: Record<string, any>;
+}
+
+function hex(seed: string, length: number): string {
+    return crypto.createHash("sha256").update(seed).digest("hex").slice(0, length);
+}
+
+/**
+ * Pulumi mocks that answer like AWS would: ARNs in the stack's region and the example account,
+ * generated names with a suffix, the IoT endpoint, and claim-certificate outputs.
+ */
+export class AwsMocks implements pulumi.runtime.Mocks {
+    public readonly resources: RecordedResource[] = [];
+
+    constructor(private readonly region: string) {}
+
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
+        const state = this.stateFor(args);
+        this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, state });
+        return { id: state.id ?? `${args.name}-id`, state };
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        switch (args.token) {
+            case "aws:index/getCallerIdentity:getCallerIdentity":
+                return { accountId: ACCOUNT_ID, arn: `arn:aws:iam::${ACCOUNT_ID}:user/ci`, userId: "AIDAEXAMPLE", id: ACCOUNT_ID };
+            case "aws:index/getPartition:getPartition":
+                return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" };
+            case "aws:index/getRegion:getRegion":
+                return { name: this.region, region: this.region, id: this.region };
+            case "aws:iot/getEndpoint:getEndpoint":
+                return { endpointAddress: `a1b2c3d4e5f6g7-ats.iot.${this.region}.amazonaws.com`, id: this.region };
+            default:
+                return args.inputs;
+        }
+    }
+
+    private stateFor(args: pulumi.runtime.MockResourceArgs): Record<string, any> {
+        const i = args.inputs;
+        const r = this.region;
+        const a = ACCOUNT_ID;
+        const suffix = hex(args.name, 7);
+        const named = i.name ?? `${args.name}-${suffix}`;
+        switch (args.type) {
+            case "aws:kms/key:Key": {
+                const keyId = `${hex(args.name, 8)}-1234-5678-9abc-${hex(args.name, 12)}`;
+                return { ...i, id: keyId, keyId, arn: `arn:aws:kms:${r}:${a}:key/${keyId}` };
+            }
+            case "aws:kms/alias:Alias":
+                return { ...i, arn: `arn:aws:kms:${r}:${a}:${i.name}` };
+            case "aws:s3/bucket:Bucket": {
+                const bucket = `${i.bucketPrefix ?? args.name}${suffix}`;
+                return { ...i, id: bucket, bucket, arn: `arn:aws:s3:::${bucket}` };
+            }
+            case "aws:dynamodb/table:Table":
+                return { ...i, id: named, name: named, arn: `arn:aws:dynamodb:${r}:${a}:table/${named}` };
+            case "aws:cloudwatch/logGroup:LogGroup":
+                return { ...i, id: named, name: named, arn: `arn:aws:logs:${r}:${a}:log-group:${named}` };
+            case "aws:iam/role:Role":
+                return { ...i, id: named, name: named, arn: `arn:aws:iam::${a}:role/${named}` };
+            case "aws:lambda/function:Function":
+                return { ...i, id: named, name: named, arn: `arn:aws:lambda:${r}:${a}:function:${named}` };
+            case "aws:iot/policy:Policy":
+                return { ...i, id: i.name, arn: `arn:aws:iot:${r}:${a}:policy/${i.name}` };
+            case "aws:iot/thingType:ThingType":
+                return { ...i, id: i.name, arn: `arn:aws:iot:${r}:${a}:thingtype/${i.name}` };
+            case "aws:iot/thingGroup:ThingGroup":
+                return { ...i, id: i.name, arn: `arn:aws:iot:${r}:${a}:thinggroup/${i.name}` };
+            case "aws:iot/provisioningTemplate:ProvisioningTemplate":
+                return { ...i, id: i.name, arn: `arn:aws:iot:${r}:${a}:provisioningtemplate/${i.name}` };
+            case "pulumi-nodejs:dynamic/iot:ClaimCertificate": {
+                const certificateId = hex(args.name, 64);
+                return {
+                    ...i,
+                    id: certificateId,
+                    certificateId,
+                    certificateArn: `arn:aws:iot:${r}:${a}:cert/${certificateId}`,
+                    certificatePem: "-----BEGIN CERTIFICATE-----\nMOCK\n-----END CERTIFICATE-----\n",
+                    publicKeyPem: "-----BEGIN PUBLIC KEY-----\nMOCK\n-----END PUBLIC KEY-----\n",
+                    ...(i.csrPem ? {} : { privateKeyPem: "-----BEGIN RSA PRIVATE KEY-----\nMOCK-SECRET\n-----END RSA PRIVATE KEY-----\n" }),
+                    mode: i.csrPem ? "csr" : "create-keys",
+                };
+            }
+            default:
+                return { ...i, id: `${args.name}-${suffix}`, arn: `arn:aws:mock:${r}:${a}:${args.type}/${args.name}` };
+        }
+    }
+}
