@@ -1,0 +1,217 @@
+import * as assert from "assert";
+import { createPublicKey } from "crypto";
+import {
+    CreateCertificateFromCsrCommand, CreateKeysAndCertificateCommand, DeleteCertificateCommand, DescribeCertificateCommand,
+    IoTClient, UpdateCertificateCommand,
+} from "@aws-sdk/client-iot";
+import { mockClient } from "aws-sdk-client-mock";
+import { ClaimCertificateInputs, ClaimCertificateOutputs, claimCertificateProvider as provider } from "../components/claimCertificateProvider";
+import { CryptoKeyPair, makeCertificate, makeCsr } from "./support/x509";
+
+const iot = mockClient(IoTClient);
+const ID = "f".repeat(64);
+const ARN = `arn:aws:iot:ap-northeast-2:123456789012:cert/${ID}`;
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const inputs: ClaimCertificateInputs = { region: "ap-northeast-2", rotation: "2026-11", status: "ACTIVE" };
+
+function awsError(name: string, message = name): Error {
+    return Object.assign(new Error(message), { name, $metadata: {} });
+}
+
+async function created(over: Partial<ClaimCertificateInputs> = {}): Promise<ClaimCertificateOutputs> {
+    iot.on(CreateKeysAndCertificateCommand).resolves({
+        certificateId: ID, certificateArn: ARN, certificatePem: "CERT-PEM",
+        keyPair: { PublicKey: "PUBLIC-PEM", PrivateKey: "PRIVATE-PEM" },
+    });
+    iot.on(DescribeCertificateCommand).resolves({ certificateDescription: { status: "ACTIVE", validity: { notAfter: new Date("2049-12-31T23:59:59Z") } } });
+    const r = await provider.create({ ...inputs, ...over });
+    return r.outs as ClaimCertificateOutputs;
+}
+
+describe("claim certificate dynamic provider", () => {
+    beforeEach(() => iot.reset());
+
+    describe("create", () => {
+        it("CreateKeysAndCertificate (active) in the region it is given, with the key pair in the outputs", async () => {
+            const outs = await created();
+            const call = iot.commandCalls(CreateKeysAndCertificateCommand)[0];
+            assert.deepStrictEqual(call.args[0].input, { setAsActive: true });
+            assert.strictEqual(await (call.thisValue as IoTClient).config.region(), "ap-northeast-2");
+            assert.strictEqual(outs.certificateId, ID);
+            assert.strictEqual(outs.certificateArn, ARN);
+            assert.strictEqual(outs.privateKeyPem, "PRIVATE-PEM");
+            assert.strictEqual(outs.publicKeyPem, "PUBLIC-PEM");
+            assert.strictEqual(outs.mode, "create-keys");
+            assert.strictEqual(outs.notAfter, "2049-12-31T23:59:59.000Z");
+            assert.strictEqual(outs.status, "ACTIVE");
+        });
+
+        it("creates an INACTIVE certificate when asked to", async () => {
+            await created({ status: "INACTIVE" });
+            assert.deepStrictEqual(iot.commandCalls(CreateKeysAndCertificateCommand)[0].args[0].input, { setAsActive: false });
+        });
+
+        it("CSR mode: AWS signs the factory's CSR and no private key exists on our side", async () => {
+            const { csrPem, keys } = await makeCsr();
+            const certificatePem = await makeCertificate(keys);
+            iot.on(CreateCertificateFromCsrCommand).resolves({ certificateId: ID, certificateArn: ARN, certificatePem });
+            iot.on(DescribeCertificateCommand).resolves({ certificateDescription: { status: "ACTIVE" } });
+            const outs = (await provider.create({ ...inputs, csrPem })).outs as ClaimCertificateOutputs;
+            assert.deepStrictEqual(iot.commandCalls(CreateCertificateFromCsrCommand)[0].args[0].input, { certificateSigningRequest: csrPem, setAsActive: true });
+            assert.strictEqual(iot.commandCalls(CreateKeysAndCertificateCommand).length, 0);
+            assert.strictEqual(outs.privateKeyPem, undefined);
+            assert.ok(!("privateKeyPem" in outs));
+            assert.strictEqual(outs.mode, "csr");
+            const expected = createPublicKey(await makeCertificateKeyPem(keys)).export({ type: "spki", format: "pem" });
+            assert.strictEqual(outs.publicKeyPem, expected);
+        });
+
+        it("deletes the certificate it made when a later step fails (no orphan), then fails", async () => {
+            iot.on(CreateKeysAndCertificateCommand).resolves({ certificateId: ID, certificateArn: ARN, certificatePem: "P", keyPair: { PublicKey: "a", PrivateKey: "b" } });
+            iot.on(DescribeCertificateCommand).rejects(awsError("ServiceUnavailableException", "try later"));
+            await assert.rejects(provider.create(inputs), /DescribeCertificate|CreateKeysAndCertificate.*ServiceUnavailableException/);
+            assert.deepStrictEqual(iot.commandCalls(UpdateCertificateCommand)[0].args[0].input, { certificateId: ID, newStatus: "INACTIVE" });
+            assert.deepStrictEqual(iot.commandCalls(DeleteCertificateCommand)[0].args[0].input, { certificateId: ID, forceDelete: true });
+        });
+
+        it("AccessDenied names the permission and region", async () => {
+            iot.on(CreateKeysAndCertificateCommand).rejects(awsError("AccessDeniedException", "User is not authorized"));
+            await assert.rejects(provider.create(inputs), (err: Error) => {
+                assert.match(err.message, /^ClaimCertificate: CreateKeysAndCertificate failed in ap-northeast-2: AccessDeniedException: User is not authorized\./);
+                assert.match(err.message, /needs iot:CreateKeysAndCertificate in ap-northeast-2/);
+                return true;
+            });
+        });
+
+        it("throttling that outlasts the SDK's retries is a clear error", async () => {
+            iot.on(CreateKeysAndCertificateCommand).rejects(awsError("ThrottlingException", "Rate exceeded"));
+            await assert.rejects(provider.create(inputs), /ThrottlingException: Rate exceeded\. AWS IoT kept throttling/);
+        });
+    });
+
+    describe("read", () => {
+        it("reflects a certificate deactivated by hand", async () => {
+            const outs = await created();
+            iot.reset();
+            iot.on(DescribeCertificateCommand).resolves({ certificateDescription: { status: "INACTIVE" } });
+            const r = await provider.read!(ID, outs);
+            assert.strictEqual(r.id, ID);
+            assert.strictEqual(r.props?.status, "INACTIVE");
+            assert.strictEqual(r.props?.privateKeyPem, "PRIVATE-PEM", "keeps the key it cannot read back");
+            assert.strictEqual((r.inputs as unknown as ClaimCertificateInputs).rotation, "2026-11");
+        });
+
+        it("a certificate deleted by hand is gone from state", async () => {
+            const outs = await created();
+            iot.on(DescribeCertificateCommand).rejects(awsError("ResourceNotFoundException"));
+            assert.deepStrictEqual(await provider.read!(ID, outs), {});
+        });
+
+        it("other errors surface", async () => {
+            const outs = await created();
+            iot.on(DescribeCertificateCommand).rejects(awsError("AccessDeniedException"));
+            await assert.rejects(provider.read!(ID, outs), /DescribeCertificate failed in ap-northeast-2: AccessDeniedException.*iot:DescribeCertificate/);
+        });
+    });
+
+    describe("diff", () => {
+        it("is stable when nothing changed (a second `pulumi up` changes nothing)", async () => {
+            const outs = await created();
+            const d = await provider.diff!(ID, outs, { ...inputs });
+            assert.strictEqual(d.changes, false);
+            assert.deepStrictEqual(d.replaces, []);
+        });
+
+        it("a new rotation replaces the certificate, creating the new one first", async () => {
+            const d = await provider.diff!(ID, await created(), { ...inputs, rotation: "2027-05" });
+            assert.strictEqual(d.changes, true);
+            assert.deepStrictEqual(d.replaces, ["rotation"]);
+            assert.strictEqual(d.deleteBeforeReplace, false);
+        });
+
+        it("switching to INACTIVE is an in-place update, not a replacement", async () => {
+            const d = await provider.diff!(ID, await created(), { ...inputs, status: "INACTIVE" });
+            assert.strictEqual(d.changes, true);
+            assert.deepStrictEqual(d.replaces, []);
+            assert.ok(d.stables?.includes("certificateId"));
+        });
+
+        it("a certificate revoked by hand is replaced (REVOKED is final)", async () => {
+            const d = await provider.diff!(ID, { ...(await created()), status: "REVOKED" }, inputs);
+            assert.deepStrictEqual(d.replaces, ["status"]);
+        });
+
+        it("a region or CSR change replaces; an unknown rotation during preview is a replacement", async () => {
+            const outs = await created();
+            assert.deepStrictEqual((await provider.diff!(ID, outs, { ...inputs, region: "ap-northeast-1" })).replaces, ["region"]);
+            assert.deepStrictEqual((await provider.diff!(ID, outs, { ...inputs, csrPem: "-----BEGIN CERTIFICATE REQUEST-----" })).replaces, ["csrPem"]);
+            assert.deepStrictEqual((await provider.diff!(ID, outs, { ...inputs, rotation: UNKNOWN })).replaces, ["rotation"]);
+        });
+    });
+
+    describe("check", () => {
+        it("rejects a bad region, status or CSR, and lets unknown values through", async () => {
+            const r = await provider.check!(inputs, { region: "Seoul", rotation: "", status: "REVOKED" as never, csrPem: "hello" });
+            assert.deepStrictEqual(r.failures?.map((f) => f.property), ["region", "rotation", "status", "csrPem"]);
+            const u = await provider.check!(inputs, { region: UNKNOWN, rotation: UNKNOWN, status: UNKNOWN as never, csrPem: UNKNOWN });
+            assert.deepStrictEqual(u.failures, []);
+        });
+    });
+
+    describe("update", () => {
+        it("sets the new status in place and keeps the certificate and key", async () => {
+            const olds = await created();
+            iot.on(UpdateCertificateCommand).resolves({});
+            const r = await provider.update!(ID, olds, { ...inputs, status: "INACTIVE" });
+            assert.deepStrictEqual(iot.commandCalls(UpdateCertificateCommand)[0].args[0].input, { certificateId: ID, newStatus: "INACTIVE" });
+            assert.strictEqual(r.outs?.status, "INACTIVE");
+            assert.strictEqual(r.outs?.privateKeyPem, "PRIVATE-PEM");
+            assert.strictEqual(r.outs?.certificateId, ID);
+        });
+
+        it("does not call AWS when only the credentials source changed", async () => {
+            const olds = await created();
+            const r = await provider.update!(ID, olds, { ...inputs, profile: "fms-admin" });
+            assert.strictEqual(iot.commandCalls(UpdateCertificateCommand).length, 0);
+            assert.strictEqual(r.outs?.profile, "fms-admin");
+        });
+    });
+
+    describe("delete", () => {
+        it("deactivates, then force-deletes", async () => {
+            const outs = await created();
+            await provider.delete!(ID, outs);
+            assert.deepStrictEqual(iot.commandCalls(UpdateCertificateCommand)[0].args[0].input, { certificateId: ID, newStatus: "INACTIVE" });
+            assert.deepStrictEqual(iot.commandCalls(DeleteCertificateCommand)[0].args[0].input, { certificateId: ID, forceDelete: true });
+        });
+
+        it("succeeds when the certificate is already gone", async () => {
+            const outs = await created();
+            iot.on(UpdateCertificateCommand).rejects(awsError("ResourceNotFoundException"));
+            await provider.delete!(ID, outs);
+            assert.strictEqual(iot.commandCalls(DeleteCertificateCommand).length, 0);
+            iot.on(UpdateCertificateCommand).resolves({});
+            iot.on(DeleteCertificateCommand).rejects(awsError("ResourceNotFoundException"));
+            await provider.delete!(ID, outs);
+        });
+
+        it("still deletes a revoked certificate (its status cannot change)", async () => {
+            const outs = await created();
+            iot.on(UpdateCertificateCommand).rejects(awsError("CertificateStateException"));
+            await provider.delete!(ID, outs);
+            assert.strictEqual(iot.commandCalls(DeleteCertificateCommand).length, 1);
+        });
+
+        it("surfaces other failures with the operation and region", async () => {
+            const outs = await created();
+            iot.on(DeleteCertificateCommand).rejects(awsError("DeleteConflictException", "attached to a thing"));
+            await assert.rejects(provider.delete!(ID, outs), /DeleteCertificate failed in ap-northeast-2: DeleteConflictException: attached to a thing/);
+        });
+    });
+});
+
+async function makeCertificateKeyPem(keys: CryptoKeyPair): Promise<string> {
+    const { webcrypto } = await import("crypto");
+    const spki = Buffer.from(await webcrypto.subtle.exportKey("spki", keys.publicKey));
+    return `-----BEGIN PUBLIC KEY-----\n${spki.toString("base64").match(/.{1,64}/g)!.join("\n")}\n-----END PUBLIC KEY-----\n`;
+}

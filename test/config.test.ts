@@ -1,0 +1,76 @@
+import * as assert from "assert";
+import { parseStackConfig, RawStackConfig } from "../config/stackConfig";
+import { ProgramFailed, runStack } from "./support/program";
+
+type Edit = (c: Record<string, string>) => void;
+
+function editObject(key: string, change: (o: Record<string, unknown>) => void): Edit {
+    return (c) => {
+        const o = JSON.parse(c[`fms-iot:${key}`] ?? "{}");
+        change(o);
+        c[`fms-iot:${key}`] = JSON.stringify(o);
+    };
+}
+
+/** Each bad config, the key its one-line error must name, and a word of what is allowed. */
+const BAD: [string, Edit, string, RegExp][] = [
+    ["a region that is not an AWS region", (c) => { c["aws:region"] = "seoul"; }, "aws:region", /an AWS region such as/],
+    ["no region at all", (c) => { delete c["aws:region"]; }, "aws:region", /required/],
+    ["an empty serial prefix list", editObject("provisioning", (p) => { p.serialPrefixes = []; }), "fms-iot:provisioning.serialPrefixes", /at least 1 item/],
+    ["a blank serial prefix", editObject("provisioning", (p) => { p.serialPrefixes = [""]; }), "fms-iot:provisioning.serialPrefixes[0]", /1-32 characters/],
+    ["a Thing-name prefix IoT rejects", editObject("provisioning", (p) => { p.thingNamePrefix = "vehicle #"; }), "fms-iot:provisioning.thingNamePrefix", /characters AWS IoT allows/],
+    ["an unknown country code", (c) => { c["fms-iot:country"] = "XX"; }, "fms-iot:country", /unknown ISO 3166-1/],
+    ["a lower-case country code", (c) => { c["fms-iot:country"] = "kr"; }, "fms-iot:country", /upper case/],
+    ["an unknown environment", (c) => { c["fms-iot:environment"] = "prod"; }, "fms-iot:environment", /one of dev, staging, production/],
+    ["a template name over 36 characters", editObject("provisioning", (p) => { p.templateName = "t".repeat(37); }), "fms-iot:provisioning.templateName", /at most 36|1-36/],
+    ["a template name with a dot", editObject("provisioning", (p) => { p.templateName = "fms.kr"; }), "fms-iot:provisioning.templateName", /0-9 A-Z a-z _ -/],
+    ["a misspelt provisioning field", editObject("provisioning", (p) => { p.serialPrefix = ["297468"]; }), "fms-iot:provisioning.serialPrefix", /unknown field/],
+    ["an unknown hook mode", editObject("provisioning", (p) => { p.hookMode = "allow-all"; }), "fms-iot:provisioning.hookMode", /one of prefix, registry/],
+    ["a claim client-id prefix that overlaps the Thing names", editObject("provisioning", (p) => { p.claimClientIdPrefix = "test-"; }), "fms-iot:provisioning.claimClientIdPrefix", /must not overlap/],
+    ["a wildcard in the device topic root", editObject("topics", (t) => { t.deviceRoot = "vehicles/#"; }), "fms-iot:topics.deviceRoot", /no wildcards/],
+    ["a tag that overrides Country", editObject("tags", (t) => { t.Country = "JP"; }), "fms-iot:tags.Country", /set by the program/],
+    ["a tag key starting with aws:", editObject("tags", (t) => { t["aws:owner"] = "x"; }), "fms-iot:tags.aws:owner", /not starting with aws:/],
+    ["a retention CloudWatch does not offer", (c) => { c["fms-iot:logRetentionDays"] = "10"; }, "fms-iot:logRetentionDays", /one of 1, 3, 5/],
+    ["protect that is not a boolean", (c) => { c["fms-iot:protect"] = "yes"; }, "fms-iot:protect", /true or false/],
+    ["a name prefix with upper case", (c) => { c["fms-iot:namePrefix"] = "FMS-KR"; }, "fms-iot:namePrefix", /lower-case/],
+    ["a claim CSR that is not a CSR", editObject("claimCertificate", (cc) => { cc.csrPem = "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----"; }), "fms-iot:claimCertificate.csrPem", /certificate signing request/],
+    ["a claim status of REVOKED", editObject("claimCertificate", (cc) => { cc.status = "REVOKED"; }), "fms-iot:claimCertificate.status", /one of ACTIVE, INACTIVE/],
+    ["a provisioning section that is not an object", (c) => { c["fms-iot:provisioning"] = "fms-kr-vehicle"; }, "fms-iot:provisioning", /expected an object/],
+    ["no provisioning section", (c) => { delete c["fms-iot:provisioning"]; }, "fms-iot:provisioning", /expected an object/],
+];
+
+describe("stack config validation", () => {
+    for (const [label, edit, key, allowed] of BAD) {
+        it(`fails on ${label}: one line naming ${key}, and no resource registered`, async () => {
+            await assert.rejects(runStack("kr", edit), (err: unknown) => {
+                assert.ok(err instanceof ProgramFailed, String(err));
+                const cause = err.cause as Error;
+                assert.strictEqual(cause.name, "ConfigError");
+                assert.ok((cause as unknown as { __pulumiRunError: boolean }).__pulumiRunError, "a RunError: Pulumi prints it without a stack trace");
+                assert.ok(!cause.message.includes("\n"), `one line: ${cause.message}`);
+                assert.ok(cause.message.startsWith(`Invalid stack config ${key} = `), cause.message);
+                assert.match(cause.message, allowed);
+                assert.strictEqual(err.resources.length, 0, "validated before any resource is registered");
+                return true;
+            });
+        });
+    }
+
+    it("applies production defaults: protect on, a year of logs, registry mode, claim- client ids", () => {
+        const raw: RawStackConfig = {
+            project: "fms-iot", stack: "x", aws: { region: "eu-central-1" },
+            values: { country: "DE", environment: "production", namePrefix: "fms-de", provisioning: { templateName: "fms-de-vehicle", thingNamePrefix: "de-", serialPrefixes: ["297468"] } },
+        };
+        const cfg = parseStackConfig(raw);
+        assert.strictEqual(cfg.protect, true);
+        assert.strictEqual(cfg.logRetentionDays, 365);
+        assert.strictEqual(cfg.provisioning.hookMode, "registry");
+        assert.strictEqual(cfg.provisioning.claimClientIdPrefix, "claim-");
+        assert.strictEqual(cfg.topics.deviceRoot, "vehicles");
+        assert.deepStrictEqual(cfg.claimCertificate, { rotation: "1", status: "ACTIVE", csrPem: undefined, assumeRoleArn: undefined });
+        assert.deepStrictEqual(cfg.tags, { Country: "DE", Environment: "production", Project: "fms-iot" });
+        const dev = parseStackConfig({ ...raw, values: { ...raw.values, environment: "dev" } });
+        assert.strictEqual(dev.protect, false);
+        assert.strictEqual(dev.logRetentionDays, 14);
+    });
+});

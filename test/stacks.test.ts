@@ -1,0 +1,244 @@
+import * as assert from "assert";
+import { stackNames, readStackFile } from "../config/stackFile";
+import { parseStackConfig, StackConfig } from "../config/stackConfig";
+import { ProgramRun, runStack } from "./support/program";
+import { ACCOUNT_ID } from "./support/mocks";
+import { assertLeastPrivilege, isSecretValue, parsePolicy, statement } from "./support/assertions";
+
+const THING = "${iot:Connection.Thing.ThingName}";
+
+function configOf(stack: string): StackConfig {
+    const f = readStackFile(stack);
+    const values: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(f.config)) {
+        if (k.startsWith(`${f.project}:`)) values[k.slice(f.project.length + 1)] = /^[[{]/.test(v) ? JSON.parse(v) : v;
+    }
+    return parseStackConfig({ project: f.project, stack, aws: { region: f.config["aws:region"] }, values });
+}
+
+describe("stacks", () => {
+    it("dev, kr and jp exist, and a new country is one file", () => {
+        assert.deepStrictEqual(stackNames(), ["dev", "jp", "kr"]);
+        assert.strictEqual(configOf("jp").region, "ap-northeast-1");
+        assert.strictEqual(configOf("kr").environment, "production");
+        assert.strictEqual(configOf("dev").environment, "dev");
+    });
+
+    for (const stack of stackNames()) {
+        describe(`stack ${stack} on mocks`, function () {
+            this.timeout(60_000);
+            let run: ProgramRun;
+            let cfg: StackConfig;
+            let iot: (resource: string) => string;
+            before(async () => {
+                cfg = configOf(stack);
+                run = await runStack(stack);
+                iot = (resource) => `arn:aws:iot:${cfg.region}:${ACCOUNT_ID}:${resource}`;
+            });
+
+            it("tags every resource through the provider's default tags", () => {
+                const provider = run.one("pulumi:providers:aws");
+                assert.strictEqual(provider.inputs.region, cfg.region);
+                const tags = JSON.parse(provider.inputs.defaultTags).tags;
+                assert.strictEqual(tags.Country, cfg.country);
+                assert.strictEqual(tags.Environment, cfg.environment);
+                assert.strictEqual(tags.Project, "fms-iot");
+            });
+
+            it("device policy: connect only as its own attached Thing; own, shadow, jobs and Basic Ingest topics", () => {
+                const policy = run.one("aws:iot/policy:Policy", "-device-policy");
+                assert.strictEqual(policy.inputs.name, `${cfg.namePrefix}-device`);
+                const doc = parsePolicy(policy.inputs.policy);
+                assertLeastPrivilege(doc);
+                const connect = statement(doc, "ConnectAsOwnThing");
+                assert.deepStrictEqual(connect.Action, ["iot:Connect"]);
+                assert.deepStrictEqual(connect.Resource, [iot(`client/${THING}`)]);
+                assert.deepStrictEqual(connect.Condition, { Bool: { "iot:Connection.Thing.IsAttached": "true" } });
+                const own = [`${cfg.topics.deviceRoot}/${THING}/*`, `$aws/things/${THING}/shadow/*`, `$aws/things/${THING}/jobs/*`];
+                const topics = statement(doc, "OwnTopics");
+                assert.deepStrictEqual(topics.Action, ["iot:Publish", "iot:Receive", "iot:RetainPublish"]);
+                assert.deepStrictEqual(topics.Resource, own.map((t) => iot(`topic/${t}`)));
+                const filters = statement(doc, "OwnTopicFilters");
+                assert.deepStrictEqual(filters.Action, ["iot:Subscribe"]);
+                assert.deepStrictEqual(filters.Resource, own.map((t) => iot(`topicfilter/${t}`)));
+                const connects = doc.Statement.filter((s) => s.Action.includes("iot:Connect"));
+                assert.strictEqual(connects.length, 1, "no other statement allows Connect");
+            });
+
+            it("claim policy: a claim client-id prefix and the provisioning topics of this template only", () => {
+                const doc = parsePolicy(run.one("aws:iot/policy:Policy", "-claim-policy").inputs.policy);
+                assertLeastPrivilege(doc);
+                assert.deepStrictEqual(statement(doc, "ConnectWithClaimClientId").Resource, [iot(`client/${cfg.provisioning.claimClientIdPrefix}*`)]);
+                const paths = ["$aws/certificates/create/*", `$aws/provisioning-templates/${cfg.provisioning.templateName}/provision/*`];
+                const pub = statement(doc, "ProvisioningTopics");
+                assert.deepStrictEqual(pub.Action, ["iot:Publish", "iot:Receive"]);
+                assert.deepStrictEqual(pub.Resource, paths.map((p) => iot(`topic/${p}`)));
+                const sub = statement(doc, "ProvisioningTopicFilters");
+                assert.deepStrictEqual(sub.Action, ["iot:Subscribe"]);
+                assert.deepStrictEqual(sub.Resource, paths.map((p) => iot(`topicfilter/${p}`)));
+                assert.strictEqual(doc.Statement.length, 3);
+            });
+
+            it("provisioning template: enabled, hook set, Thing name from the serial, group and policy fixed", () => {
+                const t = run.one("aws:iot/provisioningTemplate:ProvisioningTemplate");
+                const hook = run.one("aws:lambda/function:Function", "-hook");
+                assert.strictEqual(t.inputs.name, cfg.provisioning.templateName);
+                assert.strictEqual(t.inputs.type, "FLEET_PROVISIONING");
+                assert.strictEqual(t.inputs.enabled, true);
+                assert.deepStrictEqual(t.inputs.preProvisioningHook, { targetArn: hook.state.arn, payloadVersion: "2020-04-01" });
+                assert.strictEqual(t.inputs.provisioningRoleArn, run.one("aws:iam/role:Role", "-provisioning-role").state.arn);
+                const body = JSON.parse(t.inputs.templateBody);
+                assert.deepStrictEqual(Object.keys(body.Parameters).sort(), ["AWS::IoT::Certificate::Id", "CertDate", "SerialNumber"]);
+                const thing = body.Resources.thing;
+                assert.strictEqual(thing.Type, "AWS::IoT::Thing");
+                assert.deepStrictEqual(thing.Properties.ThingName, { "Fn::Join": ["", [cfg.provisioning.thingNamePrefix, { Ref: "SerialNumber" }]] });
+                assert.strictEqual(thing.Properties.ThingTypeName, `${cfg.namePrefix}-vehicle`);
+                assert.deepStrictEqual(thing.Properties.ThingGroups, [`${cfg.namePrefix}-vehicles`], "a literal group, never a device parameter");
+                assert.deepStrictEqual(thing.Properties.AttributePayload, { serial: { Ref: "SerialNumber" }, country: cfg.country, CertDate: { Ref: "CertDate" } });
+                assert.deepStrictEqual(body.Resources.certificate, { Type: "AWS::IoT::Certificate", Properties: { CertificateId: { Ref: "AWS::IoT::Certificate::Id" }, Status: "ACTIVE" } });
+                assert.deepStrictEqual(body.Resources.policy, { Type: "AWS::IoT::Policy", Properties: { PolicyName: `${cfg.namePrefix}-device` } });
+            });
+
+            it("provisioning role: trusted by IoT for this account, with AWSIoTThingsRegistration", () => {
+                const role = run.one("aws:iam/role:Role", "-provisioning-role");
+                const trust = parsePolicy(role.inputs.assumeRolePolicy);
+                assert.deepStrictEqual(trust.Statement[0].Principal, { Service: "iot.amazonaws.com" });
+                assert.deepStrictEqual(trust.Statement[0].Condition, { StringEquals: { "aws:SourceAccount": ACCOUNT_ID } });
+                const att = run.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "-provisioning-registration");
+                assert.strictEqual(att.inputs.policyArn, "arn:aws:iam::aws:policy/service-role/AWSIoTThingsRegistration");
+                assert.strictEqual(att.inputs.role, role.state.name);
+            });
+
+            it("hook: Node.js 22, bundled handler, plain config in its environment, invocable only by this template", () => {
+                const fn = run.one("aws:lambda/function:Function", "-hook");
+                assert.strictEqual(fn.inputs.runtime, "nodejs22.x");
+                assert.ok(fn.inputs.timeout <= 4, "answers inside the 5 s hook limit");
+                assert.deepStrictEqual(fn.inputs.environment.variables, {
+                    SERIAL_PREFIXES: cfg.provisioning.serialPrefixes.join(","),
+                    HOOK_MODE: cfg.provisioning.hookMode,
+                    REGISTRY_TABLE: run.one("aws:dynamodb/table:Table").state.name,
+                    THING_NAME_PREFIX: cfg.provisioning.thingNamePrefix,
+                });
+                const perm = run.one("aws:lambda/permission:Permission");
+                assert.strictEqual(perm.inputs.principal, "iot.amazonaws.com");
+                assert.strictEqual(perm.inputs.action, "lambda:InvokeFunction");
+                assert.strictEqual(perm.inputs.function, fn.state.name);
+                assert.strictEqual(perm.inputs.sourceAccount, ACCOUNT_ID);
+                assert.strictEqual(perm.inputs.sourceArn, iot(`provisioningtemplate/${cfg.provisioning.templateName}`));
+            });
+
+            it("hook role: its own log group and (registry mode) its own table, nothing else", () => {
+                const doc = parsePolicy(run.one("aws:iam/rolePolicy:RolePolicy", "-hook-policy").inputs.policy);
+                assertLeastPrivilege(doc);
+                const logs = run.one("aws:cloudwatch/logGroup:LogGroup", "-hook-logs");
+                assert.deepStrictEqual(statement(doc, "OwnLogs").Resource, [`${logs.state.arn}:*`]);
+                assert.strictEqual(logs.inputs.retentionInDays, cfg.logRetentionDays);
+                assert.ok(logs.inputs.kmsKeyId.startsWith(`arn:aws:kms:${cfg.region}:`));
+                const reads = doc.Statement.filter((s) => s.Action.includes("dynamodb:GetItem"));
+                if (cfg.provisioning.hookMode === "registry") {
+                    assert.deepStrictEqual(reads.map((s) => s.Resource), [[run.one("aws:dynamodb/table:Table").state.arn]]);
+                    assert.deepStrictEqual(statement(doc, "DecryptRegistryThroughDynamoDB").Condition, { StringEquals: { "kms:ViaService": `dynamodb.${cfg.region}.amazonaws.com` } });
+                } else {
+                    assert.strictEqual(reads.length, 0);
+                }
+            });
+
+            it("registry: on-demand, point-in-time recovery, encrypted with the stack key", () => {
+                const t = run.one("aws:dynamodb/table:Table");
+                const key = run.one("aws:kms/key:Key");
+                assert.strictEqual(t.inputs.billingMode, "PAY_PER_REQUEST");
+                assert.strictEqual(t.inputs.hashKey, "serialNumber");
+                assert.deepStrictEqual(t.inputs.pointInTimeRecovery, { enabled: true });
+                assert.deepStrictEqual(t.inputs.serverSideEncryption, { enabled: true, kmsKeyArn: key.state.arn });
+                assert.strictEqual(t.inputs.deletionProtectionEnabled, cfg.protect);
+            });
+
+            it("stack key: rotation on, the account root keeps administering it", () => {
+                const key = run.one("aws:kms/key:Key");
+                assert.strictEqual(key.inputs.enableKeyRotation, true);
+                const doc = parsePolicy(key.inputs.policy);
+                assert.deepStrictEqual(statement(doc, "AccountRootAdministersKey").Principal, { AWS: `arn:aws:iam::${ACCOUNT_ID}:root` });
+                const logs = statement(doc, "CloudWatchLogsForStackLogGroups");
+                assert.deepStrictEqual(logs.Principal, { Service: `logs.${cfg.region}.amazonaws.com` });
+                assert.ok(!logs.Action.includes("kms:*"));
+            });
+
+            it("claim certificate: dynamic provider in the stack's region; key delivered as a secret to a private, KMS-encrypted bucket", () => {
+                const cert = run.one("pulumi-nodejs:dynamic/iot:ClaimCertificate");
+                assert.strictEqual(cert.inputs.region, cfg.region);
+                assert.strictEqual(cert.inputs.rotation, cfg.claimCertificate.rotation);
+                assert.strictEqual(cert.inputs.status, cfg.claimCertificate.status);
+                assert.ok(typeof cert.inputs.__provider === "string" && cert.inputs.__provider.includes("CreateKeysAndCertificateCommand"));
+
+                const attach = run.one("aws:iot/policyAttachment:PolicyAttachment");
+                assert.strictEqual(attach.inputs.policy, `${cfg.namePrefix}-claim`);
+                assert.strictEqual(attach.inputs.target, cert.state.certificateArn);
+
+                const bucket = run.one("aws:s3/bucket:Bucket", "-pems-bucket");
+                const id = bucket.state.bucket;
+                const pab = run.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
+                assert.deepStrictEqual([pab.inputs.bucket, pab.inputs.blockPublicAcls, pab.inputs.blockPublicPolicy, pab.inputs.ignorePublicAcls, pab.inputs.restrictPublicBuckets], [id, true, true, true, true]);
+                const sse = run.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs;
+                assert.deepStrictEqual(sse.rules[0].applyServerSideEncryptionByDefault, { sseAlgorithm: "aws:kms", kmsMasterKeyId: run.one("aws:kms/key:Key").state.arn });
+                assert.strictEqual(run.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs.rule.objectOwnership, "BucketOwnerEnforced");
+                assert.strictEqual(run.one("aws:s3/bucketVersioning:BucketVersioning").inputs.versioningConfiguration.status, "Enabled");
+                const tls = parsePolicy(run.one("aws:s3/bucketPolicy:BucketPolicy").inputs.policy).Statement[0];
+                assert.deepStrictEqual([tls.Effect, tls.Condition], ["Deny", { Bool: { "aws:SecureTransport": "false" } }]);
+
+                const objects = run.ofType("aws:s3/bucketObjectv2:BucketObjectv2");
+                assert.deepStrictEqual(objects.map((o) => o.inputs.key.split("/").pop()).sort(), ["certificate.pem.crt", "private.pem.key", "public.pem.key"]);
+                for (const o of objects) {
+                    assert.ok(o.inputs.key.startsWith(`claim-certificate/${cert.state.certificateId}/`));
+                    assert.strictEqual(o.inputs.serverSideEncryption, "aws:kms");
+                }
+                const privateKey = objects.find((o) => o.inputs.key.endsWith("private.pem.key"))!;
+                assert.ok(isSecretValue(privateKey.inputs.content), "the private key is a secret in state");
+                assert.ok(!isSecretValue(objects.find((o) => o.inputs.key.endsWith("certificate.pem.crt"))!.inputs.content));
+            });
+
+            it("outputs: endpoint, template, claim certificate and its S3 location, registry; no key material", () => {
+                const o = run.outputs;
+                assert.strictEqual(o.iotEndpoint, `a1b2c3d4e5f6g7-ats.iot.${cfg.region}.amazonaws.com`);
+                assert.strictEqual(o.provisioningTemplateName, cfg.provisioning.templateName);
+                assert.match(String(o.claimCertificateArn), new RegExp(`^arn:aws:iot:${cfg.region}:${ACCOUNT_ID}:cert/[0-9a-f]{64}$`));
+                assert.strictEqual(o.claimCertificateBucket, run.one("aws:s3/bucket:Bucket", "-pems-bucket").state.bucket);
+                assert.ok((o.claimCertificateObjects as Record<string, string>).privateKey.endsWith("/private.pem.key"));
+                assert.strictEqual(o.registryTableName, run.one("aws:dynamodb/table:Table").state.name);
+                assert.ok(!JSON.stringify(o).includes("PRIVATE KEY"));
+            });
+        });
+    }
+
+    it("the private key is a secret output of the dynamic resource and of the component", async () => {
+        await runStack("dev");
+        const { ClaimCertificate, ClaimCertificateResource } = await import("../components/claimCertificate");
+        const { unwrap } = await import("./support/program");
+        // Mocks do not apply additionalSecretOutputs (the engine does): check what is registered.
+        const runtime = require("@pulumi/pulumi/runtime/resource");
+        const register = runtime.registerResource;
+        const seen: Record<string, { additionalSecretOutputs?: string[] }> = {};
+        runtime.registerResource = (...a: any[]) => { seen[a[2]] = a[8]; return register(...a); };
+        try {
+            new ClaimCertificateResource("secret-check", { region: "ap-northeast-2", rotation: "1", status: "ACTIVE" });
+        } finally {
+            runtime.registerResource = register;
+        }
+        assert.deepStrictEqual(seen["pulumi-nodejs:dynamic/iot:ClaimCertificate"].additionalSecretOutputs, ["privateKeyPem"]);
+        const component = new ClaimCertificate("secret-check-component", {
+            ctx: { partition: "aws", region: "ap-northeast-2", accountId: ACCOUNT_ID }, namePrefix: "fms-t", region: "ap-northeast-2",
+            rotation: "1", status: "ACTIVE", templateNames: ["t"], clientIdPrefix: "claim-", kmsKeyArn: "arn:aws:kms:ap-northeast-2:123456789012:key/k", protect: false,
+        });
+        assert.strictEqual((await unwrap(component.privateKeyPem)).secret, true);
+    });
+
+    it("CSR mode: no private key object, and the CSR goes to the provider", async () => {
+        const { makeCsr } = await import("./support/x509");
+        const { csrPem } = await makeCsr();
+        const run = await runStack("kr", (c) => {
+            c["fms-iot:claimCertificate"] = JSON.stringify({ rotation: "2026-11", csrPem });
+        });
+        assert.strictEqual(run.one("pulumi-nodejs:dynamic/iot:ClaimCertificate").inputs.csrPem, csrPem);
+        assert.deepStrictEqual(run.ofType("aws:s3/bucketObjectv2:BucketObjectv2").map((o) => o.inputs.key.split("/").pop()).sort(), ["certificate.pem.crt", "public.pem.key"]);
+        assert.strictEqual((run.outputs.claimCertificateObjects as Record<string, unknown>).privateKey, undefined);
+    });
+});
