@@ -1,29 +1,40 @@
 /**
  * FMS IoT: the AWS IoT side of a connected-vehicle fleet, one stack per country/region.
  *
- *   stack config ──► StackKey (KMS CMK: registry, logs, claim bucket)
- *                      │
+ *   stack config ─► StackKey (KMS CMK: registry, logs, claim bucket, MSK at rest)
  *   vehicle ──claim cert──► FleetProvisioning: template ─► pre-provisioning hook ─► registry
- *                      │        └─► Thing (type, group, device policy) + its own certificate
- *                      └──► ClaimCertificate (dynamic provider) ─► claim policy, PEMs in S3
+ *                              └─► Thing (type, group, device policy) + its own certificate
+ *   ClaimCertificate (dynamic provider) ─► claim policy, PEMs in a private S3 bucket
+ *   vehicle ──$aws/rules/<rule>/...──► RuleRouting: topic rules ─► VPC destination ─► Kafka on MSK
+ *   IotLogging: AWS IoT logs (rule errors) for the region
  */
 import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
 import { arnContext } from "./components/arnContext";
 import { ClaimCertificate } from "./components/claimCertificate";
 import { FleetProvisioning } from "./components/fleetProvisioning";
+import { IotLogging } from "./components/iotLogging";
+import { RuleRouting } from "./components/ruleRouting";
 import { StackKey } from "./components/stackKey";
 import { loadStackConfig } from "./config/stackConfig";
+import { IOT_LOG_GROUP } from "./components/iotLogging";
 
 const cfg = loadStackConfig();
+const routing = cfg.routing;
+const cross = routing?.msk.mode === "existing" ? routing.msk.crossAccount : undefined;
 
-const provider = new aws.Provider(`${cfg.namePrefix}-aws`, { region: cfg.region as aws.Region, defaultTags: { tags: cfg.tags } });
+const region = cfg.region as aws.Region;
+const provider = new aws.Provider(`${cfg.namePrefix}-aws`, { region, defaultTags: { tags: cfg.tags } });
+const mskProvider = cross
+    ? new aws.Provider(`${cfg.namePrefix}-msk-aws`, { region, assumeRoles: [{ roleArn: cross.roleArn, sessionName: `${cfg.namePrefix}-fms-iot` }], defaultTags: { tags: cfg.tags } })
+    : undefined;
 const opts = { providers: [provider] };
 const ctx = arnContext(cfg.region, { provider });
 
 const key = new StackKey(`${cfg.namePrefix}-key`, {
     ctx,
     aliasName: `${cfg.namePrefix}-fms`,
-    logGroupPatterns: [`/aws/lambda/${cfg.namePrefix}-*`],
+    logGroupPatterns: [`/aws/lambda/${cfg.namePrefix}-*`, `/aws/iot/rules/${cfg.namePrefix}-*`, `/aws/msk/${cfg.namePrefix}`, IOT_LOG_GROUP],
 }, { ...opts, protect: cfg.protect });
 
 const provisioning = new FleetProvisioning(`${cfg.namePrefix}-provisioning`, {
@@ -32,7 +43,7 @@ const provisioning = new FleetProvisioning(`${cfg.namePrefix}-provisioning`, {
     country: cfg.country,
     ...cfg.provisioning,
     deviceRoot: cfg.topics.deviceRoot,
-    basicIngestRuleNames: [],
+    basicIngestRuleNames: routing?.routes.map((r) => r.ruleName) ?? [],
     kmsKeyArn: key.arn,
     logRetentionDays: cfg.logRetentionDays,
     protect: cfg.protect,
@@ -50,6 +61,25 @@ const claim = new ClaimCertificate(`${cfg.namePrefix}-claim`, {
     protect: cfg.protect,
 }, opts);
 
+const rules = routing && new RuleRouting(`${cfg.namePrefix}-routing`, {
+    ctx,
+    namePrefix: cfg.namePrefix,
+    region: cfg.region,
+    routing,
+    password: new pulumi.Config().getSecret("mskPassword"),
+    stackKeyArn: key.arn,
+    logRetentionDays: cfg.logRetentionDays,
+    protect: cfg.protect,
+    mskProvider,
+}, opts);
+
+new IotLogging(`${cfg.namePrefix}-iot-logging`, {
+    ctx,
+    ...cfg.logging,
+    kmsKeyArn: key.arn,
+    logRetentionDays: cfg.logRetentionDays,
+}, opts);
+
 export const iotEndpoint = claim.endpoint;
 export const provisioningTemplateName = provisioning.templateName;
 export const claimCertificateArn = claim.certificateArn;
@@ -61,3 +91,8 @@ export const registryTableName = provisioning.registryTableName;
 export const devicePolicyName = provisioning.devicePolicyName;
 export const thingGroupName = provisioning.thingGroupName;
 export const claimClientIdPrefix = cfg.provisioning.claimClientIdPrefix;
+export const ruleNames = rules?.ruleNames ?? [];
+export const basicIngestTopics = rules?.basicIngestTopics ?? [];
+export const mskSecretName = rules?.secretName;
+export const mskBootstrapServers = rules?.bootstrapServers;
+export const ruleErrorLogGroup = rules?.errorLogGroupName;

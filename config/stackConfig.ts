@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { COUNTRY_CODES } from "./countries";
+import { parseRouting, RoutingConfig } from "./routingConfig";
 import { ConfigError } from "./errors";
 import {
     Raw, readBoolean, readEnum, readInteger, readObject, readString, readStringList,
@@ -51,6 +52,16 @@ export interface ClaimCertificateConfig {
     assumeRoleArn?: string;
 }
 
+export const IOT_LOG_LEVELS = ["ERROR", "WARN", "INFO", "DEBUG"] as const;
+export type IotLogLevel = (typeof IOT_LOG_LEVELS)[number];
+
+export interface LoggingConfig {
+    /** AWS IoT log level for the account/region: ERROR in production, INFO otherwise by default. */
+    level: IotLogLevel;
+    /** Create the `AWSIotLogsV2` log group (encrypted, with retention); false if it already exists outside this stack. */
+    manageLogGroup: boolean;
+}
+
 export interface StackConfig {
     project: string;
     stack: string;
@@ -68,6 +79,9 @@ export interface StackConfig {
     provisioning: ProvisioningConfig;
     topics: TopicsConfig;
     claimCertificate: ClaimCertificateConfig;
+    logging: LoggingConfig;
+    /** Topic rules to Kafka on MSK; absent: no rules (and no Basic Ingest topics in the device policy). */
+    routing?: RoutingConfig;
 }
 
 /** Raw values as read from Pulumi config, keyed without the project namespace. */
@@ -80,7 +94,7 @@ export interface RawStackConfig {
 
 export const STACK_KEYS = [
     "country", "environment", "namePrefix", "protect", "logRetentionDays", "tags",
-    "provisioning", "topics", "claimCertificate",
+    "provisioning", "topics", "claimCertificate", "routing", "logging",
 ] as const;
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d$/;
@@ -131,6 +145,8 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
         provisioning: parseProvisioning(key("provisioning"), v.provisioning),
         topics: parseTopics(key("topics"), v.topics),
         claimCertificate: parseClaimCertificate(key("claimCertificate"), v.claimCertificate),
+        routing: parseRouting(key("routing"), v.routing, namePrefix, region),
+        logging: parseLogging(key("logging"), v.logging, production),
     };
 }
 
@@ -167,6 +183,14 @@ function parseProvisioning(key: string, value: unknown): ProvisioningConfig {
         }),
         hookMode: readEnum(`${key}.hookMode`, p.hookMode, HOOK_MODES, "registry"),
         claimClientIdPrefix,
+    };
+}
+
+function parseLogging(key: string, value: unknown, production: boolean): LoggingConfig {
+    const l = readObject(key, value, ["level", "manageLogGroup"], true);
+    return {
+        level: readEnum(`${key}.level`, l.level, IOT_LOG_LEVELS, production ? "ERROR" : "INFO"),
+        manageLogGroup: readBoolean(`${key}.manageLogGroup`, l.manageLogGroup, true),
     };
 }
 

@@ -40,3 +40,26 @@ export function rootAdministersKey(ctx: ArnContext): Statement {
         Resource: ["*"],
     };
 }
+
+export interface SecretKeyPolicyArgs extends ArnContext {
+    /** Roles that read the secret through Secrets Manager (the rule-engine role). */
+    readerRoleArns: readonly string[];
+}
+
+/**
+ * Key policy of the key that encrypts the MSK SCRAM secret: the root administers it, and the
+ * reader roles may decrypt only through Secrets Manager in this region.
+ */
+export function secretKeyPolicy(args: SecretKeyPolicyArgs): PolicyDocument {
+    const doc = policyDocument(rootAdministersKey(args));
+    if (args.readerRoleArns.length === 0) return doc;
+    doc.Statement.push({
+        Sid: "ReadersDecryptThroughSecretsManager",
+        Effect: "Allow",
+        Principal: { AWS: [...args.readerRoleArns] },
+        Action: ["kms:Decrypt", "kms:DescribeKey"],
+        Resource: ["*"],
+        Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${args.region}.amazonaws.com` } },
+    });
+    return doc;
+}

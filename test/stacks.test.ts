@@ -145,7 +145,7 @@ describe("stacks", () => {
 
             it("registry: on-demand, point-in-time recovery, encrypted with the stack key", () => {
                 const t = run.one("aws:dynamodb/table:Table");
-                const key = run.one("aws:kms/key:Key");
+                const key = run.one("aws:kms/key:Key", "-key-key");
                 assert.strictEqual(t.inputs.billingMode, "PAY_PER_REQUEST");
                 assert.strictEqual(t.inputs.hashKey, "serialNumber");
                 assert.deepStrictEqual(t.inputs.pointInTimeRecovery, { enabled: true });
@@ -154,7 +154,7 @@ describe("stacks", () => {
             });
 
             it("stack key: rotation on, the account root keeps administering it", () => {
-                const key = run.one("aws:kms/key:Key");
+                const key = run.one("aws:kms/key:Key", "-key-key");
                 assert.strictEqual(key.inputs.enableKeyRotation, true);
                 const doc = parsePolicy(key.inputs.policy);
                 assert.deepStrictEqual(statement(doc, "AccountRootAdministersKey").Principal, { AWS: `arn:aws:iam::${ACCOUNT_ID}:root` });
@@ -179,7 +179,7 @@ describe("stacks", () => {
                 const pab = run.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
                 assert.deepStrictEqual([pab.inputs.bucket, pab.inputs.blockPublicAcls, pab.inputs.blockPublicPolicy, pab.inputs.ignorePublicAcls, pab.inputs.restrictPublicBuckets], [id, true, true, true, true]);
                 const sse = run.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs;
-                assert.deepStrictEqual(sse.rules[0].applyServerSideEncryptionByDefault, { sseAlgorithm: "aws:kms", kmsMasterKeyId: run.one("aws:kms/key:Key").state.arn });
+                assert.deepStrictEqual(sse.rules[0].applyServerSideEncryptionByDefault, { sseAlgorithm: "aws:kms", kmsMasterKeyId: run.one("aws:kms/key:Key", "-key-key").state.arn });
                 assert.strictEqual(run.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs.rule.objectOwnership, "BucketOwnerEnforced");
                 assert.strictEqual(run.one("aws:s3/bucketVersioning:BucketVersioning").inputs.versioningConfiguration.status, "Enabled");
                 const tls = parsePolicy(run.one("aws:s3/bucketPolicy:BucketPolicy").inputs.policy).Statement[0];

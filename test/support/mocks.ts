@@ -37,6 +37,8 @@ export class AwsMocks implements pulumi.runtime.Mocks {
                 return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" };
             case "aws:index/getRegion:getRegion":
                 return { name: this.region, region: this.region, id: this.region };
+            case "aws:index/getAvailabilityZones:getAvailabilityZones":
+                return { names: ["a", "b", "c", "d"].map((z) => `${this.region}${z}`), zoneIds: [], id: this.region };
             case "aws:iot/getEndpoint:getEndpoint":
                 return { endpointAddress: `a1b2c3d4e5f6g7-ats.iot.${this.region}.amazonaws.com`, id: this.region };
             default:
@@ -77,6 +79,43 @@ export class AwsMocks implements pulumi.runtime.Mocks {
                 return { ...i, id: i.name, arn: `arn:aws:iot:${r}:${a}:thinggroup/${i.name}` };
             case "aws:iot/provisioningTemplate:ProvisioningTemplate":
                 return { ...i, id: i.name, arn: `arn:aws:iot:${r}:${a}:provisioningtemplate/${i.name}` };
+            case "aws:secretsmanager/secret:Secret": {
+                const arn = `arn:aws:secretsmanager:${r}:${a}:secret:${i.name}-${suffix.slice(0, 6)}`;
+                return { ...i, id: arn, arn };
+            }
+            case "aws:secretsmanager/secretVersion:SecretVersion":
+                return { ...i, id: `${i.secretId}|v1`, versionId: "v1" };
+            case "aws:iot/topicRule:TopicRule":
+                return { ...i, id: i.name, arn: `arn:aws:iot:${r}:${a}:rule/${i.name}` };
+            case "aws:iot/topicRuleDestination:TopicRuleDestination": {
+                const arn = `arn:aws:iot:${r}:${a}:ruledestination/vpc/${hex(args.name, 8)}-aaaa-bbbb-cccc-${hex(args.name, 12)}`;
+                return { ...i, id: arn, arn };
+            }
+            case "aws:ec2/vpc:Vpc":
+                return { ...i, id: `vpc-${hex(args.name, 17)}`, arn: `arn:aws:ec2:${r}:${a}:vpc/vpc-${hex(args.name, 17)}` };
+            case "aws:ec2/subnet:Subnet":
+                return { ...i, id: `subnet-${hex(args.name, 17)}` };
+            case "aws:ec2/securityGroup:SecurityGroup":
+                return { ...i, id: `sg-${hex(args.name, 17)}`, arn: `arn:aws:ec2:${r}:${a}:security-group/sg-${hex(args.name, 17)}` };
+            case "aws:ec2/routeTable:RouteTable":
+                return { ...i, id: `rtb-${hex(args.name, 17)}` };
+            case "aws:ec2/vpcPeeringConnection:VpcPeeringConnection":
+                return { ...i, id: `pcx-${hex(args.name, 17)}` };
+            case "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter":
+                return { ...i, id: i.vpcPeeringConnectionId };
+            case "aws:msk/configuration:Configuration":
+                return { ...i, arn: `arn:aws:kafka:${r}:${a}:configuration/${args.name}/${hex(args.name, 8)}`, latestRevision: 1 };
+            case "aws:msk/cluster:Cluster": {
+                const arn = `arn:aws:kafka:${r}:${a}:cluster/${i.clusterName}/${hex(args.name, 8)}-1234-5678-9abc-${hex(args.name, 12)}-2`;
+                const brokers = Array.from({ length: i.numberOfBrokerNodes }, (_, n) => `b-${n + 1}.${i.clusterName}.abc123.c2.kafka.${r}.amazonaws.com`);
+                return {
+                    ...i, id: arn, arn,
+                    bootstrapBrokersSaslScram: brokers.map((b) => `${b}:9096`).join(","),
+                    bootstrapBrokersTls: brokers.map((b) => `${b}:9094`).join(","),
+                };
+            }
+            case "random:index/randomPassword:RandomPassword":
+                return { ...i, id: "none", result: "generated-password-0123456789abcdef" };
             case "pulumi-nodejs:dynamic/iot:ClaimCertificate": {
                 const certificateId = hex(args.name, 64);
                 return {
