@@ -16,6 +16,7 @@ import { FleetProvisioning } from "./components/fleetProvisioning";
 import { IotLogging } from "./components/iotLogging";
 import { RuleRouting } from "./components/ruleRouting";
 import { StackKey } from "./components/stackKey";
+import { ruleNameFor } from "./config/routingConfig";
 import { loadStackConfig } from "./config/stackConfig";
 import { IOT_LOG_GROUP } from "./components/iotLogging";
 
@@ -44,6 +45,7 @@ const provisioning = new FleetProvisioning(`${cfg.namePrefix}-provisioning`, {
     ...cfg.provisioning,
     deviceRoot: cfg.topics.deviceRoot,
     basicIngestRuleNames: routing?.routes.map((r) => r.ruleName) ?? [],
+    basicIngestRulePrefix: ruleNameFor(cfg.namePrefix, ""),
     kmsKeyArn: key.arn,
     logRetentionDays: cfg.logRetentionDays,
     protect: cfg.protect,
@@ -73,12 +75,14 @@ const rules = routing && new RuleRouting(`${cfg.namePrefix}-routing`, {
     mskProvider,
 }, opts);
 
-new IotLogging(`${cfg.namePrefix}-iot-logging`, {
-    ctx,
-    ...cfg.logging,
-    kmsKeyArn: key.arn,
-    logRetentionDays: cfg.logRetentionDays,
-}, opts);
+if (cfg.logging.manage) {
+    new IotLogging(`${cfg.namePrefix}-iot-logging`, {
+        ctx,
+        ...cfg.logging,
+        kmsKeyArn: key.arn,
+        logRetentionDays: cfg.logRetentionDays,
+    }, opts);
+}
 
 export const iotEndpoint = claim.endpoint;
 export const provisioningTemplateName = provisioning.templateName;

@@ -22,8 +22,9 @@ export interface FleetProvisioningArgs {
     serialPrefixes: string[];
     hookMode: "prefix" | "registry";
     deviceRoot: string;
-    /** Topic rules vehicles reach through Basic Ingest. */
+    /** Topic rules vehicles reach through Basic Ingest, and the prefix all their names share. */
     basicIngestRuleNames: string[];
+    basicIngestRulePrefix?: string;
     kmsKeyArn: pulumi.Input<string>;
     logRetentionDays: number;
     /** `protect` the registry table. */
@@ -59,7 +60,7 @@ export class FleetProvisioning extends pulumi.ComponentResource {
         const policy = new aws.iot.Policy(`${name}-device-policy`, {
             name: `${args.namePrefix}-device`,
             policy: policyJson(ctx, {}, (c) => devicePolicy({
-                ...c, deviceRoot: args.deviceRoot, basicIngestRuleNames: args.basicIngestRuleNames,
+                ...c, deviceRoot: args.deviceRoot, basicIngestRuleNames: args.basicIngestRuleNames, basicIngestRulePrefix: args.basicIngestRulePrefix,
             })),
         }, retained);
 

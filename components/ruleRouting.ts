@@ -112,8 +112,7 @@ export class RuleRouting extends pulumi.ComponentResource {
             bootstrapServers = msk.bootstrapServers.join(",");
             destinationSg = peering.destinationSecurityGroupId;
             // The cluster reads SCRAM secrets from its own account: a matching secret and key there.
-            const mskCtx = aws.getCallerIdentityOutput({}, { provider: args.mskProvider }).accountId
-                .apply((accountId) => ctx.apply((c) => ({ ...c, accountId })));
+            const mskCtx = ctx.apply((c) => ({ ...c, accountId: cross.mskAccountId }));
             const mskSecret = new ScramSecret(`${name}-msk-scram`, {
                 ctx: mskCtx, secretName, username: kafka.username, password, readerRoleArns: [], recoveryWindowInDays,
             }, { parent: this, provider: args.mskProvider });

@@ -56,6 +56,8 @@ export const IOT_LOG_LEVELS = ["ERROR", "WARN", "INFO", "DEBUG"] as const;
 export type IotLogLevel = (typeof IOT_LOG_LEVELS)[number];
 
 export interface LoggingConfig {
+    /** This stack owns AWS IoT logging for its account and region (false when another stack there does). */
+    manage: boolean;
     /** AWS IoT log level for the account/region: ERROR in production, INFO otherwise by default. */
     level: IotLogLevel;
     /** Create the `AWSIotLogsV2` log group (encrypted, with retention); false if it already exists outside this stack. */
@@ -187,8 +189,9 @@ function parseProvisioning(key: string, value: unknown): ProvisioningConfig {
 }
 
 function parseLogging(key: string, value: unknown, production: boolean): LoggingConfig {
-    const l = readObject(key, value, ["level", "manageLogGroup"], true);
+    const l = readObject(key, value, ["manage", "level", "manageLogGroup"], true);
     return {
+        manage: readBoolean(`${key}.manage`, l.manage, true),
         level: readEnum(`${key}.level`, l.level, IOT_LOG_LEVELS, production ? "ERROR" : "INFO"),
         manageLogGroup: readBoolean(`${key}.manageLogGroup`, l.manageLogGroup, true),
     };

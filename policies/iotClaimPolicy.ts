@@ -1,4 +1,5 @@
 import { ArnContext, iotArn, PolicyDocument, policyDocument } from "./document";
+import { IOT_POLICY_MAX_CHARS, iotPolicySize } from "./iotDevicePolicy";
 
 export interface ClaimPolicyArgs extends ArnContext {
     /** Client ids a claim-certificate holder may use: `<clientIdPrefix>*`. */
@@ -23,7 +24,7 @@ export function provisioningTopicPaths(templateNames: readonly string[]): string
 export function claimPolicy(args: ClaimPolicyArgs): PolicyDocument {
     if (args.templateNames.length === 0) throw new Error("claimPolicy: at least one provisioning template is required");
     const paths = provisioningTopicPaths(args.templateNames);
-    return policyDocument(
+    const doc = policyDocument(
         {
             Sid: "ConnectWithClaimClientId",
             Effect: "Allow",
@@ -43,4 +44,6 @@ export function claimPolicy(args: ClaimPolicyArgs): PolicyDocument {
             Resource: paths.map((p) => iotArn(args, `topicfilter/${p}`)),
         },
     );
+    if (iotPolicySize(doc) > IOT_POLICY_MAX_CHARS) throw new Error(`claimPolicy: over the ${IOT_POLICY_MAX_CHARS} characters AWS IoT accepts`);
+    return doc;
 }

@@ -8,6 +8,18 @@ export interface DevicePolicyArgs extends ArnContext {
     deviceRoot: string;
     /** Topic rules this stack's devices reach through Basic Ingest (`$aws/rules/<ruleName>/...`). */
     basicIngestRuleNames: readonly string[];
+    /**
+     * Prefix every one of those rule names shares. When listing each rule would make the policy
+     * larger than AWS IoT accepts, the policy allows `$aws/rules/<prefix>*` instead.
+     */
+    basicIngestRulePrefix?: string;
+}
+
+/** AWS IoT rejects policy documents over 2048 characters (white space not counted). */
+export const IOT_POLICY_MAX_CHARS = 2048;
+
+export function iotPolicySize(doc: PolicyDocument): number {
+    return JSON.stringify(doc).replace(/\s/g, "").length;
 }
 
 /** Topic paths (without `topic/` or `topicfilter/`) a provisioned vehicle may use. */
@@ -52,13 +64,23 @@ export function devicePolicy(args: DevicePolicyArgs): PolicyDocument {
             Resource: own.map((t) => iotArn(args, `topicfilter/${t}`)),
         },
     ];
-    if (args.basicIngestRuleNames.length > 0) {
-        statements.push({
-            Sid: "BasicIngest",
-            Effect: "Allow",
-            Action: ["iot:Publish"],
-            Resource: basicIngestTopicPaths(args.basicIngestRuleNames).map((t) => iotArn(args, `topic/${t}`)),
-        });
+    const doc = policyDocument(...statements);
+    if (args.basicIngestRuleNames.length === 0) return doc;
+    const ingest = {
+        Sid: "BasicIngest",
+        Effect: "Allow" as const,
+        Action: ["iot:Publish"],
+        Resource: basicIngestTopicPaths(args.basicIngestRuleNames).map((t) => iotArn(args, `topic/${t}`)),
+    };
+    doc.Statement.push(ingest);
+    if (iotPolicySize(doc) > IOT_POLICY_MAX_CHARS && args.basicIngestRulePrefix) {
+        if (!args.basicIngestRuleNames.every((r) => r.startsWith(args.basicIngestRulePrefix!))) {
+            throw new Error(`devicePolicy: not every rule name starts with ${args.basicIngestRulePrefix}`);
+        }
+        ingest.Resource = [iotArn(args, `topic/$aws/rules/${args.basicIngestRulePrefix}*`)];
     }
-    return policyDocument(...statements);
+    if (iotPolicySize(doc) > IOT_POLICY_MAX_CHARS) {
+        throw new Error(`devicePolicy: ${iotPolicySize(doc)} characters, over the ${IOT_POLICY_MAX_CHARS} AWS IoT accepts`);
+    }
+    return doc;
 }

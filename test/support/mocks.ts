@@ -8,6 +8,8 @@ export interface RecordedResource {
     name: string;
     inputs: Record<string, any>;
     state: Record<string, any>;
+    /** Provider reference (`<urn>::<id>`) of a custom resource. */
+    provider?: string;
 }
 
 function hex(seed: string, length: number): string {
@@ -25,7 +27,7 @@ export class AwsMocks implements pulumi.runtime.Mocks {
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
         const state = this.stateFor(args);
-        this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, state });
+        this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, provider: args.provider });
         return { id: state.id ?? `${args.name}-id`, state };
     }
 

@@ -55,28 +55,40 @@ async function settle(mocks: AwsMocks): Promise<void> {
  * Runs the real program (`index.ts`) on Pulumi mocks with the config of `Pulumi.<stack>.yaml`,
  * optionally edited, and returns every registered resource with its inputs.
  */
-export async function runStack(stack: string, edit?: (config: Record<string, string>) => void): Promise<ProgramRun> {
+export async function runStack(stack: string, edit?: (config: Record<string, string>) => void, secretKeys: string[] = []): Promise<ProgramRun> {
     const file = readStackFile(stack);
     edit?.(file.config);
     const mocks = new AwsMocks(file.config["aws:region"] ?? "us-east-1");
     await pulumi.runtime.setMocks(mocks, file.project, stack, false);
-    pulumi.runtime.setAllConfig(file.config);
+    pulumi.runtime.setAllConfig(file.config, secretKeys);
     purgeProjectModules();
+    // Pulumi takes a stack trace for every resource and promise; ts-node's source-map rewriting of
+    // deep traces dominates evaluation time. Short, plain traces while the program runs.
+    const prepare = Error.prepareStackTrace;
+    const limit = Error.stackTraceLimit;
+    (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
+    Error.stackTraceLimit = 3;
+    const restore = () => { Error.prepareStackTrace = prepare; Error.stackTraceLimit = limit; };
     let exportsObj: Record<string, unknown>;
     try {
         exportsObj = require(INDEX);
     } catch (err) {
         await settle(mocks);
+        restore();
         throw new ProgramFailed(err, mocks.resources);
     }
     const outputs: Record<string, unknown> = {};
     const secretOutputs = new Set<string>();
-    for (const [k, v] of Object.entries(exportsObj)) {
-        const { value, secret } = await unwrap(pulumi.output(v));
-        outputs[k] = value;
-        if (secret) secretOutputs.add(k);
+    try {
+        for (const [k, v] of Object.entries(exportsObj)) {
+            const { value, secret } = await unwrap(pulumi.output(v));
+            outputs[k] = value;
+            if (secret) secretOutputs.add(k);
+        }
+        await settle(mocks);
+    } finally {
+        restore();
     }
-    await settle(mocks);
     const resources = mocks.resources;
     return {
         resources,
