@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { parseStackConfig, RawStackConfig } from "../config/stackConfig";
-import { ProgramFailed, runStack } from "./support/program";
+import { ProgramFailed, runStack } from "../plan/program";
 
 type Edit = (c: Record<string, string>) => void;
 
@@ -42,7 +42,7 @@ const BAD: [string, Edit, string, RegExp][] = [
 describe("stack config validation", () => {
     for (const [label, edit, key, allowed] of BAD) {
         it(`fails on ${label}: one line naming ${key}, and no resource registered`, async () => {
-            await assert.rejects(runStack("kr", edit), (err: unknown) => {
+            await assert.rejects(runStack("kr", { edit }), (err: unknown) => {
                 assert.ok(err instanceof ProgramFailed, String(err));
                 const cause = err.cause as Error;
                 assert.strictEqual(cause.name, "ConfigError");

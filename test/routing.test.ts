@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import { ProgramFailed, ProgramRun, runStack } from "./support/program";
-import { ACCOUNT_ID } from "./support/mocks";
+import { ProgramFailed, ProgramRun, runStack } from "../plan/program";
+import { ACCOUNT_ID } from "../plan/mocks";
 import { assertLeastPrivilege, isSecretValue, parsePolicy, statement } from "./support/assertions";
 
 const REGION = "ap-northeast-2";
@@ -179,13 +179,13 @@ describe("routing modes", function () {
     });
 
     it("existing, not ours to change: no association and no rule on the brokers' security group", async () => {
-        const run = await runStack("kr", editRouting((r) => { r.msk.manageCluster = false; }));
+        const run = await runStack("kr", { edit: editRouting((r) => { r.msk.manageCluster = false; }) });
         assert.strictEqual(run.ofType("aws:msk/singleScramSecretAssociation:SingleScramSecretAssociation").length, 0);
         assert.strictEqual(run.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").length, 0);
     });
 
     it("a password from encrypted config replaces the generated one and stays secret", async () => {
-        const run = await runStack("kr", (c) => { c["fms-iot:mskPassword"] = "from-encrypted-config-9f8e7d"; }, ["fms-iot:mskPassword"]);
+        const run = await runStack("kr", { edit: (c) => { c["fms-iot:mskPassword"] = "from-encrypted-config-9f8e7d"; }, secretKeys: ["fms-iot:mskPassword"] });
         assert.strictEqual(run.ofType("random:index/randomPassword:RandomPassword").length, 0);
         const version = run.one("aws:secretsmanager/secretVersion:SecretVersion");
         assert.ok(isSecretValue(version.inputs.secretString));
@@ -193,7 +193,7 @@ describe("routing modes", function () {
     });
 
     it("cross-account: a second provider, peering requested and accepted, routes both ways, the secret in both accounts", async () => {
-        const run = await runStack("kr", editRouting((r) => { r.msk.clusterArn = CROSS_CLUSTER; r.msk.crossAccount = CROSS; }));
+        const run = await runStack("kr", { edit: editRouting((r) => { r.msk.clusterArn = CROSS_CLUSTER; r.msk.crossAccount = CROSS; }) });
         const providers = run.ofType("pulumi:providers:aws");
         assert.strictEqual(providers.length, 2);
         const msk = providers.find((p) => p.name === "fms-kr-msk-aws")!;
@@ -238,7 +238,7 @@ describe("routing modes", function () {
 
     it("1,000 routes (the default rule quota) evaluate, and the device policy stays within AWS IoT's size limit", async () => {
         const keys = Array.from({ length: 1000 }, (_, i) => `r${i}`);
-        const run = await runStack("dev", editRouting((r) => { r.routes = keys.map((key) => ({ key })); }));
+        const run = await runStack("dev", { edit: editRouting((r) => { r.routes = keys.map((key) => ({ key })); }) });
         assert.strictEqual(run.ofType("aws:iot/topicRule:TopicRule").length, 1000);
         const policy = run.one("aws:iot/policy:Policy", "-device-policy").inputs.policy as string;
         assert.ok(policy.replace(/\s/g, "").length <= 2048);
@@ -261,7 +261,7 @@ describe("routing modes", function () {
     ];
     for (const [label, change, key, allowed] of BAD) {
         it(`config error: ${label}`, async () => {
-            await assert.rejects(runStack("kr", editRouting(change)), (err: unknown) => {
+            await assert.rejects(runStack("kr", { edit: editRouting(change) }), (err: unknown) => {
                 assert.ok(err instanceof ProgramFailed);
                 assert.ok(err.message.startsWith(`Invalid stack config ${key} = `), err.message);
                 assert.match(err.message, allowed);
@@ -273,7 +273,7 @@ describe("routing modes", function () {
     }
 
     it("logging.manage false leaves the region's IoT logging to another stack", async () => {
-        const run = await runStack("dev", (c) => { c["fms-iot:logging"] = JSON.stringify({ manage: false }); });
+        const run = await runStack("dev", { edit: (c) => { c["fms-iot:logging"] = JSON.stringify({ manage: false }); } });
         assert.strictEqual(run.ofType("aws:iot/loggingOptions:LoggingOptions").length, 0);
         assert.strictEqual(run.ofType("aws:cloudwatch/logGroup:LogGroup").filter((l) => l.inputs.name === "AWSIotLogsV2").length, 0);
     });

@@ -1,8 +1,8 @@
 import * as assert from "assert";
 import { stackNames, readStackFile } from "../config/stackFile";
 import { parseStackConfig, StackConfig } from "../config/stackConfig";
-import { ProgramRun, runStack } from "./support/program";
-import { ACCOUNT_ID } from "./support/mocks";
+import { ProgramRun, runStack } from "../plan/program";
+import { ACCOUNT_ID } from "../plan/mocks";
 import { assertLeastPrivilege, isSecretValue, parsePolicy, statement } from "./support/assertions";
 
 const THING = "${iot:Connection.Thing.ThingName}";
@@ -196,6 +196,17 @@ describe("stacks", () => {
                 assert.ok(!isSecretValue(objects.find((o) => o.inputs.key.endsWith("certificate.pem.crt"))!.inputs.content));
             });
 
+            it("retains what provisioned vehicles hold on destroy, and protects stateful resources per the stack", () => {
+                for (const [type, suffix] of [["aws:iot/policy:Policy", "-device-policy"], ["aws:iot/thingType:ThingType", ""], ["aws:iot/thingGroup:ThingGroup", ""]]) {
+                    assert.strictEqual(run.one(type, suffix).retainOnDelete, true, type);
+                }
+                assert.strictEqual(run.one("aws:iot/policy:Policy", "-claim-policy").retainOnDelete, false);
+                for (const [type, suffix] of [["aws:dynamodb/table:Table", ""], ["fms:kms:StackKey", ""], ["fms:storage:SecureBucket", ""]]) {
+                    assert.strictEqual(run.one(type, suffix).protect, cfg.protect, type);
+                }
+                assert.strictEqual(cfg.protect, stack !== "dev");
+            });
+
             it("outputs: endpoint, template, claim certificate and its S3 location, registry; no key material", () => {
                 const o = run.outputs;
                 assert.strictEqual(o.iotEndpoint, `a1b2c3d4e5f6g7-ats.iot.${cfg.region}.amazonaws.com`);
@@ -210,20 +221,10 @@ describe("stacks", () => {
     }
 
     it("the private key is a secret output of the dynamic resource and of the component", async () => {
-        await runStack("dev");
-        const { ClaimCertificate, ClaimCertificateResource } = await import("../components/claimCertificate");
-        const { unwrap } = await import("./support/program");
-        // Mocks do not apply additionalSecretOutputs (the engine does): check what is registered.
-        const runtime = require("@pulumi/pulumi/runtime/resource");
-        const register = runtime.registerResource;
-        const seen: Record<string, { additionalSecretOutputs?: string[] }> = {};
-        runtime.registerResource = (...a: any[]) => { seen[a[2]] = a[8]; return register(...a); };
-        try {
-            new ClaimCertificateResource("secret-check", { region: "ap-northeast-2", rotation: "1", status: "ACTIVE" });
-        } finally {
-            runtime.registerResource = register;
-        }
-        assert.deepStrictEqual(seen["pulumi-nodejs:dynamic/iot:ClaimCertificate"].additionalSecretOutputs, ["privateKeyPem"]);
+        const { ClaimCertificate } = await import("../components/claimCertificate");
+        const { unwrap } = await import("../plan/program");
+        const run = await runStack("dev");
+        assert.deepStrictEqual(run.one("pulumi-nodejs:dynamic/iot:ClaimCertificate").additionalSecretOutputs, ["privateKeyPem"]);
         const component = new ClaimCertificate("secret-check-component", {
             ctx: { partition: "aws", region: "ap-northeast-2", accountId: ACCOUNT_ID }, namePrefix: "fms-t", region: "ap-northeast-2",
             rotation: "1", status: "ACTIVE", templateNames: ["t"], clientIdPrefix: "claim-", kmsKeyArn: "arn:aws:kms:ap-northeast-2:123456789012:key/k", protect: false,
@@ -234,9 +235,9 @@ describe("stacks", () => {
     it("CSR mode: no private key object, and the CSR goes to the provider", async () => {
         const { makeCsr } = await import("./support/x509");
         const { csrPem } = await makeCsr();
-        const run = await runStack("kr", (c) => {
+        const run = await runStack("kr", { edit: (c) => {
             c["fms-iot:claimCertificate"] = JSON.stringify({ rotation: "2026-11", csrPem });
-        });
+        } });
         assert.strictEqual(run.one("pulumi-nodejs:dynamic/iot:ClaimCertificate").inputs.csrPem, csrPem);
         assert.deepStrictEqual(run.ofType("aws:s3/bucketObjectv2:BucketObjectv2").map((o) => o.inputs.key.split("/").pop()).sort(), ["certificate.pem.crt", "public.pem.key"]);
         assert.strictEqual((run.outputs.claimCertificateObjects as Record<string, unknown>).privateKey, undefined);

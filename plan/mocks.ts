@@ -3,31 +3,20 @@ import * as pulumi from "@pulumi/pulumi";
 
 export const ACCOUNT_ID = "123456789012";
 
-export interface RecordedResource {
-    type: string;
-    name: string;
-    inputs: Record<string, any>;
-    state: Record<string, any>;
-    /** Provider reference (`<urn>::<id>`) of a custom resource. */
-    provider?: string;
-}
-
 function hex(seed: string, length: number): string {
     return crypto.createHash("sha256").update(seed).digest("hex").slice(0, length);
 }
 
 /**
- * Pulumi mocks that answer like AWS would: ARNs in the stack's region and the example account,
- * generated names with a suffix, the IoT endpoint, and claim-certificate outputs.
+ * Pulumi mocks that answer like AWS would: ARNs in the stack's region and the example account
+ * 123456789012, generated names with a suffix, the IoT endpoint, MSK brokers, and claim-certificate
+ * outputs. Used by the tests and by `npm run plan`.
  */
 export class AwsMocks implements pulumi.runtime.Mocks {
-    public readonly resources: RecordedResource[] = [];
-
     constructor(private readonly region: string) {}
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
         const state = this.stateFor(args);
-        this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, provider: args.provider });
         return { id: state.id ?? `${args.name}-id`, state };
     }
 

@@ -1,0 +1,179 @@
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { PROJECT_ROOT, readStackFile } from "../config/stackFile";
+import { AwsMocks } from "./mocks";
+
+/** One resource the program registered, as the engine would receive it. */
+export interface RecordedResource {
+    urn: string;
+    type: string;
+    name: string;
+    /** URN of the parent resource (the stack for top-level components). */
+    parent: string | null;
+    custom: boolean;
+    /** Inputs as registered; a secret is `{<sig>: "1b47061264138c4ac30d75fd1eb44270", value}`. */
+    inputs: Record<string, any>;
+    /** What the mocks answered. */
+    state: Record<string, any>;
+    /** Provider reference (`<urn>::<id>`) of a custom resource. */
+    provider?: string;
+    /** URNs this resource depends on (explicit `dependsOn` and through its inputs). */
+    dependencies: string[];
+    protect: boolean;
+    retainOnDelete: boolean;
+    additionalSecretOutputs: string[];
+}
+
+export interface ProgramRun {
+    stack: string;
+    region: string;
+    resources: RecordedResource[];
+    /** Stack outputs, resolved (secrets keep their secret marker only in `secretOutputs`). */
+    outputs: Record<string, unknown>;
+    /** Names of stack outputs that are Pulumi secrets. */
+    secretOutputs: Set<string>;
+    /** The resources of one type (token such as `aws:iot/policy:Policy`). */
+    ofType(type: string): RecordedResource[];
+    /** The single resource of this type whose name ends with `suffix`. */
+    one(type: string, suffix?: string): RecordedResource;
+    /** The module's exports as the program left them (Outputs unresolved). */
+    exports: Record<string, unknown>;
+}
+
+export interface RunOptions {
+    /** Edits the stack's config (engine form: objects as JSON strings) before the run. */
+    edit?: (config: Record<string, string>) => void;
+    /** Config keys to treat as secrets. */
+    secretKeys?: string[];
+    root?: string;
+}
+
+export class ProgramFailed extends Error {
+    constructor(public readonly cause: unknown, public readonly resources: RecordedResource[]) {
+        super(cause instanceof Error ? cause.message : String(cause));
+    }
+}
+
+/** Resolves an Output's value and secretness (uses the SDK's internal promises). */
+export async function unwrap<T>(output: pulumi.Output<T> | T): Promise<{ value: T; secret: boolean }> {
+    if (!pulumi.Output.isInstance(output)) return { value: output as T, secret: false };
+    const o = output as unknown as { promise(): Promise<T>; isSecret: Promise<boolean> };
+    return { value: await o.promise(), secret: await o.isSecret };
+}
+
+function purgeProjectModules(root: string): void {
+    const sep = path.sep;
+    for (const id of Object.keys(require.cache)) {
+        if (id.startsWith(root) && !id.includes(`${sep}node_modules${sep}`) && !id.includes(`${sep}test${sep}`) && !id.includes(`${sep}plan${sep}`) && !id.includes(`${sep}guardrails${sep}`)) {
+            delete require.cache[id];
+        }
+    }
+}
+
+/** Waits until no new resource has been registered for a few turns of the event loop. */
+async function settle(resources: RecordedResource[]): Promise<void> {
+    let seen = -1;
+    let quiet = 0;
+    while (quiet < 5) {
+        await new Promise((r) => setTimeout(r, 10));
+        if (resources.length === seen) quiet++;
+        else { quiet = 0; seen = resources.length; }
+    }
+}
+
+type Request = {
+    getType(): string; getName(): string; getParent(): string; getCustom(): boolean; getObject(): unknown; getProvider(): string;
+    getDependenciesList(): string[]; getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
+    getProtect(): boolean; getRetainondelete(): boolean; getAdditionalsecretoutputsList(): string[];
+};
+type Response = { getUrn(): string; getObject(): { toJavaScript(): Record<string, any> } | undefined };
+
+/** Records every registration the mock monitor receives, with its URN, parent and dependencies. */
+function recordRegistrations(resources: RecordedResource[]): void {
+    const settings = require("@pulumi/pulumi/runtime/settings");
+    const rpc = require("@pulumi/pulumi/runtime/rpc");
+    const monitor = settings.getMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: Request, callback: (err: unknown, resp?: Response) => void) => {
+        register(req, (err: unknown, resp?: Response) => {
+            if (!err && resp) {
+                const dependencies = new Set(req.getDependenciesList());
+                req.getPropertydependenciesMap().forEach((deps) => deps.getUrnsList().forEach((u) => dependencies.add(u)));
+                resources.push({
+                    urn: resp.getUrn(),
+                    type: req.getType(),
+                    name: req.getName(),
+                    parent: req.getParent() || null,
+                    custom: req.getCustom(),
+                    inputs: rpc.deserializeProperties(req.getObject()),
+                    state: resp.getObject()?.toJavaScript() ?? {},
+                    provider: req.getProvider() || undefined,
+                    dependencies: [...dependencies],
+                    protect: req.getProtect(),
+                    retainOnDelete: req.getRetainondelete(),
+                    additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+                });
+            }
+            callback(err, resp);
+        });
+    };
+}
+
+/**
+ * Runs the real program (`index.ts`) on Pulumi mocks with the config of `Pulumi.<stack>.yaml`,
+ * and returns every registered resource with its inputs, parent and dependencies.
+ */
+export async function runStack(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
+    const root = options.root ?? PROJECT_ROOT;
+    const file = readStackFile(stack, root);
+    options.edit?.(file.config);
+    const region = file.config["aws:region"] ?? "us-east-1";
+    await pulumi.runtime.setMocks(new AwsMocks(region), file.project, stack, false);
+    pulumi.runtime.setAllConfig(file.config, options.secretKeys ?? []);
+    const resources: RecordedResource[] = [];
+    recordRegistrations(resources);
+    purgeProjectModules(root);
+
+    // Pulumi takes a stack trace for every resource and promise; ts-node's source-map rewriting of
+    // deep traces dominates evaluation time. Short, plain traces while the program runs.
+    const prepare = Error.prepareStackTrace;
+    const limit = Error.stackTraceLimit;
+    (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
+    Error.stackTraceLimit = 3;
+    const restore = () => { Error.prepareStackTrace = prepare; Error.stackTraceLimit = limit; };
+
+    let exportsObj: Record<string, unknown>;
+    try {
+        exportsObj = require(path.join(root, "index.ts"));
+    } catch (err) {
+        await settle(resources);
+        restore();
+        throw new ProgramFailed(err, resources);
+    }
+    const outputs: Record<string, unknown> = {};
+    const secretOutputs = new Set<string>();
+    try {
+        for (const [k, v] of Object.entries(exportsObj)) {
+            const { value, secret } = await unwrap(pulumi.output(v));
+            outputs[k] = value;
+            if (secret) secretOutputs.add(k);
+        }
+        await settle(resources);
+    } finally {
+        restore();
+    }
+    return {
+        stack,
+        region,
+        resources,
+        outputs,
+        secretOutputs,
+        exports: exportsObj,
+        ofType: (type) => resources.filter((r) => r.type === type),
+        one(type, suffix = "") {
+            const found = resources.filter((r) => r.type === type && r.name.endsWith(suffix));
+            if (found.length !== 1) throw new Error(`expected one ${type} named *${suffix}, found ${found.map((r) => r.name).join(", ") || "none"}`);
+            return found[0];
+        },
+    };
+}
