@@ -45,7 +45,8 @@ export interface RunOptions {
     edit?: (config: Record<string, string>) => void;
     /** Config keys to treat as secrets. */
     secretKeys?: string[];
-    root?: string;
+    /** Where `Pulumi.yaml` and `Pulumi.<stack>.yaml` are read from (default: the project). */
+    stackDir?: string;
 }
 
 export class ProgramFailed extends Error {
@@ -124,8 +125,8 @@ function recordRegistrations(resources: RecordedResource[]): void {
  * and returns every registered resource with its inputs, parent and dependencies.
  */
 export async function runStack(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
-    const root = options.root ?? PROJECT_ROOT;
-    const file = readStackFile(stack, root);
+    const root = PROJECT_ROOT;
+    const file = readStackFile(stack, options.stackDir ?? root);
     options.edit?.(file.config);
     const region = file.config["aws:region"] ?? "us-east-1";
     await pulumi.runtime.setMocks(new AwsMocks(region), file.project, stack, false);

@@ -1,0 +1,341 @@
+/**
+ * The guardrails, as plain functions over resources: the policy pack (`pulumi preview --policy-pack
+ * guardrails`) and the offline plan (`npm run plan`) run these same rules.
+ *
+ * Values unknown during a preview arrive as `undefined`; a rule skips what it cannot see.
+ */
+
+export type Level = "mandatory" | "advisory";
+
+/** A resource as the rules see it. */
+export interface ResourceView {
+    urn: string;
+    type: string;
+    name: string;
+    props: Record<string, any>;
+    /** URNs this resource depends on (explicitly or through its inputs). */
+    dependencies: string[];
+}
+
+export interface Finding {
+    policy: string;
+    urn: string;
+    message: string;
+    level: Level;
+}
+
+interface RuleBase {
+    name: string;
+    description: string;
+    level: Level;
+}
+
+export interface ResourceRule extends RuleBase {
+    kind: "resource";
+    check(resource: ResourceView, report: (message: string) => void): void;
+}
+
+export interface StackRule extends RuleBase {
+    kind: "stack";
+    check(resources: ResourceView[], report: (urn: string, message: string) => void): void;
+}
+
+export type Rule = ResourceRule | StackRule;
+
+interface Statement {
+    Sid?: string;
+    Effect?: string;
+    Action?: string | string[];
+    Resource?: string | string[];
+    Principal?: unknown;
+    Condition?: Record<string, Record<string, unknown>>;
+}
+
+const THING = "${iot:Connection.Thing.ThingName}";
+const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+function parseDoc(value: unknown): Statement[] | undefined {
+    if (value === undefined || value === null || value === "") return undefined;
+    try {
+        const doc = typeof value === "string" ? JSON.parse(value) : value;
+        return list(doc?.Statement as never) as unknown as Statement[];
+    } catch {
+        return undefined;
+    }
+}
+
+function asObject(value: unknown): Record<string, any> | undefined {
+    if (typeof value === "string") {
+        try { return JSON.parse(value); } catch { return undefined; }
+    }
+    return typeof value === "object" && value !== null ? value as Record<string, any> : undefined;
+}
+
+/** Policy documents a resource carries, by property. */
+function policyDocuments(r: ResourceView): { where: string; statements: Statement[] }[] {
+    const docs: { where: string; statements: Statement[] }[] = [];
+    const add = (where: string, value: unknown) => {
+        const statements = parseDoc(value);
+        if (statements) docs.push({ where, statements });
+    };
+    switch (r.type) {
+        case "aws:iam/rolePolicy:RolePolicy":
+        case "aws:iam/policy:Policy":
+        case "aws:iam/userPolicy:UserPolicy":
+        case "aws:iam/groupPolicy:GroupPolicy":
+        case "aws:iot/policy:Policy":
+        case "aws:kms/key:Key":
+        case "aws:s3/bucketPolicy:BucketPolicy":
+        case "aws:secretsmanager/secretPolicy:SecretPolicy":
+            add("policy", r.props.policy);
+            break;
+        case "aws:iam/role:Role":
+            for (const [i, p] of (Array.isArray(r.props.inlinePolicies) ? r.props.inlinePolicies : []).entries()) add(`inlinePolicies[${i}]`, p?.policy);
+            break;
+    }
+    return docs;
+}
+
+const isRootPrincipal = (p: unknown): boolean =>
+    typeof p === "object" && p !== null && list((p as { AWS?: string | string[] }).AWS).every((a) => /^arn:aws[a-z-]*:iam::\d{12}:root$/.test(a)) && list((p as { AWS?: string | string[] }).AWS).length > 0;
+
+const wildcardAction = (a: string): boolean => a === "*" || /^[a-z0-9-]+:\*$/i.test(a);
+
+const noWildcards: ResourceRule = {
+    kind: "resource",
+    name: "no-wildcard-actions-on-any-resource",
+    description: "No IAM, IoT, KMS or resource-policy statement allows `*` or a service-wide action (iot:*, kms:*, ...) on resource `*`; IoT policies allow no `*` or `iot:*` at all. A key policy's account-root administration statement is the only exception.",
+    level: "mandatory",
+    check(r, report) {
+        for (const { where, statements } of policyDocuments(r)) {
+            for (const s of statements) {
+                if (s.Effect !== "Allow") continue;
+                const wild = list(s.Action).filter(wildcardAction);
+                if (wild.length === 0) continue;
+                if (r.type === "aws:kms/key:Key" && isRootPrincipal(s.Principal)) continue;
+                const anyResource = list(s.Resource).includes("*") || s.Resource === undefined;
+                if (anyResource || r.type === "aws:iot/policy:Policy") {
+                    report(`${where}: statement ${s.Sid ?? "(no Sid)"} allows ${wild.join(", ")} on ${list(s.Resource).join(", ") || "every resource"}`);
+                }
+            }
+        }
+    },
+};
+
+/** `arn:...:iot:<region>:<account>:client/...` → `client/...` */
+const iotResource = (arn: string): string => arn.replace(/^arn:aws[a-z-]*:iot:[^:]*:[^:]*:/, "");
+
+const PROVISIONING_TOPIC = /^(topic|topicfilter)\/\$aws\/(certificates\/create(-from-csr)?\/\*|provisioning-templates\/[0-9A-Za-z_-]+\/provision\/\*)$/;
+
+function connectResources(statements: Statement[]): { resource: string; statement: Statement }[] {
+    return statements.filter((s) => s.Effect === "Allow" && list(s.Action).some((a) => a === "iot:Connect" || a === "iot:*" || a === "*"))
+        .flatMap((s) => list(s.Resource).map((resource) => ({ resource: iotResource(resource), statement: s })));
+}
+
+/** A claim policy connects with a client-id prefix (`client/<prefix>*`), never as a Thing. */
+function isClaimPolicy(statements: Statement[]): boolean {
+    const connects = connectResources(statements);
+    return connects.length > 0 && connects.every((c) => /^client\/[A-Za-z0-9:_-]+\*$/.test(c.resource));
+}
+
+const deviceConnect: ResourceRule = {
+    kind: "resource",
+    name: "iot-device-connects-as-its-thing",
+    description: "IoT device policies connect only as `${iot:Connection.Thing.ThingName}` with `iot:Connection.Thing.IsAttached`, and their topics are the Thing's own (Basic Ingest `$aws/rules/...` aside). Claim policies (a client-id prefix) are checked by iot-claim-policy-provisioning-only.",
+    level: "mandatory",
+    check(r, report) {
+        if (r.type !== "aws:iot/policy:Policy") return;
+        const statements = parseDoc(r.props.policy);
+        if (!statements || isClaimPolicy(statements)) return;
+        for (const { resource, statement } of connectResources(statements)) {
+            if (resource !== `client/${THING}`) {
+                report(`connects as ${resource}: a device must connect only as client/${THING}`);
+            } else if (statement.Condition?.Bool?.["iot:Connection.Thing.IsAttached"] !== "true") {
+                report(`connects as its Thing without the condition iot:Connection.Thing.IsAttached = true`);
+            }
+        }
+        for (const s of statements.filter((x) => x.Effect === "Allow")) {
+            for (const resource of list(s.Resource).map(iotResource)) {
+                if (!/^(topic|topicfilter)\//.test(resource)) continue;
+                if (resource.startsWith("topic/$aws/rules/")) continue;
+                if (!resource.includes(THING)) report(`statement ${s.Sid ?? "(no Sid)"} allows ${resource}, which is not scoped to the Thing`);
+            }
+        }
+    },
+};
+
+const claimPolicy: ResourceRule = {
+    kind: "resource",
+    name: "iot-claim-policy-provisioning-only",
+    description: "A claim-certificate policy may only connect with its client-id prefix and use the fleet-provisioning topics ($aws/certificates/create/*, $aws/provisioning-templates/<name>/provision/*).",
+    level: "mandatory",
+    check(r, report) {
+        if (r.type !== "aws:iot/policy:Policy") return;
+        const statements = parseDoc(r.props.policy);
+        if (!statements || !isClaimPolicy(statements)) return;
+        for (const s of statements.filter((x) => x.Effect === "Allow")) {
+            const other = list(s.Action).filter((a) => !["iot:Connect", "iot:Publish", "iot:Receive", "iot:Subscribe"].includes(a));
+            if (other.length > 0) report(`statement ${s.Sid ?? "(no Sid)"} allows ${other.join(", ")}: a claim certificate only provisions`);
+            for (const resource of list(s.Resource).map(iotResource)) {
+                if (resource.startsWith("client/")) continue;
+                if (!PROVISIONING_TOPIC.test(resource)) report(`statement ${s.Sid ?? "(no Sid)"} allows ${resource}, outside the provisioning topics`);
+            }
+        }
+    },
+};
+
+const kmsRotation: ResourceRule = {
+    kind: "resource",
+    name: "kms-key-rotation",
+    description: "Symmetric customer-managed KMS keys rotate (checkov CKV_AWS_7).",
+    level: "mandatory",
+    check(r, report) {
+        if (r.type !== "aws:kms/key:Key") return;
+        const spec = r.props.customerMasterKeySpec ?? r.props.keySpec;
+        if (spec && spec !== "SYMMETRIC_DEFAULT") return;
+        if (r.props.enableKeyRotation !== true) report("key rotation is off (enableKeyRotation must be true)");
+    },
+};
+
+function relatedTo(bucket: ResourceView, r: ResourceView): boolean {
+    const name = bucket.props.bucket;
+    return r.dependencies.includes(bucket.urn) || (name !== undefined && r.props.bucket === name);
+}
+
+const s3Secure: StackRule = {
+    kind: "stack",
+    name: "s3-bucket-private-encrypted-tls-only",
+    description: "Every S3 bucket blocks all public access, is encrypted with SSE-KMS by default, and has a bucket policy that denies requests without TLS (checkov CKV_AWS_53-56, 19/145, 379).",
+    level: "mandatory",
+    check(resources, report) {
+        for (const bucket of resources.filter((r) => r.type === "aws:s3/bucket:Bucket" || r.type === "aws:s3/bucketV2:BucketV2")) {
+            const related = resources.filter((r) => r !== bucket && relatedTo(bucket, r));
+            const pab = related.find((r) => r.type === "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
+            const flags = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"];
+            if (!pab) report(bucket.urn, "no public-access block");
+            else if (flags.some((f) => pab.props[f] !== true)) report(bucket.urn, `public-access block must set ${flags.join(", ")} to true`);
+            const sse = related.find((r) => r.type.startsWith("aws:s3/bucketServerSideEncryptionConfiguration"));
+            const algorithms = (sse?.props.rules ?? []).map((x: any) => x?.applyServerSideEncryptionByDefault?.sseAlgorithm);
+            if (!sse) report(bucket.urn, "no default encryption configuration");
+            else if (!algorithms.some((a: string) => a === "aws:kms" || a === "aws:kms:dsse")) report(bucket.urn, "default encryption is not SSE-KMS");
+            const policy = related.find((r) => r.type === "aws:s3/bucketPolicy:BucketPolicy");
+            const denies = parseDoc(policy?.props.policy)?.some((s) => s.Effect === "Deny" && String(s.Condition?.Bool?.["aws:SecureTransport"]) === "false");
+            if (!policy) report(bucket.urn, "no bucket policy denying requests without TLS");
+            else if (policy.props.policy !== undefined && !denies) report(bucket.urn, "bucket policy does not deny aws:SecureTransport = false");
+        }
+    },
+};
+
+const secretsCmk: ResourceRule = {
+    kind: "resource",
+    name: "secrets-manager-customer-managed-key",
+    description: "Secrets Manager secrets are encrypted with a customer-managed KMS key (checkov CKV_AWS_149; MSK SCRAM requires it).",
+    level: "mandatory",
+    check(r, report) {
+        if (r.type !== "aws:secretsmanager/secret:Secret") return;
+        const key = r.props.kmsKeyId;
+        if (key === undefined && "kmsKeyId" in r.props) return;
+        if (!key || key === "alias/aws/secretsmanager") report("the secret uses the AWS-managed key: set kmsKeyId to a customer-managed key");
+    },
+};
+
+const topicRules: ResourceRule = {
+    kind: "resource",
+    name: "iot-topic-rule-error-action-and-name",
+    description: "Every IoT topic rule has an error action (IoT Lens: no message lost silently) and a name matching ^[a-zA-Z0-9_]+$ (at most 128).",
+    level: "mandatory",
+    check(r, report) {
+        if (r.type !== "aws:iot/topicRule:TopicRule") return;
+        const errorAction = asObject(r.props.errorAction);
+        if (!errorAction || Object.values(errorAction).every((v) => v === undefined || v === null)) report("no error action");
+        if (typeof r.props.name === "string" && !/^[a-zA-Z0-9_]{1,128}$/.test(r.props.name)) report(`rule name ${r.props.name} must match ^[a-zA-Z0-9_]+$ (1-128)`);
+    },
+};
+
+/** The stack's environment, from the `aws` provider's default tags (or the resource's own tags). */
+function environmentOf(resources: ResourceView[], r: ResourceView): string | undefined {
+    const own = asObject(r.props.tags)?.Environment;
+    if (own) return own;
+    for (const p of resources.filter((x) => x.type === "pulumi:providers:aws")) {
+        const env = asObject(asObject(p.props.defaultTags)?.tags)?.Environment;
+        if (env) return env;
+    }
+    return undefined;
+}
+
+const templateHook: StackRule = {
+    kind: "stack",
+    name: "provisioning-template-pre-provisioning-hook",
+    description: "Fleet-provisioning templates have a pre-provisioning hook, except on dev stacks (Environment tag `dev`).",
+    level: "mandatory",
+    check(resources, report) {
+        for (const t of resources.filter((r) => r.type === "aws:iot/provisioningTemplate:ProvisioningTemplate")) {
+            if (environmentOf(resources, t) === "dev") continue;
+            const hook = asObject(t.props.preProvisioningHook);
+            if (!hook || !("targetArn" in hook)) report(t.urn, "no pre-provisioning hook: any holder of the claim certificate could provision any serial");
+        }
+    },
+};
+
+const CURRENT_RUNTIMES = new Set([
+    "nodejs20.x", "nodejs22.x", "nodejs24.x", "python3.11", "python3.12", "python3.13", "python3.14",
+    "java17", "java21", "java25", "dotnet8", "dotnet10", "ruby3.3", "ruby3.4", "provided.al2023",
+]);
+const SECRET_NAME = /(secret|passw(or)?d|pwd|token|api[_-]?key|private[_-]?key|credential)/i;
+const SECRET_VALUE = /(-----BEGIN [A-Z ]*PRIVATE KEY-----|AKIA[0-9A-Z]{16}|ASIA[0-9A-Z]{16})/;
+
+const lambdaRule: ResourceRule = {
+    kind: "resource",
+    name: "lambda-current-runtime-no-secret-env",
+    description: "Lambda functions use a supported runtime, and no environment variable looks like a secret (by name or by value).",
+    level: "mandatory",
+    check(r, report) {
+        if (r.type !== "aws:lambda/function:Function") return;
+        const runtime = r.props.runtime;
+        if (typeof runtime === "string" && !CURRENT_RUNTIMES.has(runtime)) report(`runtime ${runtime} is deprecated or unknown; use one of ${[...CURRENT_RUNTIMES].join(", ")}`);
+        const variables = asObject(asObject(r.props.environment)?.variables) ?? {};
+        for (const [name, value] of Object.entries(variables)) {
+            if (SECRET_NAME.test(name)) report(`environment variable ${name} looks like a secret: read it from Secrets Manager at run time`);
+            else if (typeof value === "string" && SECRET_VALUE.test(value)) report(`environment variable ${name} holds key material`);
+        }
+    },
+};
+
+const loggingOn: StackRule = {
+    kind: "stack",
+    name: "iot-logging-enabled",
+    description: "AWS IoT logging, where the stack manages it, is on (IoT Lens; Device Defender LOGGING_DISABLED).",
+    level: "mandatory",
+    check(resources, report) {
+        for (const l of resources.filter((r) => r.type === "aws:iot/loggingOptions:LoggingOptions")) {
+            if (l.props.disableAllLogs === true || l.props.defaultLogLevel === "DISABLED") report(l.urn, "IoT logging is disabled");
+        }
+    },
+};
+
+const loggingPresent: StackRule = {
+    kind: "stack",
+    name: "iot-logging-managed",
+    description: "The stack manages AWS IoT logging for its region, or another stack in the same account and region does.",
+    level: "advisory",
+    check(resources, report) {
+        if (resources.some((r) => r.type === "aws:iot/loggingOptions:LoggingOptions")) return;
+        const stack = resources.find((r) => r.type === "pulumi:pulumi:Stack");
+        report(stack?.urn ?? "", "this stack does not manage AWS IoT logging: make sure another stack in its account and region does");
+    },
+};
+
+export const RULES: Rule[] = [noWildcards, deviceConnect, claimPolicy, kmsRotation, s3Secure, secretsCmk, topicRules, templateHook, lambdaRule, loggingOn, loggingPresent];
+
+/** Runs every rule over a stack's resources. */
+export function evaluate(resources: ResourceView[], rules: Rule[] = RULES): Finding[] {
+    const findings: Finding[] = [];
+    for (const rule of rules) {
+        if (rule.kind === "resource") {
+            for (const r of resources) rule.check(r, (message) => findings.push({ policy: rule.name, urn: r.urn, message, level: rule.level }));
+        } else {
+            rule.check(resources, (urn, message) => findings.push({ policy: rule.name, urn, message, level: rule.level }));
+        }
+    }
+    return findings;
+}

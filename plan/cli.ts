@@ -1,0 +1,123 @@
+/**
+ * npm run plan -- --stack <name> [--json | --mermaid]
+ * npm run plan -- --all [--json]
+ *
+ * Runs the real program for a stack on Pulumi mocks (no cloud account, no Pulumi CLI), runs the
+ * guardrails over every resource, and prints the resource tree, the stack outputs and the findings.
+ * Exit status: 0 clean, 1 a mandatory guardrail violation, 2 a config error, 3 the plan itself failed.
+ */
+import { readStackFile, stackNames as listStacks } from "../config/stackFile";
+import { Finding } from "../guardrails/rules";
+import { ProgramFailed, ProgramRun, runStack } from "./program";
+import { guardrailFindings, mermaid, planDocument, PlanDocument, SECRET_TEXT, tree } from "./report";
+
+export const EXIT = { clean: 0, violation: 1, config: 2, failed: 3 } as const;
+
+interface Args { stacks: string[]; json: boolean; mermaid: boolean }
+
+const USAGE = "usage: npm run plan -- (--stack <name> | --all) [--json | --mermaid]";
+
+export function parseArgs(argv: string[], stackDir?: string): Args {
+    const stackNames = () => listStacks(stackDir);
+    const args: Args = { stacks: [], json: false, mermaid: false };
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (a === "--stack" || a === "-s") {
+            const name = argv[++i];
+            if (!name || name.startsWith("-")) throw new Error(`--stack needs a stack name. ${USAGE}`);
+            args.stacks.push(name);
+        } else if (a.startsWith("--stack=")) args.stacks.push(a.slice(8));
+        else if (a === "--all") args.stacks.push(...stackNames());
+        else if (a === "--json") args.json = true;
+        else if (a === "--mermaid") args.mermaid = true;
+        else if (a === "--help" || a === "-h") throw new Error(USAGE);
+        else throw new Error(`unknown argument ${a}. ${USAGE}`);
+    }
+    if (args.stacks.length === 0) throw new Error(`no stack given. ${USAGE}`);
+    if (args.json && args.mermaid) throw new Error(`--json and --mermaid do not go together. ${USAGE}`);
+    const unknown = args.stacks.filter((s) => !stackNames().includes(s));
+    if (unknown.length > 0) throw new Error(`no Pulumi.${unknown[0]}.yaml; stacks are ${stackNames().join(", ")}`);
+    args.stacks = [...new Set(args.stacks)];
+    return args;
+}
+
+/** 1 when any finding is mandatory, else 0: advisories do not fail a plan. */
+export function exitCodeFor(findings: Finding[]): number {
+    return findings.some((f) => f.level === "mandatory") ? EXIT.violation : EXIT.clean;
+}
+
+export interface StackPlan {
+    stack: string;
+    document?: PlanDocument;
+    run?: ProgramRun;
+    configError?: string;
+    exit: number;
+}
+
+/** Plans one stack: `secure:` values become placeholder secrets, since they cannot be decrypted offline. */
+export async function planStack(stack: string, stackDir?: string): Promise<StackPlan> {
+    const placeholders = readStackFile(stack, stackDir).secureKeys;
+    try {
+        const run = await runStack(stack, {
+            edit: (c) => { for (const k of placeholders) c[k] = `offline-placeholder-for-${k.replace(/[^A-Za-z0-9]/g, "-")}`; },
+            secretKeys: placeholders,
+            stackDir,
+        });
+        const findings = guardrailFindings(run);
+        const document = planDocument(run, findings, placeholders);
+        return { stack, run, document, exit: exitCodeFor(findings) };
+    } catch (err) {
+        const cause = err instanceof ProgramFailed ? err.cause : err;
+        if ((cause as { name?: string })?.name === "ConfigError") return { stack, configError: (cause as Error).message, exit: EXIT.config };
+        throw err;
+    }
+}
+
+function text(plan: StackPlan): string {
+    const d = plan.document!;
+    const lines = [`Stack ${d.stack} (${d.region}): ${d.resources.length} resources, offline plan on mocks (account 123456789012)`];
+    for (const k of d.placeholders) lines.push(`note: ${k} is encrypted (secure:) and cannot be decrypted offline; planned with a placeholder secret`);
+    lines.push("", tree(plan.run!.resources), "", "Outputs:");
+    for (const [k, v] of Object.entries(d.outputs)) lines.push(`  ${k}: ${v === SECRET_TEXT ? v : JSON.stringify(v)}`);
+    const mandatory = d.violations.filter((v) => v.level === "mandatory").length;
+    lines.push("", `Guardrails: ${mandatory} mandatory, ${d.violations.length - mandatory} advisory`);
+    for (const v of d.violations) lines.push(`  [${v.level}] ${v.policy}: ${v.message}\n      ${v.urn}`);
+    return lines.join("\n");
+}
+
+export async function main(argv: string[], stackDir?: string): Promise<{ stdout: string; stderr: string; exit: number }> {
+    let args: Args;
+    try {
+        args = parseArgs(argv, stackDir);
+    } catch (err) {
+        return { stdout: "", stderr: `${(err as Error).message}\n`, exit: EXIT.config };
+    }
+    const plans: StackPlan[] = [];
+    for (const stack of args.stacks) plans.push(await planStack(stack, stackDir));
+    const exit = Math.max(...plans.map((p) => p.exit));
+    const stderr = plans.filter((p) => p.configError).map((p) => `${p.stack}: ${p.configError}\n`).join("");
+    const ok = plans.filter((p) => p.document);
+    let stdout: string;
+    if (args.json) {
+        const docs = ok.map((p) => p.document!);
+        stdout = ok.length === 0 ? "" : `${JSON.stringify(args.stacks.length === 1 ? docs[0] : docs, null, 2)}\n`;
+    } else if (args.mermaid) {
+        stdout = ok.map((p) => `%% stack ${p.stack}\n${mermaid(p.run!.resources)}\n`).join("\n");
+    } else {
+        stdout = ok.map((p) => `${text(p)}\n`).join("\n");
+    }
+    return { stdout, stderr, exit };
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        ({ stdout, stderr, exit }) => {
+            if (stderr) process.stderr.write(stderr);
+            process.stdout.write(stdout, () => process.exit(exit));
+        },
+        (err) => {
+            process.stderr.write(`plan failed: ${(err as Error)?.stack ?? err}\n`);
+            process.exit(EXIT.failed);
+        },
+    );
+}

@@ -1,0 +1,158 @@
+import * as assert from "assert";
+import { evaluate, Finding, ResourceView, Rule, RULES } from "../guardrails/rules";
+import { POLICIES } from "../guardrails/policies";
+import { runStack } from "../plan/program";
+import { guardrailFindings } from "../plan/report";
+
+const ARN = "arn:aws:iot:ap-northeast-2:123456789012";
+const THING = "${iot:Connection.Thing.ThingName}";
+let n = 0;
+function res(type: string, props: Record<string, any>, dependencies: string[] = []): ResourceView {
+    n++;
+    return { urn: `urn:pulumi:t::fms-iot::${type}::r${n}`, type, name: `r${n}`, props, dependencies };
+}
+const doc = (...Statement: object[]) => JSON.stringify({ Version: "2012-10-17", Statement });
+const rule = (name: string): Rule => RULES.find((r) => r.name === name)!;
+const run = (name: string, resources: ResourceView[]): Finding[] => evaluate(resources, [rule(name)]);
+
+/** Each rule: resources that comply, and resources that violate it. */
+const CASES: Record<string, { compliant: ResourceView[][]; violating: ResourceView[][] }> = {
+    "no-wildcard-actions-on-any-resource": {
+        compliant: [
+            [res("aws:iam/rolePolicy:RolePolicy", { policy: doc({ Effect: "Allow", Action: ["ec2:DescribeVpcs"], Resource: ["*"] }) })],
+            [res("aws:kms/key:Key", { enableKeyRotation: true, policy: doc({ Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: ["kms:*"], Resource: ["*"] }) })],
+            [res("aws:s3/bucketPolicy:BucketPolicy", { policy: doc({ Effect: "Deny", Principal: "*", Action: ["s3:*"], Resource: ["*"] }) })],
+        ],
+        violating: [
+            [res("aws:iam/rolePolicy:RolePolicy", { policy: doc({ Effect: "Allow", Action: ["*"], Resource: ["*"] }) })],
+            [res("aws:iam/role:Role", { inlinePolicies: [{ name: "x", policy: doc({ Effect: "Allow", Action: "s3:*", Resource: "*" }) }] })],
+            [res("aws:iot/policy:Policy", { policy: doc({ Effect: "Allow", Action: ["iot:*"], Resource: [`${ARN}:topic/a`] }) })],
+            [res("aws:kms/key:Key", { policy: doc({ Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:role/app" }, Action: ["kms:*"], Resource: ["*"] }) })],
+        ],
+    },
+    "iot-device-connects-as-its-thing": {
+        compliant: [[res("aws:iot/policy:Policy", { policy: doc(
+            { Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/${THING}`], Condition: { Bool: { "iot:Connection.Thing.IsAttached": "true" } } },
+            { Effect: "Allow", Action: ["iot:Publish"], Resource: [`${ARN}:topic/vehicles/${THING}/*`, `${ARN}:topic/$aws/rules/fms_kr_rule1/*`] },
+        ) })]],
+        violating: [
+            [res("aws:iot/policy:Policy", { policy: doc({ Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/*`] }) })],
+            [res("aws:iot/policy:Policy", { policy: doc({ Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/${THING}`] }) })],
+            [res("aws:iot/policy:Policy", { policy: doc({ Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/\${iot:ClientId}`] }) })],
+            [res("aws:iot/policy:Policy", { policy: doc(
+                { Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/${THING}`], Condition: { Bool: { "iot:Connection.Thing.IsAttached": "true" } } },
+                { Effect: "Allow", Action: ["iot:Subscribe"], Resource: [`${ARN}:topicfilter/$aws/things/*`] },
+            ) })],
+        ],
+    },
+    "iot-claim-policy-provisioning-only": {
+        compliant: [[res("aws:iot/policy:Policy", { policy: doc(
+            { Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/claim-*`] },
+            { Effect: "Allow", Action: ["iot:Publish", "iot:Receive"], Resource: [`${ARN}:topic/$aws/certificates/create/*`, `${ARN}:topic/$aws/provisioning-templates/fms-kr-vehicle/provision/*`] },
+            { Effect: "Allow", Action: ["iot:Subscribe"], Resource: [`${ARN}:topicfilter/$aws/certificates/create/*`] },
+        ) })]],
+        violating: [
+            [res("aws:iot/policy:Policy", { policy: doc(
+                { Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/claim-*`] },
+                { Effect: "Allow", Action: ["iot:Publish"], Resource: [`${ARN}:topic/vehicles/*`] },
+            ) })],
+            [res("aws:iot/policy:Policy", { policy: doc(
+                { Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/claim-*`] },
+                { Effect: "Allow", Action: ["iot:UpdateThingShadow"], Resource: [`${ARN}:thing/x`] },
+            ) })],
+        ],
+    },
+    "kms-key-rotation": {
+        compliant: [[res("aws:kms/key:Key", { enableKeyRotation: true })], [res("aws:kms/key:Key", { keySpec: "RSA_2048" })]],
+        violating: [[res("aws:kms/key:Key", {})], [res("aws:kms/key:Key", { enableKeyRotation: false })]],
+    },
+    "s3-bucket-private-encrypted-tls-only": (() => {
+        const secure = (overrides: { pab?: object | null; sse?: string | null; tls?: boolean }) => {
+            const bucket = res("aws:s3/bucket:Bucket", { bucket: "b1" });
+            const out = [bucket];
+            if (overrides.pab !== null) out.push(res("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", { bucket: "b1", blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true, ...overrides.pab }));
+            if (overrides.sse !== null) out.push(res("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", { rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: overrides.sse ?? "aws:kms" } }] }, [bucket.urn]));
+            out.push(res("aws:s3/bucketPolicy:BucketPolicy", { bucket: "b1", policy: doc(overrides.tls === false
+                ? { Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: ["s3:GetObject"], Resource: ["arn:aws:s3:::b1/*"] }
+                : { Effect: "Deny", Principal: "*", Action: ["s3:*"], Resource: ["arn:aws:s3:::b1"], Condition: { Bool: { "aws:SecureTransport": "false" } } }) }));
+            return out;
+        };
+        return {
+            compliant: [secure({})],
+            violating: [secure({ pab: null }), secure({ pab: { restrictPublicBuckets: false } }), secure({ sse: null }), secure({ sse: "AES256" }), secure({ tls: false }), [res("aws:s3/bucket:Bucket", { bucket: "lonely" })]],
+        };
+    })(),
+    "secrets-manager-customer-managed-key": {
+        compliant: [[res("aws:secretsmanager/secret:Secret", { name: "AmazonMSK_x", kmsKeyId: "arn:aws:kms:ap-northeast-2:123456789012:key/k" })]],
+        violating: [[res("aws:secretsmanager/secret:Secret", { name: "AmazonMSK_x" })], [res("aws:secretsmanager/secret:Secret", { kmsKeyId: "alias/aws/secretsmanager" })]],
+    },
+    "iot-topic-rule-error-action-and-name": {
+        compliant: [[res("aws:iot/topicRule:TopicRule", { name: "fms_kr_rule1", errorAction: { cloudwatchLogs: { logGroupName: "g", roleArn: "r" } } })]],
+        violating: [[res("aws:iot/topicRule:TopicRule", { name: "fms_kr_rule1" })], [res("aws:iot/topicRule:TopicRule", { name: "fms-kr-rule1", errorAction: { s3: {} } })]],
+    },
+    "provisioning-template-pre-provisioning-hook": {
+        compliant: [
+            [res("pulumi:providers:aws", { defaultTags: JSON.stringify({ tags: { Environment: "production" } }) }), res("aws:iot/provisioningTemplate:ProvisioningTemplate", { preProvisioningHook: { targetArn: "arn:aws:lambda:x", payloadVersion: "2020-04-01" } })],
+            [res("pulumi:providers:aws", { defaultTags: JSON.stringify({ tags: { Environment: "dev" } }) }), res("aws:iot/provisioningTemplate:ProvisioningTemplate", {})],
+        ],
+        violating: [
+            [res("pulumi:providers:aws", { defaultTags: JSON.stringify({ tags: { Environment: "production" } }) }), res("aws:iot/provisioningTemplate:ProvisioningTemplate", {})],
+            [res("aws:iot/provisioningTemplate:ProvisioningTemplate", {})],
+        ],
+    },
+    "lambda-current-runtime-no-secret-env": {
+        compliant: [[res("aws:lambda/function:Function", { runtime: "nodejs22.x", environment: { variables: { HOOK_MODE: "registry", REGISTRY_TABLE: "t" } } })]],
+        violating: [
+            [res("aws:lambda/function:Function", { runtime: "nodejs16.x" })],
+            [res("aws:lambda/function:Function", { runtime: "nodejs22.x", environment: { variables: { MSK_PASSWORD: "x" } } })],
+            [res("aws:lambda/function:Function", { runtime: "nodejs22.x", environment: { variables: { KEY: "-----BEGIN RSA PRIVATE KEY-----\nabc" } } })],
+        ],
+    },
+    "iot-logging-enabled": {
+        compliant: [[res("aws:iot/loggingOptions:LoggingOptions", { defaultLogLevel: "ERROR", disableAllLogs: false })]],
+        violating: [[res("aws:iot/loggingOptions:LoggingOptions", { defaultLogLevel: "ERROR", disableAllLogs: true })], [res("aws:iot/loggingOptions:LoggingOptions", { defaultLogLevel: "DISABLED" })]],
+    },
+    "iot-logging-managed": {
+        compliant: [[res("aws:iot/loggingOptions:LoggingOptions", { defaultLogLevel: "INFO" })]],
+        violating: [[res("pulumi:pulumi:Stack", {})]],
+    },
+};
+
+describe("guardrails", () => {
+    it("every rule has compliant and violating cases here", () => {
+        assert.deepStrictEqual(Object.keys(CASES).sort(), RULES.map((r) => r.name).sort());
+    });
+
+    for (const [name, { compliant, violating }] of Object.entries(CASES)) {
+        describe(name, () => {
+            compliant.forEach((resources, i) => it(`passes compliant case ${i + 1}`, () => {
+                assert.deepStrictEqual(run(name, resources), []);
+            }));
+            violating.forEach((resources, i) => it(`reports violating case ${i + 1}`, () => {
+                const findings = run(name, resources);
+                assert.ok(findings.length > 0, JSON.stringify(resources));
+                assert.ok(findings.every((f) => f.policy === name && f.level === rule(name).level && f.message.length > 0));
+            }));
+        });
+    }
+
+    it("the policy pack carries the same rules with their enforcement levels", () => {
+        assert.deepStrictEqual(POLICIES.map((p) => [p.name, p.enforcementLevel]), RULES.map((r) => [r.name, r.level]));
+        const wildcard = POLICIES.find((p) => p.name === "no-wildcard-actions-on-any-resource") as unknown as { validateResource: Function };
+        const reported: string[] = [];
+        wildcard.validateResource({ urn: "u", type: "aws:iam/rolePolicy:RolePolicy", name: "n", props: { policy: doc({ Effect: "Allow", Action: ["*"], Resource: ["*"] }) } }, (m: string) => reported.push(m));
+        assert.strictEqual(reported.length, 1);
+        const s3 = POLICIES.find((p) => p.name === "s3-bucket-private-encrypted-tls-only") as unknown as { validateStack: Function };
+        const stackReports: [string, string | undefined][] = [];
+        const bucket = { urn: "b", type: "aws:s3/bucket:Bucket", name: "b", props: {}, dependencies: [], propertyDependencies: {} };
+        s3.validateStack({ resources: [bucket] }, (m: string, urn?: string) => stackReports.push([m, urn]));
+        assert.ok(stackReports.length >= 3 && stackReports.every(([, urn]) => urn === "b"));
+    });
+
+    for (const stack of ["dev", "kr", "jp"]) {
+        it(`the ${stack} stack has no guardrail finding`, async () => {
+            const findings = guardrailFindings(await runStack(stack));
+            assert.deepStrictEqual(findings, []);
+        });
+    }
+});
