@@ -1,0 +1,81 @@
+/**
+ * npm run bench: prints figures, asserts nothing.
+ * - program evaluation on mocks per stack (median of several runs);
+ * - routing with 100 vs 1,000 routes (and the ratio);
+ * - pre-provisioning hook latency p50/p99 over 10,000 warm invocations, registry mocked;
+ * - hook bundle size;
+ * - the longest dependency chain in each stack's resource graph.
+ */
+import * as os from "os";
+import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { mockClient } from "aws-sdk-client-mock";
+import { stackNames } from "../config/stackFile";
+import { HOOK_ENTRY } from "../components/fleetProvisioning";
+import { bundleHandler } from "../components/lambdaBundle";
+import { createHandler } from "../lambda/provisioningHook";
+import { runStack } from "../plan/program";
+import { longestDependencyChain } from "../plan/report";
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+    const t = process.hrtime.bigint();
+    await fn();
+    return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+async function main(): Promise<void> {
+    const runs = Number(process.env.BENCH_RUNS ?? 5);
+    const out: string[] = [];
+    const cpu = os.cpus();
+    out.push(`Machine: ${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.arch()}`);
+    out.push("", "| stack | resources | evaluation on mocks (median of " + runs + ") | longest dependency chain |", "|---|---|---|---|");
+    for (const stack of stackNames()) {
+        await runStack(stack); // warm: module loading and the TypeScript compile
+        const times: number[] = [];
+        let resources = 0;
+        let chain: string[] = [];
+        for (let i = 0; i < runs; i++) {
+            times.push(await timed(async () => {
+                const run = await runStack(stack);
+                resources = run.resources.length;
+                chain = longestDependencyChain(run.resources).map((u) => u.split("::").pop()!);
+            }));
+        }
+        out.push(`| ${stack} | ${resources} | ${median(times).toFixed(0)} ms | ${chain.length}: ${chain.join(" → ")} |`);
+    }
+
+    const withRoutes = (count: number) => runStack("dev", { edit: (c) => {
+        const r = JSON.parse(c["fms-iot:routing"]);
+        r.routes = Array.from({ length: count }, (_, i) => ({ key: `r${i}` }));
+        c["fms-iot:routing"] = JSON.stringify(r);
+    } });
+    const routeTimes: Record<number, number> = {};
+    for (const count of [100, 1000]) {
+        const times: number[] = [];
+        for (let i = 0; i < Math.max(3, Math.ceil(runs / 2)); i++) times.push(await timed(() => withRoutes(count)));
+        routeTimes[count] = median(times);
+    }
+    out.push("", `Routing (dev, create mode): 100 routes ${routeTimes[100].toFixed(0)} ms, 1,000 routes ${routeTimes[1000].toFixed(0)} ms, ratio ${(routeTimes[1000] / routeTimes[100]).toFixed(2)}`);
+
+    const ddb = mockClient(DynamoDBClient);
+    ddb.on(GetItemCommand).resolves({ Item: { status: { S: "active" } } });
+    const hook = createHandler({
+        config: { serialPrefixes: ["297468"], mode: "registry", tableName: "registry", thingNamePrefix: "test-thing-" },
+        dynamo: new DynamoDBClient({ region: "ap-northeast-2", credentials: { accessKeyId: "x", secretAccessKey: "y" } }),
+        now: () => new Date(),
+        log: () => undefined,
+        registryTimeoutMs: 1500,
+    });
+    const event = (i: number) => ({ certificateId: "a".repeat(64), claimCertificateId: "b".repeat(64), parameters: { SerialNumber: `297468${String(i).padStart(6, "0")}` } });
+    for (let i = 0; i < 1000; i++) await hook(event(i));
+    const latencies: number[] = [];
+    for (let i = 0; i < 10_000; i++) latencies.push(await timed(() => hook(event(i))));
+    latencies.sort((a, b) => a - b);
+    out.push(`Hook (registry mode, DynamoDB mocked, 10,000 warm invocations): p50 ${(percentile(latencies, 50) * 1000).toFixed(0)} µs, p99 ${(percentile(latencies, 99) * 1000).toFixed(0)} µs (AWS allows 5 s)`);
+    out.push(`Hook bundle: ${Buffer.byteLength(bundleHandler(HOOK_ENTRY))} bytes (AWS SDK left to the Node.js 22 runtime)`);
+    console.log(out.join("\n"));
+}
+
+main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });
