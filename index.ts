@@ -6,12 +6,15 @@
  *                              └─► Thing (type, group, device policy) + its own certificate
  *   ClaimCertificate (dynamic provider) ─► claim policy, PEMs in a private S3 bucket
  *   vehicle ──$aws/rules/<rule>/...──► RuleRouting: topic rules ─► VPC destination ─► Kafka on MSK
+ *   EdgeRuntime: Greengrass v2 cores (own template, role alias, telemetry component, deployment)
  *   IotLogging: AWS IoT logs (rule errors) for the region
  */
 import * as aws from "@pulumi/aws";
+import * as awsnative from "@pulumi/aws-native";
 import * as pulumi from "@pulumi/pulumi";
 import { arnContext } from "./components/arnContext";
 import { ClaimCertificate } from "./components/claimCertificate";
+import { EdgeRuntime } from "./components/edgeRuntime";
 import { FleetProvisioning } from "./components/fleetProvisioning";
 import { IotLogging } from "./components/iotLogging";
 import { RuleRouting } from "./components/ruleRouting";
@@ -38,18 +41,37 @@ const key = new StackKey(`${cfg.namePrefix}-key`, {
     logGroupPatterns: [`/aws/lambda/${cfg.namePrefix}-*`, `/aws/iot/rules/${cfg.namePrefix}-*`, `/aws/msk/${cfg.namePrefix}`, IOT_LOG_GROUP],
 }, { ...opts, protect: cfg.protect });
 
+// Vehicles reach this stack's topic rules through Basic Ingest: the device policies allow exactly those.
+const basicIngest = {
+    basicIngestRuleNames: routing?.routes.map((r) => r.ruleName) ?? [],
+    basicIngestRulePrefix: ruleNameFor(cfg.namePrefix, ""),
+};
+
 const provisioning = new FleetProvisioning(`${cfg.namePrefix}-provisioning`, {
     ctx,
     namePrefix: cfg.namePrefix,
     country: cfg.country,
     ...cfg.provisioning,
     deviceRoot: cfg.topics.deviceRoot,
-    basicIngestRuleNames: routing?.routes.map((r) => r.ruleName) ?? [],
-    basicIngestRulePrefix: ruleNameFor(cfg.namePrefix, ""),
+    ...basicIngest,
     kmsKeyArn: key.arn,
     logRetentionDays: cfg.logRetentionDays,
     protect: cfg.protect,
 }, opts);
+
+const edge = cfg.greengrass && new EdgeRuntime(`${cfg.namePrefix}-edge`, {
+    ctx,
+    namePrefix: cfg.namePrefix,
+    country: cfg.country,
+    greengrass: cfg.greengrass,
+    thingTypeName: provisioning.thingTypeName,
+    hookFunctionName: provisioning.hookFunctionName,
+    hookFunctionArn: provisioning.hookFunctionArn,
+    provisioningRoleArn: provisioning.provisioningRoleArn,
+    kmsKeyArn: key.arn,
+    ...basicIngest,
+    protect: cfg.protect,
+}, { providers: [provider, new awsnative.Provider(`${cfg.namePrefix}-aws-native`, { region: region as awsnative.Region })] });
 
 const claim = new ClaimCertificate(`${cfg.namePrefix}-claim`, {
     ctx,
@@ -57,7 +79,7 @@ const claim = new ClaimCertificate(`${cfg.namePrefix}-claim`, {
     region: cfg.region,
     profile: cfg.awsProfile,
     ...cfg.claimCertificate,
-    templateNames: [provisioning.templateName],
+    templateNames: edge ? [provisioning.templateName, edge.coreTemplateName] : [provisioning.templateName],
     clientIdPrefix: cfg.provisioning.claimClientIdPrefix,
     kmsKeyArn: key.arn,
     protect: cfg.protect,
@@ -100,3 +122,8 @@ export const basicIngestTopics = rules?.basicIngestTopics ?? [];
 export const mskSecretName = rules?.secretName;
 export const mskBootstrapServers = rules?.bootstrapServers;
 export const ruleErrorLogGroup = rules?.errorLogGroupName;
+export const edgeRoleAliasName = edge?.roleAliasName;
+export const edgeThingGroupArn = edge?.thingGroupArn;
+export const edgeCoreTemplateName = edge?.coreTemplateName;
+export const edgeComponentArn = edge?.componentArn;
+export const edgeDeploymentId = edge?.deploymentId;

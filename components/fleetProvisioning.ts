@@ -46,6 +46,7 @@ export class FleetProvisioning extends pulumi.ComponentResource {
     public readonly registryTableName: pulumi.Output<string>;
     public readonly registryTableArn: pulumi.Output<string>;
     public readonly hookFunctionArn: pulumi.Output<string>;
+    public readonly hookFunctionName: pulumi.Output<string>;
     public readonly thingGroupName: pulumi.Output<string>;
     public readonly thingGroupArn: pulumi.Output<string>;
     public readonly thingTypeName: pulumi.Output<string>;
@@ -163,6 +164,7 @@ export class FleetProvisioning extends pulumi.ComponentResource {
         this.registryTableName = registry.name;
         this.registryTableArn = registry.arn;
         this.hookFunctionArn = hook.arn;
+        this.hookFunctionName = hook.name;
         this.thingGroupName = thingGroup.name;
         this.thingGroupArn = thingGroup.arn;
         this.thingTypeName = thingType.name;

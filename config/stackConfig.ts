@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { COUNTRY_CODES } from "./countries";
+import { GreengrassConfig, parseGreengrass } from "./greengrassConfig";
 import { parseRouting, RoutingConfig } from "./routingConfig";
 import { ConfigError } from "./errors";
 import {
@@ -84,6 +85,8 @@ export interface StackConfig {
     logging: LoggingConfig;
     /** Topic rules to Kafka on MSK; absent: no rules (and no Basic Ingest topics in the device policy). */
     routing?: RoutingConfig;
+    /** Greengrass v2 for vehicles that run edge software; absent: none of it. */
+    greengrass?: GreengrassConfig;
 }
 
 /** Raw values as read from Pulumi config, keyed without the project namespace. */
@@ -96,7 +99,7 @@ export interface RawStackConfig {
 
 export const STACK_KEYS = [
     "country", "environment", "namePrefix", "protect", "logRetentionDays", "tags",
-    "provisioning", "topics", "claimCertificate", "routing", "logging",
+    "provisioning", "topics", "claimCertificate", "routing", "logging", "greengrass",
 ] as const;
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d$/;
@@ -133,6 +136,8 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
         pattern: NAME_PREFIX, allowed: "3-20 characters: lower-case letters, digits and '-', starting with a letter",
     });
 
+    const provisioning = parseProvisioning(key("provisioning"), v.provisioning);
+    const routing = parseRouting(key("routing"), v.routing, namePrefix, region);
     return {
         project: raw.project,
         stack: raw.stack,
@@ -144,11 +149,12 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
         protect: readBoolean(key("protect"), v.protect, production),
         logRetentionDays: readInteger(key("logRetentionDays"), v.logRetentionDays, LOG_RETENTION_DAYS, production ? 365 : 14),
         tags: parseTags(key("tags"), v.tags, { Country: country, Environment: environment, Project: raw.project }),
-        provisioning: parseProvisioning(key("provisioning"), v.provisioning),
+        provisioning,
         topics: parseTopics(key("topics"), v.topics),
         claimCertificate: parseClaimCertificate(key("claimCertificate"), v.claimCertificate),
-        routing: parseRouting(key("routing"), v.routing, namePrefix, region),
+        routing,
         logging: parseLogging(key("logging"), v.logging, production),
+        greengrass: parseGreengrass(key("greengrass"), v.greengrass, provisioning.thingNamePrefix, routing),
     };
 }
 

@@ -105,6 +105,17 @@ export class AwsMocks implements pulumi.runtime.Mocks {
                     bootstrapBrokersTls: brokers.map((b) => `${b}:9094`).join(","),
                 };
             }
+            case "aws:iot/roleAlias:RoleAlias":
+                return { ...i, id: i.alias, arn: `arn:aws:iot:${r}:${a}:rolealias/${i.alias}` };
+            case "aws-native:greengrassv2:ComponentVersion": {
+                const recipe = JSON.parse(i.inlineRecipe ?? "{}");
+                const arn = `arn:aws:greengrass:${r}:${a}:components:${recipe.ComponentName}:versions:${recipe.ComponentVersion}`;
+                return { ...i, id: arn, arn, componentName: recipe.ComponentName, componentVersion: recipe.ComponentVersion };
+            }
+            case "aws-native:greengrassv2:Deployment": {
+                const deploymentId = `${hex(args.name, 8)}-${hex(args.name + "1", 4)}-${hex(args.name + "2", 4)}-${hex(args.name + "3", 4)}-${hex(args.name + "4", 12)}`;
+                return { ...i, id: deploymentId, deploymentId };
+            }
             case "random:index/randomPassword:RandomPassword":
                 return { ...i, id: "none", result: "generated-password-0123456789abcdef" };
             case "pulumi-nodejs:dynamic/iot:ClaimCertificate": {

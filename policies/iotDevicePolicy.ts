@@ -1,4 +1,4 @@
-import { ArnContext, iotArn, PolicyDocument, policyDocument } from "./document";
+import { ArnContext, iotArn, PolicyDocument, policyDocument, Statement } from "./document";
 
 /** The IoT policy variable that names the connected Thing. */
 export const THING_NAME = "${iot:Connection.Thing.ThingName}";
@@ -36,51 +36,67 @@ export function basicIngestTopicPaths(ruleNames: readonly string[]): string[] {
     return ruleNames.map((rule) => `$aws/rules/${rule}/*`);
 }
 
+export interface ThingPolicyArgs extends ArnContext {
+    /** Used in error messages. */
+    policyName: string;
+    /** The Thing's own topic paths (each containing the Thing-name variable). */
+    ownTopicPaths: string[];
+    basicIngestRuleNames: readonly string[];
+    basicIngestRulePrefix?: string;
+    /** Statements the kind of Thing needs besides MQTT (e.g. a Greengrass core's role alias). */
+    extraStatements?: Statement[];
+}
+
 /**
- * Least-privilege policy of a provisioned vehicle: connect only as its own Thing (and only while
- * the certificate is attached to that Thing), its own topics, shadow and jobs, and the Basic
- * Ingest topics of this stack's rules.
+ * Policy of a Thing that connects as itself: connect only as its own Thing (and only while the
+ * certificate is attached to that Thing), its own topics, and the Basic Ingest topics of this
+ * stack's rules, kept within AWS IoT's policy size limit.
  */
-export function devicePolicy(args: DevicePolicyArgs): PolicyDocument {
-    const own = deviceTopicPaths(args.deviceRoot);
-    const statements = [
+export function thingPolicy(args: ThingPolicyArgs): PolicyDocument {
+    const doc = policyDocument(
         {
             Sid: "ConnectAsOwnThing",
-            Effect: "Allow" as const,
+            Effect: "Allow",
             Action: ["iot:Connect"],
             Resource: [iotArn(args, `client/${THING_NAME}`)],
             Condition: { Bool: { "iot:Connection.Thing.IsAttached": "true" } },
         },
         {
             Sid: "OwnTopics",
-            Effect: "Allow" as const,
+            Effect: "Allow",
             Action: ["iot:Publish", "iot:Receive", "iot:RetainPublish"],
-            Resource: own.map((t) => iotArn(args, `topic/${t}`)),
+            Resource: args.ownTopicPaths.map((t) => iotArn(args, `topic/${t}`)),
         },
         {
             Sid: "OwnTopicFilters",
-            Effect: "Allow" as const,
+            Effect: "Allow",
             Action: ["iot:Subscribe"],
-            Resource: own.map((t) => iotArn(args, `topicfilter/${t}`)),
+            Resource: args.ownTopicPaths.map((t) => iotArn(args, `topicfilter/${t}`)),
         },
-    ];
-    const doc = policyDocument(...statements);
-    if (args.basicIngestRuleNames.length === 0) return doc;
-    const ingest = {
-        Sid: "BasicIngest",
-        Effect: "Allow" as const,
-        Action: ["iot:Publish"],
-        Resource: basicIngestTopicPaths(args.basicIngestRuleNames).map((t) => iotArn(args, `topic/${t}`)),
-    };
-    doc.Statement.push(ingest);
-    if (iotPolicySize(doc) > IOT_POLICY_MAX_CHARS && args.basicIngestRulePrefix) {
-        if (!args.basicIngestRuleNames.every((r) => r.startsWith(args.basicIngestRulePrefix!))) {
-            throw new Error(`devicePolicy: not every rule name starts with ${args.basicIngestRulePrefix}`);
+        ...(args.extraStatements ?? []),
+    );
+    if (args.basicIngestRuleNames.length > 0) {
+        const ingest: Statement = {
+            Sid: "BasicIngest",
+            Effect: "Allow",
+            Action: ["iot:Publish"],
+            Resource: basicIngestTopicPaths(args.basicIngestRuleNames).map((t) => iotArn(args, `topic/${t}`)),
+        };
+        doc.Statement.push(ingest);
+        if (iotPolicySize(doc) > IOT_POLICY_MAX_CHARS && args.basicIngestRulePrefix) {
+            if (!args.basicIngestRuleNames.every((r) => r.startsWith(args.basicIngestRulePrefix!))) {
+                throw new Error(`${args.policyName}: not every rule name starts with ${args.basicIngestRulePrefix}`);
+            }
+            ingest.Resource = [iotArn(args, `topic/$aws/rules/${args.basicIngestRulePrefix}*`)];
         }
-        ingest.Resource = [iotArn(args, `topic/$aws/rules/${args.basicIngestRulePrefix}*`)];
     }
     if (iotPolicySize(doc) > IOT_POLICY_MAX_CHARS) {
-        throw new Error(`devicePolicy: ${iotPolicySize(doc)} characters, over the ${IOT_POLICY_MAX_CHARS} AWS IoT accepts`);
+        throw new Error(`${args.policyName}: ${iotPolicySize(doc)} characters, over the ${IOT_POLICY_MAX_CHARS} AWS IoT accepts`);
     }
     return doc;
+}
+
+/** Least-privilege policy of a provisioned vehicle: its own topics, shadow and jobs, and Basic Ingest. */
+export function devicePolicy(args: DevicePolicyArgs): PolicyDocument {
+    return thingPolicy({ ...args, policyName: "devicePolicy", ownTopicPaths: deviceTopicPaths(args.deviceRoot) });
 }

@@ -238,7 +238,7 @@ describe("routing modes", function () {
 
     it("1,000 routes (the default rule quota) evaluate, and the device policy stays within AWS IoT's size limit", async () => {
         const keys = Array.from({ length: 1000 }, (_, i) => `r${i}`);
-        const run = await runStack("dev", { edit: editRouting((r) => { r.routes = keys.map((key) => ({ key })); }) });
+        const run = await runStack("dev", { edit: editRouting((r) => { r.routes = keys.map((key) => ({ key })); r.routes[0].key = "rule1"; }) });
         assert.strictEqual(run.ofType("aws:iot/topicRule:TopicRule").length, 1000);
         const policy = run.one("aws:iot/policy:Policy", "-device-policy").inputs.policy as string;
         assert.ok(policy.replace(/\s/g, "").length <= 2048);

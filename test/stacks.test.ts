@@ -65,11 +65,12 @@ describe("stacks", () => {
                 assert.strictEqual(connects.length, 1, "no other statement allows Connect");
             });
 
-            it("claim policy: a claim client-id prefix and the provisioning topics of this template only", () => {
+            it("claim policy: a claim client-id prefix and the provisioning topics of this stack's templates only", () => {
                 const doc = parsePolicy(run.one("aws:iot/policy:Policy", "-claim-policy").inputs.policy);
                 assertLeastPrivilege(doc);
                 assert.deepStrictEqual(statement(doc, "ConnectWithClaimClientId").Resource, [iot(`client/${cfg.provisioning.claimClientIdPrefix}*`)]);
-                const paths = ["$aws/certificates/create/*", `$aws/provisioning-templates/${cfg.provisioning.templateName}/provision/*`];
+                const templates = [cfg.provisioning.templateName, ...(cfg.greengrass ? [cfg.greengrass.templateName] : [])];
+                const paths = ["$aws/certificates/create/*", ...templates.map((t) => `$aws/provisioning-templates/${t}/provision/*`)];
                 const pub = statement(doc, "ProvisioningTopics");
                 assert.deepStrictEqual(pub.Action, ["iot:Publish", "iot:Receive"]);
                 assert.deepStrictEqual(pub.Resource, paths.map((p) => iot(`topic/${p}`)));
@@ -80,7 +81,7 @@ describe("stacks", () => {
             });
 
             it("provisioning template: enabled, hook set, Thing name from the serial, group and policy fixed", () => {
-                const t = run.one("aws:iot/provisioningTemplate:ProvisioningTemplate");
+                const t = run.one("aws:iot/provisioningTemplate:ProvisioningTemplate", "-provisioning-template");
                 const hook = run.one("aws:lambda/function:Function", "-hook");
                 assert.strictEqual(t.inputs.name, cfg.provisioning.templateName);
                 assert.strictEqual(t.inputs.type, "FLEET_PROVISIONING");
@@ -119,7 +120,7 @@ describe("stacks", () => {
                     REGISTRY_TABLE: run.one("aws:dynamodb/table:Table").state.name,
                     THING_NAME_PREFIX: cfg.provisioning.thingNamePrefix,
                 });
-                const perm = run.one("aws:lambda/permission:Permission");
+                const perm = run.one("aws:lambda/permission:Permission", "-provisioning-hook-invoke");
                 assert.strictEqual(perm.inputs.principal, "iot.amazonaws.com");
                 assert.strictEqual(perm.inputs.action, "lambda:InvokeFunction");
                 assert.strictEqual(perm.inputs.function, fn.state.name);
@@ -176,16 +177,16 @@ describe("stacks", () => {
 
                 const bucket = run.one("aws:s3/bucket:Bucket", "-pems-bucket");
                 const id = bucket.state.bucket;
-                const pab = run.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
+                const pab = run.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "-claim-pems-public-access");
                 assert.deepStrictEqual([pab.inputs.bucket, pab.inputs.blockPublicAcls, pab.inputs.blockPublicPolicy, pab.inputs.ignorePublicAcls, pab.inputs.restrictPublicBuckets], [id, true, true, true, true]);
-                const sse = run.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs;
+                const sse = run.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "-claim-pems-encryption").inputs;
                 assert.deepStrictEqual(sse.rules[0].applyServerSideEncryptionByDefault, { sseAlgorithm: "aws:kms", kmsMasterKeyId: run.one("aws:kms/key:Key", "-key-key").state.arn });
-                assert.strictEqual(run.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs.rule.objectOwnership, "BucketOwnerEnforced");
-                assert.strictEqual(run.one("aws:s3/bucketVersioning:BucketVersioning").inputs.versioningConfiguration.status, "Enabled");
-                const tls = parsePolicy(run.one("aws:s3/bucketPolicy:BucketPolicy").inputs.policy).Statement[0];
+                assert.strictEqual(run.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "-claim-pems-ownership").inputs.rule.objectOwnership, "BucketOwnerEnforced");
+                assert.strictEqual(run.one("aws:s3/bucketVersioning:BucketVersioning", "-claim-pems-versioning").inputs.versioningConfiguration.status, "Enabled");
+                const tls = parsePolicy(run.one("aws:s3/bucketPolicy:BucketPolicy", "-claim-pems-tls-only").inputs.policy).Statement[0];
                 assert.deepStrictEqual([tls.Effect, tls.Condition], ["Deny", { Bool: { "aws:SecureTransport": "false" } }]);
 
-                const objects = run.ofType("aws:s3/bucketObjectv2:BucketObjectv2");
+                const objects = run.ofType("aws:s3/bucketObjectv2:BucketObjectv2").filter((o) => o.inputs.key.startsWith("claim-certificate/"));
                 assert.deepStrictEqual(objects.map((o) => o.inputs.key.split("/").pop()).sort(), ["certificate.pem.crt", "private.pem.key", "public.pem.key"]);
                 for (const o of objects) {
                     assert.ok(o.inputs.key.startsWith(`claim-certificate/${cert.state.certificateId}/`));
@@ -197,11 +198,11 @@ describe("stacks", () => {
             });
 
             it("retains what provisioned vehicles hold on destroy, and protects stateful resources per the stack", () => {
-                for (const [type, suffix] of [["aws:iot/policy:Policy", "-device-policy"], ["aws:iot/thingType:ThingType", ""], ["aws:iot/thingGroup:ThingGroup", ""]]) {
+                for (const [type, suffix] of [["aws:iot/policy:Policy", "-device-policy"], ["aws:iot/thingType:ThingType", ""], ["aws:iot/thingGroup:ThingGroup", "-provisioning-thing-group"]]) {
                     assert.strictEqual(run.one(type, suffix).retainOnDelete, true, type);
                 }
                 assert.strictEqual(run.one("aws:iot/policy:Policy", "-claim-policy").retainOnDelete, false);
-                for (const [type, suffix] of [["aws:dynamodb/table:Table", ""], ["fms:kms:StackKey", ""], ["fms:storage:SecureBucket", ""]]) {
+                for (const [type, suffix] of [["aws:dynamodb/table:Table", ""], ["fms:kms:StackKey", ""], ["fms:storage:SecureBucket", "-claim-pems"]]) {
                     assert.strictEqual(run.one(type, suffix).protect, cfg.protect, type);
                 }
                 assert.strictEqual(cfg.protect, stack !== "dev");
@@ -239,7 +240,7 @@ describe("stacks", () => {
             c["fms-iot:claimCertificate"] = JSON.stringify({ rotation: "2026-11", csrPem });
         } });
         assert.strictEqual(run.one("pulumi-nodejs:dynamic/iot:ClaimCertificate").inputs.csrPem, csrPem);
-        assert.deepStrictEqual(run.ofType("aws:s3/bucketObjectv2:BucketObjectv2").map((o) => o.inputs.key.split("/").pop()).sort(), ["certificate.pem.crt", "public.pem.key"]);
+        assert.deepStrictEqual(run.ofType("aws:s3/bucketObjectv2:BucketObjectv2").filter((o) => o.inputs.key.startsWith("claim-certificate/")).map((o) => o.inputs.key.split("/").pop()).sort(), ["certificate.pem.crt", "public.pem.key"]);
         assert.strictEqual((run.outputs.claimCertificateObjects as Record<string, unknown>).privateKey, undefined);
     });
 });
