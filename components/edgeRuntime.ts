@@ -5,13 +5,12 @@ import * as aws from "@pulumi/aws";
 import * as awsnative from "@pulumi/aws-native";
 import * as pulumi from "@pulumi/pulumi";
 import { GreengrassConfig } from "../config/greengrassConfig";
-import { ArnContext, provisioningTemplateArn } from "../policies/document";
+import { ArnContext } from "../policies/document";
 import { coreDevicePolicy, roleAliasArn, tokenExchangePolicy } from "../policies/greengrass";
 import { serviceTrustPolicy } from "../policies/iam";
 import { policyJson } from "./arnContext";
 import { SecureBucket } from "./secureBucket";
-import { HOOK_PAYLOAD_VERSION } from "./fleetProvisioning";
-import { provisioningTemplateBody } from "./templateBody";
+import { hookedTemplate } from "./hookedTemplate";
 
 export const TELEMETRY_COMPONENT = "com.fms.VehicleTelemetry";
 export const TELEMETRY_SOURCE = path.join(__dirname, "..", "edge", "telemetry", "telemetry.py");
@@ -153,23 +152,19 @@ export class EdgeRuntime extends pulumi.ComponentResource {
             properties: { description: `Vehicles running Greengrass, provisioned by ${gg.templateName}` },
         }, retained);
 
-        const invoke = new aws.lambda.Permission(`${name}-hook-invoke`, {
-            function: args.hookFunctionName,
-            action: "lambda:InvokeFunction",
-            principal: "iot.amazonaws.com",
-            sourceAccount: ctx.accountId,
-            sourceArn: ctx.apply((c) => provisioningTemplateArn(c, gg.templateName)),
-        }, parent);
-        const template = new aws.iot.ProvisioningTemplate(`${name}-core-template`, {
-            name: gg.templateName,
+        const template = hookedTemplate(`${name}-core`, this, {
+            ctx,
+            templateName: gg.templateName,
             description: `Fleet provisioning by claim for ${args.country} vehicles that run Greengrass`,
-            type: "FLEET_PROVISIONING",
-            enabled: true,
+            country: args.country,
+            thingNamePrefix: gg.coreThingNamePrefix,
+            thingTypeName: args.thingTypeName,
+            thingGroupName: group.name,
+            policyName: corePolicy.name,
             provisioningRoleArn: args.provisioningRoleArn,
-            preProvisioningHook: { targetArn: args.hookFunctionArn, payloadVersion: HOOK_PAYLOAD_VERSION },
-            templateBody: pulumi.all([args.thingTypeName, group.name, corePolicy.name]).apply(([thingTypeName, thingGroupName, policyName]) =>
-                JSON.stringify(provisioningTemplateBody({ thingNamePrefix: gg.coreThingNamePrefix, thingTypeName, thingGroupName, policyName, country: args.country }))),
-        }, { parent: this, dependsOn: [invoke] });
+            hookFunctionName: args.hookFunctionName,
+            hookFunctionArn: args.hookFunctionArn,
+        });
 
         const artifactKey = telemetryArtifactKey(gg.telemetry.componentVersion);
         const artifact = new aws.s3.BucketObjectv2(`${name}-telemetry-artifact`, {

@@ -1,16 +1,15 @@
 import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ArnContext, provisioningTemplateArn } from "../policies/document";
+import { ArnContext } from "../policies/document";
 import { hookRolePolicy, serviceTrustPolicy, thingsRegistrationPolicyArn } from "../policies/iam";
 import { devicePolicy } from "../policies/iotDevicePolicy";
 import { policyJson } from "./arnContext";
 import { handlerArchive } from "./lambdaBundle";
-import { provisioningTemplateBody, THING_ATTRIBUTES } from "./templateBody";
+import { hookedTemplate } from "./hookedTemplate";
+import { THING_ATTRIBUTES } from "./templateBody";
 
 export const HOOK_ENTRY = path.join(__dirname, "..", "lambda", "provisioningHook.ts");
-/** The only payload version AWS IoT accepts for pre-provisioning hooks. */
-export const HOOK_PAYLOAD_VERSION = "2020-04-01";
 
 export interface FleetProvisioningArgs {
     ctx: pulumi.Input<ArnContext>;
@@ -127,15 +126,6 @@ export class FleetProvisioning extends pulumi.ComponentResource {
             loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
         }, { parent: this, dependsOn: [hookRolePolicyResource, logGroup] });
 
-        const templateArn = ctx.apply((c) => provisioningTemplateArn(c, args.templateName));
-        const invokePermission = new aws.lambda.Permission(`${name}-hook-invoke`, {
-            function: hook.name,
-            action: "lambda:InvokeFunction",
-            principal: "iot.amazonaws.com",
-            sourceAccount: ctx.accountId,
-            sourceArn: templateArn,
-        }, parent);
-
         const provisioningRole = new aws.iam.Role(`${name}-provisioning-role`, {
             description: `Fleet provisioning role of ${args.templateName}`,
             assumeRolePolicy: ctx.apply((c) => JSON.stringify(serviceTrustPolicy("iot.amazonaws.com", c.accountId))),
@@ -145,18 +135,20 @@ export class FleetProvisioning extends pulumi.ComponentResource {
             policyArn: ctx.apply((c) => thingsRegistrationPolicyArn(c.partition)),
         }, parent);
 
-        const template = new aws.iot.ProvisioningTemplate(`${name}-template`, {
-            name: args.templateName,
+        const template = hookedTemplate(`${name}`, this, {
+            ctx,
+            templateName: args.templateName,
             description: `Fleet provisioning by claim for ${args.country} vehicles`,
-            type: "FLEET_PROVISIONING",
-            enabled: true,
+            country: args.country,
+            thingNamePrefix: args.thingNamePrefix,
+            thingTypeName: thingType.name,
+            thingGroupName: thingGroup.name,
+            policyName: policy.name,
             provisioningRoleArn: provisioningRole.arn,
-            preProvisioningHook: { targetArn: hook.arn, payloadVersion: HOOK_PAYLOAD_VERSION },
-            templateBody: pulumi.all([thingType.name, thingGroup.name, policy.name]).apply(([thingTypeName, thingGroupName, policyName]) =>
-                JSON.stringify(provisioningTemplateBody({
-                    thingNamePrefix: args.thingNamePrefix, thingTypeName, thingGroupName, policyName, country: args.country,
-                }))),
-        }, { parent: this, dependsOn: [registration, invokePermission] });
+            hookFunctionName: hook.name,
+            hookFunctionArn: hook.arn,
+            dependsOn: [registration],
+        });
 
         this.devicePolicyName = policy.name;
         this.templateName = template.name;

@@ -1,0 +1,47 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { ArnContext, provisioningTemplateArn } from "../policies/document";
+import { provisioningTemplateBody } from "./templateBody";
+
+/** The only payload version AWS IoT accepts for pre-provisioning hooks. */
+export const HOOK_PAYLOAD_VERSION = "2020-04-01";
+
+export interface HookedTemplateArgs {
+    ctx: pulumi.Output<ArnContext>;
+    templateName: string;
+    description: string;
+    country: string;
+    thingNamePrefix: string;
+    thingTypeName: pulumi.Input<string>;
+    thingGroupName: pulumi.Input<string>;
+    policyName: pulumi.Input<string>;
+    provisioningRoleArn: pulumi.Input<string>;
+    hookFunctionName: pulumi.Input<string>;
+    hookFunctionArn: pulumi.Input<string>;
+    dependsOn?: pulumi.Resource[];
+}
+
+/**
+ * An enabled fleet-provisioning template with its pre-provisioning hook, and the hook's invoke
+ * permission for exactly this template in this account (created first, so the hook answers from
+ * the template's first use).
+ */
+export function hookedTemplate(name: string, parent: pulumi.Resource, a: HookedTemplateArgs): aws.iot.ProvisioningTemplate {
+    const permission = new aws.lambda.Permission(`${name}-hook-invoke`, {
+        function: a.hookFunctionName,
+        action: "lambda:InvokeFunction",
+        principal: "iot.amazonaws.com",
+        sourceAccount: a.ctx.accountId,
+        sourceArn: a.ctx.apply((c) => provisioningTemplateArn(c, a.templateName)),
+    }, { parent });
+    return new aws.iot.ProvisioningTemplate(`${name}-template`, {
+        name: a.templateName,
+        description: a.description,
+        type: "FLEET_PROVISIONING",
+        enabled: true,
+        provisioningRoleArn: a.provisioningRoleArn,
+        preProvisioningHook: { targetArn: a.hookFunctionArn, payloadVersion: HOOK_PAYLOAD_VERSION },
+        templateBody: pulumi.all([a.thingTypeName, a.thingGroupName, a.policyName]).apply(([thingTypeName, thingGroupName, policyName]) =>
+            JSON.stringify(provisioningTemplateBody({ thingNamePrefix: a.thingNamePrefix, thingTypeName, thingGroupName, policyName, country: a.country }))),
+    }, { parent, dependsOn: [...(a.dependsOn ?? []), permission] });
+}
