@@ -7,7 +7,7 @@
  *   ClaimCertificate (dynamic provider) ─► claim policy, PEMs in a private S3 bucket
  *   vehicle ──$aws/rules/<rule>/...──► RuleRouting: topic rules ─► VPC destination ─► Kafka on MSK
  *   EdgeRuntime: Greengrass v2 cores (own template, role alias, telemetry component, deployment)
- *   IotLogging: AWS IoT logs (rule errors) for the region
+ *   Operations: IoT logging, Device Defender audit + detect, alarms, fleet index and metrics
  */
 import * as aws from "@pulumi/aws";
 import * as awsnative from "@pulumi/aws-native";
@@ -16,7 +16,7 @@ import { arnContext } from "./components/arnContext";
 import { ClaimCertificate } from "./components/claimCertificate";
 import { EdgeRuntime } from "./components/edgeRuntime";
 import { FleetProvisioning } from "./components/fleetProvisioning";
-import { IotLogging } from "./components/iotLogging";
+import { Operations } from "./components/operations";
 import { RuleRouting } from "./components/ruleRouting";
 import { StackKey } from "./components/stackKey";
 import { ruleNameFor } from "./config/routingConfig";
@@ -32,6 +32,7 @@ const provider = new aws.Provider(`${cfg.namePrefix}-aws`, { region, defaultTags
 const mskProvider = cross
     ? new aws.Provider(`${cfg.namePrefix}-msk-aws`, { region, assumeRoles: [{ roleArn: cross.roleArn, sessionName: `${cfg.namePrefix}-fms-iot` }], defaultTags: { tags: cfg.tags } })
     : undefined;
+const native = new awsnative.Provider(`${cfg.namePrefix}-aws-native`, { region: region as awsnative.Region });
 const opts = { providers: [provider] };
 const ctx = arnContext(cfg.region, { provider });
 
@@ -39,6 +40,7 @@ const key = new StackKey(`${cfg.namePrefix}-key`, {
     ctx,
     aliasName: `${cfg.namePrefix}-fms`,
     logGroupPatterns: [`/aws/lambda/${cfg.namePrefix}-*`, `/aws/iot/rules/${cfg.namePrefix}-*`, `/aws/msk/${cfg.namePrefix}`, IOT_LOG_GROUP],
+    alarmsPublishToEncryptedTopics: true,
 }, { ...opts, protect: cfg.protect });
 
 // Vehicles reach this stack's topic rules through Basic Ingest: the device policies allow exactly those.
@@ -71,7 +73,7 @@ const edge = cfg.greengrass && new EdgeRuntime(`${cfg.namePrefix}-edge`, {
     kmsKeyArn: key.arn,
     ...basicIngest,
     protect: cfg.protect,
-}, { providers: [provider, new awsnative.Provider(`${cfg.namePrefix}-aws-native`, { region: region as awsnative.Region })] });
+}, { providers: [provider, native] });
 
 const claim = new ClaimCertificate(`${cfg.namePrefix}-claim`, {
     ctx,
@@ -97,14 +99,17 @@ const rules = routing && new RuleRouting(`${cfg.namePrefix}-routing`, {
     mskProvider,
 }, opts);
 
-if (cfg.logging.manage) {
-    new IotLogging(`${cfg.namePrefix}-iot-logging`, {
-        ctx,
-        ...cfg.logging,
-        kmsKeyArn: key.arn,
-        logRetentionDays: cfg.logRetentionDays,
-    }, opts);
-}
+const operations = new Operations(`${cfg.namePrefix}-operations`, {
+    ctx,
+    namePrefix: cfg.namePrefix,
+    operations: cfg.operations,
+    kmsKeyArn: key.arn,
+    logRetentionDays: cfg.logRetentionDays,
+    hookFunctionName: provisioning.hookFunctionName,
+    hookLogGroupName: provisioning.hookLogGroupName,
+    vehicleThingGroupArn: provisioning.thingGroupArn,
+    thingTypeName: provisioning.thingTypeName,
+}, { providers: [provider, native] });
 
 export const iotEndpoint = claim.endpoint;
 export const provisioningTemplateName = provisioning.templateName;
@@ -127,3 +132,4 @@ export const edgeThingGroupArn = edge?.thingGroupArn;
 export const edgeCoreTemplateName = edge?.coreTemplateName;
 export const edgeComponentArn = edge?.componentArn;
 export const edgeDeploymentId = edge?.deploymentId;
+export const operationsTopicArn = operations.topicArn;

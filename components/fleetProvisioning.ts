@@ -46,6 +46,7 @@ export class FleetProvisioning extends pulumi.ComponentResource {
     public readonly registryTableArn: pulumi.Output<string>;
     public readonly hookFunctionArn: pulumi.Output<string>;
     public readonly hookFunctionName: pulumi.Output<string>;
+    public readonly hookLogGroupName: pulumi.Output<string>;
     public readonly thingGroupName: pulumi.Output<string>;
     public readonly thingGroupArn: pulumi.Output<string>;
     public readonly thingTypeName: pulumi.Output<string>;
@@ -157,6 +158,7 @@ export class FleetProvisioning extends pulumi.ComponentResource {
         this.registryTableArn = registry.arn;
         this.hookFunctionArn = hook.arn;
         this.hookFunctionName = hook.name;
+        this.hookLogGroupName = logGroup.name;
         this.thingGroupName = thingGroup.name;
         this.thingGroupArn = thingGroup.arn;
         this.thingTypeName = thingType.name;

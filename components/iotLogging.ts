@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { IotLogLevel } from "../config/stackConfig";
+import { IotLogLevel } from "../config/operationsConfig";
 import { ArnContext } from "../policies/document";
 import { serviceTrustPolicy } from "../policies/iam";
 import { iotLoggingPolicy } from "../policies/ruleEngine";

@@ -10,6 +10,8 @@ export interface StackKeyArgs {
     aliasName: string;
     /** Log-group name patterns CloudWatch Logs may encrypt with the key. */
     logGroupPatterns: string[];
+    /** Let CloudWatch alarms publish to SNS topics encrypted with the key. */
+    alarmsPublishToEncryptedTopics?: boolean;
     /** Waiting period before a deleted key is gone (7-30 days). */
     deletionWindowInDays?: number;
 }
@@ -26,7 +28,7 @@ export class StackKey extends pulumi.ComponentResource {
             description: `FMS IoT stack key (${args.aliasName})`,
             enableKeyRotation: true,
             deletionWindowInDays: args.deletionWindowInDays ?? 30,
-            policy: policyJson(args.ctx, {}, (ctx) => stackKeyPolicy({ ...ctx, logGroupPatterns: args.logGroupPatterns })),
+            policy: policyJson(args.ctx, {}, (ctx) => stackKeyPolicy({ ...ctx, logGroupPatterns: args.logGroupPatterns, alarmsPublishToEncryptedTopics: args.alarmsPublishToEncryptedTopics })),
         }, { parent: this });
         const alias = new aws.kms.Alias(`${name}-alias`, {
             name: `alias/${args.aliasName}`,

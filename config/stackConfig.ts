@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { COUNTRY_CODES } from "./countries";
 import { GreengrassConfig, parseGreengrass } from "./greengrassConfig";
+import { OperationsConfig, parseOperations } from "./operationsConfig";
 import { parseRouting, RoutingConfig } from "./routingConfig";
 import { ConfigError } from "./errors";
 import {
@@ -53,18 +54,6 @@ export interface ClaimCertificateConfig {
     assumeRoleArn?: string;
 }
 
-export const IOT_LOG_LEVELS = ["ERROR", "WARN", "INFO", "DEBUG"] as const;
-export type IotLogLevel = (typeof IOT_LOG_LEVELS)[number];
-
-export interface LoggingConfig {
-    /** This stack owns AWS IoT logging for its account and region (false when another stack there does). */
-    manage: boolean;
-    /** AWS IoT log level for the account/region: ERROR in production, INFO otherwise by default. */
-    level: IotLogLevel;
-    /** Create the `AWSIotLogsV2` log group (encrypted, with retention); false if it already exists outside this stack. */
-    manageLogGroup: boolean;
-}
-
 export interface StackConfig {
     project: string;
     stack: string;
@@ -82,7 +71,7 @@ export interface StackConfig {
     provisioning: ProvisioningConfig;
     topics: TopicsConfig;
     claimCertificate: ClaimCertificateConfig;
-    logging: LoggingConfig;
+    operations: OperationsConfig;
     /** Topic rules to Kafka on MSK; absent: no rules (and no Basic Ingest topics in the device policy). */
     routing?: RoutingConfig;
     /** Greengrass v2 for vehicles that run edge software; absent: none of it. */
@@ -99,7 +88,7 @@ export interface RawStackConfig {
 
 export const STACK_KEYS = [
     "country", "environment", "namePrefix", "protect", "logRetentionDays", "tags",
-    "provisioning", "topics", "claimCertificate", "routing", "logging", "greengrass",
+    "provisioning", "topics", "claimCertificate", "routing", "operations", "greengrass",
 ] as const;
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d$/;
@@ -153,7 +142,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
         topics: parseTopics(key("topics"), v.topics),
         claimCertificate: parseClaimCertificate(key("claimCertificate"), v.claimCertificate),
         routing,
-        logging: parseLogging(key("logging"), v.logging, production),
+        operations: parseOperations(key("operations"), v.operations, production),
         greengrass: parseGreengrass(key("greengrass"), v.greengrass, provisioning.thingNamePrefix, routing),
     };
 }
@@ -191,15 +180,6 @@ function parseProvisioning(key: string, value: unknown): ProvisioningConfig {
         }),
         hookMode: readEnum(`${key}.hookMode`, p.hookMode, HOOK_MODES, "registry"),
         claimClientIdPrefix,
-    };
-}
-
-function parseLogging(key: string, value: unknown, production: boolean): LoggingConfig {
-    const l = readObject(key, value, ["manage", "level", "manageLogGroup"], true);
-    return {
-        manage: readBoolean(`${key}.manage`, l.manage, true),
-        level: readEnum(`${key}.level`, l.level, IOT_LOG_LEVELS, production ? "ERROR" : "INFO"),
-        manageLogGroup: readBoolean(`${key}.manageLogGroup`, l.manageLogGroup, true),
     };
 }
 

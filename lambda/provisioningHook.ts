@@ -156,7 +156,9 @@ export async function handler(event: unknown): Promise<HookResponse> {
         config: configFromEnv(process.env),
         dynamo: new DynamoDBClient({ maxAttempts: 2 }),
         now: () => new Date(),
-        log: (line) => console.log(line),
+        // Raw JSON lines on stdout become log events as they are (console.log would prefix them),
+        // so CloudWatch metric filters can match their fields.
+        log: (line) => process.stdout.write(`${line}\n`),
         registryTimeoutMs: 1500,
     });
     return cached(event);

@@ -116,6 +116,16 @@ export class AwsMocks implements pulumi.runtime.Mocks {
                 const deploymentId = `${hex(args.name, 8)}-${hex(args.name + "1", 4)}-${hex(args.name + "2", 4)}-${hex(args.name + "3", 4)}-${hex(args.name + "4", 12)}`;
                 return { ...i, id: deploymentId, deploymentId };
             }
+            case "aws:sns/topic:Topic":
+                return { ...i, id: `arn:aws:sns:${r}:${a}:${i.name}`, arn: `arn:aws:sns:${r}:${a}:${i.name}` };
+            case "aws:cloudwatch/metricAlarm:MetricAlarm":
+                return { ...i, id: i.name, arn: `arn:aws:cloudwatch:${r}:${a}:alarm:${i.name}` };
+            case "aws-native:iot:SecurityProfile":
+                return { ...i, id: i.securityProfileName, securityProfileArn: `arn:aws:iot:${r}:${a}:securityprofile/${i.securityProfileName}` };
+            case "aws-native:iot:ScheduledAudit":
+                return { ...i, id: i.scheduledAuditName, scheduledAuditArn: `arn:aws:iot:${r}:${a}:scheduledaudit/${i.scheduledAuditName}` };
+            case "aws-native:iot:FleetMetric":
+                return { ...i, id: i.metricName, metricArn: `arn:aws:iot:${r}:${a}:fleetmetric/${i.metricName}` };
             case "random:index/randomPassword:RandomPassword":
                 return { ...i, id: "none", result: "generated-password-0123456789abcdef" };
             case "pulumi-nodejs:dynamic/iot:ClaimCertificate": {

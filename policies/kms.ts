@@ -3,6 +3,8 @@ import { ArnContext, PolicyDocument, policyDocument, Statement } from "./documen
 export interface StackKeyPolicyArgs extends ArnContext {
     /** Log-group name patterns (such as `/aws/lambda/fms-kr-*`) CloudWatch Logs may encrypt with this key. */
     logGroupPatterns: readonly string[];
+    /** Let CloudWatch alarms of this account publish to SNS topics encrypted with this key. */
+    alarmsPublishToEncryptedTopics?: boolean;
 }
 
 /**
@@ -25,6 +27,16 @@ export function stackKeyPolicy(args: StackKeyPolicyArgs): PolicyDocument {
                         (p) => `arn:${args.partition}:logs:${args.region}:${args.accountId}:log-group:${p}`),
                 },
             },
+        });
+    }
+    if (args.alarmsPublishToEncryptedTopics) {
+        statements.push({
+            Sid: "CloudWatchAlarmsToEncryptedTopics",
+            Effect: "Allow",
+            Principal: { Service: "cloudwatch.amazonaws.com" },
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+            Resource: ["*"],
+            Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
         });
     }
     return policyDocument(...statements);

@@ -121,7 +121,7 @@ describe("edge: stacks and config", function () {
     it("a stack without the greengrass section creates none of it", async () => {
         const run = await runStack("jp");
         assert.strictEqual(run.ofType("fms:iot:EdgeRuntime").length, 0);
-        assert.strictEqual(run.resources.filter((r) => r.type.startsWith("aws-native:") || r.type === "pulumi:providers:aws-native" || r.type === "aws:iot/roleAlias:RoleAlias").length, 0);
+        assert.strictEqual(run.resources.filter((r) => r.type.startsWith("aws-native:greengrassv2") || r.type === "aws:iot/roleAlias:RoleAlias").length, 0);
         assert.strictEqual(run.outputs.edgeDeploymentId, undefined);
     });
 

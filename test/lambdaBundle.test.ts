@@ -20,15 +20,15 @@ describe("hook bundle", () => {
         m._compile(code, m.id);
         const env = { ...process.env };
         Object.assign(process.env, { SERIAL_PREFIXES: "297468", HOOK_MODE: "prefix", THING_NAME_PREFIX: "t-" });
-        const log = console.log;
-        console.log = () => undefined;
+        const write = process.stdout.write;
+        process.stdout.write = (() => true) as typeof process.stdout.write;
         try {
             const handler = (m.exports as { handler(e: unknown): Promise<{ allowProvisioning: boolean }> }).handler;
             const res = await handler({ certificateId: "b".repeat(64), parameters: { SerialNumber: "297468777" } });
             assert.strictEqual(res.allowProvisioning, true);
             assert.strictEqual((await handler({ certificateId: "b".repeat(64), parameters: { SerialNumber: "1" } })).allowProvisioning, false);
         } finally {
-            console.log = log;
+            process.stdout.write = write;
             process.env = env;
         }
     });

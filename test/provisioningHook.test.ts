@@ -149,15 +149,21 @@ describe("pre-provisioning hook", () => {
         process.env.REGISTRY_TABLE = "fms-dev-registry";
         process.env.THING_NAME_PREFIX = "test-thing-";
         ddb.on(GetItemCommand).resolves({ Item: { status: { S: "active" } } });
-        const log = console.log;
-        console.log = () => undefined;
+        const write = process.stdout.write;
+        const written: string[] = [];
+        process.stdout.write = ((chunk: string) => written.push(chunk) > 0) as typeof process.stdout.write;
         try {
             const res = await handler(event());
             assert.strictEqual(res.allowProvisioning, true);
             assert.match(res.parameterOverrides?.CertDate ?? "", /^\d{8}$/);
             assert.strictEqual(ddb.commandCalls(GetItemCommand)[0].args[0].input.TableName, "fms-dev-registry");
+            // One raw JSON line per decision: what the CloudWatch metric filter for denials parses.
+            assert.strictEqual(written.length, 1);
+            assert.ok(written[0].endsWith("\n"));
+            const line = JSON.parse(written[0]);
+            assert.deepStrictEqual([line.event, line.allowProvisioning], ["provisioning-decision", true]);
         } finally {
-            console.log = log;
+            process.stdout.write = write;
         }
     });
 });

@@ -144,8 +144,8 @@ for (const stack of ["kr", "dev"]) {
             const options = run.one("aws:iot/loggingOptions:LoggingOptions");
             assert.strictEqual(options.inputs.defaultLogLevel, stack === "kr" ? "ERROR" : "INFO");
             assert.strictEqual(options.inputs.disableAllLogs, false);
-            assert.strictEqual(options.inputs.roleArn, run.one("aws:iam/role:Role", "-iot-logging-role").state.arn);
-            const logs = run.one("aws:cloudwatch/logGroup:LogGroup", "-iot-logging-log-group");
+            assert.strictEqual(options.inputs.roleArn, run.one("aws:iam/role:Role", "-logging-role").state.arn);
+            const logs = run.one("aws:cloudwatch/logGroup:LogGroup", "-logging-log-group");
             assert.strictEqual(logs.inputs.name, "AWSIotLogsV2");
             assert.ok(logs.inputs.kmsKeyId);
         });
@@ -272,8 +272,8 @@ describe("routing modes", function () {
         });
     }
 
-    it("logging.manage false leaves the region's IoT logging to another stack", async () => {
-        const run = await runStack("dev", { edit: (c) => { c["fms-iot:logging"] = JSON.stringify({ manage: false }); } });
+    it("operations.manageRegionSettings false leaves the region's IoT logging to another stack", async () => {
+        const run = await runStack("dev", { edit: (c) => { c["fms-iot:operations"] = JSON.stringify({ manageRegionSettings: false }); } });
         assert.strictEqual(run.ofType("aws:iot/loggingOptions:LoggingOptions").length, 0);
         assert.strictEqual(run.ofType("aws:cloudwatch/logGroup:LogGroup").filter((l) => l.inputs.name === "AWSIotLogsV2").length, 0);
     });

@@ -1,0 +1,214 @@
+import * as aws from "@pulumi/aws";
+import * as awsnative from "@pulumi/aws-native";
+import * as pulumi from "@pulumi/pulumi";
+import { OperationsConfig } from "../config/operationsConfig";
+import { ArnContext } from "../policies/document";
+import { serviceTrustPolicy } from "../policies/iam";
+import { deviceDefenderAuditPolicyArn, notificationPolicy } from "../policies/operations";
+import { IotLogging } from "./iotLogging";
+import { THING_ATTRIBUTES } from "./templateBody";
+
+/** Device Defender audit checks this stack enables (the API's check names). */
+export const AUDIT_CHECKS = {
+    iotPolicyOverlyPermissiveCheck: "IOT_POLICY_OVERLY_PERMISSIVE_CHECK",
+    ioTPolicyPotentialMisConfigurationCheck: "IOT_POLICY_POTENTIAL_MIS_CONFIGURATION_CHECK",
+    iotRoleAliasOverlyPermissiveCheck: "IOT_ROLE_ALIAS_OVERLY_PERMISSIVE_CHECK",
+    iotRoleAliasAllowsAccessToUnusedServicesCheck: "IOT_ROLE_ALIAS_ALLOWS_ACCESS_TO_UNUSED_SERVICES_CHECK",
+    deviceCertificateSharedCheck: "DEVICE_CERTIFICATE_SHARED_CHECK",
+    conflictingClientIdsCheck: "CONFLICTING_CLIENT_IDS_CHECK",
+    deviceCertificateExpiringCheck: "DEVICE_CERTIFICATE_EXPIRING_CHECK",
+    deviceCertificateAgeCheck: "DEVICE_CERTIFICATE_AGE_CHECK",
+    deviceCertificateKeyQualityCheck: "DEVICE_CERTIFICATE_KEY_QUALITY_CHECK",
+    revokedDeviceCertificateStillActiveCheck: "REVOKED_DEVICE_CERTIFICATE_STILL_ACTIVE_CHECK",
+    loggingDisabledCheck: "LOGGING_DISABLED_CHECK",
+    caCertificateExpiringCheck: "CA_CERTIFICATE_EXPIRING_CHECK",
+    caCertificateKeyQualityCheck: "CA_CERTIFICATE_KEY_QUALITY_CHECK",
+    revokedCaCertificateStillActiveCheck: "REVOKED_CA_CERTIFICATE_STILL_ACTIVE_CHECK",
+    intermediateCaRevokedForActiveDeviceCertificatesCheck: "INTERMEDIATE_CA_REVOKED_FOR_ACTIVE_DEVICE_CERTIFICATES_CHECK",
+} as const;
+
+/** Fleet-index custom fields: the Thing attributes the provisioning templates write. */
+export function indexCustomFields(): { name: string; type: "String" | "Number" }[] {
+    return [
+        { name: `attributes.${THING_ATTRIBUTES.serial}`, type: "String" },
+        { name: `attributes.${THING_ATTRIBUTES.country}`, type: "String" },
+        // YYYYMMDD as a number: "certificates issued before X" is a range query.
+        { name: `attributes.${THING_ATTRIBUTES.certDate}`, type: "Number" },
+    ];
+}
+
+/** The metric filter pattern for hook decisions that denied provisioning. */
+export const DENIED_PATTERN = '{ $.event = "provisioning-decision" && $.allowProvisioning IS FALSE }';
+
+export interface OperationsArgs {
+    ctx: pulumi.Input<ArnContext>;
+    namePrefix: string;
+    operations: OperationsConfig;
+    kmsKeyArn: pulumi.Input<string>;
+    logRetentionDays: number;
+    hookFunctionName: pulumi.Input<string>;
+    hookLogGroupName: pulumi.Input<string>;
+    /** The group the vehicles' security profile watches. */
+    vehicleThingGroupArn: pulumi.Input<string>;
+    thingTypeName: pulumi.Input<string>;
+}
+
+/**
+ * Seeing and stopping trouble without leaving the stack: AWS IoT logging, Device Defender audit
+ * (checks, schedule, findings to an encrypted SNS topic) and detect (a security profile on the
+ * vehicles), CloudWatch alarms to the same topic, fleet indexing and fleet metrics.
+ */
+export class Operations extends pulumi.ComponentResource {
+    public readonly topicArn: pulumi.Output<string>;
+    public readonly alarmNames: pulumi.Output<string>[];
+
+    constructor(name: string, args: OperationsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("fms:iot:Operations", name, {}, opts);
+        const parent = { parent: this };
+        const ctx = pulumi.output(args.ctx);
+        const ops = args.operations;
+        const region = ops.manageRegionSettings;
+
+        if (region) {
+            new IotLogging(`${name}-logging`, {
+                ctx, level: ops.logLevel, manageLogGroup: ops.manageIotLogGroup, kmsKeyArn: args.kmsKeyArn, logRetentionDays: args.logRetentionDays,
+            }, parent);
+        }
+
+        const topic = new aws.sns.Topic(`${name}-topic`, {
+            name: `${args.namePrefix}-iot-operations`,
+            displayName: `FMS IoT ${args.namePrefix}: Device Defender findings and alarms`,
+            kmsMasterKeyId: args.kmsKeyArn,
+        }, parent);
+        ops.notifyEmails.forEach((email, i) => new aws.sns.TopicSubscription(`${name}-email-${i}`, {
+            topic: topic.arn, protocol: "email", endpoint: email,
+        }, parent));
+
+        const notifier = new aws.iam.Role(`${name}-notifier-role`, {
+            description: "Device Defender: publish findings and alarms to the operations topic",
+            assumeRolePolicy: ctx.apply((c) => JSON.stringify(serviceTrustPolicy("iot.amazonaws.com", c.accountId))),
+        }, parent);
+        const notifierPolicy = new aws.iam.RolePolicy(`${name}-notifier-policy`, {
+            role: notifier.id,
+            policy: pulumi.all([ctx, topic.arn, args.kmsKeyArn]).apply(([c, topicArn, kmsKeyArn]) =>
+                JSON.stringify(notificationPolicy({ region: c.region, topicArn, kmsKeyArn }))),
+        }, parent);
+
+        if (region) {
+            const auditRole = new aws.iam.Role(`${name}-audit-role`, {
+                description: "Device Defender audit: read the account's AWS IoT configuration",
+                assumeRolePolicy: ctx.apply((c) => JSON.stringify(serviceTrustPolicy("iot.amazonaws.com", c.accountId))),
+            }, parent);
+            const auditPolicy = new aws.iam.RolePolicyAttachment(`${name}-audit-policy`, {
+                role: auditRole.name, policyArn: ctx.apply((c) => deviceDefenderAuditPolicyArn(c.partition)),
+            }, parent);
+            const on = { enabled: true };
+            const audit = new awsnative.iot.AccountAuditConfiguration(`${name}-audit`, {
+                accountId: ctx.accountId,
+                roleArn: auditRole.arn,
+                auditCheckConfigurations: {
+                    ...Object.fromEntries(Object.keys(AUDIT_CHECKS).map((k) => [k, on])),
+                    deviceCertificateAgeCheck: { enabled: true, configuration: { certAgeThresholdInDays: String(ops.certificateAgeDays) } },
+                    deviceCertificateExpiringCheck: { enabled: true, configuration: { certExpirationThresholdInDays: String(ops.certificateExpiringDays) } },
+                },
+                auditNotificationTargetConfigurations: { sns: { enabled: true, targetArn: topic.arn, roleArn: notifier.arn } },
+            }, { parent: this, dependsOn: [auditPolicy, notifierPolicy] });
+            new awsnative.iot.ScheduledAudit(`${name}-scheduled-audit`, {
+                scheduledAuditName: `${args.namePrefix}-${ops.auditFrequency.toLowerCase()}`,
+                frequency: ops.auditFrequency,
+                ...(ops.auditFrequency === "WEEKLY" || ops.auditFrequency === "BIWEEKLY" ? { dayOfWeek: "MON" as const } : {}),
+                ...(ops.auditFrequency === "MONTHLY" ? { dayOfMonth: "1" } : {}),
+                targetCheckNames: Object.values(AUDIT_CHECKS),
+            }, { parent: this, dependsOn: [audit] });
+        }
+
+        const every5min = { comparisonOperator: "greater-than" as const, durationSeconds: 300, consecutiveDatapointsToAlarm: 1, consecutiveDatapointsToClear: 1 };
+        new awsnative.iot.SecurityProfile(`${name}-vehicle-profile`, {
+            securityProfileName: `${args.namePrefix}-vehicles`,
+            securityProfileDescription: "Vehicles: authorization failures and message volume",
+            targetArns: [args.vehicleThingGroupArn],
+            behaviors: [
+                { name: "AuthorizationFailures", metric: "aws:num-authorization-failures", criteria: { ...every5min, value: { count: String(ops.securityProfile.authorizationFailures) } } },
+                { name: "MessagesSent", metric: "aws:num-messages-sent", criteria: { ...every5min, value: { count: String(ops.securityProfile.messagesSent) } } },
+            ],
+            alertTargets: { SNS: { alertTargetArn: topic.arn, roleArn: notifier.arn } },
+        }, { parent: this, dependsOn: [notifierPolicy] });
+
+        // Hook decisions are JSON lines; denials become a metric.
+        const deniedNamespace = `FMS/IoT/${args.namePrefix}`;
+        new aws.cloudwatch.LogMetricFilter(`${name}-hook-denied`, {
+            logGroupName: args.hookLogGroupName,
+            pattern: DENIED_PATTERN,
+            metricTransformation: { namespace: deniedNamespace, name: "ProvisioningDenied", value: "1", defaultValue: "0", unit: "Count" },
+        }, parent);
+
+        const alarm = (suffix: string, description: string, threshold: number, metric: Partial<aws.cloudwatch.MetricAlarmArgs>) =>
+            new aws.cloudwatch.MetricAlarm(`${name}-${suffix}`, {
+                name: `${args.namePrefix}-${suffix}`,
+                alarmDescription: description,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                threshold,
+                evaluationPeriods: 1,
+                treatMissingData: "notBreaching",
+                alarmActions: [topic.arn],
+                okActions: [topic.arn],
+                ...metric,
+            }, parent);
+        const sum5min = { statistic: "Sum", period: 300 };
+        const insights = (id: string, metricName: string) => ({
+            metricQueries: [{
+                id,
+                expression: `SELECT SUM(${metricName}) FROM SCHEMA("AWS/IoT", ActionType, RuleName)`,
+                period: 300,
+                returnData: true,
+            }],
+        });
+        const alarms = [
+            alarm("hook-errors", "The pre-provisioning hook failed: vehicles cannot provision", ops.alarms.hookErrors,
+                { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: args.hookFunctionName }, ...sum5min }),
+            alarm("hook-throttles", "The pre-provisioning hook was throttled: provisioning requests are refused", ops.alarms.hookThrottles,
+                { namespace: "AWS/Lambda", metricName: "Throttles", dimensions: { FunctionName: args.hookFunctionName }, ...sum5min }),
+            alarm("hook-denies", "Unusually many provisioning requests denied (unknown, revoked or foreign serials)", ops.alarms.hookDenies,
+                { namespace: deniedNamespace, metricName: "ProvisioningDenied", ...sum5min }),
+            alarm("connect-auth-errors", "MQTT connections AWS IoT refused to authorize", ops.alarms.connectAuthErrors,
+                { namespace: "AWS/IoT", metricName: "Connect.AuthError", dimensions: { Protocol: "MQTT" }, ...sum5min }),
+            alarm("rule-action-failures", "Topic-rule actions failed (for example Kafka unreachable)", ops.alarms.ruleActionFailures, insights("failures", "Failure")),
+            alarm("error-action-invocations", "Messages went to the rules' error action instead of their destination", ops.alarms.errorActionInvocations,
+                {
+                    metricQueries: [
+                        { id: "ok", expression: 'SELECT SUM(ErrorActionSuccess) FROM SCHEMA("AWS/IoT", ActionType, RuleName)', period: 300, returnData: false },
+                        { id: "failed", expression: 'SELECT SUM(ErrorActionFailure) FROM SCHEMA("AWS/IoT", ActionType, RuleName)', period: 300, returnData: false },
+                        { id: "invocations", expression: "ok + failed", label: "Error-action invocations", returnData: true },
+                    ],
+                }),
+        ];
+
+        if (region) {
+            const index = new aws.iot.IndexingConfiguration(`${name}-fleet-index`, {
+                thingIndexingConfiguration: {
+                    thingIndexingMode: "REGISTRY",
+                    thingConnectivityIndexingMode: "STATUS",
+                    customFields: indexCustomFields(),
+                },
+            }, parent);
+            const metric = (suffix: string, description: string, queryString: pulumi.Input<string>, aggregationField: string, values: string[]) =>
+                new awsnative.iot.FleetMetric(`${name}-${suffix}`, {
+                    metricName: `${args.namePrefix}-${suffix}`,
+                    description,
+                    indexName: "AWS_Things",
+                    queryString,
+                    queryVersion: "2017-09-30",
+                    aggregationField,
+                    aggregationType: { name: "Statistics", values },
+                    period: 300,
+                }, { parent: this, dependsOn: [index] });
+            metric("connected-vehicles", "Vehicles connected now", pulumi.interpolate`thingTypeName:${args.thingTypeName} AND connectivity.connected:true`, "registry.version", ["count"]);
+            metric("certificate-date", "Oldest and average certificate issue date (YYYYMMDD) of the vehicles",
+                pulumi.interpolate`thingTypeName:${args.thingTypeName}`, `attributes.${THING_ATTRIBUTES.certDate}`, ["minimum", "average"]);
+        }
+
+        this.topicArn = topic.arn;
+        this.alarmNames = alarms.map((a) => a.name);
+        this.registerOutputs({ topicArn: this.topicArn, alarmNames: this.alarmNames });
+    }
+}

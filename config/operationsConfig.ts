@@ -1,0 +1,79 @@
+import { ConfigError } from "./errors";
+import { readBoolean, readEnum, readObject, readStringList } from "./validate";
+
+/** The `operations` section of stack config: logging, Device Defender, alarms and fleet indexing. */
+
+export const IOT_LOG_LEVELS = ["ERROR", "WARN", "INFO", "DEBUG"] as const;
+export type IotLogLevel = (typeof IOT_LOG_LEVELS)[number];
+export const AUDIT_FREQUENCIES = ["DAILY", "WEEKLY", "BIWEEKLY", "MONTHLY"] as const;
+
+export interface AlarmThresholds {
+    /** Hook invocations that failed, per 5 minutes. */
+    hookErrors: number;
+    hookThrottles: number;
+    /** Provisioning requests the hook denied, per 5 minutes. */
+    hookDenies: number;
+    /** MQTT connections AWS IoT refused to authorize, per 5 minutes. */
+    connectAuthErrors: number;
+    /** Failed rule actions (all rules), per 5 minutes. */
+    ruleActionFailures: number;
+    /** Error-action invocations (messages that missed their destination), per 5 minutes. */
+    errorActionInvocations: number;
+}
+
+export interface OperationsConfig {
+    /**
+     * This stack owns the account-and-region settings of AWS IoT: logging, the Device Defender audit
+     * configuration and schedule, and fleet indexing. False when another stack in the same account
+     * and region does (they would overwrite each other).
+     */
+    manageRegionSettings: boolean;
+    /** AWS IoT log level: ERROR in production, INFO otherwise by default. */
+    logLevel: IotLogLevel;
+    /** Create the `AWSIotLogsV2` log group (encrypted, with retention); false if it exists outside this stack. */
+    manageIotLogGroup: boolean;
+    /** Subscribed to the findings-and-alarms topic (they confirm by e-mail). */
+    notifyEmails: string[];
+    auditFrequency: (typeof AUDIT_FREQUENCIES)[number];
+    certificateAgeDays: number;
+    certificateExpiringDays: number;
+    alarms: AlarmThresholds;
+    /** Device Defender behaviours per vehicle, per 5 minutes. */
+    securityProfile: { authorizationFailures: number; messagesSent: number };
+}
+
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[A-Za-z]{2,}$/;
+
+function readCount(key: string, value: unknown, fallback: number, max = 1_000_000): number {
+    if (value === undefined) return fallback;
+    const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > max) throw new ConfigError(key, value, `a whole number from 1 to ${max}`);
+    return n;
+}
+
+export function parseOperations(key: string, value: unknown, production: boolean): OperationsConfig {
+    const o = readObject(key, value, ["manageRegionSettings", "logLevel", "manageIotLogGroup", "notifyEmails", "auditFrequency", "certificateAgeDays", "certificateExpiringDays", "alarms", "securityProfile"], true);
+    const a = readObject(`${key}.alarms`, o.alarms, ["hookErrors", "hookThrottles", "hookDenies", "connectAuthErrors", "ruleActionFailures", "errorActionInvocations"], true);
+    const sp = readObject(`${key}.securityProfile`, o.securityProfile, ["authorizationFailures", "messagesSent"], true);
+    return {
+        manageRegionSettings: readBoolean(`${key}.manageRegionSettings`, o.manageRegionSettings, true),
+        logLevel: readEnum(`${key}.logLevel`, o.logLevel, IOT_LOG_LEVELS, production ? "ERROR" : "INFO"),
+        manageIotLogGroup: readBoolean(`${key}.manageIotLogGroup`, o.manageIotLogGroup, true),
+        notifyEmails: o.notifyEmails === undefined ? [] : readStringList(`${key}.notifyEmails`, o.notifyEmails, { minItems: 0, pattern: EMAIL, allowed: "an e-mail address" }),
+        auditFrequency: readEnum(`${key}.auditFrequency`, o.auditFrequency, AUDIT_FREQUENCIES, production ? "DAILY" : "WEEKLY"),
+        certificateAgeDays: readCount(`${key}.certificateAgeDays`, o.certificateAgeDays, 365, 3652),
+        certificateExpiringDays: readCount(`${key}.certificateExpiringDays`, o.certificateExpiringDays, 30, 3652),
+        alarms: {
+            hookErrors: readCount(`${key}.alarms.hookErrors`, a.hookErrors, 1),
+            hookThrottles: readCount(`${key}.alarms.hookThrottles`, a.hookThrottles, 1),
+            hookDenies: readCount(`${key}.alarms.hookDenies`, a.hookDenies, production ? 20 : 100),
+            connectAuthErrors: readCount(`${key}.alarms.connectAuthErrors`, a.connectAuthErrors, production ? 50 : 500),
+            ruleActionFailures: readCount(`${key}.alarms.ruleActionFailures`, a.ruleActionFailures, 1),
+            errorActionInvocations: readCount(`${key}.alarms.errorActionInvocations`, a.errorActionInvocations, 1),
+        },
+        securityProfile: {
+            authorizationFailures: readCount(`${key}.securityProfile.authorizationFailures`, sp.authorizationFailures, 10),
+            messagesSent: readCount(`${key}.securityProfile.messagesSent`, sp.messagesSent, 600),
+        },
+    };
+}
