@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { RouteConfig, RoutingConfig } from "../config/routingConfig";
+import { basicIngestTopicFor, RouteConfig, RoutingConfig } from "../config/routingConfig";
 import { ArnContext } from "../policies/document";
 import { serviceTrustPolicy } from "../policies/iam";
 import { ruleRolePolicy } from "../policies/ruleEngine";
@@ -58,6 +58,7 @@ export function kafkaClientProperties(a: KafkaClientPropertiesArgs): Record<stri
  */
 export class RuleRouting extends pulumi.ComponentResource {
     public readonly ruleNames: string[];
+    /** Per route, the topic a vehicle publishes to (`{thingName}` where the rule's FROM has `+`). */
     public readonly basicIngestTopics: string[];
     public readonly secretName: pulumi.Output<string>;
     public readonly secretArn: pulumi.Output<string>;
@@ -157,7 +158,7 @@ export class RuleRouting extends pulumi.ComponentResource {
         for (const route of routes) this.rule(name, route, destination.arn, clientProperties, errorLogs.name, role.arn, [rolePolicy, secret.version]);
 
         this.ruleNames = routes.map((r) => r.ruleName);
-        this.basicIngestTopics = routes.map((r) => `$aws/rules/${r.ruleName}/`);
+        this.basicIngestTopics = routes.map((r) => basicIngestTopicFor(r.ruleName, r.sql));
         this.secretName = secret.secretName;
         this.secretArn = secret.arn;
         this.roleArn = role.arn;

@@ -1,5 +1,5 @@
 import { ConfigError } from "./errors";
-import { RoutingConfig } from "./routingConfig";
+import { basicIngestTopicFor, RoutingConfig } from "./routingConfig";
 import { readEnum, readObject, readString } from "./validate";
 
 /** The `greengrass` section of stack config: AWS IoT Greengrass v2 for vehicles that run edge software. */
@@ -32,13 +32,6 @@ function readInt(key: string, value: unknown, min: number, max: number, fallback
     const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
     if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) throw new ConfigError(key, value, `a whole number from ${min} to ${max}`);
     return n;
-}
-
-/** The Basic Ingest topic for a route: its FROM filter with `+` as the Thing name and `#` as `status`. */
-export function basicIngestTopicFor(ruleName: string, sql: string): string {
-    const from = /\sFROM\s+'([^']+)'/i.exec(sql)?.[1] ?? "";
-    const topic = from.split("/").map((level) => (level === "+" ? "{thingName}" : level === "#" ? "status" : level)).join("/");
-    return `$aws/rules/${ruleName}/${topic}`;
 }
 
 export function parseGreengrass(key: string, value: unknown, thingNamePrefix: string, routing: RoutingConfig | undefined): GreengrassConfig | undefined {

@@ -72,6 +72,13 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const BOOTSTRAP = /^[a-zA-Z0-9.-]{1,253}:(\d{2,5})$/;
 const SCRAM_USER = /^[A-Za-z0-9_.@-]{1,64}$/;
 
+/** The Basic Ingest topic for a route: its FROM filter with `+` as the Thing name and `#` as `status`. */
+export function basicIngestTopicFor(ruleName: string, sql: string): string {
+    const from = /\sFROM\s+'([^']+)'/i.exec(sql)?.[1] ?? "";
+    const topic = from.split("/").map((level) => (level === "+" ? "{thingName}" : level === "#" ? "status" : level)).join("/");
+    return `$aws/rules/${ruleName}/${topic}`;
+}
+
 export function ruleNameFor(namePrefix: string, key: string): string {
     return `${namePrefix.replace(/-/g, "_")}_${key}`;
 }

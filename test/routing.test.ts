@@ -41,7 +41,7 @@ for (const stack of ["kr", "dev"]) {
                 assert.strictEqual(r.inputs.kafkas[0].topic, `test-msk-topic.rule${i + 1}`);
                 assert.strictEqual(r.inputs.kafkas[0].key, "${clientid()}", "each vehicle's messages stay in one partition");
             }
-            assert.deepStrictEqual(run.outputs.basicIngestTopics, [1, 2, 3].map((n) => `$aws/rules/${prefix}_rule${n}/`));
+            assert.deepStrictEqual(run.outputs.basicIngestTopics, [1, 2, 3].map((n) => `$aws/rules/${prefix}_rule${n}/test-rule/rule${n}`));
         });
 
         it("Kafka client properties: SASL_SSL, SCRAM-SHA-512, credentials from the actual secret with the actual role", () => {

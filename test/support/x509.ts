@@ -27,3 +27,69 @@ export async function makeCertificate(keys: CryptoKeyPair, subject = "CN=AWS IoT
     });
     return cert.toString("pem");
 }
+
+/** A key pair for TLS (ECDSA P-256), exportable. */
+export async function makeKeys(): Promise<CryptoKeyPair> {
+    return await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"]) as CryptoKeyPair;
+}
+
+/** PKCS#8 PEM of a private key. */
+export async function privateKeyPem(keys: CryptoKeyPair): Promise<string> {
+    const der = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey));
+    return `-----BEGIN PRIVATE KEY-----\n${der.toString("base64").match(/.{1,64}/g)!.join("\n")}\n-----END PRIVATE KEY-----\n`;
+}
+
+export interface Issued {
+    keys: CryptoKeyPair;
+    certPem: string;
+    keyPem: string;
+    /** SHA-256 of the DER certificate, hex: AWS IoT's certificate id. */
+    certificateId: string;
+}
+
+function certificateIdOf(cert: x509.X509Certificate): string {
+    return require("crypto").createHash("sha256").update(Buffer.from(cert.rawData)).digest("hex");
+}
+
+let serial = 1;
+
+/** A test certificate authority: signs the server's, the claim's and each provisioned device's certificate. */
+export class TestCa {
+    private constructor(private readonly keys: CryptoKeyPair, private readonly cert: x509.X509Certificate, public readonly certPem: string) {}
+
+    static async create(name = "CN=FMS IoT test CA"): Promise<TestCa> {
+        const keys = await makeKeys();
+        const cert = await x509.X509CertificateGenerator.createSelfSigned({
+            serialNumber: "01", name, notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 86_400_000),
+            keys: keys as never, signingAlgorithm: ALG,
+            extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
+        });
+        return new TestCa(keys, cert, cert.toString("pem"));
+    }
+
+    /** A certificate for `subject`; `serverNames` makes it a server certificate for those DNS names and IPs. */
+    async issue(subject: string, serverNames?: { dns: string[]; ip: string[] }): Promise<Issued> {
+        const keys = await makeKeys();
+        serial++;
+        const cert = await x509.X509CertificateGenerator.create({
+            serialNumber: serial.toString(16).padStart(4, "0"),
+            subject,
+            issuer: this.cert.subject,
+            notBefore: new Date(Date.now() - 60_000),
+            notAfter: new Date(Date.now() + 86_400_000),
+            signingKey: this.keys.privateKey as never,
+            publicKey: keys.publicKey as never,
+            signingAlgorithm: ALG,
+            extensions: [
+                new x509.BasicConstraintsExtension(false, undefined, true),
+                new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+                new x509.ExtendedKeyUsageExtension([serverNames ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
+                ...(serverNames ? [new x509.SubjectAlternativeNameExtension([
+                    ...serverNames.dns.map((value) => ({ type: "dns" as const, value })),
+                    ...serverNames.ip.map((value) => ({ type: "ip" as const, value })),
+                ])] : []),
+            ],
+        });
+        return { keys, certPem: cert.toString("pem"), keyPem: await privateKeyPem(keys), certificateId: certificateIdOf(cert) };
+    }
+}

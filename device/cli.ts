@@ -1,0 +1,163 @@
+/**
+ * npm run device -- <command> [options]: a vehicle on the command line, for a deployed stack.
+ *
+ *   provision --endpoint <host> --template <name> --serial <n> --claim-dir <dir> --out <dir>
+ *   publish   --cert <file> --key <file> --thing <name> --rule <ruleName> [--topic <t>] --count <N>
+ *
+ * Common: --port (8883), --ca <file> (default: Node's root store, which holds Amazon Root CA 1),
+ * --timeout <seconds> (each wait; 10), --stack <name> (endpoint, template, rule and topic from
+ * `pulumi stack output`). Exit status: 0 done, 1 failed or rejected, 2 bad usage.
+ */
+import { execFileSync } from "child_process";
+import { provision, ProvisioningRejected } from "./provision";
+import { publishTelemetry } from "./publish";
+
+export const USAGE = `usage: npm run device -- <command> [options]
+
+commands:
+  provision  --endpoint <host> --template <name> --serial <n> --claim-dir <dir> --out <dir>
+             [--client-id-prefix claim-]
+             Fleet provisioning by claim: trades the claim certificate in <claim-dir>
+             (certificate.pem.crt, private.pem.key) for the vehicle's own, written to <out> (mode 0600);
+             prints the Thing name.
+  publish    --cert <file> --key <file> --thing <name> --rule <ruleName> --count <N>
+             [--topic <topic after the rule name>] [--interval-ms 0]
+             Connects as the Thing and publishes N messages with QoS 1 to $aws/rules/<rule>/<topic>
+             (Basic Ingest); the topic defaults to the stack's (--stack) or test-rule/<rule key>.
+
+options:
+  --stack <name>     fill --endpoint, --template, --rule and --topic from \`pulumi stack output\`
+  --port <n>         MQTT over TLS port (8883)
+  --ca <file>        CA bundle for the server (default: Node's roots, which include Amazon Root CA 1)
+  --timeout <s>      seconds to wait for each answer (10)
+  --help`;
+
+export interface Io {
+    out: (line: string) => void;
+    err: (line: string) => void;
+    /** `pulumi stack output --json --stack <name>`; replaceable in tests. */
+    stackOutputs?: (stack: string) => Record<string, unknown>;
+}
+
+class UsageError extends Error {}
+
+const FLAGS = new Set(["endpoint", "template", "serial", "claim-dir", "out", "client-id-prefix", "cert", "key", "thing", "rule", "topic", "count", "interval-ms", "stack", "port", "ca", "timeout"]);
+
+function parse(argv: string[]): { command: string; flags: Map<string, string> } {
+    const [command, ...rest] = argv;
+    const flags = new Map<string, string>();
+    for (let i = 0; i < rest.length; i++) {
+        const a = rest[i];
+        if (a === "--help" || a === "-h") throw new UsageError("");
+        const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+        if (!m || !FLAGS.has(m[1])) throw new UsageError(`unknown argument ${a}`);
+        const value = m[2] ?? rest[++i];
+        if (value === undefined || (m[2] === undefined && value.startsWith("--"))) throw new UsageError(`--${m[1]} needs a value`);
+        flags.set(m[1], value);
+    }
+    return { command: command ?? "", flags };
+}
+
+function pulumiStackOutputs(stack: string): Record<string, unknown> {
+    try {
+        return JSON.parse(execFileSync("pulumi", ["stack", "output", "--json", "--stack", stack], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }));
+    } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new UsageError("--stack needs the Pulumi CLI on PATH; pass --endpoint, --template and --rule instead");
+        throw new UsageError(`pulumi stack output --stack ${stack} failed: ${((err as { stderr?: string }).stderr ?? String(err)).trim().split("\n")[0]}`);
+    }
+}
+
+/** Fills flags the user did not give from the stack's outputs. */
+function fromStack(flags: Map<string, string>, outputs: Record<string, unknown>): void {
+    const setDefault = (flag: string, value: unknown) => { if (!flags.has(flag) && typeof value === "string" && value) flags.set(flag, value); };
+    setDefault("endpoint", outputs.iotEndpoint);
+    setDefault("template", outputs.provisioningTemplateName);
+    setDefault("client-id-prefix", outputs.claimClientIdPrefix);
+    const topics = Array.isArray(outputs.basicIngestTopics) ? outputs.basicIngestTopics as string[] : [];
+    const rule = flags.get("rule") ?? (Array.isArray(outputs.ruleNames) ? (outputs.ruleNames as string[])[0] : undefined);
+    if (rule) setDefault("rule", rule);
+    const full = topics.find((t) => t.startsWith(`$aws/rules/${rule}/`));
+    if (full) setDefault("topic", full.slice(`$aws/rules/${rule}/`.length));
+}
+
+function required(flags: Map<string, string>, name: string): string {
+    const v = flags.get(name);
+    if (!v) throw new UsageError(`--${name} is required`);
+    return v;
+}
+
+function positive(flags: Map<string, string>, name: string, fallback: number, min = 1): number {
+    const raw = flags.get(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number of at least ${min}`);
+    return n;
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+    let command: string;
+    let flags: Map<string, string>;
+    try {
+        ({ command, flags } = parse(argv));
+        if (command === "--help" || command === "-h" || command === "help") throw new UsageError("");
+        if (command !== "provision" && command !== "publish") throw new UsageError(command ? `unknown command ${command}` : "no command");
+        const stack = flags.get("stack");
+        if (stack) fromStack(flags, (io.stackOutputs ?? pulumiStackOutputs)(stack));
+    } catch (err) {
+        if (err instanceof UsageError) {
+            if (err.message) io.err(`error: ${err.message}`);
+            io.err(USAGE);
+            return err.message ? 2 : 0;
+        }
+        throw err;
+    }
+    const common = () => ({
+        endpoint: required(flags, "endpoint"),
+        port: positive(flags, "port", 8883),
+        ca: flags.get("ca"),
+        timeoutMs: positive(flags, "timeout", 10) * 1000,
+    });
+    try {
+        if (command === "provision") {
+            const result = await provision({
+                ...common(),
+                template: required(flags, "template"),
+                serial: required(flags, "serial"),
+                claimDir: required(flags, "claim-dir"),
+                outDir: required(flags, "out"),
+                clientIdPrefix: flags.get("client-id-prefix") ?? "claim-",
+            });
+            io.err(`provisioned ${result.thingName} (certificate ${result.certificateId}); wrote ${result.certificateFile} and ${result.privateKeyFile}`);
+            io.out(result.thingName);
+        } else {
+            const rule = required(flags, "rule");
+            const result = await publishTelemetry({
+                ...common(),
+                certFile: required(flags, "cert"),
+                keyFile: required(flags, "key"),
+                thing: required(flags, "thing"),
+                rule,
+                topic: flags.get("topic") ?? `test-rule/${rule.split("_").pop()}`,
+                count: positive(flags, "count", 1),
+                intervalMs: positive(flags, "interval-ms", 0, 0),
+            });
+            io.out(`${result.acknowledged}/${result.sent} messages acknowledged on ${result.topic}`);
+        }
+        return 0;
+    } catch (err) {
+        if (err instanceof UsageError) {
+            io.err(`error: ${err.message}`);
+            io.err(USAGE);
+            return 2;
+        }
+        io.err(err instanceof ProvisioningRejected ? `error: provisioning ${err.message}` : `error: ${(err as Error).message}`);
+        return 1;
+    }
+}
+
+if (require.main === module) {
+    run(process.argv.slice(2), { out: (l) => console.log(l), err: (l) => console.error(l) }).then(
+        (code) => process.exit(code),
+        (err) => { console.error(`error: ${(err as Error).message}`); process.exit(1); },
+    );
+}

@@ -1,0 +1,118 @@
+import * as mqtt from "mqtt";
+
+/** A device's TLS identity. Without `ca`, Node's root store (which holds Amazon Root CA 1) verifies the server. */
+export interface TlsIdentity {
+    cert: string;
+    key: string;
+    ca?: string;
+}
+
+export interface ConnectOptions {
+    host: string;
+    port: number;
+    clientId: string;
+    identity: TlsIdentity;
+    timeoutMs: number;
+}
+
+export class TimeoutError extends Error {
+    constructor(what: string, ms: number) {
+        super(`timed out after ${ms} ms waiting for ${what}`);
+        this.name = "TimeoutError";
+    }
+}
+
+/** Resolves with `work`, or rejects after `ms` (and when the connection closes first, via `closed`). */
+export function within<T>(what: string, ms: number, work: Promise<T>, closed?: Promise<never>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new TimeoutError(what, ms)), ms); });
+    return Promise.race([work, timeout, ...(closed ? [closed] : [])]).finally(() => clearTimeout(timer));
+}
+
+/** An MQTT 3.1.1 session over mutual TLS, as AWS IoT Core expects (port 8883). */
+export class MqttSession {
+    /** Rejects when the broker closes the connection (AWS IoT does so on an unauthorized publish). */
+    public readonly closed: Promise<never>;
+    private readonly messages = new Map<string, ((payload: Buffer) => void)[]>();
+    /** A request failed or timed out: do not wait for in-flight messages when ending. */
+    private broken = false;
+
+    private constructor(public readonly client: mqtt.MqttClient, public readonly clientId: string, private readonly timeoutMs: number) {
+        this.closed = new Promise<never>((_, reject) => {
+            client.on("close", () => reject(new Error(`the broker closed the connection of ${clientId}`)));
+        });
+        this.closed.catch(() => undefined);
+        client.on("message", (topic, payload) => {
+            for (const waiter of this.messages.get(topic) ?? []) waiter(payload);
+        });
+    }
+
+    static async connect(o: ConnectOptions): Promise<MqttSession> {
+        const client = mqtt.connect({
+            protocol: "mqtts",
+            host: o.host,
+            port: o.port,
+            servername: o.host,
+            clientId: o.clientId,
+            cert: o.identity.cert,
+            key: o.identity.key,
+            ...(o.identity.ca ? { ca: o.identity.ca } : {}),
+            rejectUnauthorized: true,
+            protocolVersion: 4,
+            clean: true,
+            reconnectPeriod: 0,
+            connectTimeout: o.timeoutMs,
+        });
+        const connected = new Promise<void>((resolve, reject) => {
+            client.once("connect", () => resolve());
+            client.once("error", (err) => reject(new Error(`cannot connect to ${o.host}:${o.port} as ${o.clientId}: ${err.message}`)));
+            client.once("close", () => reject(new Error(`the broker refused the connection of ${o.clientId} (not authorized?)`)));
+        });
+        try {
+            await within(`the connection to ${o.host}:${o.port}`, o.timeoutMs, connected);
+        } catch (err) {
+            client.end(true);
+            throw err;
+        }
+        return new MqttSession(client, o.clientId, o.timeoutMs);
+    }
+
+    async subscribe(topics: string[]): Promise<void> {
+        const refusal = new Error(`the broker refused the subscription to ${topics.join(", ")} (not authorized?)`);
+        // mqtt.js rejects the whole request when the SUBACK refuses a filter (return code 128).
+        const granted = await within(`SUBACK for ${topics.join(", ")}`, this.timeoutMs,
+            this.client.subscribeAsync(topics, { qos: 1 }).catch((err: Error) => {
+                if (err.name === "ErrorWithSubackPacket" || /Subscribe error/.test(err.message)) throw refusal;
+                throw err;
+            }), this.closed);
+        if (granted.some((g) => g.qos === 128)) throw refusal;
+    }
+
+    /** Publishes with QoS 1 and resolves on the broker's PUBACK. */
+    async publish(topic: string, payload: string | Buffer): Promise<void> {
+        try {
+            await within(`PUBACK for ${topic}`, this.timeoutMs, this.client.publishAsync(topic, payload, { qos: 1 }).then(() => undefined), this.closed);
+        } catch (err) {
+            this.broken = true;
+            throw err;
+        }
+    }
+
+    /** The next message on any of these (already subscribed) topics. */
+    next(topics: string[]): Promise<{ topic: string; payload: Buffer }> {
+        return within(`a message on ${topics.join(" or ")}`, this.timeoutMs, new Promise((resolve) => {
+            const handlers = topics.map((topic) => {
+                const handler = (payload: Buffer) => {
+                    topics.forEach((t, i) => this.messages.set(t, (this.messages.get(t) ?? []).filter((h) => h !== handlers[i])));
+                    resolve({ topic, payload });
+                };
+                this.messages.set(topic, [...(this.messages.get(topic) ?? []), handler]);
+                return handler;
+            });
+        }), this.closed);
+    }
+
+    async end(): Promise<void> {
+        await within("the disconnect", this.timeoutMs, this.client.endAsync(this.broken).catch(() => undefined)).catch(() => this.client.end(true));
+    }
+}

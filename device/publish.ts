@@ -1,0 +1,53 @@
+import { MqttSession } from "./mqttSession";
+import { readIdentity } from "./provision";
+
+export interface PublishOptions {
+    endpoint: string;
+    port: number;
+    certFile: string;
+    keyFile: string;
+    ca?: string;
+    thing: string;
+    /** Basic Ingest: the message goes to `$aws/rules/<rule>/<topic>`, straight to that rule. */
+    rule: string;
+    /** The part after the rule name; it must match the rule's FROM. */
+    topic: string;
+    count: number;
+    intervalMs: number;
+    timeoutMs: number;
+}
+
+export interface PublishResult {
+    topic: string;
+    sent: number;
+    acknowledged: number;
+}
+
+/** The Basic Ingest topic for a rule and the topic its SQL selects FROM. */
+export function basicIngestTopic(rule: string, topic: string): string {
+    return `$aws/rules/${rule}/${topic.replace(/^\/+/, "")}`;
+}
+
+/** Reconnects as the Thing and publishes `count` telemetry messages with QoS 1, counting PUBACKs. */
+export async function publishTelemetry(o: PublishOptions): Promise<PublishResult> {
+    const topic = basicIngestTopic(o.rule, o.topic);
+    const session = await MqttSession.connect({
+        host: o.endpoint, port: o.port, clientId: o.thing, identity: readIdentity(o.certFile, o.keyFile, o.ca), timeoutMs: o.timeoutMs,
+    });
+    let sent = 0;
+    let acknowledged = 0;
+    try {
+        for (let i = 1; i <= o.count; i++) {
+            const message = { thingName: o.thing, sequence: i, timestamp: Date.now(), status: { speedKmh: 40 + (i % 20), batteryPct: 90 - (i % 10) } };
+            sent++;
+            await session.publish(topic, JSON.stringify(message));
+            acknowledged++;
+            if (i < o.count && o.intervalMs > 0) await new Promise((r) => setTimeout(r, o.intervalMs));
+        }
+    } catch (err) {
+        throw Object.assign(new Error(`${(err as Error).message} (${acknowledged} of ${o.count} acknowledged)`), { sent, acknowledged });
+    } finally {
+        await session.end();
+    }
+    return { topic, sent, acknowledged };
+}

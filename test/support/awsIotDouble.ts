@@ -1,0 +1,201 @@
+/**
+ * TEST DOUBLE of AWS IoT Core's MQTT side, for the device simulator's end-to-end test: a real MQTT
+ * broker (aedes) on loopback with mutual TLS, which
+ * - authenticates devices by their client certificate (signed by a test CA) and authorizes Connect,
+ *   Publish, Subscribe and Receive with the IoT policies attached to that certificate
+ *   (./iotPolicyEvaluator.ts);
+ * - answers the fleet-provisioning MQTT API: `$aws/certificates/create/json` issues a certificate and
+ *   an ownership token; `$aws/provisioning-templates/<name>/provision/json` checks the token, calls the
+ *   pre-provisioning hook with the event AWS documents, evaluates the template body
+ *   (./templateEvaluator.ts), and registers the Thing, certificate and policy it yields;
+ * - records what devices publish to Basic Ingest topics (`$aws/rules/<rule>/...`) as the rules engine
+ *   would receive it; nobody may subscribe to those.
+ * It is not AWS: only what the simulator and our policies exercise is modelled.
+ */
+import * as crypto from "crypto";
+import * as net from "net";
+import * as tls from "tls";
+import { PolicyDocument } from "../../policies/document";
+import { isAllowed, PrincipalContext } from "./iotPolicyEvaluator";
+import { evaluateTemplate, TemplateError } from "./templateEvaluator";
+import { Issued, TestCa } from "./x509";
+
+// aedes 0.51 is CommonJS with loose typings; only what the double uses is typed here.
+type AedesClient = { id: string; conn: tls.TLSSocket; publish(packet: object, done: (err?: Error) => void): void };
+type Packet = { topic: string; payload: Buffer; qos: number; cmd?: string; retain?: boolean };
+type Broker = {
+    handle(conn: net.Socket): void;
+    close(done: () => void): void;
+    authenticate(client: AedesClient, username: unknown, password: unknown, done: (err: Error | null, ok: boolean) => void): void;
+    authorizePublish(client: AedesClient | null, packet: Packet, done: (err?: Error | null) => void): void;
+    authorizeSubscribe(client: AedesClient, sub: { topic: string; qos: number }, done: (err: Error | null, sub: object | null) => void): void;
+    authorizeForward(client: AedesClient, packet: Packet): Packet | null;
+};
+const createBroker: () => Broker = require("aedes").createBroker;
+
+export interface HookResult { allowProvisioning: boolean; parameterOverrides?: Record<string, string> }
+
+export interface DoubleOptions {
+    region: string;
+    accountId: string;
+    /** Provisioning templates by name: the bodies our program produces. */
+    templates: Record<string, object>;
+    /** IoT policies by name: the documents our program produces. */
+    policies: Record<string, PolicyDocument>;
+    claimPolicyName: string;
+    hook: (event: unknown) => Promise<HookResult>;
+}
+
+interface CertificateRecord {
+    certificateId: string;
+    certificatePem: string;
+    status: "ACTIVE" | "INACTIVE" | "PENDING_ACTIVATION";
+    policyNames: string[];
+    thing?: string;
+}
+
+export interface Refusal { clientId: string; action: string; resource: string }
+
+export class AwsIotDouble {
+    public readonly certificates = new Map<string, CertificateRecord>();
+    public readonly things = new Map<string, { attributes: Record<string, string>; thingGroups: string[]; thingTypeName?: string; principal: string }>();
+    /** Messages published to Basic Ingest topics, as the rules engine would receive them. */
+    public readonly ingested: { clientId: string; topic: string; payload: string }[] = [];
+    public readonly hookEvents: unknown[] = [];
+    public readonly refusals: Refusal[] = [];
+    private readonly tokens = new Map<string, { certificateId: string; expires: number }>();
+
+    private constructor(private readonly o: DoubleOptions, public readonly ca: TestCa, private readonly broker: Broker, private readonly server: tls.Server, public readonly port: number) {}
+
+    static async start(o: DoubleOptions): Promise<AwsIotDouble> {
+        const ca = await TestCa.create();
+        const serverCert = await ca.issue("CN=localhost", { dns: ["localhost"], ip: ["127.0.0.1"] });
+        const broker = createBroker();
+        const server = tls.createServer({ key: serverCert.keyPem, cert: serverCert.certPem, ca: [ca.certPem], requestCert: true, rejectUnauthorized: true }, (socket) => broker.handle(socket));
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        const double = new AwsIotDouble(o, ca, broker, server, (server.address() as net.AddressInfo).port);
+        double.wire();
+        return double;
+    }
+
+    /** A claim certificate (ACTIVE, with the claim policy attached), as our dynamic provider makes one. */
+    async issueClaimCertificate(): Promise<Issued> {
+        const issued = await this.ca.issue("CN=AWS IoT Certificate");
+        this.certificates.set(issued.certificateId, { certificateId: issued.certificateId, certificatePem: issued.certPem, status: "ACTIVE", policyNames: [this.o.claimPolicyName] });
+        return issued;
+    }
+
+    async close(): Promise<void> {
+        await new Promise<void>((resolve) => this.broker.close(() => resolve()));
+        await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    }
+
+    private certificateOf(client: AedesClient): CertificateRecord | undefined {
+        const fingerprint = client.conn.getPeerCertificate?.()?.fingerprint256;
+        return fingerprint ? this.certificates.get(fingerprint.replace(/:/g, "").toLowerCase()) : undefined;
+    }
+
+    private allowed(client: AedesClient, action: string, resource: string): boolean {
+        const cert = this.certificateOf(client);
+        const ctx: PrincipalContext = { region: this.o.region, accountId: this.o.accountId, clientId: client.id, attachedThing: cert?.thing };
+        const policies = (cert?.policyNames ?? []).map((n) => this.o.policies[n]).filter(Boolean);
+        const ok = cert?.status === "ACTIVE" && isAllowed(policies, action, resource, ctx);
+        if (!ok) this.refusals.push({ clientId: client.id, action, resource });
+        return ok;
+    }
+
+    private wire(): void {
+        const b = this.broker;
+        b.authenticate = (client, _u, _p, done) => {
+            const ok = this.allowed(client, "iot:Connect", `client/${client.id}`);
+            done(ok ? null : Object.assign(new Error("not authorized"), { returnCode: 5 }), ok);
+        };
+        b.authorizeSubscribe = (client, sub, done) => {
+            const refused = sub.topic.startsWith("$aws/rules/") || !this.allowed(client, "iot:Subscribe", `topicfilter/${sub.topic}`);
+            done(null, refused ? null : sub);
+        };
+        b.authorizeForward = (client, packet) => (this.allowed(client, "iot:Receive", `topic/${packet.topic}`) ? packet : null);
+        b.authorizePublish = (client, packet, done) => {
+            if (!client) return done(null);
+            if (!this.allowed(client, packet.retain ? "iot:RetainPublish" : "iot:Publish", `topic/${packet.topic}`)) return done(new Error("not authorized"));
+            done(null);
+            const topic = packet.topic;
+            if (topic.startsWith("$aws/rules/")) {
+                this.ingested.push({ clientId: client.id, topic, payload: packet.payload.toString("utf8") });
+            } else if (topic === "$aws/certificates/create/json") {
+                void this.createKeysAndCertificate(client);
+            } else {
+                const m = /^\$aws\/provisioning-templates\/([^/]+)\/provision\/json$/.exec(topic);
+                if (m) void this.registerThing(client, m[1], packet.payload);
+            }
+        };
+    }
+
+    /** Answers on `<request>/accepted|rejected`, to the requesting client only, if it may receive it. */
+    private answer(client: AedesClient, topic: string, body: object): void {
+        if (!this.allowed(client, "iot:Receive", `topic/${topic}`)) return;
+        client.publish({ cmd: "publish", topic, payload: Buffer.from(JSON.stringify(body)), qos: 0, retain: false }, () => undefined);
+    }
+
+    private reject(client: AedesClient, request: string, statusCode: number, errorCode: string, errorMessage: string): void {
+        this.answer(client, `${request}/rejected`, { statusCode, errorCode, errorMessage });
+    }
+
+    private async createKeysAndCertificate(client: AedesClient): Promise<void> {
+        const request = "$aws/certificates/create/json";
+        const issued = await this.ca.issue("CN=AWS IoT Certificate");
+        this.certificates.set(issued.certificateId, { certificateId: issued.certificateId, certificatePem: issued.certPem, status: "PENDING_ACTIVATION", policyNames: [] });
+        const token = crypto.randomBytes(32).toString("base64");
+        this.tokens.set(token, { certificateId: issued.certificateId, expires: Date.now() + 3600_000 });
+        this.answer(client, `${request}/accepted`, {
+            certificateId: issued.certificateId, certificatePem: issued.certPem, privateKey: issued.keyPem, certificateOwnershipToken: token,
+        });
+    }
+
+    private async registerThing(client: AedesClient, templateName: string, payload: Buffer): Promise<void> {
+        const request = `$aws/provisioning-templates/${templateName}/provision/json`;
+        const body = this.o.templates[templateName];
+        if (!body) return this.reject(client, request, 404, "ResourceNotFoundException", `Template ${templateName} does not exist`);
+        let parsed: { certificateOwnershipToken?: unknown; parameters?: Record<string, string> };
+        try {
+            parsed = JSON.parse(payload.toString("utf8"));
+        } catch {
+            return this.reject(client, request, 400, "InvalidPayload", "The payload is not JSON");
+        }
+        const token = typeof parsed.certificateOwnershipToken === "string" ? this.tokens.get(parsed.certificateOwnershipToken) : undefined;
+        if (!token || token.expires < Date.now()) return this.reject(client, request, 400, "InvalidCertificateOwnershipToken", "The certificate ownership token is invalid or expired");
+        const created = this.certificates.get(token.certificateId)!;
+        const parameters = parsed.parameters ?? {};
+        const event = {
+            claimCertificateId: this.certificateOf(client)?.certificateId,
+            certificateId: created.certificateId,
+            certificatePem: created.certificatePem,
+            templateArn: `arn:aws:iot:${this.o.region}:${this.o.accountId}:provisioningtemplate/${templateName}`,
+            clientId: client.id,
+            parameters,
+        };
+        this.hookEvents.push(event);
+        const decision = await Promise.race([
+            this.o.hook(event),
+            new Promise<HookResult>((resolve) => setTimeout(() => resolve({ allowProvisioning: false }), 5000)),
+        ]);
+        if (decision.allowProvisioning !== true) {
+            return this.reject(client, request, 403, "AccessDenied", "The pre-provisioning hook denied the request");
+        }
+        let resources;
+        try {
+            resources = evaluateTemplate(body as never, { ...parameters, ...(decision.parameterOverrides ?? {}), "AWS::IoT::Certificate::Id": created.certificateId });
+        } catch (err) {
+            if (err instanceof TemplateError) return this.reject(client, request, 400, "InvalidRequest", err.message);
+            throw err;
+        }
+        const missing = resources.policyNames.filter((n) => !this.o.policies[n]);
+        if (resources.certificateId !== created.certificateId || missing.length > 0) {
+            return this.reject(client, request, 400, "InvalidRequest", `the template names an unknown certificate or policy ${missing.join(", ")}`);
+        }
+        this.tokens.delete(parsed.certificateOwnershipToken as string);
+        this.things.set(resources.thingName, { attributes: resources.attributes, thingGroups: resources.thingGroups, thingTypeName: resources.thingTypeName, principal: created.certificateId });
+        Object.assign(created, { status: resources.certificateStatus, thing: resources.thingName, policyNames: resources.policyNames });
+        this.answer(client, `${request}/accepted`, { deviceConfiguration: {}, thingName: resources.thingName });
+    }
+}
