@@ -48,7 +48,7 @@ async function main(): Promise<void> {
 
     const withRoutes = (count: number) => runStack("dev", { edit: (c) => {
         const r = JSON.parse(c["fms-iot:routing"]);
-        r.routes = Array.from({ length: count }, (_, i) => ({ key: `r${i}` }));
+        r.routes = Array.from({ length: count }, (_, i) => ({ key: i === 0 ? "rule1" : `r${i}` })); // greengrass telemetry uses rule1
         c["fms-iot:routing"] = JSON.stringify(r);
     } });
     const routeTimes: Record<number, number> = {};
