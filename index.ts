@@ -32,9 +32,11 @@ const provider = new aws.Provider(`${cfg.namePrefix}-aws`, { region, defaultTags
 const mskProvider = cross
     ? new aws.Provider(`${cfg.namePrefix}-msk-aws`, { region, assumeRoles: [{ roleArn: cross.roleArn, sessionName: `${cfg.namePrefix}-fms-iot` }], defaultTags: { tags: cfg.tags } })
     : undefined;
-const native = new awsnative.Provider(`${cfg.namePrefix}-aws-native`, { region: region as awsnative.Region });
+const native = new awsnative.Provider(`${cfg.namePrefix}-aws-native`, { region: region as awsnative.Region, defaultTags: { tags: cfg.tags } });
 const opts = { providers: [provider] };
 const ctx = arnContext(cfg.region, { provider });
+// Dynamic providers call AWS themselves: they get the stack's region and profile explicitly.
+const awsTarget = { region: cfg.region, ...(cfg.awsProfile ? { profile: cfg.awsProfile } : {}) };
 
 const key = new StackKey(`${cfg.namePrefix}-key`, {
     ctx,
@@ -51,6 +53,7 @@ const basicIngest = {
 
 const provisioning = new FleetProvisioning(`${cfg.namePrefix}-provisioning`, {
     ctx,
+    awsTarget,
     namePrefix: cfg.namePrefix,
     country: cfg.country,
     ...cfg.provisioning,
@@ -63,6 +66,7 @@ const provisioning = new FleetProvisioning(`${cfg.namePrefix}-provisioning`, {
 
 const edge = cfg.greengrass && new EdgeRuntime(`${cfg.namePrefix}-edge`, {
     ctx,
+    awsTarget,
     namePrefix: cfg.namePrefix,
     country: cfg.country,
     greengrass: cfg.greengrass,

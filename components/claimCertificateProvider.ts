@@ -15,14 +15,12 @@
  * `require`d inside each method (a client captured from module scope cannot be serialized).
  */
 import type { IoTClient } from "@aws-sdk/client-iot";
+import { AwsTarget, errorName, explain, iotClient } from "./iotSdk";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 
 export type CertificateStatus = "ACTIVE" | "INACTIVE";
 
-export interface ClaimCertificateInputs {
-    region: string;
-    profile?: string;
-    assumeRoleArn?: string;
+export interface ClaimCertificateInputs extends AwsTarget {
     rotation: string;
     status: CertificateStatus;
     csrPem?: string;
@@ -48,36 +46,8 @@ const STABLE_OUTPUTS = ["certificateId", "certificateArn", "certificatePem", "pu
 /** What the engine passes for a value not known during preview. */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-function iotClient(inputs: { region: string; profile?: string; assumeRoleArn?: string }): IoTClient {
-    const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
-    const config: import("@aws-sdk/client-iot").IoTClientConfig = { region: inputs.region, maxAttempts: 6 };
-    if (inputs.profile) config.profile = inputs.profile;
-    if (inputs.assumeRoleArn) {
-        const creds: typeof import("@aws-sdk/credential-providers") = require("@aws-sdk/credential-providers");
-        config.credentials = creds.fromTemporaryCredentials({
-            params: { RoleArn: inputs.assumeRoleArn, RoleSessionName: "fms-claim-certificate" },
-            clientConfig: { region: inputs.region, ...(inputs.profile ? { profile: inputs.profile } : {}) },
-        });
-    }
-    return new sdk.IoTClient(config);
-}
-
-function errorName(err: unknown): string {
-    return (err as { name?: string })?.name ?? "Error";
-}
-
-/** A one-line, actionable error for a failed AWS IoT call. */
-function explain(operation: string, region: string, err: unknown): Error {
-    const name = errorName(err);
-    const message = (err as { message?: string })?.message ?? String(err);
-    let hint = "";
-    if (name === "AccessDeniedException" || name === "UnauthorizedException" || name === "AccessDenied") {
-        hint = ` The identity running Pulumi needs iot:${operation} in ${region}.`;
-    } else if (name === "ThrottlingException" || name === "LimitExceededException" || name === "TooManyRequestsException") {
-        hint = " AWS IoT kept throttling after the SDK's retries; run the update again in a minute.";
-    }
-    return new Error(`ClaimCertificate: ${operation} failed in ${region}: ${name}: ${message}.${hint}`);
-}
+const RESOURCE = "ClaimCertificate";
+const client = (target: AwsTarget) => iotClient(target, "fms-claim-certificate");
 
 /** Deactivate, then force-delete; a certificate that is already gone counts as deleted. */
 async function removeCertificate(iot: IoTClient, certificateId: string, region: string): Promise<void> {
@@ -87,13 +57,13 @@ async function removeCertificate(iot: IoTClient, certificateId: string, region: 
     } catch (err) {
         if (errorName(err) === "ResourceNotFoundException") return;
         // A revoked certificate cannot change status; it can still be deleted.
-        if (errorName(err) !== "CertificateStateException") throw explain("UpdateCertificate", region, err);
+        if (errorName(err) !== "CertificateStateException") throw explain(RESOURCE, "UpdateCertificate", region, err);
     }
     try {
         await iot.send(new sdk.DeleteCertificateCommand({ certificateId, forceDelete: true }));
     } catch (err) {
         if (errorName(err) === "ResourceNotFoundException") return;
-        throw explain("DeleteCertificate", region, err);
+        throw explain(RESOURCE, "DeleteCertificate", region, err);
     }
 }
 
@@ -146,7 +116,7 @@ export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificate
 
     async create(inputs) {
         const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
-        const iot = iotClient(inputs);
+        const iot = client(inputs);
         const setAsActive = inputs.status === "ACTIVE";
         const operation = inputs.csrPem ? "CreateCertificateFromCsr" : "CreateKeysAndCertificate";
         let certificateId: string | undefined;
@@ -165,7 +135,7 @@ export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificate
                 publicKeyPem = r.keyPair?.PublicKey;
             }
         } catch (err) {
-            throw explain(operation, inputs.region, err);
+            throw explain(RESOURCE, operation, inputs.region, err);
         }
         if (!certificateId) throw new Error(`ClaimCertificate: ${operation} in ${inputs.region} returned no certificate id`);
         try {
@@ -187,7 +157,7 @@ export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificate
         } catch (err) {
             // The certificate exists but the resource will not be recorded: delete it, then fail.
             await removeCertificate(iot, certificateId, inputs.region).catch(() => undefined);
-            throw err instanceof Error && err.message.startsWith("ClaimCertificate:") ? err : explain(operation, inputs.region, err);
+            throw err instanceof Error && err.message.startsWith(`${RESOURCE}:`) ? err : explain(RESOURCE, operation, inputs.region, err);
         }
     },
 
@@ -195,7 +165,7 @@ export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificate
         if (!props) throw new Error("ClaimCertificate: import is not supported; the private key cannot be recovered");
         const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
         try {
-            const r = await iotClient(props).send(new sdk.DescribeCertificateCommand({ certificateId: id }));
+            const r = await client(props).send(new sdk.DescribeCertificateCommand({ certificateId: id }));
             const status = r.certificateDescription?.status ?? props.status;
             const observed: ClaimCertificateOutputs = { ...props, status };
             // The SDK types `inputs` as Outputs; the engine takes the resource's inputs here.
@@ -203,7 +173,7 @@ export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificate
             return { id, props: observed, inputs };
         } catch (err) {
             if (errorName(err) === "ResourceNotFoundException") return {};
-            throw explain("DescribeCertificate", props.region, err);
+            throw explain(RESOURCE, "DescribeCertificate", props.region, err);
         }
     },
 
@@ -211,9 +181,9 @@ export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificate
         const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
         if (olds.status !== news.status) {
             try {
-                await iotClient(news).send(new sdk.UpdateCertificateCommand({ certificateId: id, newStatus: news.status }));
+                await client(news).send(new sdk.UpdateCertificateCommand({ certificateId: id, newStatus: news.status }));
             } catch (err) {
-                throw explain("UpdateCertificate", news.region, err);
+                throw explain(RESOURCE, "UpdateCertificate", news.region, err);
             }
         }
         const outs: ClaimCertificateOutputs = { ...olds, ...inputsOf(news) };
@@ -223,6 +193,6 @@ export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificate
     },
 
     async delete(id, props) {
-        await removeCertificate(iotClient(props), id, props.region);
+        await removeCertificate(client(props), id, props.region);
     },
 };

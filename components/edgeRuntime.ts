@@ -11,6 +11,7 @@ import { serviceTrustPolicy } from "../policies/iam";
 import { policyJson } from "./arnContext";
 import { SecureBucket } from "./secureBucket";
 import { hookedTemplate } from "./hookedTemplate";
+import { AwsTarget } from "./iotSdk";
 
 export const TELEMETRY_COMPONENT = "com.fms.VehicleTelemetry";
 export const TELEMETRY_SOURCE = path.join(__dirname, "..", "edge", "telemetry", "telemetry.py");
@@ -85,6 +86,8 @@ export function logManagerConfiguration(gg: GreengrassConfig): Record<string, un
 
 export interface EdgeRuntimeArgs {
     ctx: pulumi.Input<ArnContext>;
+    /** Region and profile for the template-version pruner (a dynamic provider). */
+    awsTarget: AwsTarget;
     namePrefix: string;
     country: string;
     greengrass: GreengrassConfig;
@@ -154,6 +157,7 @@ export class EdgeRuntime extends pulumi.ComponentResource {
 
         const template = hookedTemplate(`${name}-core`, this, {
             ctx,
+            awsTarget: args.awsTarget,
             templateName: gg.templateName,
             description: `Fleet provisioning by claim for ${args.country} vehicles that run Greengrass`,
             country: args.country,

@@ -7,12 +7,15 @@ import { devicePolicy } from "../policies/iotDevicePolicy";
 import { policyJson } from "./arnContext";
 import { handlerArchive } from "./lambdaBundle";
 import { hookedTemplate } from "./hookedTemplate";
+import { AwsTarget } from "./iotSdk";
 import { THING_ATTRIBUTES } from "./templateBody";
 
 export const HOOK_ENTRY = path.join(__dirname, "..", "lambda", "provisioningHook.ts");
 
 export interface FleetProvisioningArgs {
     ctx: pulumi.Input<ArnContext>;
+    /** Region and profile for the template-version pruner (a dynamic provider). */
+    awsTarget: AwsTarget;
     /** Physical names are derived from it: `<namePrefix>-device`, `<namePrefix>-provisioning-hook`, ... */
     namePrefix: string;
     country: string;
@@ -138,6 +141,7 @@ export class FleetProvisioning extends pulumi.ComponentResource {
 
         const template = hookedTemplate(`${name}`, this, {
             ctx,
+            awsTarget: args.awsTarget,
             templateName: args.templateName,
             description: `Fleet provisioning by claim for ${args.country} vehicles`,
             country: args.country,

@@ -1,13 +1,17 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ArnContext, provisioningTemplateArn } from "../policies/document";
+import { AwsTarget } from "./iotSdk";
 import { provisioningTemplateBody } from "./templateBody";
+import { bodyHash, TemplateVersionPruner } from "./templateVersionPruner";
 
 /** The only payload version AWS IoT accepts for pre-provisioning hooks. */
 export const HOOK_PAYLOAD_VERSION = "2020-04-01";
 
 export interface HookedTemplateArgs {
     ctx: pulumi.Output<ArnContext>;
+    /** Where the version pruner calls AWS IoT (region and profile of the stack). */
+    awsTarget: AwsTarget;
     templateName: string;
     description: string;
     country: string;
@@ -22,9 +26,9 @@ export interface HookedTemplateArgs {
 }
 
 /**
- * An enabled fleet-provisioning template with its pre-provisioning hook, and the hook's invoke
+ * An enabled fleet-provisioning template with its pre-provisioning hook, the hook's invoke
  * permission for exactly this template in this account (created first, so the hook answers from
- * the template's first use).
+ * the template's first use), and a pruner that keeps the template under AWS's 5-version limit.
  */
 export function hookedTemplate(name: string, parent: pulumi.Resource, a: HookedTemplateArgs): aws.iot.ProvisioningTemplate {
     const permission = new aws.lambda.Permission(`${name}-hook-invoke`, {
@@ -34,6 +38,14 @@ export function hookedTemplate(name: string, parent: pulumi.Resource, a: HookedT
         sourceAccount: a.ctx.accountId,
         sourceArn: a.ctx.apply((c) => provisioningTemplateArn(c, a.templateName)),
     }, { parent });
+    const templateBody = pulumi.all([a.thingTypeName, a.thingGroupName, a.policyName]).apply(([thingTypeName, thingGroupName, policyName]) =>
+        JSON.stringify(provisioningTemplateBody({ thingNamePrefix: a.thingNamePrefix, thingTypeName, thingGroupName, policyName, country: a.country })));
+    const pruner = new TemplateVersionPruner(`${name}-template-versions`, {
+        ...a.awsTarget,
+        templateName: a.templateName,
+        bodyHash: templateBody.apply(bodyHash),
+        keepPrevious: 2,
+    }, { parent });
     return new aws.iot.ProvisioningTemplate(`${name}-template`, {
         name: a.templateName,
         description: a.description,
@@ -41,7 +53,6 @@ export function hookedTemplate(name: string, parent: pulumi.Resource, a: HookedT
         enabled: true,
         provisioningRoleArn: a.provisioningRoleArn,
         preProvisioningHook: { targetArn: a.hookFunctionArn, payloadVersion: HOOK_PAYLOAD_VERSION },
-        templateBody: pulumi.all([a.thingTypeName, a.thingGroupName, a.policyName]).apply(([thingTypeName, thingGroupName, policyName]) =>
-            JSON.stringify(provisioningTemplateBody({ thingNamePrefix: a.thingNamePrefix, thingTypeName, thingGroupName, policyName, country: a.country }))),
-    }, { parent, dependsOn: [...(a.dependsOn ?? []), permission] });
+        templateBody,
+    }, { parent, dependsOn: [...(a.dependsOn ?? []), permission, pruner] });
 }

@@ -36,7 +36,10 @@ describe("stacks", () => {
                 iot = (resource) => `arn:aws:iot:${cfg.region}:${ACCOUNT_ID}:${resource}`;
             });
 
-            it("tags every resource through the provider's default tags", () => {
+            it("tags every resource through the providers' default tags", () => {
+                const native = run.one("pulumi:providers:aws-native");
+                assert.deepStrictEqual(JSON.parse(native.inputs.defaultTags).tags, cfg.tags);
+                assert.strictEqual(native.inputs.region, cfg.region);
                 const provider = run.one("pulumi:providers:aws");
                 assert.strictEqual(provider.inputs.region, cfg.region);
                 const tags = JSON.parse(provider.inputs.defaultTags).tags;

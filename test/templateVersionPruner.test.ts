@@ -1,0 +1,68 @@
+import * as assert from "assert";
+import { DeleteProvisioningTemplateVersionCommand, IoTClient, ListProvisioningTemplateVersionsCommand } from "@aws-sdk/client-iot";
+import { mockClient } from "aws-sdk-client-mock";
+import { bodyHash, PrunerInputs, templateVersionPrunerProvider as provider } from "../components/templateVersionPruner";
+import { runStack } from "../plan/program";
+
+const iot = mockClient(IoTClient);
+const inputs: PrunerInputs = { region: "ap-northeast-2", templateName: "fms-kr-vehicle", bodyHash: "h1", keepPrevious: 2 };
+const notFound = Object.assign(new Error("no such template"), { name: "ResourceNotFoundException" });
+const versions = (ids: number[], defaultId: number) => ids.map((versionId) => ({ versionId, isDefaultVersion: versionId === defaultId }));
+
+describe("provisioning template version pruner", () => {
+    beforeEach(() => iot.reset());
+
+    it("before a template's next version, deletes the oldest non-default versions, keeping the default and two others", async () => {
+        iot.on(ListProvisioningTemplateVersionsCommand).resolves({ versions: versions([1, 2, 3, 4, 5], 5) });
+        const r = await provider.update!("fms-kr-vehicle", { ...inputs, deleted: [] }, { ...inputs, bodyHash: "h2" });
+        assert.deepStrictEqual(r.outs?.deleted, [2, 1]);
+        assert.deepStrictEqual(iot.commandCalls(DeleteProvisioningTemplateVersionCommand).map((c) => c.args[0].input), [
+            { templateName: "fms-kr-vehicle", versionId: 2 }, { templateName: "fms-kr-vehicle", versionId: 1 },
+        ]);
+    });
+
+    it("reads every page, and leaves the default even when it is not the newest", async () => {
+        iot.on(ListProvisioningTemplateVersionsCommand, { templateName: "fms-kr-vehicle", nextToken: undefined }).resolves({ versions: versions([1, 2, 3], 2), nextToken: "p2" });
+        iot.on(ListProvisioningTemplateVersionsCommand, { templateName: "fms-kr-vehicle", nextToken: "p2" }).resolves({ versions: versions([4, 5], 2) });
+        const r = await provider.create(inputs);
+        assert.deepStrictEqual(r.outs?.deleted, [3, 1]);
+        assert.ok(!iot.commandCalls(DeleteProvisioningTemplateVersionCommand).some((c) => c.args[0].input.versionId === 2));
+    });
+
+    it("does nothing for a template that does not exist yet, or has room", async () => {
+        iot.on(ListProvisioningTemplateVersionsCommand).rejects(notFound);
+        assert.deepStrictEqual((await provider.create(inputs)).outs?.deleted, []);
+        iot.reset();
+        iot.on(ListProvisioningTemplateVersionsCommand).resolves({ versions: versions([1, 2], 2) });
+        assert.deepStrictEqual((await provider.create(inputs)).outs?.deleted, []);
+        assert.strictEqual(iot.commandCalls(DeleteProvisioningTemplateVersionCommand).length, 0);
+    });
+
+    it("tolerates a version already gone; other failures name the operation", async () => {
+        iot.on(ListProvisioningTemplateVersionsCommand).resolves({ versions: versions([1, 2, 3, 4], 4) });
+        iot.on(DeleteProvisioningTemplateVersionCommand).rejects(notFound);
+        await provider.create(inputs);
+        iot.on(DeleteProvisioningTemplateVersionCommand).rejects(Object.assign(new Error("denied"), { name: "AccessDeniedException" }));
+        await assert.rejects(provider.create(inputs), /^Error: TemplateVersionPruner: DeleteProvisioningTemplateVersion failed in ap-northeast-2: AccessDeniedException: denied\. The identity running Pulumi needs iot:DeleteProvisioningTemplateVersion/);
+    });
+
+    it("runs again whenever the body changes; a renamed template is a new pruner", async () => {
+        const olds = { ...inputs, deleted: [] };
+        assert.strictEqual((await provider.diff!("x", olds, inputs)).changes, false);
+        assert.deepStrictEqual(await provider.diff!("x", olds, { ...inputs, bodyHash: "h2" }), { changes: true, replaces: [], deleteBeforeReplace: false });
+        assert.deepStrictEqual((await provider.diff!("x", olds, { ...inputs, templateName: "other" })).replaces, ["templateName"]);
+    });
+
+    it("every template in the program has a pruner keyed on its body, and waits for it", async () => {
+        const run = await runStack("kr");
+        const templates = run.ofType("aws:iot/provisioningTemplate:ProvisioningTemplate");
+        assert.strictEqual(templates.length, 2);
+        for (const t of templates) {
+            const pruner = run.resources.find((r) => r.type === "pulumi-nodejs:dynamic/iot:TemplateVersionPruner" && r.inputs.templateName === t.inputs.name)!;
+            assert.ok(pruner, t.inputs.name);
+            assert.strictEqual(pruner.inputs.bodyHash, bodyHash(t.inputs.templateBody));
+            assert.strictEqual(pruner.inputs.region, "ap-northeast-2");
+            assert.ok(t.dependencies.includes(pruner.urn), "the template's new version waits for the pruning");
+        }
+    });
+});
