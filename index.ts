@@ -57,6 +57,7 @@ const provisioning = new FleetProvisioning(`${cfg.namePrefix}-provisioning`, {
     namePrefix: cfg.namePrefix,
     country: cfg.country,
     ...cfg.provisioning,
+    otherThingNamePrefixes: cfg.greengrass ? [cfg.greengrass.coreThingNamePrefix] : [],
     deviceRoot: cfg.topics.deviceRoot,
     ...basicIngest,
     kmsKeyArn: key.arn,

@@ -21,6 +21,8 @@ export interface FleetProvisioningArgs {
     country: string;
     templateName: string;
     thingNamePrefix: string;
+    /** Other Thing-name prefixes the shared hook serves (Greengrass cores): it checks names against the longest. */
+    otherThingNamePrefixes?: string[];
     serialPrefixes: string[];
     hookMode: "prefix" | "registry";
     deviceRoot: string;
@@ -124,7 +126,7 @@ export class FleetProvisioning extends pulumi.ComponentResource {
                     SERIAL_PREFIXES: args.serialPrefixes.join(","),
                     HOOK_MODE: args.hookMode,
                     REGISTRY_TABLE: registry.name,
-                    THING_NAME_PREFIX: args.thingNamePrefix,
+                    THING_NAME_PREFIX: [args.thingNamePrefix, ...(args.otherThingNamePrefixes ?? [])].reduce((a, b) => (b.length > a.length ? b : a)),
                 },
             },
             loggingConfig: { logFormat: "Text", logGroup: logGroup.name },

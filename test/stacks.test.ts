@@ -121,7 +121,8 @@ describe("stacks", () => {
                     SERIAL_PREFIXES: cfg.provisioning.serialPrefixes.join(","),
                     HOOK_MODE: cfg.provisioning.hookMode,
                     REGISTRY_TABLE: run.one("aws:dynamodb/table:Table").state.name,
-                    THING_NAME_PREFIX: cfg.provisioning.thingNamePrefix,
+                    // The hook checks Thing-name length against the longest prefix it serves (Greengrass cores').
+                    THING_NAME_PREFIX: cfg.greengrass?.coreThingNamePrefix ?? cfg.provisioning.thingNamePrefix,
                 });
                 const perm = run.one("aws:lambda/permission:Permission", "-provisioning-hook-invoke");
                 assert.strictEqual(perm.inputs.principal, "iot.amazonaws.com");
