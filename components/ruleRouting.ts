@@ -5,7 +5,6 @@ import { basicIngestTopicFor, RouteConfig, RoutingConfig } from "../config/routi
 import { ArnContext } from "../policies/document";
 import { serviceTrustPolicy } from "../policies/iam";
 import { ruleRolePolicy } from "../policies/ruleEngine";
-import { policyJson } from "./arnContext";
 import { CrossAccountPeering } from "./crossAccountPeering";
 import { MskCluster } from "./mskCluster";
 import { ScramSecret } from "./scramSecret";

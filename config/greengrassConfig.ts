@@ -1,6 +1,6 @@
 import { ConfigError } from "./errors";
 import { basicIngestTopicFor, RoutingConfig } from "./routingConfig";
-import { readEnum, readObject, readString } from "./validate";
+import { readEnum, readIntInRange, readObject, readString } from "./validate";
 
 /** The `greengrass` section of stack config: AWS IoT Greengrass v2 for vehicles that run edge software. */
 export interface GreengrassConfig {
@@ -27,13 +27,6 @@ export interface GreengrassConfig {
 
 const SEMVER = /^\d+\.\d+\.\d+$/;
 
-function readInt(key: string, value: unknown, min: number, max: number, fallback: number): number {
-    if (value === undefined) return fallback;
-    const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
-    if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) throw new ConfigError(key, value, `a whole number from ${min} to ${max}`);
-    return n;
-}
-
 export function parseGreengrass(key: string, value: unknown, thingNamePrefix: string, routing: RoutingConfig | undefined): GreengrassConfig | undefined {
     if (value === undefined) return undefined;
     const g = readObject(key, value, ["templateName", "coreThingNamePrefix", "credentialDurationSeconds", "nucleusVersion", "logManagerVersion", "telemetry", "logs", "rollout"]);
@@ -53,11 +46,11 @@ export function parseGreengrass(key: string, value: unknown, thingNamePrefix: st
     if (coreThingNamePrefix === thingNamePrefix) {
         throw new ConfigError(`${key}.coreThingNamePrefix`, coreThingNamePrefix, "must differ from provisioning.thingNamePrefix (core devices get their own Thing names)");
     }
-    const fileSizeKB = readInt(`${key}.logs.fileSizeKB`, logs.fileSizeKB, 128, 102400, 1024);
+    const fileSizeKB = readIntInRange(`${key}.logs.fileSizeKB`, logs.fileSizeKB, 128, 102400, 1024);
     return {
         templateName: readString(`${key}.templateName`, g.templateName, { pattern: /^[0-9A-Za-z_-]{1,36}$/, allowed: "1-36 characters from 0-9 A-Z a-z _ - (AWS IoT provisioning template names)" }),
         coreThingNamePrefix,
-        credentialDurationSeconds: readInt(`${key}.credentialDurationSeconds`, g.credentialDurationSeconds, 900, 43200, 3600),
+        credentialDurationSeconds: readIntInRange(`${key}.credentialDurationSeconds`, g.credentialDurationSeconds, 900, 43200, 3600),
         nucleusVersion: readString(`${key}.nucleusVersion`, g.nucleusVersion, { pattern: SEMVER, allowed: "a Greengrass nucleus version such as 2.12.6" }, "2.12.6"),
         logManagerVersion: readString(`${key}.logManagerVersion`, g.logManagerVersion, { pattern: SEMVER, allowed: "a log manager version such as 2.3.7" }, "2.3.7"),
         telemetry: {
@@ -65,16 +58,16 @@ export function parseGreengrass(key: string, value: unknown, thingNamePrefix: st
             route: routeKey,
             ruleName: route.ruleName,
             topicTemplate: basicIngestTopicFor(route.ruleName, route.sql),
-            intervalSeconds: readInt(`${key}.telemetry.intervalSeconds`, t.intervalSeconds, 1, 86400, 60),
+            intervalSeconds: readIntInRange(`${key}.telemetry.intervalSeconds`, t.intervalSeconds, 1, 86400, 60),
         },
         logs: {
             fileSizeKB,
-            totalLogsSizeKB: readInt(`${key}.logs.totalLogsSizeKB`, logs.totalLogsSizeKB, fileSizeKB, 10485760, Math.max(fileSizeKB, 10240)),
+            totalLogsSizeKB: readIntInRange(`${key}.logs.totalLogsSizeKB`, logs.totalLogsSizeKB, fileSizeKB, 10485760, Math.max(fileSizeKB, 10240)),
             cloudWatchMinimumLevel: readEnum(`${key}.logs.cloudWatchMinimumLevel`, logs.cloudWatchMinimumLevel, ["ERROR", "WARN", "INFO", "DEBUG"] as const, "ERROR"),
         },
         rollout: {
-            maximumPerMinute: readInt(`${key}.rollout.maximumPerMinute`, rollout.maximumPerMinute, 1, 1000, 50),
-            abortThresholdPercentage: readInt(`${key}.rollout.abortThresholdPercentage`, rollout.abortThresholdPercentage, 1, 100, 10),
+            maximumPerMinute: readIntInRange(`${key}.rollout.maximumPerMinute`, rollout.maximumPerMinute, 1, 1000, 50),
+            abortThresholdPercentage: readIntInRange(`${key}.rollout.abortThresholdPercentage`, rollout.abortThresholdPercentage, 1, 100, 10),
         },
     };
 }

@@ -1,5 +1,4 @@
-import { ConfigError } from "./errors";
-import { readBoolean, readEnum, readObject, readStringList } from "./validate";
+import { readBoolean, readEnum, readIntInRange, readObject, readStringList } from "./validate";
 
 /** The `operations` section of stack config: logging, Device Defender, alarms and fleet indexing. */
 
@@ -42,14 +41,9 @@ export interface OperationsConfig {
     securityProfile: { authorizationFailures: number; messagesSent: number };
 }
 
+/** Upper bound for counts in thresholds (a sanity limit, not an AWS one). */
+const MAX_COUNT = 1_000_000;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[A-Za-z]{2,}$/;
-
-function readCount(key: string, value: unknown, fallback: number, max = 1_000_000): number {
-    if (value === undefined) return fallback;
-    const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
-    if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > max) throw new ConfigError(key, value, `a whole number from 1 to ${max}`);
-    return n;
-}
 
 export function parseOperations(key: string, value: unknown, production: boolean): OperationsConfig {
     const o = readObject(key, value, ["manageRegionSettings", "logLevel", "manageIotLogGroup", "notifyEmails", "auditFrequency", "certificateAgeDays", "certificateExpiringDays", "alarms", "securityProfile"], true);
@@ -61,19 +55,19 @@ export function parseOperations(key: string, value: unknown, production: boolean
         manageIotLogGroup: readBoolean(`${key}.manageIotLogGroup`, o.manageIotLogGroup, true),
         notifyEmails: o.notifyEmails === undefined ? [] : readStringList(`${key}.notifyEmails`, o.notifyEmails, { minItems: 0, pattern: EMAIL, allowed: "an e-mail address" }),
         auditFrequency: readEnum(`${key}.auditFrequency`, o.auditFrequency, AUDIT_FREQUENCIES, production ? "DAILY" : "WEEKLY"),
-        certificateAgeDays: readCount(`${key}.certificateAgeDays`, o.certificateAgeDays, 365, 3652),
-        certificateExpiringDays: readCount(`${key}.certificateExpiringDays`, o.certificateExpiringDays, 30, 3652),
+        certificateAgeDays: readIntInRange(`${key}.certificateAgeDays`, o.certificateAgeDays, 1, 3652, 365),
+        certificateExpiringDays: readIntInRange(`${key}.certificateExpiringDays`, o.certificateExpiringDays, 1, 3652, 30),
         alarms: {
-            hookErrors: readCount(`${key}.alarms.hookErrors`, a.hookErrors, 1),
-            hookThrottles: readCount(`${key}.alarms.hookThrottles`, a.hookThrottles, 1),
-            hookDenies: readCount(`${key}.alarms.hookDenies`, a.hookDenies, production ? 20 : 100),
-            connectAuthErrors: readCount(`${key}.alarms.connectAuthErrors`, a.connectAuthErrors, production ? 50 : 500),
-            ruleActionFailures: readCount(`${key}.alarms.ruleActionFailures`, a.ruleActionFailures, 1),
-            errorActionInvocations: readCount(`${key}.alarms.errorActionInvocations`, a.errorActionInvocations, 1),
+            hookErrors: readIntInRange(`${key}.alarms.hookErrors`, a.hookErrors, 1, MAX_COUNT, 1),
+            hookThrottles: readIntInRange(`${key}.alarms.hookThrottles`, a.hookThrottles, 1, MAX_COUNT, 1),
+            hookDenies: readIntInRange(`${key}.alarms.hookDenies`, a.hookDenies, 1, MAX_COUNT, production ? 20 : 100),
+            connectAuthErrors: readIntInRange(`${key}.alarms.connectAuthErrors`, a.connectAuthErrors, 1, MAX_COUNT, production ? 50 : 500),
+            ruleActionFailures: readIntInRange(`${key}.alarms.ruleActionFailures`, a.ruleActionFailures, 1, MAX_COUNT, 1),
+            errorActionInvocations: readIntInRange(`${key}.alarms.errorActionInvocations`, a.errorActionInvocations, 1, MAX_COUNT, 1),
         },
         securityProfile: {
-            authorizationFailures: readCount(`${key}.securityProfile.authorizationFailures`, sp.authorizationFailures, 10),
-            messagesSent: readCount(`${key}.securityProfile.messagesSent`, sp.messagesSent, 600),
+            authorizationFailures: readIntInRange(`${key}.securityProfile.authorizationFailures`, sp.authorizationFailures, 1, MAX_COUNT, 10),
+            messagesSent: readIntInRange(`${key}.securityProfile.messagesSent`, sp.messagesSent, 1, MAX_COUNT, 600),
         },
     };
 }

@@ -206,18 +206,28 @@ function parseClaimCertificate(key: string, value: unknown): ClaimCertificateCon
     };
 }
 
+/**
+ * Validates config as the Pulumi engine hands it to the program: `<namespace>:<key>` to a string
+ * (structured values as JSON). Used by the program and by anything that reads a stack file offline.
+ */
+export function stackConfigFromEngine(project: string, stack: string, config: Record<string, string | undefined>): StackConfig {
+    const values: Raw = {};
+    for (const k of STACK_KEYS) {
+        const text = config[`${project}:${k}`];
+        if (text === undefined) continue;
+        values[k] = parseValue(`${project}:${k}`, text);
+    }
+    return parseStackConfig({ project, stack, aws: { region: config["aws:region"], profile: config["aws:profile"] }, values });
+}
+
 /** Reads this stack's config through the Pulumi runtime and validates it. */
 export function loadStackConfig(): StackConfig {
     const project = pulumi.getProject();
     const config = new pulumi.Config(project);
     const aws = new pulumi.Config("aws");
-    const values: Raw = {};
-    for (const k of STACK_KEYS) {
-        const text = config.get(k);
-        if (text === undefined) continue;
-        values[k] = parseValue(`${project}:${k}`, text);
-    }
-    return parseStackConfig({ project, stack: pulumi.getStack(), aws: { region: aws.get("region"), profile: aws.get("profile") }, values });
+    const engine: Record<string, string | undefined> = { "aws:region": aws.get("region"), "aws:profile": aws.get("profile") };
+    for (const k of STACK_KEYS) engine[`${project}:${k}`] = config.get(k);
+    return stackConfigFromEngine(project, pulumi.getStack(), engine);
 }
 
 function parseValue(key: string, text: string): unknown {

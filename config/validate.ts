@@ -61,6 +61,14 @@ export function readInteger(key: string, value: unknown, allowed: readonly numbe
     return n;
 }
 
+/** A whole number from `min` to `max` (YAML numbers arrive as strings). */
+export function readIntInRange(key: string, value: unknown, min: number, max: number, fallback: number): number {
+    if (value === undefined) return fallback;
+    const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) throw new ConfigError(key, value, `a whole number from ${min} to ${max}`);
+    return n;
+}
+
 export function readStringList(key: string, value: unknown, rule: StringRule & { minItems: number }): string[] {
     if (!Array.isArray(value) || value.length < rule.minItems) {
         throw new ConfigError(key, value, `a list of at least ${rule.minItems} item(s), each ${rule.allowed}`);

@@ -1,7 +1,7 @@
 import * as assert from "assert";
-import { ProgramFailed, ProgramRun, runStack } from "../plan/program";
+import { ProgramRun, runStack } from "../plan/program";
 import { ACCOUNT_ID } from "../plan/mocks";
-import { assertLeastPrivilege, isSecretValue, parsePolicy, statement } from "./support/assertions";
+import { assertConfigError, assertLeastPrivilege, isSecretValue, parsePolicy, statement } from "./support/assertions";
 
 const REGION = "ap-northeast-2";
 
@@ -107,7 +107,7 @@ for (const stack of ["kr", "dev"]) {
         it("the SCRAM password is generated, a secret in state, and in no output", () => {
             const version = run.one("aws:secretsmanager/secretVersion:SecretVersion");
             assert.ok(isSecretValue(version.inputs.secretString));
-            const value = JSON.parse(version.inputs.secretString.value);
+            const value = JSON.parse(String(version.inputs.secretString.value));
             assert.deepStrictEqual(Object.keys(value).sort(), ["password", "username"]);
             assert.strictEqual(value.username, "fms-iot");
             assert.strictEqual(value.password, run.one("random:index/randomPassword:RandomPassword").state.result);
@@ -189,7 +189,7 @@ describe("routing modes", function () {
         assert.strictEqual(run.ofType("random:index/randomPassword:RandomPassword").length, 0);
         const version = run.one("aws:secretsmanager/secretVersion:SecretVersion");
         assert.ok(isSecretValue(version.inputs.secretString));
-        assert.strictEqual(JSON.parse(version.inputs.secretString.value).password, "from-encrypted-config-9f8e7d");
+        assert.strictEqual(JSON.parse(String(version.inputs.secretString.value)).password, "from-encrypted-config-9f8e7d");
     });
 
     it("cross-account: a second provider, peering requested and accepted, routes both ways, the secret in both accounts", async () => {
@@ -261,14 +261,7 @@ describe("routing modes", function () {
     ];
     for (const [label, change, key, allowed] of BAD) {
         it(`config error: ${label}`, async () => {
-            await assert.rejects(runStack("kr", { edit: editRouting(change) }), (err: unknown) => {
-                assert.ok(err instanceof ProgramFailed);
-                assert.ok(err.message.startsWith(`Invalid stack config ${key} = `), err.message);
-                assert.match(err.message, allowed);
-                assert.ok(!err.message.includes("\n"));
-                assert.strictEqual(err.resources.length, 0);
-                return true;
-            });
+            await assertConfigError(runStack("kr", { edit: editRouting(change) }), key, allowed);
         });
     }
 

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { stackNames, readStackFile } from "../config/stackFile";
-import { parseStackConfig, StackConfig } from "../config/stackConfig";
+import { stackConfigFromEngine, StackConfig } from "../config/stackConfig";
 import { ProgramRun, runStack } from "../plan/program";
 import { ACCOUNT_ID } from "../plan/mocks";
 import { assertLeastPrivilege, isSecretValue, parsePolicy, statement } from "./support/assertions";
@@ -9,11 +9,7 @@ const THING = "${iot:Connection.Thing.ThingName}";
 
 function configOf(stack: string): StackConfig {
     const f = readStackFile(stack);
-    const values: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(f.config)) {
-        if (k.startsWith(`${f.project}:`)) values[k.slice(f.project.length + 1)] = /^[[{]/.test(v) ? JSON.parse(v) : v;
-    }
-    return parseStackConfig({ project: f.project, stack, aws: { region: f.config["aws:region"] }, values });
+    return stackConfigFromEngine(f.project, stack, f.config);
 }
 
 describe("stacks", () => {

@@ -1,12 +1,7 @@
 import * as assert from "assert";
 import { PolicyDocument, Statement } from "../../policies/document";
-
-/** The marker Pulumi puts on a secret value in registered inputs. */
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-
-export function isSecretValue(v: unknown): boolean {
-    return typeof v === "object" && v !== null && Object.values(v).includes(SECRET_SIG);
-}
+import { ProgramFailed, ProgramRun } from "../../plan/program";
+export { isSecretValue } from "../../plan/report";
 
 export function parsePolicy(text: unknown): PolicyDocument {
     assert.strictEqual(typeof text, "string", "policy documents are registered as JSON strings");
@@ -25,4 +20,22 @@ export function assertLeastPrivilege(doc: PolicyDocument): void {
         for (const a of s.Action) assert.ok(a !== "*" && !/^[a-z0-9-]+:\*$/.test(a), `wildcard action ${a} in ${s.Sid}`);
         for (const r of s.Resource ?? []) assert.notStrictEqual(r, "*", `resource * in ${s.Sid}`);
     }
+}
+
+/**
+ * The run fails before registering any resource, with the one-line ConfigError the Pulumi runtime
+ * prints without a stack trace: `Invalid stack config <key> = <value>: <what is allowed>`.
+ */
+export async function assertConfigError(run: Promise<ProgramRun>, key: string, allowed: RegExp): Promise<void> {
+    await assert.rejects(run, (err: unknown) => {
+        assert.ok(err instanceof ProgramFailed, String(err));
+        const cause = err.cause as Error & { __pulumiRunError?: boolean };
+        assert.strictEqual(cause.name, "ConfigError");
+        assert.ok(cause.__pulumiRunError, "a RunError: Pulumi prints it without a stack trace");
+        assert.ok(!cause.message.includes("\n"), `one line: ${cause.message}`);
+        assert.ok(cause.message.startsWith(`Invalid stack config ${key} = `), cause.message);
+        assert.match(cause.message, allowed);
+        assert.strictEqual(err.resources.length, 0, "validated before any resource is registered");
+        return true;
+    });
 }
