@@ -91,6 +91,9 @@ export const STACK_KEYS = [
     "provisioning", "topics", "claimCertificate", "routing", "operations", "greengrass",
 ] as const;
 
+/** Secret keys the program reads itself (`pulumi config set --secret`). */
+export const SECRET_KEYS = ["mskPassword"] as const;
+
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d$/;
 const NAME_PREFIX = /^[a-z][a-z0-9-]{1,18}[a-z0-9]$/;
 const THING_NAME_CHARS = /^[a-zA-Z0-9:_-]{1,64}$/;
@@ -211,6 +214,12 @@ function parseClaimCertificate(key: string, value: unknown): ClaimCertificateCon
  * (structured values as JSON). Used by the program and by anything that reads a stack file offline.
  */
 export function stackConfigFromEngine(project: string, stack: string, config: Record<string, string | undefined>): StackConfig {
+    const known = new Set<string>([...STACK_KEYS, ...SECRET_KEYS]);
+    const unknown = Object.keys(config).filter((k) => k.startsWith(`${project}:`) && !known.has(k.slice(project.length + 1)));
+    if (unknown.length > 0) {
+        // A misspelt section would otherwise be ignored silently (and, say, a stack deployed without its routing).
+        throw new ConfigError(unknown[0], "(set)", `unknown key; the keys are ${[...known].map((k) => `${project}:${k}`).join(", ")}`);
+    }
     const values: Raw = {};
     for (const k of STACK_KEYS) {
         const text = config[`${project}:${k}`];
@@ -227,6 +236,8 @@ export function loadStackConfig(): StackConfig {
     const aws = new pulumi.Config("aws");
     const engine: Record<string, string | undefined> = { "aws:region": aws.get("region"), "aws:profile": aws.get("profile") };
     for (const k of STACK_KEYS) engine[`${project}:${k}`] = config.get(k);
+    // Every other key of the project's namespace, by name only: values (some secret) are not read here.
+    for (const k of Object.keys(pulumi.runtime.allConfig())) if (k.startsWith(`${project}:`) && !(k in engine)) engine[k] = "";
     return stackConfigFromEngine(project, pulumi.getStack(), engine);
 }
 

@@ -37,6 +37,7 @@ const BAD: [string, Edit, string, RegExp][] = [
     ["a claim CSR that is not a CSR", editObject("claimCertificate", (cc) => { cc.csrPem = "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----"; }), "fms-iot:claimCertificate.csrPem", /certificate signing request/],
     ["a claim status of REVOKED", editObject("claimCertificate", (cc) => { cc.status = "REVOKED"; }), "fms-iot:claimCertificate.status", /one of ACTIVE, INACTIVE/],
     ["a provisioning section that is not an object", (c) => { c["fms-iot:provisioning"] = "fms-kr-vehicle"; }, "fms-iot:provisioning", /expected an object/],
+    ["a misspelt section (it would be ignored)", (c) => { c["fms-iot:routng"] = c["fms-iot:routing"]; delete c["fms-iot:routing"]; }, "fms-iot:routng", /unknown key; the keys are fms-iot:country, .*fms-iot:routing.*fms-iot:mskPassword/],
     ["no provisioning section", (c) => { delete c["fms-iot:provisioning"]; }, "fms-iot:provisioning", /expected an object/],
 ];
 
