@@ -69,7 +69,7 @@ describe("claim certificate dynamic provider", () => {
         it("deletes the certificate it made when a later step fails (no orphan), then fails", async () => {
             iot.on(CreateKeysAndCertificateCommand).resolves({ certificateId: ID, certificateArn: ARN, certificatePem: "P", keyPair: { PublicKey: "a", PrivateKey: "b" } });
             iot.on(DescribeCertificateCommand).rejects(awsError("ServiceUnavailableException", "try later"));
-            await assert.rejects(provider.create(inputs), /DescribeCertificate|CreateKeysAndCertificate.*ServiceUnavailableException/);
+            await assert.rejects(provider.create(inputs), /^Error: ClaimCertificate: CreateKeysAndCertificate failed in ap-northeast-2: ServiceUnavailableException: try later\.$/);
             assert.deepStrictEqual(iot.commandCalls(UpdateCertificateCommand)[0].args[0].input, { certificateId: ID, newStatus: "INACTIVE" });
             assert.deepStrictEqual(iot.commandCalls(DeleteCertificateCommand)[0].args[0].input, { certificateId: ID, forceDelete: true });
         });

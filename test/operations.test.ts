@@ -95,7 +95,9 @@ for (const stack of ["kr", "dev"]) {
             const hook = createHandler({ config: { serialPrefixes: ["297468"], mode: "prefix", thingNamePrefix: "t-" }, dynamo: { send: async () => ({}) } as never, now: () => new Date(), log: (l) => lines.push(l), registryTimeoutMs: 10 });
             await hook({ certificateId: "a".repeat(64), parameters: { SerialNumber: "1" } });
             const decision = JSON.parse(lines[0]);
-            for (const [, field, value] of DENIED_PATTERN.matchAll(/\$\.(\w+) (?:= "([^"]+)"|IS FALSE)/g)) {
+            const terms = [...DENIED_PATTERN.matchAll(/\$\.(\w+) (?:= "([^"]+)"|IS FALSE)/g)];
+            assert.deepStrictEqual(terms.map((t) => t[1]), ["event", "allowProvisioning"]);
+            for (const [, field, value] of terms) {
                 assert.ok(field in decision, `the hook writes ${field}`);
                 if (value) assert.strictEqual(decision[field], value);
             }
