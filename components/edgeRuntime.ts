@@ -129,6 +129,7 @@ export class EdgeRuntime extends pulumi.ComponentResource {
 
         const tokenRole = new aws.iam.Role(`${name}-token-exchange-role`, {
             description: "Greengrass token exchange: component logs and this stack's artifacts only",
+            // No aws:SourceAccount guard: the credentials provider is not documented to send it.
             assumeRolePolicy: JSON.stringify(serviceTrustPolicy("credentials.iot.amazonaws.com")),
             maxSessionDuration: Math.max(3600, gg.credentialDurationSeconds),
         }, parent);

@@ -2,9 +2,9 @@ import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ArnContext } from "../policies/document";
-import { hookRolePolicy, serviceTrustPolicy, thingsRegistrationPolicyArn } from "../policies/iam";
+import { hookRolePolicy, thingsRegistrationPolicyArn } from "../policies/iam";
 import { devicePolicy } from "../policies/iotDevicePolicy";
-import { policyJson } from "./arnContext";
+import { policyJson, trustedBy } from "./arnContext";
 import { handlerArchive } from "./lambdaBundle";
 import { hookedTemplate } from "./hookedTemplate";
 import { AwsTarget } from "./iotSdk";
@@ -98,7 +98,7 @@ export class FleetProvisioning extends pulumi.ComponentResource {
 
         const hookRole = new aws.iam.Role(`${name}-hook-role`, {
             description: `Pre-provisioning hook of ${args.templateName}: its logs and its registry only`,
-            assumeRolePolicy: ctx.apply((c) => JSON.stringify(serviceTrustPolicy("lambda.amazonaws.com", c.accountId))),
+            assumeRolePolicy: trustedBy("lambda.amazonaws.com", ctx),
         }, parent);
         const hookRolePolicyResource = new aws.iam.RolePolicy(`${name}-hook-policy`, {
             role: hookRole.id,
@@ -134,7 +134,7 @@ export class FleetProvisioning extends pulumi.ComponentResource {
 
         const provisioningRole = new aws.iam.Role(`${name}-provisioning-role`, {
             description: `Fleet provisioning role of ${args.templateName}`,
-            assumeRolePolicy: ctx.apply((c) => JSON.stringify(serviceTrustPolicy("iot.amazonaws.com", c.accountId))),
+            assumeRolePolicy: trustedBy("iot.amazonaws.com", ctx),
         }, parent);
         const registration = new aws.iam.RolePolicyAttachment(`${name}-provisioning-registration`, {
             role: provisioningRole.name,

@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { trustedBy } from "./arnContext";
 import { IotLogLevel } from "../config/operationsConfig";
 import { ArnContext } from "../policies/document";
-import { serviceTrustPolicy } from "../policies/iam";
 import { iotLoggingPolicy } from "../policies/ruleEngine";
 
 /** The log group AWS IoT writes its logs (rule errors among them) to. */
@@ -34,7 +34,7 @@ export class IotLogging extends pulumi.ComponentResource {
             : undefined;
         const role = new aws.iam.Role(`${name}-role`, {
             description: "AWS IoT logging: writes AWSIotLogsV2 only",
-            assumeRolePolicy: ctx.apply((c) => JSON.stringify(serviceTrustPolicy("iot.amazonaws.com", c.accountId))),
+            assumeRolePolicy: trustedBy("iot.amazonaws.com", ctx),
         }, parent);
         const policy = new aws.iam.RolePolicy(`${name}-policy`, {
             role: role.id,

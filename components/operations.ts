@@ -1,9 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as awsnative from "@pulumi/aws-native";
 import * as pulumi from "@pulumi/pulumi";
+import { trustedBy } from "./arnContext";
 import { OperationsConfig } from "../config/operationsConfig";
 import { ArnContext } from "../policies/document";
-import { serviceTrustPolicy } from "../policies/iam";
 import { deviceDefenderAuditPolicyArn, notificationPolicy } from "../policies/operations";
 import { IotLogging } from "./iotLogging";
 import { THING_ATTRIBUTES } from "./templateBody";
@@ -86,7 +86,7 @@ export class Operations extends pulumi.ComponentResource {
 
         const notifier = new aws.iam.Role(`${name}-notifier-role`, {
             description: "Device Defender: publish findings and alarms to the operations topic",
-            assumeRolePolicy: ctx.apply((c) => JSON.stringify(serviceTrustPolicy("iot.amazonaws.com", c.accountId))),
+            assumeRolePolicy: trustedBy("iot.amazonaws.com", ctx),
         }, parent);
         const notifierPolicy = new aws.iam.RolePolicy(`${name}-notifier-policy`, {
             role: notifier.id,
@@ -97,7 +97,7 @@ export class Operations extends pulumi.ComponentResource {
         if (region) {
             const auditRole = new aws.iam.Role(`${name}-audit-role`, {
                 description: "Device Defender audit: read the account's AWS IoT configuration",
-                assumeRolePolicy: ctx.apply((c) => JSON.stringify(serviceTrustPolicy("iot.amazonaws.com", c.accountId))),
+                assumeRolePolicy: trustedBy("iot.amazonaws.com", ctx),
             }, parent);
             const auditPolicy = new aws.iam.RolePolicyAttachment(`${name}-audit-policy`, {
                 role: auditRole.name, policyArn: ctx.apply((c) => deviceDefenderAuditPolicyArn(c.partition)),

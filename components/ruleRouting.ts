@@ -1,9 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { trustedBy } from "./arnContext";
 import * as random from "@pulumi/random";
 import { basicIngestTopicFor, RouteConfig, RoutingConfig } from "../config/routingConfig";
 import { ArnContext } from "../policies/document";
-import { serviceTrustPolicy } from "../policies/iam";
 import { ruleRolePolicy } from "../policies/ruleEngine";
 import { CrossAccountPeering } from "./crossAccountPeering";
 import { MskCluster } from "./mskCluster";
@@ -81,7 +81,7 @@ export class RuleRouting extends pulumi.ComponentResource {
 
         const role = new aws.iam.Role(`${name}-rule-role`, {
             description: `IoT rule engine of ${args.namePrefix}: VPC destination, MSK secret, rule errors`,
-            assumeRolePolicy: ctx.apply((c) => JSON.stringify(serviceTrustPolicy("iot.amazonaws.com", c.accountId))),
+            assumeRolePolicy: trustedBy("iot.amazonaws.com", ctx),
         }, parent);
 
         const secret = new ScramSecret(`${name}-scram`, {
