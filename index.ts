@@ -4,6 +4,8 @@
  *   stack config ─► StackKey (KMS CMK: registry, logs, claim bucket, MSK at rest)
  *   vehicle ──claim cert──► FleetProvisioning: template ─► pre-provisioning hook ─► registry
  *                              └─► Thing (type, group, device policy) + its own certificate
+ *   vehicle ──own cert──► rotation template ─► hook (own Thing only) ─► new certificate
+ *      └─confirm with the new cert─► CertificateRotation: rule ─► schedule ─► sweep retires the old one
  *   ClaimCertificate (dynamic provider) ─► claim policy, PEMs in a private S3 bucket
  *   vehicle ──$aws/rules/<rule>/...──► RuleRouting: topic rules ─► VPC destination ─► Kafka on MSK
  *   EdgeRuntime: Greengrass v2 cores (own template, role alias, telemetry component, deployment)
@@ -13,13 +15,15 @@ import * as aws from "@pulumi/aws";
 import * as awsnative from "@pulumi/aws-native";
 import * as pulumi from "@pulumi/pulumi";
 import { arnContext } from "./components/arnContext";
+import { CertificateRotation } from "./components/certificateRotation";
 import { ClaimCertificate } from "./components/claimCertificate";
 import { EdgeRuntime } from "./components/edgeRuntime";
 import { FleetProvisioning } from "./components/fleetProvisioning";
 import { Operations } from "./components/operations";
 import { RuleRouting } from "./components/ruleRouting";
 import { StackKey } from "./components/stackKey";
-import { ruleNameFor } from "./config/routingConfig";
+import { CONFIRM_RULE_KEY, ruleNameFor } from "./config/routingConfig";
+import { metricNamespace } from "./components/operations";
 import { loadStackConfig } from "./config/stackConfig";
 import { IOT_LOG_GROUP } from "./components/iotLogging";
 
@@ -51,18 +55,35 @@ const basicIngest = {
     basicIngestRulePrefix: ruleNameFor(cfg.namePrefix, ""),
 };
 
+// Vehicles confirm a rotated certificate through a rule of their own (Basic Ingest, like telemetry).
+const confirmRuleName = ruleNameFor(cfg.namePrefix, CONFIRM_RULE_KEY);
+
 const provisioning = new FleetProvisioning(`${cfg.namePrefix}-provisioning`, {
     ctx,
     awsTarget,
     namePrefix: cfg.namePrefix,
     country: cfg.country,
     ...cfg.provisioning,
-    otherThingNamePrefixes: cfg.greengrass ? [cfg.greengrass.coreThingNamePrefix] : [],
+    coreTemplate: cfg.greengrass && {
+        templateName: cfg.greengrass.templateName, thingNamePrefix: cfg.greengrass.coreThingNamePrefix, serialPrefixes: cfg.greengrass.serialPrefixes,
+    },
     deviceRoot: cfg.topics.deviceRoot,
     ...basicIngest,
+    basicIngestRuleNames: [...basicIngest.basicIngestRuleNames, confirmRuleName],
     kmsKeyArn: key.arn,
     logRetentionDays: cfg.logRetentionDays,
     protect: cfg.protect,
+}, opts);
+
+const rotation = new CertificateRotation(`${cfg.namePrefix}-rotation`, {
+    ctx,
+    namePrefix: cfg.namePrefix,
+    ruleName: confirmRuleName,
+    thingNamePrefix: cfg.provisioning.thingNamePrefix,
+    gracePeriodHours: cfg.provisioning.rotation.gracePeriodHours,
+    metricNamespace: metricNamespace(cfg.namePrefix),
+    kmsKeyArn: key.arn,
+    logRetentionDays: cfg.logRetentionDays,
 }, opts);
 
 const edge = cfg.greengrass && new EdgeRuntime(`${cfg.namePrefix}-edge`, {
@@ -88,6 +109,7 @@ const claim = new ClaimCertificate(`${cfg.namePrefix}-claim`, {
     ...cfg.claimCertificate,
     templateNames: edge ? [provisioning.templateName, edge.coreTemplateName] : [provisioning.templateName],
     clientIdPrefix: cfg.provisioning.claimClientIdPrefix,
+    deviceKeys: cfg.provisioning.deviceKeys,
     kmsKeyArn: key.arn,
     protect: cfg.protect,
 }, opts);
@@ -118,6 +140,10 @@ const operations = new Operations(`${cfg.namePrefix}-operations`, {
 
 export const iotEndpoint = claim.endpoint;
 export const provisioningTemplateName = provisioning.templateName;
+export const rotationTemplateName = provisioning.rotationTemplateName;
+export const certificateConfirmRuleName = rotation.ruleName;
+export const rotationScheduleTable = rotation.tableName;
+export const deviceKeys = cfg.provisioning.deviceKeys;
 export const claimCertificateArn = claim.certificateArn;
 export const claimCertificateId = claim.certificateId;
 export const claimCertificateStatus = claim.status;

@@ -7,7 +7,7 @@
  * - the longest dependency chain in each stack's resource graph.
  */
 import * as os from "os";
-import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { stackNames } from "../config/stackFile";
 import { HOOK_ENTRY } from "../components/fleetProvisioning";
@@ -60,15 +60,20 @@ async function main(): Promise<void> {
     out.push("", `Routing (dev, create mode): 100 routes ${routeTimes[100].toFixed(0)} ms, 1,000 routes ${routeTimes[1000].toFixed(0)} ms, ratio ${(routeTimes[1000] / routeTimes[100]).toFixed(2)}`);
 
     const ddb = mockClient(DynamoDBClient);
-    ddb.on(GetItemCommand).resolves({ Item: { status: { S: "active" } } });
+    ddb.on(GetItemCommand).resolves({ Item: { status: { S: "active" }, templates: { SS: ["fms-kr-vehicle"] } } });
+    ddb.on(UpdateItemCommand).resolves({});
     const hook = createHandler({
-        config: { serialPrefixes: ["297468"], mode: "registry", tableName: "registry", thingNamePrefix: "test-thing-" },
+        config: { mode: "registry", tableName: "registry", allowReprovisioning: false, templates: { "fms-kr-vehicle": { purpose: "provision", thingNamePrefix: "test-thing-", serialPrefixes: ["297468"] } } },
         dynamo: new DynamoDBClient({ region: "ap-northeast-2", credentials: { accessKeyId: "x", secretAccessKey: "y" } }),
+        iot: { send: async () => ({}) },
         now: () => new Date(),
         log: () => undefined,
         registryTimeoutMs: 1500,
     });
-    const event = (i: number) => ({ certificateId: "a".repeat(64), claimCertificateId: "b".repeat(64), parameters: { SerialNumber: `297468${String(i).padStart(6, "0")}` } });
+    const event = (i: number) => ({
+        certificateId: "a".repeat(64), claimCertificateId: "b".repeat(64), templateArn: "arn:aws:iot:ap-northeast-2:123456789012:provisioningtemplate/fms-kr-vehicle",
+        parameters: { SerialNumber: `297468${String(i).padStart(6, "0")}` },
+    });
     for (let i = 0; i < 1000; i++) await hook(event(i));
     const latencies: number[] = [];
     for (let i = 0; i < 10_000; i++) latencies.push(await timed(() => hook(event(i))));

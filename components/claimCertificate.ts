@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ArnContext } from "../policies/document";
-import { claimPolicy } from "../policies/iotClaimPolicy";
+import { claimPolicy, DeviceKeys } from "../policies/iotClaimPolicy";
 import { policyJson } from "./arnContext";
 import { CertificateStatus, claimCertificateProvider } from "./claimCertificateProvider";
 import { SecureBucket } from "./secureBucket";
@@ -51,6 +51,8 @@ export interface ClaimCertificateArgs {
     /** Templates the claim certificate may call. */
     templateNames: pulumi.Input<string>[];
     clientIdPrefix: string;
+    /** `device`: the claim policy allows CreateCertificateFromCsr only; `aws`: CreateKeysAndCertificate only. */
+    deviceKeys: DeviceKeys;
     kmsKeyArn: pulumi.Input<string>;
     protect: boolean;
 }
@@ -83,8 +85,10 @@ export class ClaimCertificate extends pulumi.ComponentResource {
         const policy = new aws.iot.Policy(`${name}-policy`, {
             name: `${args.namePrefix}-claim`,
             policy: policyJson(args.ctx, { templateNames: args.templateNames }, (c, v) => claimPolicy({
-                ...c, clientIdPrefix: args.clientIdPrefix, templateNames: v.templateNames,
+                ...c, clientIdPrefix: args.clientIdPrefix, templateNames: v.templateNames, deviceKeys: args.deviceKeys,
             })),
+            // Read by the guardrails: a claim policy must allow only the certificate API of its key mode.
+            tags: { DeviceKeys: args.deviceKeys },
         }, parent);
 
         const certificate = new ClaimCertificateResource(`${name}-certificate`, {

@@ -3,12 +3,14 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ArnContext } from "../policies/document";
 import { hookRolePolicy, thingsRegistrationPolicyArn } from "../policies/iam";
+import { DeviceKeys } from "../policies/iotClaimPolicy";
 import { devicePolicy } from "../policies/iotDevicePolicy";
+import { REGISTRY_CLAIM_ATTRIBUTES, TemplateRule } from "../lambda/provisioningHook";
 import { policyJson, trustedBy } from "./arnContext";
 import { handlerArchive } from "./lambdaBundle";
 import { hookedTemplate } from "./hookedTemplate";
 import { AwsTarget } from "./iotSdk";
-import { THING_ATTRIBUTES } from "./templateBody";
+import { SEARCHABLE_ATTRIBUTES } from "./templateBody";
 
 export const HOOK_ENTRY = path.join(__dirname, "..", "lambda", "provisioningHook.ts");
 
@@ -21,10 +23,15 @@ export interface FleetProvisioningArgs {
     country: string;
     templateName: string;
     thingNamePrefix: string;
-    /** Other Thing-name prefixes the shared hook serves (Greengrass cores): it checks names against the longest. */
-    otherThingNamePrefixes?: string[];
     serialPrefixes: string[];
     hookMode: "prefix" | "registry";
+    deviceKeys: DeviceKeys;
+    /** Prefix mode only: the hook provisions a serial whose Thing already exists. */
+    allowReprovisioning: boolean;
+    /** The template a provisioned vehicle calls, with its own certificate, for its next certificate. */
+    rotation: { templateName: string };
+    /** Another template the shared hook serves (Greengrass core devices), with the serials bound to it. */
+    coreTemplate?: { templateName: string; thingNamePrefix: string; serialPrefixes: string[] };
     deviceRoot: string;
     /** Topic rules vehicles reach through Basic Ingest, and the prefix all their names share. */
     basicIngestRuleNames: string[];
@@ -47,6 +54,7 @@ export class FleetProvisioning extends pulumi.ComponentResource {
     public readonly devicePolicyName: pulumi.Output<string>;
     public readonly templateName: pulumi.Output<string>;
     public readonly templateArn: pulumi.Output<string>;
+    public readonly rotationTemplateName: pulumi.Output<string>;
     public readonly registryTableName: pulumi.Output<string>;
     public readonly registryTableArn: pulumi.Output<string>;
     public readonly hookFunctionArn: pulumi.Output<string>;
@@ -67,12 +75,13 @@ export class FleetProvisioning extends pulumi.ComponentResource {
             name: `${args.namePrefix}-device`,
             policy: policyJson(ctx, {}, (c) => devicePolicy({
                 ...c, deviceRoot: args.deviceRoot, basicIngestRuleNames: args.basicIngestRuleNames, basicIngestRulePrefix: args.basicIngestRulePrefix,
+                rotation: { templateName: args.rotation.templateName, deviceKeys: args.deviceKeys },
             })),
         }, retained);
 
         const thingType = new aws.iot.ThingType(`${name}-thing-type`, {
             name: `${args.namePrefix}-vehicle`,
-            properties: { description: `Vehicles provisioned by ${args.templateName}`, searchableAttributes: Object.values(THING_ATTRIBUTES) },
+            properties: { description: `Vehicles provisioned by ${args.templateName}`, searchableAttributes: SEARCHABLE_ATTRIBUTES },
         }, retained);
 
         const thingGroup = new aws.iot.ThingGroup(`${name}-thing-group`, {
@@ -100,6 +109,13 @@ export class FleetProvisioning extends pulumi.ComponentResource {
             description: `Pre-provisioning hook of ${args.templateName}: its logs and its registry only`,
             assumeRolePolicy: trustedBy("lambda.amazonaws.com", ctx),
         }, parent);
+        // What the hook accepts through each template it serves: a serial is bound to one of them.
+        const rules: Record<string, TemplateRule> = {
+            [args.templateName]: { purpose: "provision", thingNamePrefix: args.thingNamePrefix, serialPrefixes: args.serialPrefixes },
+            [args.rotation.templateName]: { purpose: "rotate", thingNamePrefix: args.thingNamePrefix, serialPrefixes: args.serialPrefixes },
+            ...(args.coreTemplate ? { [args.coreTemplate.templateName]: { purpose: "provision" as const, thingNamePrefix: args.coreTemplate.thingNamePrefix, serialPrefixes: args.coreTemplate.serialPrefixes } } : {}),
+        };
+        const provisionPrefixes = Object.values(rules).filter((r) => r.purpose === "provision").map((r) => r.thingNamePrefix);
         const hookRolePolicyResource = new aws.iam.RolePolicy(`${name}-hook-policy`, {
             role: hookRole.id,
             policy: policyJson(ctx, { logGroupArn: logGroup.arn, tableArn: registry.arn, keyArn: args.kmsKeyArn }, (c, v) =>
@@ -107,7 +123,10 @@ export class FleetProvisioning extends pulumi.ComponentResource {
                     ...c,
                     logGroupArn: v.logGroupArn,
                     registryTableArn: args.hookMode === "registry" ? v.tableArn : undefined,
+                    registryClaimAttributes: REGISTRY_CLAIM_ATTRIBUTES,
                     keyArn: v.keyArn,
+                    describeThingPrefixes: args.hookMode === "prefix" && !args.allowReprovisioning ? provisionPrefixes : [],
+                    listPrincipalsThingPrefixes: [args.thingNamePrefix],
                 })),
         }, parent);
 
@@ -123,10 +142,10 @@ export class FleetProvisioning extends pulumi.ComponentResource {
             memorySize: 256,
             environment: {
                 variables: {
-                    SERIAL_PREFIXES: args.serialPrefixes.join(","),
                     HOOK_MODE: args.hookMode,
                     REGISTRY_TABLE: registry.name,
-                    THING_NAME_PREFIX: [args.thingNamePrefix, ...(args.otherThingNamePrefixes ?? [])].reduce((a, b) => (b.length > a.length ? b : a)),
+                    HOOK_TEMPLATES: JSON.stringify(rules),
+                    ALLOW_REPROVISIONING: String(args.allowReprovisioning),
                 },
             },
             loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
@@ -141,11 +160,11 @@ export class FleetProvisioning extends pulumi.ComponentResource {
             policyArn: ctx.apply((c) => thingsRegistrationPolicyArn(c.partition)),
         }, parent);
 
-        const template = hookedTemplate(`${name}`, this, {
+        const vehicleTemplate = (suffix: string, templateName: string, description: string) => hookedTemplate(`${name}${suffix}`, this, {
             ctx,
             awsTarget: args.awsTarget,
-            templateName: args.templateName,
-            description: `Fleet provisioning by claim for ${args.country} vehicles`,
+            templateName,
+            description,
             country: args.country,
             thingNamePrefix: args.thingNamePrefix,
             thingTypeName: thingType.name,
@@ -156,10 +175,16 @@ export class FleetProvisioning extends pulumi.ComponentResource {
             hookFunctionArn: hook.arn,
             dependsOn: [registration],
         });
+        const template = vehicleTemplate("", args.templateName, `Fleet provisioning by claim for ${args.country} vehicles`);
+        // The same body: a Thing that exists keeps its group and gets the new certificate, CertDate and
+        // CertExpiry. Only provisioned vehicles (the device policy, not the claim policy) reach it, and
+        // the hook allows it only for the Thing the asking certificate is attached to.
+        const rotationTemplate = vehicleTemplate("-rotation", args.rotation.templateName, `Certificate rotation for provisioned ${args.country} vehicles`);
 
         this.devicePolicyName = policy.name;
         this.templateName = template.name;
         this.templateArn = template.arn;
+        this.rotationTemplateName = rotationTemplate.name;
         this.registryTableName = registry.name;
         this.registryTableArn = registry.arn;
         this.hookFunctionArn = hook.arn;
@@ -173,6 +198,7 @@ export class FleetProvisioning extends pulumi.ComponentResource {
             devicePolicyName: this.devicePolicyName,
             templateName: this.templateName,
             templateArn: this.templateArn,
+            rotationTemplateName: this.rotationTemplateName,
             registryTableName: this.registryTableName,
             hookFunctionArn: this.hookFunctionArn,
             thingGroupArn: this.thingGroupArn,

@@ -8,6 +8,11 @@ import { deviceDefenderAuditPolicyArn, notificationPolicy } from "../policies/op
 import { IotLogging } from "./iotLogging";
 import { THING_ATTRIBUTES } from "./templateBody";
 
+/** This stack's CloudWatch metric namespace. */
+export function metricNamespace(namePrefix: string): string {
+    return `FMS/IoT/${namePrefix}`;
+}
+
 /** Device Defender audit checks this stack enables (the API's check names). */
 export const AUDIT_CHECKS = {
     iotPolicyOverlyPermissiveCheck: "IOT_POLICY_OVERLY_PERMISSIVE_CHECK",
@@ -135,7 +140,7 @@ export class Operations extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: [notifierPolicy] });
 
         // Hook decisions are JSON lines; denials become a metric.
-        const deniedNamespace = `FMS/IoT/${args.namePrefix}`;
+        const deniedNamespace = metricNamespace(args.namePrefix);
         new aws.cloudwatch.LogMetricFilter(`${name}-hook-denied`, {
             logGroupName: args.hookLogGroupName,
             pattern: DENIED_PATTERN,

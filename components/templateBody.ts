@@ -4,10 +4,13 @@
  */
 
 /** Thing attributes every provisioned vehicle carries. */
-export const THING_ATTRIBUTES = { serial: "serial", country: "country", certDate: "CertDate" } as const;
+export const THING_ATTRIBUTES = { serial: "serial", country: "country", certDate: "CertDate", certExpiry: "CertExpiry" } as const;
+
+/** A Thing type may make at most three attributes searchable. */
+export const SEARCHABLE_ATTRIBUTES = [THING_ATTRIBUTES.serial, THING_ATTRIBUTES.country, THING_ATTRIBUTES.certDate];
 
 /** Parameters a device sends (`SerialNumber`) or the hook overrides (`CertDate`). */
-export const TEMPLATE_PARAMETERS = { serialNumber: "SerialNumber", certDate: "CertDate", certificateId: "AWS::IoT::Certificate::Id" } as const;
+export const TEMPLATE_PARAMETERS = { serialNumber: "SerialNumber", certDate: "CertDate", certExpiry: "CertExpiry", certificateId: "AWS::IoT::Certificate::Id" } as const;
 
 type Ref = { Ref: string };
 type Join = { "Fn::Join": [string, (string | Ref)[]] };
@@ -52,6 +55,7 @@ export function provisioningTemplateBody(args: TemplateBodyArgs): ProvisioningTe
         Parameters: {
             [p.serialNumber]: { Type: "String" },
             [p.certDate]: { Type: "String" },
+            [p.certExpiry]: { Type: "String" },
             [p.certificateId]: { Type: "String" },
         },
         Resources: {
@@ -65,6 +69,7 @@ export function provisioningTemplateBody(args: TemplateBodyArgs): ProvisioningTe
                         [THING_ATTRIBUTES.serial]: { Ref: p.serialNumber },
                         [THING_ATTRIBUTES.country]: args.country,
                         [THING_ATTRIBUTES.certDate]: { Ref: p.certDate },
+                        [THING_ATTRIBUTES.certExpiry]: { Ref: p.certExpiry },
                     },
                 },
                 OverrideSettings: { AttributePayload: "REPLACE", ThingTypeName: "REPLACE", ThingGroups: "DO_NOTHING" },

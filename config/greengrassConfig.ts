@@ -1,6 +1,7 @@
 import { ConfigError } from "./errors";
 import { basicIngestTopicFor, RoutingConfig } from "./routingConfig";
-import { readEnum, readIntInRange, readObject, readString } from "./validate";
+import type { ProvisioningConfig } from "./stackConfig";
+import { prefixesOverlap, readEnum, readIntInRange, readObject, readSerialPrefixes, readString } from "./validate";
 
 /** The `greengrass` section of stack config: AWS IoT Greengrass v2 for vehicles that run edge software. */
 export interface GreengrassConfig {
@@ -8,6 +9,8 @@ export interface GreengrassConfig {
     templateName: string;
     /** Core devices are Things named `<coreThingNamePrefix><SerialNumber>`. */
     coreThingNamePrefix: string;
+    /** Serials the core-device template accepts (bound to it: a vehicle serial cannot become a core). */
+    serialPrefixes: string[];
     /** Lifetime of the credentials the token exchange service hands out (900-43200 s). */
     credentialDurationSeconds: number;
     nucleusVersion: string;
@@ -27,9 +30,10 @@ export interface GreengrassConfig {
 
 const SEMVER = /^\d+\.\d+\.\d+$/;
 
-export function parseGreengrass(key: string, value: unknown, thingNamePrefix: string, routing: RoutingConfig | undefined): GreengrassConfig | undefined {
+export function parseGreengrass(key: string, value: unknown, provisioning: ProvisioningConfig, routing: RoutingConfig | undefined): GreengrassConfig | undefined {
     if (value === undefined) return undefined;
-    const g = readObject(key, value, ["templateName", "coreThingNamePrefix", "credentialDurationSeconds", "nucleusVersion", "logManagerVersion", "telemetry", "logs", "rollout"]);
+    const thingNamePrefix = provisioning.thingNamePrefix;
+    const g = readObject(key, value, ["templateName", "coreThingNamePrefix", "serialPrefixes", "credentialDurationSeconds", "nucleusVersion", "logManagerVersion", "telemetry", "logs", "rollout"]);
     const t = readObject(`${key}.telemetry`, g.telemetry, ["componentVersion", "route", "intervalSeconds"]);
     const routeKey = readString(`${key}.telemetry.route`, t.route, { pattern: /^[A-Za-z0-9_]{1,64}$/, allowed: "the key of a routing route" });
     const route = routing?.routes.find((r) => r.key === routeKey);
@@ -46,10 +50,20 @@ export function parseGreengrass(key: string, value: unknown, thingNamePrefix: st
     if (coreThingNamePrefix === thingNamePrefix) {
         throw new ConfigError(`${key}.coreThingNamePrefix`, coreThingNamePrefix, "must differ from provisioning.thingNamePrefix (core devices get their own Thing names)");
     }
+    const serialPrefixes = readSerialPrefixes(`${key}.serialPrefixes`, g.serialPrefixes);
+    const overlap = provisioning.hookMode === "prefix" ? prefixesOverlap(serialPrefixes, provisioning.serialPrefixes) : undefined;
+    if (overlap) {
+        throw new ConfigError(`${key}.serialPrefixes`, serialPrefixes, `prefixes that do not overlap provisioning.serialPrefixes (${overlap}): in prefix mode the prefix alone binds a serial to the vehicle or the core template`);
+    }
+    const templateName = readString(`${key}.templateName`, g.templateName, { pattern: /^[0-9A-Za-z_-]{1,36}$/, allowed: "1-36 characters from 0-9 A-Z a-z _ - (AWS IoT provisioning template names)" });
+    if (templateName === provisioning.templateName || templateName === provisioning.rotation.templateName) {
+        throw new ConfigError(`${key}.templateName`, templateName, "a template name of its own (not the vehicle or rotation template's)");
+    }
     const fileSizeKB = readIntInRange(`${key}.logs.fileSizeKB`, logs.fileSizeKB, 128, 102400, 1024);
     return {
-        templateName: readString(`${key}.templateName`, g.templateName, { pattern: /^[0-9A-Za-z_-]{1,36}$/, allowed: "1-36 characters from 0-9 A-Z a-z _ - (AWS IoT provisioning template names)" }),
+        templateName,
         coreThingNamePrefix,
+        serialPrefixes,
         credentialDurationSeconds: readIntInRange(`${key}.credentialDurationSeconds`, g.credentialDurationSeconds, 900, 43200, 3600),
         nucleusVersion: readString(`${key}.nucleusVersion`, g.nucleusVersion, { pattern: SEMVER, allowed: "a Greengrass nucleus version such as 2.12.6" }, "2.12.6"),
         logManagerVersion: readString(`${key}.logManagerVersion`, g.logManagerVersion, { pattern: SEMVER, allowed: "a log manager version such as 2.3.7" }, "2.3.7"),

@@ -79,6 +79,9 @@ export function basicIngestTopicFor(ruleName: string, sql: string): string {
     return `$aws/rules/${ruleName}/${topic}`;
 }
 
+/** Rule key of the certificate-confirmation rule (reserved: no route may use it). */
+export const CONFIRM_RULE_KEY = "cert_confirm";
+
 export function ruleNameFor(namePrefix: string, key: string): string {
     return `${namePrefix.replace(/-/g, "_")}_${key}`;
 }
@@ -107,6 +110,7 @@ function parseRoutes(key: string, value: unknown, namePrefix: string): RouteConf
         const route = readObject(k, item, ["key", "sql", "kafkaTopic", "kafkaKey"]);
         const routeKey = readString(`${k}.key`, route.key, { pattern: KEY, allowed: "1-64 characters from A-Z a-z 0-9 _ (it becomes part of the rule name, which allows no '-')" });
         if (seen.has(routeKey)) throw new ConfigError(`${k}.key`, routeKey, "route keys must be unique");
+        if (routeKey === CONFIRM_RULE_KEY) throw new ConfigError(`${k}.key`, routeKey, `another key: ${CONFIRM_RULE_KEY} names the certificate-confirmation rule`);
         seen.add(routeKey);
         const ruleName = ruleNameFor(namePrefix, routeKey);
         if (!RULE_NAME.test(ruleName)) throw new ConfigError(`${k}.key`, routeKey, `the rule name ${ruleName} must match ^[a-zA-Z0-9_]+$ and be at most 128 characters`);

@@ -5,7 +5,7 @@ import { OperationsConfig, parseOperations } from "./operationsConfig";
 import { parseRouting, RoutingConfig } from "./routingConfig";
 import { ConfigError } from "./errors";
 import {
-    Raw, readBoolean, readEnum, readInteger, readObject, readString, readStringList,
+    Raw, readBoolean, readEnum, readInteger, readIntInRange, readObject, readSerialPrefixes, readString,
 } from "./validate";
 
 /**
@@ -18,6 +18,10 @@ export type Environment = (typeof ENVIRONMENTS)[number];
 
 export const HOOK_MODES = ["prefix", "registry"] as const;
 export type HookMode = (typeof HOOK_MODES)[number];
+
+/** Who makes a vehicle's key pair: the vehicle (CSR, the key never leaves it) or AWS IoT (sent over MQTT). */
+export const DEVICE_KEYS = ["device", "aws"] as const;
+export type DeviceKeys = (typeof DEVICE_KEYS)[number];
 
 export const CERTIFICATE_STATUSES = ["ACTIVE", "INACTIVE"] as const;
 export type ClaimCertificateStatus = (typeof CERTIFICATE_STATUSES)[number];
@@ -36,6 +40,19 @@ export interface ProvisioningConfig {
     hookMode: HookMode;
     /** MQTT client ids a claim-certificate holder may connect with: `<claimClientIdPrefix>*`. */
     claimClientIdPrefix: string;
+    /** `device` (default): CreateCertificateFromCsr only; `aws`: CreateKeysAndCertificate only. */
+    deviceKeys: DeviceKeys;
+    /** Prefix mode only: let the hook provision a serial whose Thing already exists. */
+    allowReprovisioning: boolean;
+    rotation: RotationConfig;
+}
+
+/** Vehicle certificate rotation: a second template the vehicle calls with its own certificate. */
+export interface RotationConfig {
+    /** Template a provisioned vehicle calls to get its next certificate (36 characters at most). */
+    templateName: string;
+    /** Hours the old certificate stays active after the vehicle has confirmed the new one (0-720). */
+    gracePeriodHours: number;
 }
 
 export interface TopicsConfig {
@@ -97,7 +114,6 @@ export const SECRET_KEYS = ["mskPassword"] as const;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d$/;
 const NAME_PREFIX = /^[a-z][a-z0-9-]{1,18}[a-z0-9]$/;
 const THING_NAME_CHARS = /^[a-zA-Z0-9:_-]{1,64}$/;
-const SERIAL_PREFIX = /^[a-zA-Z0-9_-]{1,32}$/;
 const TEMPLATE_NAME = /^[0-9A-Za-z_-]{1,36}$/;
 const CLIENT_ID_PREFIX = /^[a-zA-Z0-9:_-]{1,32}$/;
 const TOPIC_ROOT = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
@@ -128,7 +144,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
         pattern: NAME_PREFIX, allowed: "3-20 characters: lower-case letters, digits and '-', starting with a letter",
     });
 
-    const provisioning = parseProvisioning(key("provisioning"), v.provisioning);
+    const provisioning = parseProvisioning(key("provisioning"), v.provisioning, environment, namePrefix);
     const routing = parseRouting(key("routing"), v.routing, namePrefix, region);
     return {
         project: raw.project,
@@ -146,7 +162,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
         claimCertificate: parseClaimCertificate(key("claimCertificate"), v.claimCertificate),
         routing,
         operations: parseOperations(key("operations"), v.operations, production),
-        greengrass: parseGreengrass(key("greengrass"), v.greengrass, provisioning.thingNamePrefix, routing),
+        greengrass: parseGreengrass(key("greengrass"), v.greengrass, provisioning, routing),
     };
 }
 
@@ -161,8 +177,8 @@ function parseTags(key: string, value: unknown, base: Record<string, string>): R
     return tags;
 }
 
-function parseProvisioning(key: string, value: unknown): ProvisioningConfig {
-    const p = readObject(key, value, ["templateName", "thingNamePrefix", "serialPrefixes", "hookMode", "claimClientIdPrefix"]);
+function parseProvisioning(key: string, value: unknown, environment: Environment, namePrefix: string): ProvisioningConfig {
+    const p = readObject(key, value, ["templateName", "thingNamePrefix", "serialPrefixes", "hookMode", "claimClientIdPrefix", "deviceKeys", "allowReprovisioning", "rotation"]);
     const thingNamePrefix = readString(`${key}.thingNamePrefix`, p.thingNamePrefix, {
         pattern: THING_NAME_CHARS, allowed: "1-64 characters from a-z A-Z 0-9 : _ - (the characters AWS IoT allows in Thing names)",
     });
@@ -173,16 +189,31 @@ function parseProvisioning(key: string, value: unknown): ProvisioningConfig {
         throw new ConfigError(`${key}.claimClientIdPrefix`, claimClientIdPrefix,
             `must not overlap thingNamePrefix "${thingNamePrefix}" (a claim-certificate holder could otherwise take over a vehicle's client id)`);
     }
+    const templateName = readString(`${key}.templateName`, p.templateName, {
+        pattern: TEMPLATE_NAME, allowed: "1-36 characters from 0-9 A-Z a-z _ - (AWS IoT provisioning template names)",
+    });
+    const hookMode = readEnum(`${key}.hookMode`, p.hookMode, HOOK_MODES, "registry");
+    if (hookMode === "prefix" && environment !== "dev") {
+        throw new ConfigError(`${key}.hookMode`, hookMode, `registry on a ${environment} stack (prefix mode lets anyone who knows a serial prefix provision; it is for dev stacks only)`);
+    }
+    const allowReprovisioning = readBoolean(`${key}.allowReprovisioning`, p.allowReprovisioning, false);
+    if (allowReprovisioning && hookMode !== "prefix") {
+        throw new ConfigError(`${key}.allowReprovisioning`, allowReprovisioning, "false in registry mode (re-arm the serial in the registry instead; see the README's runbook)");
+    }
+    const r = readObject(`${key}.rotation`, p.rotation, ["templateName", "gracePeriodHours"], true);
+    const rotationTemplate = readString(`${key}.rotation.templateName`, r.templateName, {
+        pattern: TEMPLATE_NAME, allowed: "1-36 characters from 0-9 A-Z a-z _ - (AWS IoT provisioning template names)",
+    }, `${namePrefix}-rotate`);
+    if (rotationTemplate === templateName) throw new ConfigError(`${key}.rotation.templateName`, rotationTemplate, "a template name other than provisioning.templateName");
     return {
-        templateName: readString(`${key}.templateName`, p.templateName, {
-            pattern: TEMPLATE_NAME, allowed: "1-36 characters from 0-9 A-Z a-z _ - (AWS IoT provisioning template names)",
-        }),
+        templateName,
         thingNamePrefix,
-        serialPrefixes: readStringList(`${key}.serialPrefixes`, p.serialPrefixes, {
-            minItems: 1, pattern: SERIAL_PREFIX, allowed: "1-32 characters from a-z A-Z 0-9 _ -",
-        }),
-        hookMode: readEnum(`${key}.hookMode`, p.hookMode, HOOK_MODES, "registry"),
+        serialPrefixes: readSerialPrefixes(`${key}.serialPrefixes`, p.serialPrefixes),
+        hookMode,
         claimClientIdPrefix,
+        deviceKeys: readEnum(`${key}.deviceKeys`, p.deviceKeys, DEVICE_KEYS, "device"),
+        allowReprovisioning,
+        rotation: { templateName: rotationTemplate, gracePeriodHours: readIntInRange(`${key}.rotation.gracePeriodHours`, r.gracePeriodHours, 0, 720, 24) },
     };
 }
 

@@ -81,3 +81,15 @@ export function readStringList(key: string, value: unknown, rule: StringRule & {
         return s;
     });
 }
+
+/** Serial prefixes a template accepts (YAML numbers such as 297468 are read as their digits). */
+export function readSerialPrefixes(key: string, value: unknown): string[] {
+    const list = Array.isArray(value) ? value.map((v) => (typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? String(v) : v)) : value;
+    return readStringList(key, list, { minItems: 1, pattern: /^[a-zA-Z0-9_-]{1,32}$/, allowed: "1-32 characters from a-z A-Z 0-9 _ -" });
+}
+
+/** True when some serial could start with a prefix of both lists. */
+export function prefixesOverlap(a: readonly string[], b: readonly string[]): string | undefined {
+    for (const x of a) for (const y of b) if (x.startsWith(y) || y.startsWith(x)) return `${x} and ${y}`;
+    return undefined;
+}

@@ -1,8 +1,9 @@
 /**
  * npm run device -- <command> [options]: a vehicle on the command line, for a deployed stack.
  *
- *   provision --endpoint <host> --template <name> --serial <n> --claim-dir <dir> --out <dir>
+ *   provision --endpoint <host> --template <name> --serial <n> --claim-dir <dir> --out <dir> [--csr]
  *   publish   --cert <file> --key <file> --thing <name> --rule <ruleName> [--topic <t>] --count <N>
+ *   rotate    --dir <dir> --thing <name> --serial <n> --template <rotation template> --rule <confirm rule> [--csr]
  *
  * Common: --port (8883), --ca <file> (default: Node's root store, which holds Amazon Root CA 1),
  * --timeout <seconds> (each wait; 10), --stack <name> (endpoint, template, rule and topic from
@@ -11,19 +12,27 @@
 import { execFileSync } from "child_process";
 import { provision, ProvisioningRejected } from "./provision";
 import { publishTelemetry } from "./publish";
+import { rotate } from "./rotate";
 
 export const USAGE = `usage: npm run device -- <command> [options]
 
 commands:
   provision  --endpoint <host> --template <name> --serial <n> --claim-dir <dir> --out <dir>
-             [--client-id-prefix claim-]
+             [--client-id-prefix claim-] [--csr]
              Fleet provisioning by claim: trades the claim certificate in <claim-dir>
              (certificate.pem.crt, private.pem.key) for the vehicle's own, written to <out> (mode 0600);
-             prints the Thing name.
+             prints the Thing name. --csr: the key is made here and only a CSR is sent
+             (CreateCertificateFromCsr; the stack's deviceKeys: device). Without it AWS IoT makes the
+             key and sends it (CreateKeysAndCertificate; deviceKeys: aws). --stack picks the stack's mode.
   publish    --cert <file> --key <file> --thing <name> --rule <ruleName> --count <N>
              [--topic <topic after the rule name>] [--interval-ms 0]
              Connects as the Thing and publishes N messages with QoS 1 to $aws/rules/<rule>/<topic>
              (Basic Ingest); the topic defaults to the stack's (--stack) or test-rule/<rule key>.
+  rotate     --dir <dir> --thing <name> --serial <n> --template <rotation template> --rule <confirm rule> [--csr]
+             Certificate rotation with the vehicle's own certificate in <dir>: a new certificate through
+             the rotation template, then a connection with the new one that confirms it (the stack
+             retires the old one after its grace period). The new files replace the old, which stay
+             as *.previous. --stack fills --template and --rule.
 
 options:
   --stack <name>     fill --endpoint, --template, --rule and --topic from \`pulumi stack output\`
@@ -41,7 +50,9 @@ export interface Io {
 
 class UsageError extends Error {}
 
-const FLAGS = new Set(["endpoint", "template", "serial", "claim-dir", "out", "client-id-prefix", "cert", "key", "thing", "rule", "topic", "count", "interval-ms", "stack", "port", "ca", "timeout"]);
+const FLAGS = new Set(["endpoint", "template", "serial", "claim-dir", "out", "client-id-prefix", "cert", "key", "thing", "rule", "topic", "count", "interval-ms", "stack", "port", "ca", "timeout", "dir"]);
+/** Flags that take no value. */
+const SWITCHES = new Set(["csr"]);
 
 function parse(argv: string[]): { command: string; flags: Map<string, string> } {
     const [command, ...rest] = argv;
@@ -50,6 +61,10 @@ function parse(argv: string[]): { command: string; flags: Map<string, string> } 
         const a = rest[i];
         if (a === "--help" || a === "-h") throw new UsageError("");
         const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+        if (m && SWITCHES.has(m[1]) && m[2] === undefined) {
+            flags.set(m[1], "true");
+            continue;
+        }
         if (!m || !FLAGS.has(m[1])) throw new UsageError(`unknown argument ${a}`);
         const value = m[2] ?? rest[++i];
         if (value === undefined || (m[2] === undefined && value.startsWith("--"))) throw new UsageError(`--${m[1]} needs a value`);
@@ -68,9 +83,15 @@ function pulumiStackOutputs(stack: string): Record<string, unknown> {
 }
 
 /** Fills flags the user did not give from the stack's outputs. */
-function fromStack(flags: Map<string, string>, outputs: Record<string, unknown>): void {
+function fromStack(command: string, flags: Map<string, string>, outputs: Record<string, unknown>): void {
     const setDefault = (flag: string, value: unknown) => { if (!flags.has(flag) && typeof value === "string" && value) flags.set(flag, value); };
     setDefault("endpoint", outputs.iotEndpoint);
+    if (outputs.deviceKeys === "device") setDefault("csr", "true");
+    if (command === "rotate") {
+        setDefault("template", outputs.rotationTemplateName);
+        setDefault("rule", outputs.certificateConfirmRuleName);
+        return;
+    }
     setDefault("template", outputs.provisioningTemplateName);
     setDefault("client-id-prefix", outputs.claimClientIdPrefix);
     const topics = Array.isArray(outputs.basicIngestTopics) ? outputs.basicIngestTopics as string[] : [];
@@ -100,9 +121,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
     try {
         ({ command, flags } = parse(argv));
         if (command === "--help" || command === "-h" || command === "help") throw new UsageError("");
-        if (command !== "provision" && command !== "publish") throw new UsageError(command ? `unknown command ${command}` : "no command");
+        if (command !== "provision" && command !== "publish" && command !== "rotate") throw new UsageError(command ? `unknown command ${command}` : "no command");
         const stack = flags.get("stack");
-        if (stack) fromStack(flags, (io.stackOutputs ?? pulumiStackOutputs)(stack));
+        if (stack) fromStack(command, flags, (io.stackOutputs ?? pulumiStackOutputs)(stack));
     } catch (err) {
         if (err instanceof UsageError) {
             if (err.message) io.err(`error: ${err.message}`);
@@ -126,9 +147,22 @@ export async function run(argv: string[], io: Io): Promise<number> {
                 claimDir: required(flags, "claim-dir"),
                 outDir: required(flags, "out"),
                 clientIdPrefix: flags.get("client-id-prefix") ?? "claim-",
+                csr: flags.get("csr") === "true",
             });
             io.err(`provisioned ${result.thingName} (certificate ${result.certificateId}); wrote ${result.certificateFile} and ${result.privateKeyFile}`);
             io.out(result.thingName);
+        } else if (command === "rotate") {
+            const result = await rotate({
+                ...common(),
+                dir: required(flags, "dir"),
+                thing: required(flags, "thing"),
+                serial: required(flags, "serial"),
+                template: required(flags, "template"),
+                confirmRule: required(flags, "rule"),
+                csr: flags.get("csr") === "true",
+            });
+            io.err(`rotated ${result.thingName} to certificate ${result.certificateId}; wrote ${result.certificateFile} and ${result.privateKeyFile} (the old ones are *.previous)`);
+            io.out(result.certificateId);
         } else {
             const rule = required(flags, "rule");
             const result = await publishTelemetry({

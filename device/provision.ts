@@ -1,9 +1,9 @@
 import * as fs from "fs";
 import * as path from "path";
+import { FILES, makeKeyAndCsr, PendingCredentials } from "./credentials";
 import { MqttSession, TlsIdentity } from "./mqttSession";
 
-/** Names of the PEM files in a claim or device directory (as the claim bucket stores them). */
-export const FILES = { certificate: "certificate.pem.crt", privateKey: "private.pem.key" } as const;
+export { FILES } from "./credentials";
 
 export interface ProvisionOptions {
     endpoint: string;
@@ -15,6 +15,8 @@ export interface ProvisionOptions {
     ca?: string;
     /** The claim policy allows only `<prefix>*` client ids. */
     clientIdPrefix: string;
+    /** Make the key here and send a CSR (CreateCertificateFromCsr) instead of taking AWS's key. */
+    csr: boolean;
     timeoutMs: number;
 }
 
@@ -44,7 +46,7 @@ export function readIdentity(certFile: string, keyFile: string, caFile?: string)
     return { cert: read(certFile, "certificate"), key: read(keyFile, "private key"), ...(caFile ? { ca: read(caFile, "CA certificate") } : {}) };
 }
 
-async function call(session: MqttSession, step: string, topic: string, body: object): Promise<Record<string, any>> {
+export async function call(session: MqttSession, step: string, topic: string, body: object): Promise<Record<string, any>> {
     const waiting = session.next([`${topic}/accepted`, `${topic}/rejected`]);
     await session.publish(topic, JSON.stringify(body));
     const { topic: answer, payload } = await waiting;
@@ -60,38 +62,60 @@ async function call(session: MqttSession, step: string, topic: string, body: obj
     return parsed;
 }
 
-function writeSecretFile(file: string, content: string): void {
-    fs.writeFileSync(file, content, { mode: 0o600 });
-    fs.chmodSync(file, 0o600);
+/** Asks for a new certificate: from a CSR made here (the key never leaves), or AWS's key pair. */
+export async function newCertificate(session: MqttSession, csr: boolean, subject: string): Promise<{ certificateId: string; certificatePem: string; privateKeyPem: string; token: string }> {
+    if (csr) {
+        const request = "$aws/certificates/create-from-csr/json";
+        const made = await makeKeyAndCsr(subject);
+        const answer = await call(session, "CreateCertificateFromCsr", request, { certificateSigningRequest: made.csrPem });
+        for (const field of ["certificateId", "certificatePem", "certificateOwnershipToken"]) {
+            if (typeof answer[field] !== "string") throw new Error(`CreateCertificateFromCsr: the answer has no ${field}`);
+        }
+        return { certificateId: answer.certificateId, certificatePem: answer.certificatePem, privateKeyPem: made.privateKeyPem, token: answer.certificateOwnershipToken };
+    }
+    const keys = await call(session, "CreateKeysAndCertificate", "$aws/certificates/create/json", {});
+    for (const field of ["certificateId", "certificatePem", "privateKey", "certificateOwnershipToken"]) {
+        if (typeof keys[field] !== "string") throw new Error(`CreateKeysAndCertificate: the answer has no ${field}`);
+    }
+    return { certificateId: keys.certificateId, certificatePem: keys.certificatePem, privateKeyPem: keys.privateKey, token: keys.certificateOwnershipToken };
+}
+
+/** The request and answer topics of one key mode and one template. */
+export function provisioningTopics(csr: boolean, template: string): string[] {
+    const create = csr ? "$aws/certificates/create-from-csr/json" : "$aws/certificates/create/json";
+    const register = `$aws/provisioning-templates/${template}/provision/json`;
+    return [`${create}/accepted`, `${create}/rejected`, `${register}/accepted`, `${register}/rejected`];
 }
 
 /**
- * Fleet provisioning by claim over MQTT: connect with the claim certificate, CreateKeysAndCertificate,
- * RegisterThing with the serial, and keep the new certificate and key (mode 0600) only once AWS IoT
- * has accepted the registration.
+ * Fleet provisioning by claim over MQTT: connect with the claim certificate, get a certificate (from a
+ * CSR made here, or with AWS's key), RegisterThing with the serial. The new credentials are written
+ * (mode 0600) before RegisterThing, under temporary names, and moved into place only once AWS IoT has
+ * accepted the registration; a rejection removes them.
  */
 export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
+    if (path.resolve(o.outDir) === path.resolve(o.claimDir)) throw new Error(`--out ${o.outDir} is the claim directory: the claim credentials would be overwritten`);
+    for (const f of Object.values(FILES)) {
+        if (fs.existsSync(path.join(o.outDir, f))) throw new Error(`${path.join(o.outDir, f)} exists: this vehicle looks provisioned already (remove it to provision again)`);
+    }
     const identity = readIdentity(path.join(o.claimDir, FILES.certificate), path.join(o.claimDir, FILES.privateKey), o.ca);
     const session = await MqttSession.connect({ host: o.endpoint, port: o.port, clientId: `${o.clientIdPrefix}${o.serial}`, identity, timeoutMs: o.timeoutMs });
+    const pending = new PendingCredentials(o.outDir);
     try {
-        const create = "$aws/certificates/create/json";
-        const register = `$aws/provisioning-templates/${o.template}/provision/json`;
-        await session.subscribe([`${create}/accepted`, `${create}/rejected`, `${register}/accepted`, `${register}/rejected`]);
-        const keys = await call(session, "CreateKeysAndCertificate", create, {});
-        for (const field of ["certificateId", "certificatePem", "privateKey", "certificateOwnershipToken"]) {
-            if (typeof keys[field] !== "string") throw new Error(`CreateKeysAndCertificate: the answer has no ${field}`);
-        }
-        const registered = await call(session, "RegisterThing", register, {
-            certificateOwnershipToken: keys.certificateOwnershipToken,
+        await session.subscribe(provisioningTopics(o.csr, o.template));
+        const created = await newCertificate(session, o.csr, `CN=${o.serial}`);
+        pending.stage(FILES.certificate, created.certificatePem);
+        pending.stage(FILES.privateKey, created.privateKeyPem);
+        const registered = await call(session, "RegisterThing", `$aws/provisioning-templates/${o.template}/provision/json`, {
+            certificateOwnershipToken: created.token,
             parameters: { SerialNumber: o.serial },
         });
         if (typeof registered.thingName !== "string") throw new Error("RegisterThing: the answer has no thingName");
-        fs.mkdirSync(o.outDir, { recursive: true, mode: 0o700 });
-        const certificateFile = path.join(o.outDir, FILES.certificate);
-        const privateKeyFile = path.join(o.outDir, FILES.privateKey);
-        writeSecretFile(certificateFile, keys.certificatePem);
-        writeSecretFile(privateKeyFile, keys.privateKey);
-        return { thingName: registered.thingName, certificateId: keys.certificateId, certificateFile, privateKeyFile };
+        const [certificateFile, privateKeyFile] = pending.commit();
+        return { thingName: registered.thingName, certificateId: created.certificateId, certificateFile, privateKeyFile };
+    } catch (err) {
+        pending.discard();
+        throw err;
     } finally {
         await session.end();
     }

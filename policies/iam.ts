@@ -1,4 +1,4 @@
-import { ArnContext, PolicyDocument, policyDocument } from "./document";
+import { ArnContext, iotArn, PolicyDocument, policyDocument } from "./document";
 
 /**
  * Trust policy for an AWS service principal. `sourceAccount` adds the confused-deputy guard
@@ -20,13 +20,23 @@ export function thingsRegistrationPolicyArn(partition: string): string {
 
 export interface HookRolePolicyArgs extends ArnContext {
     logGroupArn: string;
-    /** Registry table the hook reads (registry mode). */
+    /** Registry table the hook reads and claims serials in (registry mode). */
     registryTableArn?: string;
+    /** Attributes the hook's conditional claim names (the only ones it may write). */
+    registryClaimAttributes?: readonly string[];
     /** Customer-managed key the registry table is encrypted with. */
     keyArn: string;
+    /** Prefix mode: Thing-name prefixes whose Things the hook looks up (refusing a second provisioning). */
+    describeThingPrefixes?: readonly string[];
+    /** Rotation: Thing-name prefixes whose certificates the hook lists (is the requester attached?). */
+    listPrincipalsThingPrefixes?: readonly string[];
 }
 
-/** Pre-provisioning hook: write its own log group, read its own registry table. Nothing else. */
+/**
+ * Pre-provisioning hook: write its own log group; in registry mode read its registry and claim a
+ * serial with one conditional write that names only the claim attributes; look up this stack's
+ * Things (and their certificates) by name prefix. Nothing else.
+ */
 export function hookRolePolicy(args: HookRolePolicyArgs): PolicyDocument {
     const statements = policyDocument({
         Sid: "OwnLogs",
@@ -43,13 +53,42 @@ export function hookRolePolicy(args: HookRolePolicyArgs): PolicyDocument {
                 Resource: [args.registryTableArn],
             },
             {
-                Sid: "DecryptRegistryThroughDynamoDB",
+                // dynamodb:Attributes lists every top-level attribute a request names (key, update and
+                // condition); ReturnValues NONE keeps the write from reading the item back. AWS docs:
+                // DynamoDB developer guide, "Using IAM policy conditions for fine-grained access control".
+                Sid: "ClaimSerialOnce",
+                Effect: "Allow",
+                Action: ["dynamodb:UpdateItem"],
+                Resource: [args.registryTableArn],
+                Condition: {
+                    "ForAllValues:StringEquals": { "dynamodb:Attributes": [...(args.registryClaimAttributes ?? [])] },
+                    StringEqualsIfExists: { "dynamodb:ReturnValues": "NONE" },
+                },
+            },
+            {
+                Sid: "UseRegistryKeyThroughDynamoDB",
                 Effect: "Allow",
                 Action: ["kms:Decrypt", "kms:DescribeKey"],
                 Resource: [args.keyArn],
                 Condition: { StringEquals: { "kms:ViaService": `dynamodb.${args.region}.amazonaws.com` } },
             },
         );
+    }
+    if (args.describeThingPrefixes?.length) {
+        statements.Statement.push({
+            Sid: "LookUpOwnThings",
+            Effect: "Allow",
+            Action: ["iot:DescribeThing"],
+            Resource: args.describeThingPrefixes.map((p) => iotArn(args, `thing/${p}*`)),
+        });
+    }
+    if (args.listPrincipalsThingPrefixes?.length) {
+        statements.Statement.push({
+            Sid: "ListOwnThingsCertificates",
+            Effect: "Allow",
+            Action: ["iot:ListThingPrincipals"],
+            Resource: args.listPrincipalsThingPrefixes.map((p) => iotArn(args, `thing/${p}*`)),
+        });
     }
     return statements;
 }

@@ -1,17 +1,27 @@
 import { ArnContext, iotArn, PolicyDocument, policyDocument } from "./document";
 import { IOT_POLICY_MAX_CHARS, iotPolicySize } from "./iotDevicePolicy";
 
+/** `device`: the vehicle sends a CSR and keeps its key; `aws`: AWS IoT makes the key and sends it over MQTT. */
+export type DeviceKeys = "device" | "aws";
+
+/** The certificate half of the fleet-provisioning MQTT API, for a key mode. */
+export function certificateTopicPath(deviceKeys: DeviceKeys): string {
+    return deviceKeys === "device" ? "$aws/certificates/create-from-csr/*" : "$aws/certificates/create/*";
+}
+
 export interface ClaimPolicyArgs extends ArnContext {
     /** Client ids a claim-certificate holder may use: `<clientIdPrefix>*`. */
     clientIdPrefix: string;
     /** The provisioning templates this claim certificate may call. */
     templateNames: readonly string[];
+    /** Which certificate API it may call: CreateCertificateFromCsr (`device`) or CreateKeysAndCertificate (`aws`). */
+    deviceKeys: DeviceKeys;
 }
 
-/** Topic paths of the fleet-provisioning MQTT API for these templates. */
-export function provisioningTopicPaths(templateNames: readonly string[]): string[] {
+/** Topic paths of the fleet-provisioning MQTT API for these templates, in one key mode. */
+export function provisioningTopicPaths(templateNames: readonly string[], deviceKeys: DeviceKeys): string[] {
     return [
-        "$aws/certificates/create/*",
+        certificateTopicPath(deviceKeys),
         ...templateNames.map((name) => `$aws/provisioning-templates/${name}/provision/*`),
     ];
 }
@@ -23,7 +33,7 @@ export function provisioningTopicPaths(templateNames: readonly string[]): string
  */
 export function claimPolicy(args: ClaimPolicyArgs): PolicyDocument {
     if (args.templateNames.length === 0) throw new Error("claimPolicy: at least one provisioning template is required");
-    const paths = provisioningTopicPaths(args.templateNames);
+    const paths = provisioningTopicPaths(args.templateNames, args.deviceKeys);
     const doc = policyDocument(
         {
             Sid: "ConnectWithClaimClientId",

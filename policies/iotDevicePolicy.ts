@@ -1,4 +1,5 @@
 import { ArnContext, iotArn, PolicyDocument, policyDocument, Statement } from "./document";
+import { DeviceKeys, provisioningTopicPaths } from "./iotClaimPolicy";
 
 /** The IoT policy variable that names the connected Thing. */
 export const THING_NAME = "${iot:Connection.Thing.ThingName}";
@@ -13,6 +14,21 @@ export interface DevicePolicyArgs extends ArnContext {
      * larger than AWS IoT accepts, the policy allows `$aws/rules/<prefix>*` instead.
      */
     basicIngestRulePrefix?: string;
+    /** Certificate rotation: the template a vehicle calls with its own certificate, and the key mode. */
+    rotation?: { templateName: string; deviceKeys: DeviceKeys };
+}
+
+/**
+ * The fleet-provisioning MQTT API a provisioned vehicle uses to rotate its certificate. Those topics
+ * carry no Thing name (AWS fixes them), so what keeps a vehicle to its own Thing is the rotation
+ * hook: it allows a new certificate only for the Thing the asking certificate is attached to.
+ */
+export function rotationStatements(args: ArnContext & { templateName: string; deviceKeys: DeviceKeys }): Statement[] {
+    const paths = provisioningTopicPaths([args.templateName], args.deviceKeys);
+    return [
+        { Sid: "RotateOwnCertificate", Effect: "Allow", Action: ["iot:Publish", "iot:Receive"], Resource: paths.map((p) => iotArn(args, `topic/${p}`)) },
+        { Sid: "RotateOwnCertificateFilters", Effect: "Allow", Action: ["iot:Subscribe"], Resource: paths.map((p) => iotArn(args, `topicfilter/${p}`)) },
+    ];
 }
 
 /** AWS IoT rejects policy documents over 2048 characters (white space not counted). */
@@ -98,5 +114,10 @@ export function thingPolicy(args: ThingPolicyArgs): PolicyDocument {
 
 /** Least-privilege policy of a provisioned vehicle: its own topics, shadow and jobs, and Basic Ingest. */
 export function devicePolicy(args: DevicePolicyArgs): PolicyDocument {
-    return thingPolicy({ ...args, policyName: "devicePolicy", ownTopicPaths: deviceTopicPaths(args.deviceRoot) });
+    return thingPolicy({
+        ...args,
+        policyName: "devicePolicy",
+        ownTopicPaths: deviceTopicPaths(args.deviceRoot),
+        extraStatements: args.rotation ? rotationStatements({ ...args, ...args.rotation }) : [],
+    });
 }

@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -8,6 +9,9 @@ import { certDate, configFromEnv, createHandler } from "../lambda/provisioningHo
 import { ACCOUNT_ID } from "../plan/mocks";
 import { runStack } from "../plan/program";
 import { PolicyDocument } from "../policies/document";
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { confirm, RotationDeps, sweep } from "../lambda/certificateRotation";
+import { claimPolicy } from "../policies/iotClaimPolicy";
 import { AwsIotDouble } from "./support/awsIotDouble";
 
 /** Runs the CLI as `npm run device -- ...` would, capturing its output. */
@@ -41,6 +45,7 @@ describe("device simulator, end to end against a local broker (test double of AW
         const hook = createHandler({
             config: configFromEnv(hookEnv),
             dynamo: { send: async () => { throw new Error("dev runs the hook in prefix mode"); } } as never,
+            iot: { send: (c: never) => double.iotApi().send(c) } as never,
             now: () => new Date(),
             log: () => undefined,
             registryTimeoutMs: 1000,
@@ -65,22 +70,27 @@ describe("device simulator, end to end against a local broker (test double of AW
         if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    it("provisions serial 297468... by claim: new certificate and key (0600), the Thing the template yields", async () => {
+    it("provisions serial 297468... by claim with a CSR: the key is made here and no message carries a private key", async () => {
         const outDir = path.join(dir, "vehicle");
-        const r = await cli(["provision", ...common(), "--template", template, "--serial", SERIAL, "--claim-dir", claimDir, "--out", outDir]);
+        const r = await cli(["provision", ...common(), "--template", template, "--serial", SERIAL, "--claim-dir", claimDir, "--out", outDir, "--csr"]);
         assert.strictEqual(r.code, 0, r.err.join("\n"));
         assert.deepStrictEqual(r.out, [`test-thing-${SERIAL}`]);
         for (const f of ["certificate.pem.crt", "private.pem.key"]) {
             assert.strictEqual(fs.statSync(path.join(outDir, f)).mode & 0o777, 0o600, f);
         }
-        assert.match(fs.readFileSync(path.join(outDir, "private.pem.key"), "utf8"), /^-----BEGIN PRIVATE KEY-----/);
+        assert.deepStrictEqual(fs.readdirSync(outDir).sort(), ["certificate.pem.crt", "private.pem.key"], "no temporary files left");
+        const key = crypto.createPrivateKey(fs.readFileSync(path.join(outDir, "private.pem.key"), "utf8"));
+        const cert = new crypto.X509Certificate(fs.readFileSync(path.join(outDir, "certificate.pem.crt"), "utf8"));
+        assert.ok(cert.checkPrivateKey(key), "the certificate AWS signed is for the key made on the device");
+        for (const m of double.sent) assert.ok(!/privateKey|PRIVATE KEY/.test(m.payload), `${m.topic} carries a key`);
+        assert.ok(double.sent.some((m) => m.topic === "$aws/certificates/create-from-csr/json/accepted"));
 
         const thing = double.things.get(`test-thing-${SERIAL}`)!;
-        assert.deepStrictEqual(thing.attributes, { serial: SERIAL, country: "KR", CertDate: certDate(new Date()) });
+        assert.deepStrictEqual(thing.attributes, { serial: SERIAL, country: "KR", CertDate: certDate(new Date()), CertExpiry: "20491231" });
         assert.deepStrictEqual(thing.thingGroups, ["fms-dev-vehicles"]);
         assert.strictEqual(thing.thingTypeName, "fms-dev-vehicle");
-        const cert = double.certificates.get(thing.principal)!;
-        assert.deepStrictEqual([cert.status, cert.policyNames, cert.thing], ["ACTIVE", ["fms-dev-device"], `test-thing-${SERIAL}`]);
+        const record = double.certificates.get(thing.principals[0])!;
+        assert.deepStrictEqual([record.status, record.policyNames, record.things], ["ACTIVE", ["fms-dev-device"], [`test-thing-${SERIAL}`]]);
         const event = double.hookEvents.at(-1) as Record<string, unknown>;
         assert.deepStrictEqual(Object.keys(event).sort(), ["certificateId", "certificatePem", "claimCertificateId", "clientId", "parameters", "templateArn"]);
         assert.deepStrictEqual(event.parameters, { SerialNumber: SERIAL });
@@ -89,19 +99,19 @@ describe("device simulator, end to end against a local broker (test double of AW
 
     it("a serial with another prefix is rejected by our hook: one line with AWS's error code and message, nothing written", async () => {
         const outDir = path.join(dir, "rejected");
-        const r = await cli(["provision", ...common(), "--template", template, "--serial", "123456000001", "--claim-dir", claimDir, "--out", outDir]);
+        const r = await cli(["provision", ...common(), "--template", template, "--serial", "123456000001", "--claim-dir", claimDir, "--out", outDir, "--csr"]);
         assert.strictEqual(r.code, 1);
         assert.deepStrictEqual(r.err, ["error: provisioning RegisterThing rejected: AccessDenied (403): The pre-provisioning hook denied the request"]);
         assert.deepStrictEqual(r.out, []);
-        assert.ok(!fs.existsSync(outDir));
+        assert.deepStrictEqual(fs.existsSync(outDir) ? fs.readdirSync(outDir) : [], [], "the staged credentials are removed on rejection");
         assert.ok(!double.things.has("test-thing-123456000001"));
     });
 
     it("the claim policy covers only this stack's templates, and its client ids only", async () => {
-        const r = await cli(["provision", ...common(), "--template", "another-template", "--serial", SERIAL, "--claim-dir", claimDir, "--out", path.join(dir, "x")]);
+        const r = await cli(["provision", ...common(), "--template", "another-template", "--serial", SERIAL, "--claim-dir", claimDir, "--out", path.join(dir, "x"), "--csr"]);
         assert.strictEqual(r.code, 1);
         assert.match(r.err[0], /^error: the broker refused the subscription to .*\$aws\/provisioning-templates\/another-template\/provision\/json\/accepted/);
-        const wrongId = await cli(["provision", ...common(), "--template", template, "--serial", SERIAL, "--claim-dir", claimDir, "--out", path.join(dir, "y"), "--client-id-prefix", "test-thing-"]);
+        const wrongId = await cli(["provision", ...common(), "--template", template, "--serial", SERIAL, "--claim-dir", claimDir, "--out", path.join(dir, "y"), "--client-id-prefix", "test-thing-", "--csr"]);
         assert.strictEqual(wrongId.code, 1);
         assert.match(wrongId.err[0], /^error: cannot connect to localhost:\d+ as test-thing-297468000123: Connection refused: Not authorized$/);
         assert.ok(!fs.existsSync(path.join(dir, "x")) && !fs.existsSync(path.join(dir, "y")));
@@ -171,5 +181,144 @@ describe("device simulator, end to end against a local broker (test double of AW
         assert.strictEqual(missing.err[0], "error: --template is required");
         assert.strictEqual((await cli(["fly"])).code, 2);
         assert.strictEqual((await cli(["publish", "--count"])).code, 2);
+    });
+
+    describe("one identity per serial, keys that stay on the vehicle, and rotation", () => {
+        const SERIAL2 = "297468000456";
+        const thing1 = `test-thing-${SERIAL}`;
+        const thing2 = `test-thing-${SERIAL2}`;
+        const confirmations: Promise<unknown>[] = [];
+        let ddbServer: { listen(p: number, h: string, cb: () => void): void; close(cb: () => void): void; address(): { port: number } };
+        let ddbClient: DynamoDBClient;
+        let rotationTemplate: string;
+        let confirmRule: string;
+        let confirmSql: string;
+        const metrics: unknown[] = [];
+        const rotationDeps = (now: () => Date): RotationDeps => ({
+            config: { tableName: "fms-dev-rotation", thingNamePrefix: "test-thing-", gracePeriodHours: 1, metricNamespace: "FMS/IoT/fms-dev" },
+            dynamo: ddbClient, iot: double.iotApi() as never, cloudwatch: { send: async (c: unknown) => { metrics.push(c); return {}; } } as never, now, log: () => undefined,
+        });
+        const identityOf = (d: string) => ({ cert: fs.readFileSync(path.join(d, "certificate.pem.crt"), "utf8"), key: fs.readFileSync(path.join(d, "private.pem.key"), "utf8"), ca: double.ca.certPem });
+
+        before(async () => {
+            const stack = await runStack("dev");
+            rotationTemplate = String(stack.outputs.rotationTemplateName);
+            confirmRule = String(stack.outputs.certificateConfirmRuleName);
+            confirmSql = stack.one("aws:iot/topicRule:TopicRule", "-confirm-rule").inputs.sql;
+            ddbServer = require("dynalite")({ createTableMs: 0 });
+            await new Promise<void>((resolve) => ddbServer.listen(0, "127.0.0.1", resolve));
+            ddbClient = new DynamoDBClient({ endpoint: `http://127.0.0.1:${ddbServer.address().port}`, region: "ap-northeast-2", credentials: { accessKeyId: "t", secretAccessKey: "t" } });
+            await ddbClient.send(new CreateTableCommand({ TableName: "fms-dev-rotation", BillingMode: "PAY_PER_REQUEST", AttributeDefinitions: [{ AttributeName: "thingName", AttributeType: "S" }], KeySchema: [{ AttributeName: "thingName", KeyType: "HASH" }] }));
+            // The rules engine: the confirmation rule's SQL selects principal() and clientid() of the connection.
+            const selects = [...confirmSql.matchAll(/(\w+)\(\) AS (\w+)/g)].map((m) => [m[1], m[2]]);
+            assert.deepStrictEqual(selects, [["principal", "certificateId"], ["clientid", "thingName"]]);
+            double.ruleActions.set(confirmRule, async (m) => {
+                const values: Record<string, unknown> = { principal: m.principal, clientid: m.clientId };
+                const p = confirm(Object.fromEntries(selects.map(([fn, as]) => [as, values[fn]])), rotationDeps(() => new Date()));
+                confirmations.push(p);
+                await p;
+            });
+            const r = await cli(["provision", ...common(), "--template", template, "--serial", SERIAL2, "--claim-dir", claimDir, "--out", path.join(dir, "vehicle2"), "--csr"]);
+            assert.strictEqual(r.code, 0, r.err.join("\n"));
+        });
+        after(async () => {
+            ddbClient?.destroy();
+            if (ddbServer) await new Promise<void>((resolve) => ddbServer.close(() => resolve()));
+        });
+
+        it("a second provisioning of a provisioned serial is denied: the leaked claim certificate cannot clone a vehicle", async () => {
+            const r = await cli(["provision", ...common(), "--template", template, "--serial", SERIAL, "--claim-dir", claimDir, "--out", path.join(dir, "clone"), "--csr"]);
+            assert.strictEqual(r.code, 1);
+            assert.deepStrictEqual(r.err, ["error: provisioning RegisterThing rejected: AccessDenied (403): The pre-provisioning hook denied the request"]);
+            assert.ok(!fs.existsSync(path.join(dir, "clone", "certificate.pem.crt")) && !fs.existsSync(path.join(dir, "clone", "private.pem.key")));
+            assert.deepStrictEqual(double.things.get(thing1)!.principals.length, 1, "no second certificate on the vehicle's Thing");
+        });
+
+        it("device-key mode: the claim policy refuses CreateKeysAndCertificate (AWS would send the key over MQTT)", async () => {
+            const r = await cli(["provision", ...common(), "--template", template, "--serial", "297468000789", "--claim-dir", claimDir, "--out", path.join(dir, "awskeys")]);
+            assert.strictEqual(r.code, 1);
+            assert.match(r.err[0], /^error: the broker refused the subscription to \$aws\/certificates\/create\/json\/accepted/);
+        });
+
+        it("AWS-key mode (deviceKeys: aws) provisions with CreateKeysAndCertificate, and refuses the CSR API", async () => {
+            const stack = await runStack("dev");
+            const claim = stack.ofType("aws:iot/policy:Policy").find((p) => p.inputs.name === "fms-dev-claim")!;
+            const templates = [...JSON.parse(claim.inputs.policy).Statement[1].Resource].map((r: string) => /provisioning-templates\/([^/]+)\//.exec(r)?.[1]).filter(Boolean) as string[];
+            const awsKeys = claimPolicy({ partition: "aws", region: "ap-northeast-2", accountId: ACCOUNT_ID, clientIdPrefix: "claim-", templateNames: templates, deviceKeys: "aws" });
+            const policies: Record<string, PolicyDocument> = {};
+            for (const p of stack.ofType("aws:iot/policy:Policy")) policies[p.inputs.name] = JSON.parse(p.inputs.policy);
+            policies["fms-dev-claim"] = awsKeys;
+            const templateBodies: Record<string, object> = {};
+            for (const t of stack.ofType("aws:iot/provisioningTemplate:ProvisioningTemplate")) templateBodies[t.inputs.name] = JSON.parse(t.inputs.templateBody);
+            const other = await AwsIotDouble.start({ region: "ap-northeast-2", accountId: ACCOUNT_ID, templates: templateBodies, policies, claimPolicyName: "fms-dev-claim", hook: async () => ({ allowProvisioning: true, parameterOverrides: { CertDate: "20261123", CertExpiry: "20491231" } }) });
+            try {
+                const otherDir = path.join(dir, "awsmode");
+                fs.mkdirSync(path.join(otherDir, "claim"), { recursive: true });
+                fs.writeFileSync(path.join(otherDir, "ca.pem"), other.ca.certPem);
+                const c = await other.issueClaimCertificate();
+                fs.writeFileSync(path.join(otherDir, "claim", "certificate.pem.crt"), c.certPem);
+                fs.writeFileSync(path.join(otherDir, "claim", "private.pem.key"), c.keyPem);
+                const base = ["--endpoint", "localhost", "--port", String(other.port), "--ca", path.join(otherDir, "ca.pem"), "--timeout", "5", "--template", template, "--claim-dir", path.join(otherDir, "claim")];
+                const ok = await cli(["provision", ...base, "--serial", "297468000111", "--out", path.join(otherDir, "v")]);
+                assert.strictEqual(ok.code, 0, ok.err.join("\n"));
+                assert.ok(other.sent.some((m) => m.topic === "$aws/certificates/create/json/accepted" && m.payload.includes("PRIVATE KEY")));
+                const csr = await cli(["provision", ...base, "--serial", "297468000112", "--out", path.join(otherDir, "w"), "--csr"]);
+                assert.strictEqual(csr.code, 1);
+                assert.match(csr.err[0], /refused the subscription to \$aws\/certificates\/create-from-csr\/json\/accepted/);
+            } finally {
+                await other.close();
+            }
+        });
+
+        it("--out equal to --claim-dir is refused before anything is sent", async () => {
+            const r = await cli(["provision", ...common(), "--template", template, "--serial", "297468000999", "--claim-dir", claimDir, "--out", claimDir, "--csr"]);
+            assert.strictEqual(r.code, 1);
+            assert.match(r.err[0], /is the claim directory: the claim credentials would be overwritten$/);
+        });
+
+        it("rotation end to end: new certificate, confirmed with it, the old one retired after the grace period; other vehicles untouched", async () => {
+            const vdir = path.join(dir, "vehicle");
+            const oldIdentity = identityOf(vdir);
+            const oldId = double.things.get(thing1)!.principals[0];
+            const other = double.things.get(thing2)!.principals[0];
+            const r = await cli(["rotate", ...common(), "--dir", vdir, "--thing", thing1, "--serial", SERIAL, "--template", rotationTemplate, "--rule", confirmRule, "--csr"]);
+            assert.strictEqual(r.code, 0, r.err.join("\n"));
+            const newId = r.out[0];
+            assert.notStrictEqual(newId, oldId);
+            await Promise.all(confirmations);
+            assert.deepStrictEqual(double.things.get(thing1)!.principals, [oldId, newId], "both attached during the grace period");
+            assert.strictEqual(double.certificates.get(oldId)!.status, "ACTIVE", "the old certificate works until the grace period ends");
+            assert.ok(fs.existsSync(path.join(vdir, "certificate.pem.crt.previous")));
+            for (const m of double.sent) assert.ok(!/privateKey|PRIVATE KEY/.test(m.payload));
+
+            assert.deepStrictEqual((await sweep(rotationDeps(() => new Date()))).retired, [], "nothing before the grace period");
+            const later = await sweep(rotationDeps(() => new Date(Date.now() + 3600_000 + 60_000)));
+            assert.deepStrictEqual(later.retired, [`arn:aws:iot:ap-northeast-2:${ACCOUNT_ID}:cert/${oldId}`]);
+            assert.strictEqual(double.certificates.get(oldId)!.status, "INACTIVE");
+            assert.deepStrictEqual(double.things.get(thing1)!.principals, [newId]);
+            assert.strictEqual(double.certificates.get(other)!.status, "ACTIVE");
+            assert.deepStrictEqual(double.things.get(thing2)!.principals, [other]);
+
+            await assert.rejects(MqttSession.connect({ host: "localhost", port: double.port, clientId: thing1, identity: oldIdentity, timeoutMs: 5000 }), /Not authorized|refused/);
+            const fresh = await MqttSession.connect({ host: "localhost", port: double.port, clientId: thing1, identity: identityOf(vdir), timeoutMs: 5000 });
+            await fresh.publish(`vehicles/${thing1}/status`, "{}");
+            await fresh.end();
+            const second = await MqttSession.connect({ host: "localhost", port: double.port, clientId: thing2, identity: identityOf(path.join(dir, "vehicle2")), timeoutMs: 5000 });
+            await second.end();
+        });
+
+        it("a stolen claim certificate cannot rotate anyone, and one vehicle cannot rotate another", async () => {
+            const claim = await cli(["rotate", ...common(), "--dir", claimDir, "--thing", "claim-297468000123", "--serial", SERIAL, "--template", rotationTemplate, "--rule", confirmRule, "--csr"]);
+            assert.strictEqual(claim.code, 1);
+            assert.match(claim.err[0], /refused the subscription to .*provisioning-templates\/fms-dev-rotate\/provision/);
+            const before2 = [...double.things.get(thing2)!.principals];
+            // Vehicle 1's certificate asking for vehicle 2's serial: the hook sees it is not attached to that Thing.
+            const cross = await cli(["rotate", ...common(), "--dir", path.join(dir, "vehicle"), "--thing", thing1, "--serial", SERIAL2, "--template", rotationTemplate, "--rule", confirmRule, "--csr"]);
+            assert.strictEqual(cross.code, 1);
+            assert.deepStrictEqual(cross.err, ["error: provisioning RegisterThing rejected: AccessDenied (403): The pre-provisioning hook denied the request"]);
+            assert.deepStrictEqual(double.things.get(thing2)!.principals, before2);
+            const denial = double.hookEvents.at(-1) as { claimCertificateId: string; parameters: { SerialNumber: string } };
+            assert.deepStrictEqual(denial.parameters, { SerialNumber: SERIAL2 });
+        });
     });
 });

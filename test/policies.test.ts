@@ -27,13 +27,23 @@ describe("policy builders", () => {
     });
 
     it("claim policy covers every template it is given, and refuses none", () => {
-        const doc = claimPolicy({ ...ctx, clientIdPrefix: "claim-", templateNames: ["veh", "core"] });
+        const doc = claimPolicy({ ...ctx, clientIdPrefix: "claim-", templateNames: ["veh", "core"], deviceKeys: "aws" });
         assert.deepStrictEqual(statement(doc, "ProvisioningTopicFilters").Resource, [
             arn("topicfilter/$aws/certificates/create/*"),
             arn("topicfilter/$aws/provisioning-templates/veh/provision/*"),
             arn("topicfilter/$aws/provisioning-templates/core/provision/*"),
         ]);
-        assert.throws(() => claimPolicy({ ...ctx, clientIdPrefix: "claim-", templateNames: [] }), /at least one provisioning template/);
+        assert.throws(() => claimPolicy({ ...ctx, clientIdPrefix: "claim-", templateNames: [], deviceKeys: "aws" }), /at least one provisioning template/);
+    });
+
+    it("claim policy in device-key mode: CreateCertificateFromCsr only, never CreateKeysAndCertificate", () => {
+        // AWS IoT docs, "Device provisioning MQTT API": CreateCertificateFromCsr is $aws/certificates/create-from-csr/<format>.
+        const doc = claimPolicy({ ...ctx, clientIdPrefix: "claim-", templateNames: ["veh"], deviceKeys: "device" });
+        for (const sid of ["ProvisioningTopics", "ProvisioningTopicFilters"]) {
+            const resources = statement(doc, sid).Resource!.join(" ");
+            assert.ok(resources.includes("$aws/certificates/create-from-csr/*"), sid);
+            assert.ok(!resources.includes("$aws/certificates/create/*"), sid);
+        }
     });
 
     it("hook role in prefix mode: logs only", () => {

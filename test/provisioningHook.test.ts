@@ -1,154 +1,265 @@
 import * as assert from "assert";
-import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { DescribeThingCommand, IoTClient, ListThingPrincipalsCommand, ResourceNotFoundException } from "@aws-sdk/client-iot";
 import { mockClient } from "aws-sdk-client-mock";
-import { configFromEnv, createHandler, handler, HookConfig, HookResponse } from "../lambda/provisioningHook";
+import { configFromEnv, createHandler, handler, HookConfig, HookResponse, UNKNOWN_EXPIRY } from "../lambda/provisioningHook";
+import { ARN, CERT_ID, CLAIM_ID, event, NOW, pem, TEMPLATES } from "./support/hookEvents";
 
-const NOW = new Date("2026-11-22T23:59:59Z");
-const CERT_ID = "a".repeat(64);
-const PEM = "-----BEGIN CERTIFICATE-----\nMIIB-secret-looking-body\n-----END CERTIFICATE-----\n";
-
-function event(parameters: unknown = { SerialNumber: "297468000123" }): Record<string, unknown> {
-    return {
-        claimCertificateId: "c".repeat(64),
-        certificateId: CERT_ID,
-        certificatePem: PEM,
-        templateArn: "arn:aws:iot:ap-northeast-2:123456789012:provisioningtemplate/fms-kr-vehicle",
-        clientId: "claim-297468000123",
-        parameters,
-    };
-}
-
-const ddb = mockClient(DynamoDBClient);
+const certArn = (id: string) => `arn:aws:iot:ap-northeast-2:123456789012:cert/${id}`;
+// Instances, not the classes: other suites (dynalite) talk to a real DynamoDB through the same classes.
+const dynamoClient = new DynamoDBClient({ region: "ap-northeast-2" });
+const iotClient = new IoTClient({ region: "ap-northeast-2" });
+const ddb = mockClient(dynamoClient);
+const iot = mockClient(iotClient);
 
 function hook(config: HookConfig | undefined, registryTimeoutMs = 200) {
     const lines: string[] = [];
-    const h = createHandler({ config, dynamo: new DynamoDBClient({ region: "ap-northeast-2" }), now: () => NOW, log: (l) => lines.push(l), registryTimeoutMs });
-    return { h, lines };
+    const h = createHandler({
+        config, dynamo: dynamoClient, iot: iotClient,
+        now: () => NOW, log: (l) => lines.push(l), registryTimeoutMs,
+    });
+    return { h, lines, reason: (i = 0) => JSON.parse(lines[i]).reason };
 }
 
-const prefixMode: HookConfig = { serialPrefixes: ["297468"], mode: "prefix", thingNamePrefix: "test-thing-" };
-const registryMode: HookConfig = { ...prefixMode, mode: "registry", tableName: "fms-kr-registry" };
+const prefixMode: HookConfig = { mode: "prefix", templates: TEMPLATES, allowReprovisioning: false };
+const registryMode: HookConfig = { mode: "registry", tableName: "fms-kr-registry", templates: TEMPLATES, allowReprovisioning: false };
 const DENY: HookResponse = { allowProvisioning: false };
+const notFound = () => new ResourceNotFoundException({ message: "not found", $metadata: {} });
+const item = (status: string, templates = ["fms-kr-vehicle"], certificateId?: string) => ({
+    serialNumber: { S: "297468000123" }, status: { S: status }, templates: { SS: templates }, ...(certificateId ? { certificateId: { S: certificateId } } : {}),
+});
 
 describe("pre-provisioning hook", () => {
-    beforeEach(() => ddb.reset());
+    beforeEach(() => { ddb.reset(); iot.reset(); });
 
-    it("allows a serial with an allowed prefix and sets CertDate (YYYYMMDD, UTC)", async () => {
-        const { h } = hook(prefixMode);
-        assert.deepStrictEqual(await h(event()), { allowProvisioning: true, parameterOverrides: { CertDate: "20261122" } });
-    });
+    describe("prefix mode (development stacks)", () => {
+        it("allows a new serial with its template's prefix; sets CertDate (UTC) and CertExpiry from the new certificate", async () => {
+            iot.on(DescribeThingCommand).rejects(notFound());
+            const { h } = hook(prefixMode);
+            assert.deepStrictEqual(await h(event()), { allowProvisioning: true, parameterOverrides: { CertDate: "20261122", CertExpiry: "20491231" } });
+            assert.deepStrictEqual(iot.commandCalls(DescribeThingCommand)[0].args[0].input, { thingName: "test-thing-297468000123" });
+        });
 
-    it("denies a serial with another prefix", async () => {
-        const { h, lines } = hook(prefixMode);
-        assert.deepStrictEqual(await h(event({ SerialNumber: "123456000001" })), DENY);
-        assert.strictEqual(JSON.parse(lines[0]).reason, "serial-prefix-not-allowed");
-    });
+        it("refuses a serial whose Thing already exists: the claim certificate cannot clone a vehicle", async () => {
+            iot.on(DescribeThingCommand).resolves({ thingName: "test-thing-297468000123" });
+            const { h, reason } = hook(prefixMode);
+            assert.deepStrictEqual(await h(event()), DENY);
+            assert.strictEqual(reason(), "thing-already-exists");
+        });
 
-    it("denies a serial whose Thing name would exceed 128 characters", async () => {
-        const { h } = hook({ ...prefixMode, thingNamePrefix: "p".repeat(100) });
-        assert.deepStrictEqual(await h(event({ SerialNumber: `297468${"0".repeat(40)}` })), DENY);
+        it("allowReprovisioning skips the lookup (and so allows it)", async () => {
+            const { h } = hook({ ...prefixMode, allowReprovisioning: true });
+            assert.strictEqual((await h(event())).allowProvisioning, true);
+            assert.strictEqual(iot.commandCalls(DescribeThingCommand).length, 0);
+        });
+
+        it("binds serials to templates: a vehicle serial through the core template (or a core serial through the vehicle one) is denied", async () => {
+            iot.on(DescribeThingCommand).rejects(notFound());
+            const { h, reason } = hook(prefixMode);
+            assert.deepStrictEqual(await h(event(undefined, "fms-kr-edge-core")), DENY);
+            assert.strictEqual(reason(), "serial-prefix-not-allowed");
+            assert.deepStrictEqual(await h(event({ SerialNumber: "297469000001" }, "fms-kr-vehicle")), DENY);
+            assert.strictEqual(reason(1), "serial-prefix-not-allowed");
+            assert.strictEqual((await h(event({ SerialNumber: "297469000001" }, "fms-kr-edge-core"))).allowProvisioning, true);
+            assert.deepStrictEqual(iot.commandCalls(DescribeThingCommand).map((c) => c.args[0].input.thingName), ["test-thing-core-297469000001"]);
+        });
+
+        it("denies a template it does not serve, or an ARN that is not a provisioning template's", async () => {
+            const { h, reason } = hook(prefixMode);
+            assert.deepStrictEqual(await h(event(undefined, "someone-elses-template")), DENY);
+            assert.deepStrictEqual(await h(event(undefined, "fms-kr-vehicle", { templateArn: "arn:aws:iot:ap-northeast-2:123456789012:thing/fms-kr-vehicle" })), DENY);
+            assert.deepStrictEqual(await h(event(undefined, "fms-kr-vehicle", { templateArn: undefined })), DENY);
+            assert.deepStrictEqual([reason(0), reason(1), reason(2)], ["template-not-served", "template-not-served", "template-not-served"]);
+        });
+
+        it("denies a serial whose Thing name would exceed 128 characters", async () => {
+            const { h, reason } = hook({ ...prefixMode, templates: { "fms-kr-vehicle": { ...TEMPLATES["fms-kr-vehicle"], thingNamePrefix: "p".repeat(100) } } });
+            assert.deepStrictEqual(await h(event({ SerialNumber: `297468${"0".repeat(40)}` })), DENY);
+            assert.strictEqual(reason(), "thing-name-too-long");
+        });
+
+        it("never denies for an unreadable certificate PEM (AWS sends one): CertExpiry is 'unknown'", async () => {
+            iot.on(DescribeThingCommand).rejects(notFound());
+            const { h } = hook(prefixMode);
+            assert.deepStrictEqual((await h(event(undefined, undefined, { certificatePem: "garbage" }))).parameterOverrides?.CertExpiry, UNKNOWN_EXPIRY);
+        });
     });
 
     describe("registry mode", () => {
-        it("allows a registered, active serial (consistent read by serialNumber)", async () => {
-            ddb.on(GetItemCommand).resolves({ Item: { serialNumber: { S: "297468000123" }, status: { S: "active" } } });
+        it("claims an active serial registered for this template: consistent read, then one conditional write", async () => {
+            ddb.on(GetItemCommand).resolves({ Item: item("active") });
+            ddb.on(UpdateItemCommand).resolves({});
             const { h } = hook(registryMode);
             assert.strictEqual((await h(event())).allowProvisioning, true);
-            const input = ddb.commandCalls(GetItemCommand)[0].args[0].input;
-            assert.strictEqual(input.TableName, "fms-kr-registry");
-            assert.deepStrictEqual(input.Key, { serialNumber: { S: "297468000123" } });
-            assert.strictEqual(input.ConsistentRead, true);
+            const get = ddb.commandCalls(GetItemCommand)[0].args[0].input;
+            assert.deepStrictEqual([get.TableName, get.Key, get.ConsistentRead], ["fms-kr-registry", { serialNumber: { S: "297468000123" } }, true]);
+            const put = ddb.commandCalls(UpdateItemCommand)[0].args[0].input;
+            assert.strictEqual(put.ConditionExpression, "#s = :active");
+            assert.deepStrictEqual(put.ExpressionAttributeValues![":cert"], { S: CERT_ID });
+            assert.deepStrictEqual(put.ExpressionAttributeValues![":template"], { S: "fms-kr-vehicle" });
+            assert.deepStrictEqual(put.ExpressionAttributeValues![":provisioned"], { S: "provisioned" });
+            assert.strictEqual(iot.calls().length, 0, "registry mode does not need to look the Thing up");
         });
 
-        for (const [label, item, reason] of [
-            ["revoked", { serialNumber: { S: "297468000123" }, status: { S: "revoked" } }, "serial-revoked"],
+        for (const [label, got, reason] of [
+            ["revoked", item("revoked"), "serial-revoked"],
             ["unknown", undefined, "serial-not-registered"],
-            ["registered without a status", { serialNumber: { S: "297468000123" } }, "serial-status-not-active"],
+            ["registered without a status", { serialNumber: { S: "297468000123" }, templates: { SS: ["fms-kr-vehicle"] } }, "serial-status-not-active"],
+            ["registered for another template only", item("active", ["fms-kr-edge-core"]), "serial-template-not-allowed"],
+            ["registered with no templates", { serialNumber: { S: "297468000123" }, status: { S: "active" } }, "serial-template-not-allowed"],
+            ["already provisioned with another certificate", item("provisioned", ["fms-kr-vehicle"], "b".repeat(64)), "serial-already-provisioned"],
         ] as const) {
-            it(`denies a ${label} serial`, async () => {
-                ddb.on(GetItemCommand).resolves({ Item: item });
-                const { h, lines } = hook(registryMode);
+            it(`denies a serial ${label}, writing nothing`, async () => {
+                ddb.on(GetItemCommand).resolves({ Item: got as never });
+                const { h, reason: r } = hook(registryMode);
                 assert.deepStrictEqual(await h(event()), DENY);
-                assert.strictEqual(JSON.parse(lines[0]).reason, reason);
+                assert.strictEqual(r(), reason);
+                assert.strictEqual(ddb.commandCalls(UpdateItemCommand).length, 0);
             });
         }
+
+        it("allows AWS's retry of the same registration (same certificate) without a second write", async () => {
+            ddb.on(GetItemCommand).resolves({ Item: item("provisioned", ["fms-kr-vehicle"], CERT_ID) });
+            const { h } = hook(registryMode);
+            assert.strictEqual((await h(event())).allowProvisioning, true);
+            assert.strictEqual(ddb.commandCalls(UpdateItemCommand).length, 0);
+        });
+
+        it("denies the loser of a race (the conditional write fails)", async () => {
+            ddb.on(GetItemCommand).resolves({ Item: item("active") });
+            ddb.on(UpdateItemCommand).rejects(new ConditionalCheckFailedException({ message: "The conditional request failed", $metadata: {} }));
+            const { h, reason } = hook(registryMode);
+            assert.deepStrictEqual(await h(event()), DENY);
+            assert.strictEqual(reason(), "serial-already-provisioned");
+        });
 
         it("does not consult the registry for a serial with a wrong prefix", async () => {
             const { h } = hook(registryMode);
             await h(event({ SerialNumber: "999999" }));
-            assert.strictEqual(ddb.commandCalls(GetItemCommand).length, 0);
+            assert.strictEqual(ddb.calls().length, 0);
         });
 
         it("denies, without throwing, when the registry fails", async () => {
             ddb.on(GetItemCommand).rejects(Object.assign(new Error("Rate exceeded"), { name: "ProvisionedThroughputExceededException" }));
-            const { h, lines } = hook(registryMode);
+            const { h, reason } = hook(registryMode);
             assert.deepStrictEqual(await h(event()), DENY);
-            assert.strictEqual(JSON.parse(lines[0]).reason, "registry-error:ProvisionedThroughputExceededException");
+            assert.strictEqual(reason(), "registry-error:ProvisionedThroughputExceededException");
         });
 
-        it("denies when the registry does not answer in time (far inside the 5 s limit)", async () => {
+        it("denies when AWS does not answer within its budget (far inside the 5 s limit)", async () => {
             ddb.on(GetItemCommand).callsFake(() => new Promise(() => undefined));
-            const { h, lines } = hook(registryMode, 30);
+            const { h, reason } = hook(registryMode, 30);
             assert.deepStrictEqual(await h(event()), DENY);
-            assert.strictEqual(JSON.parse(lines[0]).reason, "registry-error:RegistryTimeout");
+            assert.strictEqual(reason(), "registry-error:RegistryTimeout");
+        });
+    });
+
+    describe("rotation template", () => {
+        const rotate = (requester = CLAIM_ID) => event(undefined, "fms-kr-rotate", { claimCertificateId: requester, clientId: "test-thing-297468000123" });
+
+        it("allows a certificate attached to the serial's Thing, and sets the new CertDate and CertExpiry", async () => {
+            iot.on(ListThingPrincipalsCommand).resolves({ principals: [certArn(CLAIM_ID)] });
+            const { h } = hook(prefixMode);
+            assert.deepStrictEqual(await h(rotate()), { allowProvisioning: true, parameterOverrides: { CertDate: "20261122", CertExpiry: "20491231" } });
+            assert.deepStrictEqual(iot.commandCalls(ListThingPrincipalsCommand)[0].args[0].input, { thingName: "test-thing-297468000123", nextToken: undefined });
+        });
+
+        it("denies another vehicle's (or the claim) certificate: it is not attached to that Thing", async () => {
+            iot.on(ListThingPrincipalsCommand).resolves({ principals: [certArn("d".repeat(64))] });
+            const { h, reason } = hook(prefixMode);
+            assert.deepStrictEqual(await h(rotate()), DENY);
+            assert.strictEqual(reason(), "requester-not-attached-to-thing");
+        });
+
+        it("reads every page of the Thing's certificates", async () => {
+            iot.on(ListThingPrincipalsCommand).resolvesOnce({ principals: [certArn("d".repeat(64))], nextToken: "n" }).resolvesOnce({ principals: [certArn(CLAIM_ID)] });
+            const { h } = hook(prefixMode);
+            assert.strictEqual((await h(rotate())).allowProvisioning, true);
+        });
+
+        it("denies a Thing that does not exist, and one that already holds three certificates", async () => {
+            iot.on(ListThingPrincipalsCommand).rejectsOnce(notFound()).resolves({ principals: [certArn(CLAIM_ID), certArn("d".repeat(64)), certArn("e".repeat(64))] });
+            const { h, reason } = hook(prefixMode);
+            assert.deepStrictEqual(await h(rotate()), DENY);
+            assert.deepStrictEqual(await h(rotate()), DENY);
+            assert.deepStrictEqual([reason(0), reason(1)], ["thing-not-found", "too-many-certificates"]);
+        });
+
+        it("registry mode: a revoked serial cannot rotate", async () => {
+            iot.on(ListThingPrincipalsCommand).resolves({ principals: [certArn(CLAIM_ID)] });
+            ddb.on(GetItemCommand).resolves({ Item: item("revoked") });
+            const { h, reason } = hook(registryMode);
+            assert.deepStrictEqual(await h(rotate()), DENY);
+            assert.strictEqual(reason(), "serial-not-provisioned");
+            ddb.on(GetItemCommand).resolves({ Item: item("provisioned") });
+            assert.strictEqual((await h(rotate())).allowProvisioning, true);
         });
     });
 
     describe("malformed events are denied without throwing", () => {
         const huge = "2".repeat(1_000_000);
-        const cases: [string, unknown][] = [
-            ["null", null],
-            ["a string", "297468000123"],
-            ["an array", [event()]],
-            ["an empty object", {}],
-            ["missing parameters", { ...event(), parameters: undefined }],
-            ["parameters null", event(null)],
-            ["parameters as an array", event(["297468000123"])],
-            ["missing SerialNumber", event({})],
-            ["SerialNumber as a number", event({ SerialNumber: 297468000123 })],
-            ["SerialNumber with a slash", event({ SerialNumber: "297468/../admin" })],
-            ["SerialNumber empty", event({ SerialNumber: "" })],
-            ["a huge SerialNumber", event({ SerialNumber: huge })],
-            ["missing certificateId", { ...event(), certificateId: undefined }],
-            ["certificateId of the wrong shape", { ...event(), certificateId: huge }],
+        const cases: [string, () => unknown][] = [
+            ["null", () => null],
+            ["a string", () => "297468000123"],
+            ["an array", () => [event()]],
+            ["an empty object", () => ({})],
+            ["missing parameters", () => ({ ...event(), parameters: undefined })],
+            ["parameters null", () => event(null)],
+            ["parameters as an array", () => event(["297468000123"])],
+            ["missing SerialNumber", () => event({})],
+            ["SerialNumber as a number", () => event({ SerialNumber: 297468000123 })],
+            ["SerialNumber with a slash", () => event({ SerialNumber: "297468/../admin" })],
+            ["SerialNumber empty", () => event({ SerialNumber: "" })],
+            ["a huge SerialNumber", () => event({ SerialNumber: huge })],
+            ["missing certificateId", () => ({ ...event(), certificateId: undefined })],
+            ["certificateId of the wrong shape", () => ({ ...event(), certificateId: huge })],
+            ["claimCertificateId missing", () => ({ ...event(), claimCertificateId: undefined })],
+            ["templateArn huge", () => ({ ...event(), templateArn: huge })],
         ];
         for (const [label, e] of cases) {
             it(label, async () => {
                 const { h, lines } = hook(registryMode);
-                assert.deepStrictEqual(await h(e), DENY);
+                assert.deepStrictEqual(await h(e()), DENY);
                 assert.strictEqual(lines.length, 1);
                 assert.ok(lines[0].length < 1000, "the log line stays small");
+                assert.strictEqual(ddb.calls().length + iot.calls().length, 0);
             });
         }
     });
 
     it("denies everything when its environment is misconfigured", async () => {
-        assert.strictEqual(configFromEnv({ HOOK_MODE: "registry", SERIAL_PREFIXES: "297468" }), undefined, "registry mode without a table");
-        assert.strictEqual(configFromEnv({ HOOK_MODE: "prefix", SERIAL_PREFIXES: " , " }), undefined, "no prefixes");
-        assert.strictEqual(configFromEnv({ HOOK_MODE: "allow-all", SERIAL_PREFIXES: "297468" }), undefined, "unknown mode");
-        const { h, lines } = hook(undefined);
+        const templates = JSON.stringify(TEMPLATES);
+        assert.strictEqual(configFromEnv({ HOOK_MODE: "registry", HOOK_TEMPLATES: templates }), undefined, "registry mode without a table");
+        assert.strictEqual(configFromEnv({ HOOK_MODE: "prefix", HOOK_TEMPLATES: "{}" }), undefined, "no templates");
+        assert.strictEqual(configFromEnv({ HOOK_MODE: "prefix", HOOK_TEMPLATES: "{" }), undefined, "not JSON");
+        assert.strictEqual(configFromEnv({ HOOK_MODE: "prefix", HOOK_TEMPLATES: JSON.stringify({ t: { purpose: "anything", thingNamePrefix: "x", serialPrefixes: ["1"] } }) }), undefined, "unknown purpose");
+        assert.strictEqual(configFromEnv({ HOOK_MODE: "prefix", HOOK_TEMPLATES: JSON.stringify({ t: { purpose: "provision", thingNamePrefix: "x", serialPrefixes: [] } }) }), undefined, "no prefixes");
+        assert.strictEqual(configFromEnv({ HOOK_MODE: "allow-all", HOOK_TEMPLATES: templates }), undefined, "unknown mode");
+        assert.deepStrictEqual(configFromEnv({ HOOK_MODE: "prefix", HOOK_TEMPLATES: templates, ALLOW_REPROVISIONING: "true" }), { mode: "prefix", tableName: undefined, templates: TEMPLATES, allowReprovisioning: true });
+        const { h, reason } = hook(undefined);
         assert.deepStrictEqual(await h(event()), DENY);
-        assert.strictEqual(JSON.parse(lines[0]).reason, "hook-misconfigured");
+        assert.strictEqual(reason(), "hook-misconfigured");
     });
 
-    it("records every decision with time, certificate id and result, and never the certificate PEM", async () => {
+    it("records every decision with time, certificate ids, template and result, and never the certificate PEM", async () => {
+        iot.on(DescribeThingCommand).rejects(notFound());
         const { h, lines } = hook(prefixMode);
         await h(event());
         await h(event({ SerialNumber: "111" }));
         const [allowed, denied] = lines.map((l) => JSON.parse(l));
         assert.strictEqual(allowed.time, NOW.toISOString());
-        assert.strictEqual(allowed.certificateId, CERT_ID);
+        assert.deepStrictEqual([allowed.certificateId, allowed.claimCertificateId, allowed.templateArn], [CERT_ID, CLAIM_ID, ARN("fms-kr-vehicle")]);
         assert.strictEqual(allowed.allowProvisioning, true);
         assert.strictEqual(denied.allowProvisioning, false);
-        for (const l of lines) assert.ok(!l.includes("BEGIN CERTIFICATE") && !l.includes("MIIB"), l);
+        for (const l of lines) assert.ok(!l.includes("BEGIN CERTIFICATE") && !l.includes(pem().split("\n")[1]), l);
     });
 
     it("the Lambda entry point reads its configuration from the environment", async () => {
-        process.env.SERIAL_PREFIXES = "297468";
-        process.env.HOOK_MODE = "registry";
-        process.env.REGISTRY_TABLE = "fms-dev-registry";
-        process.env.THING_NAME_PREFIX = "test-thing-";
-        ddb.on(GetItemCommand).resolves({ Item: { status: { S: "active" } } });
+        const env = { ...process.env };
+        Object.assign(process.env, { HOOK_MODE: "registry", REGISTRY_TABLE: "fms-dev-registry", HOOK_TEMPLATES: JSON.stringify(TEMPLATES) });
+        const ddb = mockClient(DynamoDBClient); // the entry point makes its own client
+        ddb.on(GetItemCommand).resolves({ Item: item("active") });
+        ddb.on(UpdateItemCommand).resolves({});
         const write = process.stdout.write;
         const written: string[] = [];
         process.stdout.write = ((chunk: string) => written.push(chunk) > 0) as typeof process.stdout.write;
@@ -164,6 +275,8 @@ describe("pre-provisioning hook", () => {
             assert.deepStrictEqual([line.event, line.allowProvisioning], ["provisioning-decision", true]);
         } finally {
             process.stdout.write = write;
+            process.env = env;
+            ddb.restore();
         }
     });
 });

@@ -113,12 +113,18 @@ describe("stacks", () => {
                 const fn = run.one("aws:lambda/function:Function", "-hook");
                 assert.strictEqual(fn.inputs.runtime, "nodejs22.x");
                 assert.ok(fn.inputs.timeout <= 4, "answers inside the 5 s hook limit");
-                assert.deepStrictEqual(fn.inputs.environment.variables, {
-                    SERIAL_PREFIXES: cfg.provisioning.serialPrefixes.join(","),
+                const { HOOK_TEMPLATES, ...plain } = fn.inputs.environment.variables;
+                assert.deepStrictEqual(plain, {
                     HOOK_MODE: cfg.provisioning.hookMode,
-                    REGISTRY_TABLE: run.one("aws:dynamodb/table:Table").state.name,
-                    // The hook checks Thing-name length against the longest prefix it serves (Greengrass cores').
-                    THING_NAME_PREFIX: cfg.greengrass?.coreThingNamePrefix ?? cfg.provisioning.thingNamePrefix,
+                    REGISTRY_TABLE: run.one("aws:dynamodb/table:Table", "-registry").state.name,
+                    ALLOW_REPROVISIONING: String(cfg.provisioning.allowReprovisioning),
+                });
+                // Each template the hook serves, with the serials bound to it: vehicles, their rotation, cores.
+                const p = cfg.provisioning;
+                assert.deepStrictEqual(JSON.parse(HOOK_TEMPLATES), {
+                    [p.templateName]: { purpose: "provision", thingNamePrefix: p.thingNamePrefix, serialPrefixes: p.serialPrefixes },
+                    [p.rotation.templateName]: { purpose: "rotate", thingNamePrefix: p.thingNamePrefix, serialPrefixes: p.serialPrefixes },
+                    ...(cfg.greengrass ? { [cfg.greengrass.templateName]: { purpose: "provision", thingNamePrefix: cfg.greengrass.coreThingNamePrefix, serialPrefixes: cfg.greengrass.serialPrefixes } } : {}),
                 });
                 const perm = run.one("aws:lambda/permission:Permission", "-provisioning-hook-invoke");
                 assert.strictEqual(perm.inputs.principal, "iot.amazonaws.com");
@@ -128,7 +134,7 @@ describe("stacks", () => {
                 assert.strictEqual(perm.inputs.sourceArn, iot(`provisioningtemplate/${cfg.provisioning.templateName}`));
             });
 
-            it("hook role: its own log group and (registry mode) its own table, nothing else", () => {
+            it("hook role: its own log group, (registry mode) a read and one conditional claim on its own table, its own Things", () => {
                 const doc = parsePolicy(run.one("aws:iam/rolePolicy:RolePolicy", "-hook-policy").inputs.policy);
                 assertLeastPrivilege(doc);
                 const logs = run.one("aws:cloudwatch/logGroup:LogGroup", "-hook-logs");
@@ -137,15 +143,30 @@ describe("stacks", () => {
                 assert.ok(logs.inputs.kmsKeyId.startsWith(`arn:aws:kms:${cfg.region}:`));
                 const reads = doc.Statement.filter((s) => s.Action.includes("dynamodb:GetItem"));
                 if (cfg.provisioning.hookMode === "registry") {
-                    assert.deepStrictEqual(reads.map((s) => s.Resource), [[run.one("aws:dynamodb/table:Table").state.arn]]);
-                    assert.deepStrictEqual(statement(doc, "DecryptRegistryThroughDynamoDB").Condition, { StringEquals: { "kms:ViaService": `dynamodb.${cfg.region}.amazonaws.com` } });
+                    const table = run.one("aws:dynamodb/table:Table", "-registry").state.arn;
+                    assert.deepStrictEqual(reads.map((s) => s.Resource), [[table]]);
+                    assert.deepStrictEqual(statement(doc, "ClaimSerialOnce"), {
+                        Sid: "ClaimSerialOnce", Effect: "Allow", Action: ["dynamodb:UpdateItem"], Resource: [table],
+                        Condition: {
+                            "ForAllValues:StringEquals": { "dynamodb:Attributes": ["serialNumber", "status", "certificateId", "templateName", "provisionedAt", "claimCertificateId"] },
+                            StringEqualsIfExists: { "dynamodb:ReturnValues": "NONE" },
+                        },
+                    });
+                    assert.deepStrictEqual(statement(doc, "UseRegistryKeyThroughDynamoDB").Condition, { StringEquals: { "kms:ViaService": `dynamodb.${cfg.region}.amazonaws.com` } });
+                    assert.ok(!doc.Statement.some((s) => s.Sid === "LookUpOwnThings"));
                 } else {
                     assert.strictEqual(reads.length, 0);
+                    assert.ok(!doc.Statement.some((s) => s.Action.some((a) => a.startsWith("dynamodb:"))));
+                    const prefixes = [cfg.provisioning.thingNamePrefix, ...(cfg.greengrass ? [cfg.greengrass.coreThingNamePrefix] : [])];
+                    assert.deepStrictEqual(statement(doc, "LookUpOwnThings").Resource, prefixes.map((x) => iot(`thing/${x}*`)));
                 }
+                assert.deepStrictEqual(statement(doc, "ListOwnThingsCertificates"), {
+                    Sid: "ListOwnThingsCertificates", Effect: "Allow", Action: ["iot:ListThingPrincipals"], Resource: [iot(`thing/${cfg.provisioning.thingNamePrefix}*`)],
+                });
             });
 
             it("registry: on-demand, point-in-time recovery, encrypted with the stack key", () => {
-                const t = run.one("aws:dynamodb/table:Table");
+                const t = run.one("aws:dynamodb/table:Table", "-registry");
                 const key = run.one("aws:kms/key:Key", "-key-key");
                 assert.strictEqual(t.inputs.billingMode, "PAY_PER_REQUEST");
                 assert.strictEqual(t.inputs.hashKey, "serialNumber");
@@ -215,7 +236,7 @@ describe("stacks", () => {
                 assert.match(String(o.claimCertificateArn), new RegExp(`^arn:aws:iot:${cfg.region}:${ACCOUNT_ID}:cert/[0-9a-f]{64}$`));
                 assert.strictEqual(o.claimCertificateBucket, run.one("aws:s3/bucket:Bucket", "-pems-bucket").state.bucket);
                 assert.ok((o.claimCertificateObjects as Record<string, string>).privateKey.endsWith("/private.pem.key"));
-                assert.strictEqual(o.registryTableName, run.one("aws:dynamodb/table:Table").state.name);
+                assert.strictEqual(o.registryTableName, run.one("aws:dynamodb/table:Table", "-registry").state.name);
                 assert.ok(!JSON.stringify(o).includes("PRIVATE KEY"));
             });
         });
@@ -228,7 +249,7 @@ describe("stacks", () => {
         assert.deepStrictEqual(run.one("pulumi-nodejs:dynamic/iot:ClaimCertificate").additionalSecretOutputs, ["privateKeyPem"]);
         const component = new ClaimCertificate("secret-check-component", {
             ctx: { partition: "aws", region: "ap-northeast-2", accountId: ACCOUNT_ID }, namePrefix: "fms-t", region: "ap-northeast-2",
-            rotation: "1", status: "ACTIVE", templateNames: ["t"], clientIdPrefix: "claim-", kmsKeyArn: "arn:aws:kms:ap-northeast-2:123456789012:key/k", protect: false,
+            rotation: "1", status: "ACTIVE", templateNames: ["t"], clientIdPrefix: "claim-", deviceKeys: "device", kmsKeyArn: "arn:aws:kms:ap-northeast-2:123456789012:key/k", protect: false,
         });
         assert.strictEqual((await unwrap(component.privateKeyPem)).secret, true);
     });

@@ -4,12 +4,16 @@
  * - authenticates devices by their client certificate (signed by a test CA) and authorizes Connect,
  *   Publish, Subscribe and Receive with the IoT policies attached to that certificate
  *   (./iotPolicyEvaluator.ts);
- * - answers the fleet-provisioning MQTT API: `$aws/certificates/create/json` issues a certificate and
- *   an ownership token; `$aws/provisioning-templates/<name>/provision/json` checks the token, calls the
+ * - answers the fleet-provisioning MQTT API: `$aws/certificates/create/json` issues a key and
+ *   certificate, `$aws/certificates/create-from-csr/json` signs the device's CSR (no key leaves the
+ *   device), each with an ownership token; `$aws/provisioning-templates/<name>/provision/json` checks the token, calls the
  *   pre-provisioning hook with the event AWS documents, evaluates the template body
  *   (./templateEvaluator.ts), and registers the Thing, certificate and policy it yields;
  * - records what devices publish to Basic Ingest topics (`$aws/rules/<rule>/...`) as the rules engine
- *   would receive it; nobody may subscribe to those.
+ *   would receive it, and hands it to a registered rule action with `principal()` and `clientid()`
+ *   filled in from the connection; nobody may subscribe to those;
+ * - serves the control-plane calls our Lambdas make (DescribeThing, ListThingPrincipals,
+ *   DescribeCertificate, UpdateCertificate, DetachThingPrincipal) from the same state (`iotApi()`).
  * It is not AWS: only what the simulator and our policies exercise is modelled.
  */
 import * as crypto from "crypto";
@@ -19,6 +23,7 @@ import { PolicyDocument } from "../../policies/document";
 import { isAllowed, PrincipalContext } from "./iotPolicyEvaluator";
 import { evaluateTemplate, TemplateError } from "./templateEvaluator";
 import { Issued, TestCa } from "./x509";
+import * as x509 from "@peculiar/x509";
 
 // aedes 0.51 is CommonJS with loose typings; only what the double uses is typed here.
 type AedesClient = { id: string; conn: tls.TLSSocket; publish(packet: object, done: (err?: Error) => void): void };
@@ -51,14 +56,23 @@ interface CertificateRecord {
     certificatePem: string;
     status: "ACTIVE" | "INACTIVE" | "PENDING_ACTIVATION";
     policyNames: string[];
-    thing?: string;
+    /** Things this certificate is attached to. */
+    things: string[];
+    creationDate: Date;
 }
+
+/** A rule action: what the rules engine hands a Basic Ingest message to, with the connection's identity. */
+export type RuleAction = (message: { principal?: string; clientId: string; topic: string; payload: string }) => Promise<void>;
 
 export interface Refusal { clientId: string; action: string; resource: string }
 
 export class AwsIotDouble {
     public readonly certificates = new Map<string, CertificateRecord>();
-    public readonly things = new Map<string, { attributes: Record<string, string>; thingGroups: string[]; thingTypeName?: string; principal: string }>();
+    public readonly things = new Map<string, { attributes: Record<string, string>; thingGroups: string[]; thingTypeName?: string; principals: string[] }>();
+    /** Rule actions by rule name (Basic Ingest `$aws/rules/<rule>/...`). */
+    public readonly ruleActions = new Map<string, RuleAction>();
+    /** Every message the double sent a device: AWS IoT never sends a private key when the device sent a CSR. */
+    public readonly sent: { clientId: string; topic: string; payload: string }[] = [];
     /** Messages published to Basic Ingest topics, as the rules engine would receive them. */
     public readonly ingested: { clientId: string; topic: string; payload: string }[] = [];
     public readonly hookEvents: unknown[] = [];
@@ -81,7 +95,7 @@ export class AwsIotDouble {
     /** A claim certificate (ACTIVE, with the claim policy attached), as our dynamic provider makes one. */
     async issueClaimCertificate(): Promise<Issued> {
         const issued = await this.ca.issue("CN=AWS IoT Certificate");
-        this.certificates.set(issued.certificateId, { certificateId: issued.certificateId, certificatePem: issued.certPem, status: "ACTIVE", policyNames: [this.o.claimPolicyName] });
+        this.certificates.set(issued.certificateId, { certificateId: issued.certificateId, certificatePem: issued.certPem, status: "ACTIVE", policyNames: [this.o.claimPolicyName], things: [], creationDate: new Date() });
         return issued;
     }
 
@@ -97,7 +111,9 @@ export class AwsIotDouble {
 
     private allowed(client: AedesClient, action: string, resource: string): boolean {
         const cert = this.certificateOf(client);
-        const ctx: PrincipalContext = { region: this.o.region, accountId: this.o.accountId, clientId: client.id, attachedThing: cert?.thing };
+        // iot:Connection.Thing.* : the Thing whose name is the client id, when this certificate is attached to it.
+        const attachedThing = cert?.things.includes(client.id) ? client.id : undefined;
+        const ctx: PrincipalContext = { region: this.o.region, accountId: this.o.accountId, clientId: client.id, attachedThing };
         const policies = (cert?.policyNames ?? []).map((n) => this.o.policies[n]).filter(Boolean);
         const ok = cert?.status === "ACTIVE" && isAllowed(policies, action, resource, ctx);
         if (!ok) this.refusals.push({ clientId: client.id, action, resource });
@@ -121,9 +137,14 @@ export class AwsIotDouble {
             done(null);
             const topic = packet.topic;
             if (topic.startsWith("$aws/rules/")) {
-                this.ingested.push({ clientId: client.id, topic, payload: packet.payload.toString("utf8") });
+                const message = { clientId: client.id, topic, payload: packet.payload.toString("utf8") };
+                this.ingested.push(message);
+                const action = this.ruleActions.get(topic.split("/")[2]);
+                if (action) void action({ ...message, principal: this.certificateOf(client)?.certificateId });
             } else if (topic === "$aws/certificates/create/json") {
                 void this.createKeysAndCertificate(client);
+            } else if (topic === "$aws/certificates/create-from-csr/json") {
+                void this.createCertificateFromCsr(client, packet.payload);
             } else {
                 const m = /^\$aws\/provisioning-templates\/([^/]+)\/provision\/json$/.exec(topic);
                 if (m) void this.registerThing(client, m[1], packet.payload);
@@ -134,6 +155,7 @@ export class AwsIotDouble {
     /** Answers on `<request>/accepted|rejected`, to the requesting client only, if it may receive it. */
     private answer(client: AedesClient, topic: string, body: object): void {
         if (!this.allowed(client, "iot:Receive", `topic/${topic}`)) return;
+        this.sent.push({ clientId: client.id, topic, payload: JSON.stringify(body) });
         client.publish({ cmd: "publish", topic, payload: Buffer.from(JSON.stringify(body)), qos: 0, retain: false }, () => undefined);
     }
 
@@ -144,12 +166,75 @@ export class AwsIotDouble {
     private async createKeysAndCertificate(client: AedesClient): Promise<void> {
         const request = "$aws/certificates/create/json";
         const issued = await this.ca.issue("CN=AWS IoT Certificate");
-        this.certificates.set(issued.certificateId, { certificateId: issued.certificateId, certificatePem: issued.certPem, status: "PENDING_ACTIVATION", policyNames: [] });
+        this.certificates.set(issued.certificateId, { certificateId: issued.certificateId, certificatePem: issued.certPem, status: "PENDING_ACTIVATION", policyNames: [], things: [], creationDate: new Date() });
         const token = crypto.randomBytes(32).toString("base64");
         this.tokens.set(token, { certificateId: issued.certificateId, expires: Date.now() + 3600_000 });
         this.answer(client, `${request}/accepted`, {
             certificateId: issued.certificateId, certificatePem: issued.certPem, privateKey: issued.keyPem, certificateOwnershipToken: token,
         });
+    }
+
+    /** CreateCertificateFromCsr: the double's CA signs the CSR's public key; the answer carries no key. */
+    private async createCertificateFromCsr(client: AedesClient, payload: Buffer): Promise<void> {
+        const request = "$aws/certificates/create-from-csr/json";
+        let csr: x509.Pkcs10CertificateRequest;
+        try {
+            const body = JSON.parse(payload.toString("utf8")) as { certificateSigningRequest?: unknown };
+            if (typeof body.certificateSigningRequest !== "string") throw new Error("no CSR");
+            csr = new x509.Pkcs10CertificateRequest(body.certificateSigningRequest);
+            if (!(await csr.verify())) throw new Error("bad signature");
+        } catch {
+            return this.reject(client, request, 400, "InvalidCertificateSigningRequest", "The certificate signing request is not valid");
+        }
+        const issued = await this.ca.sign(csr.publicKey);
+        this.certificates.set(issued.certificateId, { certificateId: issued.certificateId, certificatePem: issued.certPem, status: "PENDING_ACTIVATION", policyNames: [], things: [], creationDate: new Date() });
+        const token = crypto.randomBytes(32).toString("base64");
+        this.tokens.set(token, { certificateId: issued.certificateId, expires: Date.now() + 3600_000 });
+        this.answer(client, `${request}/accepted`, { certificateId: issued.certificateId, certificatePem: issued.certPem, certificateOwnershipToken: token });
+    }
+
+    /** The AWS IoT control-plane calls our Lambdas make, as an SDK client's `send`, over this double's state. */
+    iotApi(): { send(command: { constructor: { name: string }; input: any }): Promise<any> } {
+        const notFound = (what: string) => Object.assign(new Error(`${what} not found`), { name: "ResourceNotFoundException" });
+        const arn = (id: string) => `arn:aws:iot:${this.o.region}:${this.o.accountId}:cert/${id}`;
+        return {
+            send: async (command) => {
+                const input = command.input;
+                switch (command.constructor.name) {
+                    case "DescribeThingCommand":
+                        if (!this.things.has(input.thingName)) throw notFound(`Thing ${input.thingName}`);
+                        return { thingName: input.thingName };
+                    case "ListThingPrincipalsCommand": {
+                        const thing = this.things.get(input.thingName);
+                        if (!thing) throw notFound(`Thing ${input.thingName}`);
+                        return { principals: thing.principals.map(arn) };
+                    }
+                    case "DescribeCertificateCommand": {
+                        const c = this.certificates.get(input.certificateId);
+                        if (!c) throw notFound(`certificate ${input.certificateId}`);
+                        return { certificateDescription: { certificateId: c.certificateId, status: c.status, creationDate: c.creationDate } };
+                    }
+                    case "UpdateCertificateCommand": {
+                        const c = this.certificates.get(input.certificateId);
+                        if (!c) throw notFound(`certificate ${input.certificateId}`);
+                        c.status = input.newStatus;
+                        return {};
+                    }
+                    case "DetachThingPrincipalCommand": {
+                        const id = /cert\/([0-9a-f]{64})$/.exec(input.principal)?.[1] ?? "";
+                        const thing = this.things.get(input.thingName);
+                        if (thing) thing.principals = thing.principals.filter((p) => p !== id);
+                        const c = this.certificates.get(id);
+                        if (c) c.things = c.things.filter((t) => t !== input.thingName);
+                        return {};
+                    }
+                    case "ListAuditTasksCommand":
+                        return { tasks: [] };
+                    default:
+                        throw new Error(`the double does not serve ${command.constructor.name}`);
+                }
+            },
+        };
     }
 
     private async registerThing(client: AedesClient, templateName: string, payload: Buffer): Promise<void> {
@@ -194,8 +279,16 @@ export class AwsIotDouble {
             return this.reject(client, request, 400, "InvalidRequest", `the template names an unknown certificate or policy ${missing.join(", ")}`);
         }
         this.tokens.delete(parsed.certificateOwnershipToken as string);
-        this.things.set(resources.thingName, { attributes: resources.attributes, thingGroups: resources.thingGroups, thingTypeName: resources.thingTypeName, principal: created.certificateId });
-        Object.assign(created, { status: resources.certificateStatus, thing: resources.thingName, policyNames: resources.policyNames });
+        // An existing Thing keeps its principals and, per OverrideSettings, its group (DO_NOTHING) while its
+        // attributes and type are replaced (REPLACE); the new certificate is attached beside the old one.
+        const existing = this.things.get(resources.thingName);
+        this.things.set(resources.thingName, {
+            attributes: resources.attributes,
+            thingGroups: existing ? existing.thingGroups : resources.thingGroups,
+            thingTypeName: resources.thingTypeName,
+            principals: [...(existing?.principals ?? []), created.certificateId],
+        });
+        Object.assign(created, { status: resources.certificateStatus, things: [...created.things, resources.thingName], policyNames: resources.policyNames });
         this.answer(client, `${request}/accepted`, { deviceConfiguration: {}, thingName: resources.thingName });
     }
 }

@@ -67,6 +67,27 @@ export class TestCa {
         return new TestCa(keys, cert, cert.toString("pem"));
     }
 
+    /** Signs a public key from a device's CSR (as AWS IoT's CreateCertificateFromCsr does): no key here. */
+    async sign(publicKey: x509.PublicKey): Promise<{ certPem: string; certificateId: string }> {
+        serial++;
+        const cert = await x509.X509CertificateGenerator.create({
+            serialNumber: serial.toString(16).padStart(4, "0"),
+            subject: "CN=AWS IoT Certificate",
+            issuer: this.cert.subject,
+            notBefore: new Date(Date.now() - 60_000),
+            notAfter: new Date("2049-12-31T23:59:59Z"),
+            signingKey: this.keys.privateKey as never,
+            publicKey,
+            signingAlgorithm: ALG,
+            extensions: [
+                new x509.BasicConstraintsExtension(false, undefined, true),
+                new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+                new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+            ],
+        });
+        return { certPem: cert.toString("pem"), certificateId: certificateIdOf(cert) };
+    }
+
     /** A certificate for `subject`; `serverNames` makes it a server certificate for those DNS names and IPs. */
     async issue(subject: string, serverNames?: { dns: string[]; ip: string[] }): Promise<Issued> {
         const keys = await makeKeys();

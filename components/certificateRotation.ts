@@ -1,0 +1,146 @@
+import * as path from "path";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { ArnContext } from "../policies/document";
+import { rotationConfirmPolicy, rotationSweepPolicy, ruleErrorLogPolicy } from "../policies/rotation";
+import { policyJson, trustedBy } from "./arnContext";
+import { handlerArchive } from "./lambdaBundle";
+import { CONFIRM_TOPIC } from "../device/topics";
+
+export const ROTATION_ENTRY = path.join(__dirname, "..", "lambda", "certificateRotation.ts");
+
+
+/** The rule's SQL: the certificate and client id come from AWS IoT's connection, not from the payload. */
+export const CONFIRM_SQL = `SELECT principal() AS certificateId, clientid() AS thingName FROM '${CONFIRM_TOPIC}'`;
+
+/** How often the sweep retires certificates whose grace period is over. */
+export const SWEEP_SCHEDULE = "rate(15 minutes)";
+
+export interface CertificateRotationArgs {
+    ctx: pulumi.Input<ArnContext>;
+    namePrefix: string;
+    /** The confirmation rule's name (`^[a-zA-Z0-9_]+$`), reached through Basic Ingest. */
+    ruleName: string;
+    thingNamePrefix: string;
+    gracePeriodHours: number;
+    /** CloudWatch namespace of this stack's metrics. */
+    metricNamespace: string;
+    kmsKeyArn: pulumi.Input<string>;
+    logRetentionDays: number;
+}
+
+/**
+ * After a vehicle has a new certificate from the rotation template: the rule it confirms through
+ * (with its new certificate), the Lambda that schedules its older certificates for retirement, the
+ * schedule table, and the sweep that deactivates and detaches them after the grace period and
+ * publishes Device Defender's expiring-certificate count.
+ */
+export class CertificateRotation extends pulumi.ComponentResource {
+    public readonly ruleName: pulumi.Output<string>;
+    public readonly tableName: pulumi.Output<string>;
+    public readonly confirmFunctionName: pulumi.Output<string>;
+    public readonly sweepFunctionName: pulumi.Output<string>;
+
+    constructor(name: string, args: CertificateRotationArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("fms:iot:CertificateRotation", name, {}, opts);
+        const parent = { parent: this };
+        const ctx = pulumi.output(args.ctx);
+
+        const table = new aws.dynamodb.Table(`${name}-schedule`, {
+            billingMode: "PAY_PER_REQUEST",
+            hashKey: "thingName",
+            attributes: [{ name: "thingName", type: "S" }],
+            pointInTimeRecovery: { enabled: true },
+            serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn },
+        }, parent);
+
+        const code = handlerArchive(ROTATION_ENTRY);
+        const environment = {
+            variables: {
+                ROTATION_TABLE: table.name,
+                THING_NAME_PREFIX: args.thingNamePrefix,
+                GRACE_PERIOD_HOURS: String(args.gracePeriodHours),
+                METRIC_NAMESPACE: args.metricNamespace,
+            },
+        };
+        const fn = (suffix: "confirm" | "sweep", description: string, policy: (c: ArnContext, logGroupArn: string, tableArn: string, keyArn: string) => object) => {
+            const functionName = `${args.namePrefix}-rotation-${suffix}`;
+            const logs = new aws.cloudwatch.LogGroup(`${name}-${suffix}-logs`, {
+                name: `/aws/lambda/${functionName}`, retentionInDays: args.logRetentionDays, kmsKeyId: args.kmsKeyArn,
+            }, parent);
+            const role = new aws.iam.Role(`${name}-${suffix}-role`, { description, assumeRolePolicy: trustedBy("lambda.amazonaws.com", ctx) }, parent);
+            const rolePolicy = new aws.iam.RolePolicy(`${name}-${suffix}-policy`, {
+                role: role.id,
+                policy: policyJson(ctx, { logGroupArn: logs.arn, tableArn: table.arn, keyArn: args.kmsKeyArn }, (c, v) => policy(c, v.logGroupArn, v.tableArn, v.keyArn)),
+            }, parent);
+            return new aws.lambda.Function(`${name}-${suffix}`, {
+                name: functionName,
+                description,
+                runtime: aws.lambda.Runtime.NodeJS22dX,
+                architectures: ["arm64"],
+                handler: `index.${suffix}Handler`,
+                code,
+                role: role.arn,
+                timeout: suffix === "sweep" ? 300 : 30,
+                memorySize: 256,
+                environment,
+                loggingConfig: { logFormat: "Text", logGroup: logs.name },
+            }, { parent: this, dependsOn: [rolePolicy, logs] });
+        };
+        const roleArgs = (c: ArnContext, logGroupArn: string, tableArn: string, keyArn: string) => ({ ...c, logGroupArn, tableArn, keyArn, thingNamePrefix: args.thingNamePrefix });
+        const confirm = fn("confirm", "Certificate rotation: schedules a vehicle's older certificates once it confirms its new one",
+            (c, l, t, k) => rotationConfirmPolicy(roleArgs(c, l, t, k)));
+        const sweep = fn("sweep", "Certificate rotation: retires certificates after their grace period",
+            (c, l, t, k) => rotationSweepPolicy({ ...roleArgs(c, l, t, k), metricNamespace: args.metricNamespace }));
+
+        // The confirmation rule: Basic Ingest only (nobody can subscribe to it), invoking `confirm`.
+        const errorLogs = new aws.cloudwatch.LogGroup(`${name}-rule-errors`, {
+            name: `/aws/iot/rules/${args.namePrefix}-certificate-rotation`, retentionInDays: args.logRetentionDays, kmsKeyId: args.kmsKeyArn,
+        }, parent);
+        const ruleRole = new aws.iam.Role(`${name}-rule-role`, {
+            description: "Certificate confirmation rule: its error log only",
+            assumeRolePolicy: trustedBy("iot.amazonaws.com", ctx),
+        }, parent);
+        const ruleRolePolicy = new aws.iam.RolePolicy(`${name}-rule-policy`, {
+            role: ruleRole.id,
+            policy: errorLogs.arn.apply((arn) => JSON.stringify(ruleErrorLogPolicy(arn))),
+        }, parent);
+        const ruleArn = ctx.apply((c) => `arn:${c.partition}:iot:${c.region}:${c.accountId}:rule/${args.ruleName}`);
+        const invoke = new aws.lambda.Permission(`${name}-confirm-invoke`, {
+            function: confirm.name,
+            action: "lambda:InvokeFunction",
+            principal: "iot.amazonaws.com",
+            sourceAccount: ctx.accountId,
+            sourceArn: ruleArn,
+        }, parent);
+        const rule = new aws.iot.TopicRule(`${name}-confirm-rule`, {
+            name: args.ruleName,
+            description: "A vehicle confirms its new certificate (connected with it): its older ones retire after the grace period",
+            enabled: true,
+            sql: CONFIRM_SQL,
+            sqlVersion: "2016-03-23",
+            lambdas: [{ functionArn: confirm.arn }],
+            errorAction: { cloudwatchLogs: { logGroupName: errorLogs.name, roleArn: ruleRole.arn } },
+        }, { parent: this, dependsOn: [invoke, ruleRolePolicy] });
+
+        const schedule = new aws.cloudwatch.EventRule(`${name}-sweep-schedule`, {
+            name: `${args.namePrefix}-rotation-sweep`,
+            description: "Retire certificates whose grace period is over",
+            scheduleExpression: SWEEP_SCHEDULE,
+        }, parent);
+        const sweepInvoke = new aws.lambda.Permission(`${name}-sweep-invoke`, {
+            function: sweep.name,
+            action: "lambda:InvokeFunction",
+            principal: "events.amazonaws.com",
+            sourceAccount: ctx.accountId,
+            sourceArn: schedule.arn,
+        }, parent);
+        new aws.cloudwatch.EventTarget(`${name}-sweep-target`, { rule: schedule.name, arn: sweep.arn }, { parent: this, dependsOn: [sweepInvoke] });
+
+        this.ruleName = rule.name;
+        this.tableName = table.name;
+        this.confirmFunctionName = confirm.name;
+        this.sweepFunctionName = sweep.name;
+        this.registerOutputs({ ruleName: this.ruleName, tableName: this.tableName, confirmFunctionName: this.confirmFunctionName, sweepFunctionName: this.sweepFunctionName });
+    }
+}

@@ -1,0 +1,118 @@
+/**
+ * The registry hook against a real DynamoDB implementation (dynalite, on loopback): the condition
+ * and update expressions are parsed and evaluated by DynamoDB's rules, not by our mocks.
+ */
+import * as assert from "assert";
+import { AddressInfo } from "net";
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { createHandler, HookConfig, REARM, REGISTRY_CLAIM_ATTRIBUTES } from "../lambda/provisioningHook";
+import { ARN, event, TEMPLATES } from "./support/hookEvents";
+
+const dynalite: (o: object) => { listen(port: number, host: string, cb: () => void): void; close(cb: () => void): void; address(): AddressInfo } = require("dynalite");
+
+const TABLE = "fms-kr-registry";
+
+describe("registry hook on a real DynamoDB (dynalite)", function () {
+    this.timeout(20_000);
+    let server: ReturnType<typeof dynalite>;
+    let client: DynamoDBClient;
+    const config: HookConfig = { mode: "registry", tableName: TABLE, templates: TEMPLATES, allowReprovisioning: false };
+    const hook = () => {
+        const lines: string[] = [];
+        const h = createHandler({ config, dynamo: client, iot: { send: async () => { throw new Error("registry provisioning never calls IoT"); } }, now: () => new Date(), log: (l) => lines.push(l), registryTimeoutMs: 3000 });
+        return { h, lines };
+    };
+    const register = (serial: string, templates: string[], status = "active") => client.send(new PutItemCommand({
+        TableName: TABLE, Item: { serialNumber: { S: serial }, status: { S: status }, templates: { SS: templates } },
+    }));
+    const cert = (i: number) => i.toString(16).padStart(64, "0");
+    const provision = (h: ReturnType<typeof hook>["h"], serial: string, certificateId: string, template = "fms-kr-vehicle") =>
+        h(event({ SerialNumber: serial }, template, { certificateId }));
+
+    before(async () => {
+        server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${server.address().port}`, region: "ap-northeast-2", credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+        await client.send(new CreateTableCommand({
+            TableName: TABLE, BillingMode: "PAY_PER_REQUEST",
+            AttributeDefinitions: [{ AttributeName: "serialNumber", AttributeType: "S" }], KeySchema: [{ AttributeName: "serialNumber", KeyType: "HASH" }],
+        }));
+        for (let i = 0; i < 100; i++) {
+            if ((await client.send(new DescribeTableCommand({ TableName: TABLE }))).Table?.TableStatus === "ACTIVE") break;
+            await new Promise((r) => setTimeout(r, 20));
+        }
+    });
+    after(async () => {
+        client?.destroy();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+
+    it("claims a serial once: the item records the certificate, template and time; a second provisioning is denied", async () => {
+        await register("297468000001", ["fms-kr-vehicle"]);
+        const { h, lines } = hook();
+        assert.strictEqual((await provision(h, "297468000001", cert(1))).allowProvisioning, true);
+        const got = (await client.send(new GetItemCommand({ TableName: TABLE, Key: { serialNumber: { S: "297468000001" } } }))).Item!;
+        assert.deepStrictEqual([got.status.S, got.certificateId.S, got.templateName.S, got.claimCertificateId.S], ["provisioned", cert(1), "fms-kr-vehicle", "c".repeat(64)]);
+        assert.ok(Date.now() - Date.parse(got.provisionedAt.S!) < 10_000);
+        // A leaked claim certificate and a known serial: no second certificate for that vehicle.
+        assert.deepStrictEqual(await provision(h, "297468000001", cert(2)), { allowProvisioning: false });
+        assert.strictEqual(JSON.parse(lines[1]).reason, "serial-already-provisioned");
+        // AWS retrying the same registration (same certificate) is the same device.
+        assert.strictEqual((await provision(h, "297468000001", cert(1))).allowProvisioning, true);
+    });
+
+    it("a race of ten requests for one serial has exactly one winner", async () => {
+        await register("297468000002", ["fms-kr-vehicle"]);
+        const { h, lines } = hook();
+        const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => provision(h, "297468000002", cert(100 + i))));
+        assert.strictEqual(answers.filter((a) => a.allowProvisioning).length, 1);
+        const reasons = lines.map((l) => JSON.parse(l).reason).sort();
+        assert.deepStrictEqual(reasons, ["allowed", ...Array(9).fill("serial-already-provisioned")]);
+        const winner = answers.findIndex((a) => a.allowProvisioning);
+        const got = (await client.send(new GetItemCommand({ TableName: TABLE, Key: { serialNumber: { S: "297468000002" } } }))).Item!;
+        assert.strictEqual(got.certificateId.S, cert(100 + winner));
+    });
+
+    it("a serial registered for the core template cannot provision a vehicle, and the reverse", async () => {
+        await register("297469000003", ["fms-kr-edge-core"]);
+        await register("297468000003", ["fms-kr-vehicle"]);
+        const { h, lines } = hook();
+        assert.strictEqual((await provision(h, "297469000003", cert(3), "fms-kr-vehicle")).allowProvisioning, false);
+        assert.strictEqual((await provision(h, "297468000003", cert(4), "fms-kr-edge-core")).allowProvisioning, false);
+        assert.deepStrictEqual(lines.map((l) => JSON.parse(l).reason), ["serial-prefix-not-allowed", "serial-prefix-not-allowed"]);
+        // Right prefix, wrong registration: the registry binds too.
+        const both = { ...TEMPLATES, "fms-kr-edge-core": { ...TEMPLATES["fms-kr-edge-core"], serialPrefixes: ["297468", "297469"] } };
+        const h2 = createHandler({ config: { ...config, templates: both }, dynamo: client, iot: { send: async () => ({}) }, now: () => new Date(), log: (l) => lines.push(l), registryTimeoutMs: 3000 });
+        assert.strictEqual((await provision(h2, "297468000003", cert(5), "fms-kr-edge-core")).allowProvisioning, false);
+        assert.strictEqual(JSON.parse(lines[2]).reason, "serial-template-not-allowed");
+        assert.strictEqual((await provision(h, "297469000003", cert(6), "fms-kr-edge-core")).allowProvisioning, true);
+    });
+
+    it("the README's re-arm (one update-item) lets the serial provision once more, keeping the old certificate id", async () => {
+        await register("297468000004", ["fms-kr-vehicle"]);
+        const { h } = hook();
+        assert.strictEqual((await provision(h, "297468000004", cert(7))).allowProvisioning, true);
+        await client.send(new UpdateItemCommand({
+            TableName: TABLE, Key: { serialNumber: { S: "297468000004" } },
+            UpdateExpression: REARM.updateExpression, ConditionExpression: REARM.conditionExpression,
+            ExpressionAttributeNames: { ...REARM.names }, ExpressionAttributeValues: { ...REARM.values },
+        }));
+        const rearmed = (await client.send(new GetItemCommand({ TableName: TABLE, Key: { serialNumber: { S: "297468000004" } } }))).Item!;
+        assert.deepStrictEqual([rearmed.status.S, rearmed.previousCertificateId.S, rearmed.certificateId], ["active", cert(7), undefined]);
+        assert.strictEqual((await provision(h, "297468000004", cert(8))).allowProvisioning, true);
+        assert.strictEqual((await provision(h, "297468000004", cert(9))).allowProvisioning, false);
+    });
+
+    it("the claim write names only the attributes the hook role may write (its IAM condition)", async () => {
+        const sent: UpdateItemCommand[] = [];
+        const spy = { send: (c: never) => { if ((c as object) instanceof UpdateItemCommand) sent.push(c); return client.send(c); } };
+        await register("297468000005", ["fms-kr-vehicle"]);
+        const h = createHandler({ config, dynamo: spy as never, iot: { send: async () => ({}) }, now: () => new Date(), log: () => undefined, registryTimeoutMs: 3000 });
+        assert.strictEqual((await h(event({ SerialNumber: "297468000005" }, "fms-kr-vehicle", { templateArn: ARN("fms-kr-vehicle") }))).allowProvisioning, true);
+        const input = sent[0].input;
+        const named = new Set([...Object.values(input.ExpressionAttributeNames ?? {}), ...Object.keys(input.Key ?? {})]);
+        assert.deepStrictEqual([...named].sort(), [...REGISTRY_CLAIM_ATTRIBUTES].sort());
+        assert.ok(!/[^#:]\b[a-z][A-Za-z]+\s*=/.test(`${input.UpdateExpression} ${input.ConditionExpression}`), "every attribute goes through a #name");
+        assert.strictEqual(input.ReturnValues, undefined);
+    });
+});
