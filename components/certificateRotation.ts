@@ -94,14 +94,14 @@ export class CertificateRotation extends pulumi.ComponentResource {
             (c, l, t, k) => rotationSweepPolicy({ ...roleArgs(c, l, t, k), metricNamespace: args.metricNamespace }));
 
         // The confirmation rule: Basic Ingest only (nobody can subscribe to it), invoking `confirm`.
-        const errorLogs = new aws.cloudwatch.LogGroup(`${name}-rule-errors`, {
+        const errorLogs = new aws.cloudwatch.LogGroup(`${name}-confirm-errors`, {
             name: `/aws/iot/rules/${args.namePrefix}-certificate-rotation`, retentionInDays: args.logRetentionDays, kmsKeyId: args.kmsKeyArn,
         }, parent);
-        const ruleRole = new aws.iam.Role(`${name}-rule-role`, {
+        const ruleRole = new aws.iam.Role(`${name}-confirm-errors-role`, {
             description: "Certificate confirmation rule: its error log only",
             assumeRolePolicy: trustedBy("iot.amazonaws.com", ctx),
         }, parent);
-        const ruleRolePolicy = new aws.iam.RolePolicy(`${name}-rule-policy`, {
+        const ruleRolePolicy = new aws.iam.RolePolicy(`${name}-confirm-errors-policy`, {
             role: ruleRole.id,
             policy: errorLogs.arn.apply((arn) => JSON.stringify(ruleErrorLogPolicy(arn))),
         }, parent);
@@ -113,7 +113,7 @@ export class CertificateRotation extends pulumi.ComponentResource {
             sourceAccount: ctx.accountId,
             sourceArn: ruleArn,
         }, parent);
-        const rule = new aws.iot.TopicRule(`${name}-confirm-rule`, {
+        const rule = new aws.iot.TopicRule(`${name}-confirm-topic-rule`, {
             name: args.ruleName,
             description: "A vehicle confirms its new certificate (connected with it): its older ones retire after the grace period",
             enabled: true,

@@ -39,6 +39,8 @@ export function indexCustomFields(): { name: string; type: "String" | "Number" }
         { name: `attributes.${THING_ATTRIBUTES.country}`, type: "String" },
         // YYYYMMDD as a number: "certificates issued before X" is a range query.
         { name: `attributes.${THING_ATTRIBUTES.certDate}`, type: "Number" },
+        // The certificate's expiry, YYYYMMDD: "certificates expiring before X" (rotation candidates).
+        { name: `attributes.${THING_ATTRIBUTES.certExpiry}`, type: "Number" },
     ];
 }
 

@@ -158,21 +158,38 @@ const deviceConnect: ResourceRule = {
             for (const resource of list(s.Resource).map(iotResource)) {
                 if (!/^(topic|topicfilter)\//.test(resource)) continue;
                 if (resource.startsWith("topic/$aws/rules/")) continue;
+                // Certificate rotation: the provisioning MQTT API has fixed topics; the rotation hook binds
+                // the request to the Thing the asking certificate is attached to.
+                if (PROVISIONING_TOPIC.test(resource)) continue;
                 if (!resource.includes(THING)) report(`statement ${s.Sid ?? "(no Sid)"} allows ${resource}, which is not scoped to the Thing`);
             }
         }
     },
 };
 
+/** The certificate API a key mode must not open: device keys never take AWS's (CreateKeysAndCertificate). */
+const FORBIDDEN_CERTIFICATE_API: Record<string, RegExp> = {
+    device: /^(topic|topicfilter)\/\$aws\/certificates\/create\/\*$/,
+    aws: /^(topic|topicfilter)\/\$aws\/certificates\/create-from-csr\/\*$/,
+};
+
 const claimPolicy: ResourceRule = {
     kind: "resource",
     name: "iot-claim-policy-provisioning-only",
-    description: "A claim-certificate policy may only connect with its client-id prefix and use the fleet-provisioning topics ($aws/certificates/create/*, $aws/provisioning-templates/<name>/provision/*).",
+    description: "A claim-certificate policy may only connect with its client-id prefix and use the fleet-provisioning topics ($aws/certificates/create[-from-csr]/*, $aws/provisioning-templates/<name>/provision/*); tagged DeviceKeys=device (or untagged) it may not allow CreateKeysAndCertificate ($aws/certificates/create/*), which sends the device's private key over MQTT.",
     level: "mandatory",
     check(r, report) {
         if (r.type !== "aws:iot/policy:Policy") return;
         const statements = parseDoc(r.props.policy);
         if (!statements || !isClaimPolicy(statements)) return;
+        const mode = asObject(r.props.tags)?.DeviceKeys === "aws" ? "aws" : "device";
+        for (const s of statements.filter((x) => x.Effect === "Allow")) {
+            for (const resource of list(s.Resource).map(iotResource)) {
+                if (FORBIDDEN_CERTIFICATE_API[mode].test(resource)) {
+                    report(`statement ${s.Sid ?? "(no Sid)"} allows ${resource} while deviceKeys is ${mode}${mode === "device" ? ": AWS IoT would make the vehicle's key and send it over MQTT" : ""}`);
+                }
+            }
+        }
         for (const s of statements.filter((x) => x.Effect === "Allow")) {
             const other = list(s.Action).filter((a) => !["iot:Connect", "iot:Publish", "iot:Receive", "iot:Subscribe"].includes(a));
             if (other.length > 0) report(`statement ${s.Sid ?? "(no Sid)"} allows ${other.join(", ")}: a claim certificate only provisions`);
@@ -277,6 +294,21 @@ const templateHook: StackRule = {
     },
 };
 
+const prefixModeDevOnly: StackRule = {
+    kind: "stack",
+    name: "provisioning-hook-registry-outside-dev",
+    description: "A pre-provisioning hook in prefix mode (HOOK_MODE=prefix: any serial with the prefix is accepted) runs only on dev stacks (Environment tag `dev`); staging and production check every serial against the registry.",
+    level: "mandatory",
+    check(resources, report) {
+        for (const f of resources.filter((r) => r.type === "aws:lambda/function:Function")) {
+            const mode = asObject(asObject(f.props.environment)?.variables)?.HOOK_MODE;
+            if (mode === "prefix" && environmentOf(resources, f) !== "dev") {
+                report(f.urn, `the provisioning hook runs in prefix mode on a ${environmentOf(resources, f) ?? "untagged"} stack: set provisioning.hookMode: registry`);
+            }
+        }
+    },
+};
+
 const CURRENT_RUNTIMES = new Set([
     "nodejs20.x", "nodejs22.x", "nodejs24.x", "python3.11", "python3.12", "python3.13", "python3.14",
     "java17", "java21", "java25", "dotnet8", "dotnet10", "ruby3.3", "ruby3.4", "provided.al2023",
@@ -325,7 +357,7 @@ const loggingPresent: StackRule = {
     },
 };
 
-export const RULES: Rule[] = [noWildcards, deviceConnect, claimPolicy, kmsRotation, s3Secure, secretsCmk, topicRules, templateHook, lambdaRule, loggingOn, loggingPresent];
+export const RULES: Rule[] = [noWildcards, deviceConnect, claimPolicy, kmsRotation, s3Secure, secretsCmk, topicRules, templateHook, prefixModeDevOnly, lambdaRule, loggingOn, loggingPresent];
 
 /** Runs every rule over a stack's resources. */
 export function evaluate(resources: ResourceView[], rules: Rule[] = RULES): Finding[] {

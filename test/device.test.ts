@@ -204,7 +204,7 @@ describe("device simulator, end to end against a local broker (test double of AW
             const stack = await runStack("dev");
             rotationTemplate = String(stack.outputs.rotationTemplateName);
             confirmRule = String(stack.outputs.certificateConfirmRuleName);
-            confirmSql = stack.one("aws:iot/topicRule:TopicRule", "-confirm-rule").inputs.sql;
+            confirmSql = stack.one("aws:iot/topicRule:TopicRule", "-confirm-topic-rule").inputs.sql;
             ddbServer = require("dynalite")({ createTableMs: 0 });
             await new Promise<void>((resolve) => ddbServer.listen(0, "127.0.0.1", resolve));
             ddbClient = new DynamoDBClient({ endpoint: `http://127.0.0.1:${ddbServer.address().port}`, region: "ap-northeast-2", credentials: { accessKeyId: "t", secretAccessKey: "t" } });

@@ -46,12 +46,27 @@ const CASES: Record<string, { compliant: ResourceView[][]; violating: ResourceVi
         ],
     },
     "iot-claim-policy-provisioning-only": {
-        compliant: [[res("aws:iot/policy:Policy", { policy: doc(
-            { Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/claim-*`] },
-            { Effect: "Allow", Action: ["iot:Publish", "iot:Receive"], Resource: [`${ARN}:topic/$aws/certificates/create/*`, `${ARN}:topic/$aws/provisioning-templates/fms-kr-vehicle/provision/*`] },
-            { Effect: "Allow", Action: ["iot:Subscribe"], Resource: [`${ARN}:topicfilter/$aws/certificates/create/*`] },
-        ) })]],
+        compliant: [
+            [res("aws:iot/policy:Policy", { tags: { DeviceKeys: "aws" }, policy: doc(
+                { Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/claim-*`] },
+                { Effect: "Allow", Action: ["iot:Publish", "iot:Receive"], Resource: [`${ARN}:topic/$aws/certificates/create/*`, `${ARN}:topic/$aws/provisioning-templates/fms-kr-vehicle/provision/*`] },
+                { Effect: "Allow", Action: ["iot:Subscribe"], Resource: [`${ARN}:topicfilter/$aws/certificates/create/*`] },
+            ) })],
+            [res("aws:iot/policy:Policy", { tags: { DeviceKeys: "device" }, policy: doc(
+                { Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/claim-*`] },
+                { Effect: "Allow", Action: ["iot:Publish", "iot:Receive"], Resource: [`${ARN}:topic/$aws/certificates/create-from-csr/*`, `${ARN}:topic/$aws/provisioning-templates/fms-kr-vehicle/provision/*`] },
+            ) })],
+        ],
         violating: [
+            // deviceKeys: device (tagged, or the default when untagged) with CreateKeysAndCertificate allowed.
+            [res("aws:iot/policy:Policy", { tags: { DeviceKeys: "device" }, policy: doc(
+                { Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/claim-*`] },
+                { Effect: "Allow", Action: ["iot:Publish", "iot:Receive"], Resource: [`${ARN}:topic/$aws/certificates/create/*`] },
+            ) })],
+            [res("aws:iot/policy:Policy", { policy: doc(
+                { Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/claim-*`] },
+                { Effect: "Allow", Action: ["iot:Subscribe"], Resource: [`${ARN}:topicfilter/$aws/certificates/create/*`] },
+            ) })],
             [res("aws:iot/policy:Policy", { policy: doc(
                 { Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/claim-*`] },
                 { Effect: "Allow", Action: ["iot:Publish"], Resource: [`${ARN}:topic/vehicles/*`] },
@@ -98,6 +113,16 @@ const CASES: Record<string, { compliant: ResourceView[][]; violating: ResourceVi
         violating: [
             [res("pulumi:providers:aws", { defaultTags: JSON.stringify({ tags: { Environment: "production" } }) }), res("aws:iot/provisioningTemplate:ProvisioningTemplate", {})],
             [res("aws:iot/provisioningTemplate:ProvisioningTemplate", {})],
+        ],
+    },
+    "provisioning-hook-registry-outside-dev": {
+        compliant: [
+            [res("pulumi:providers:aws", { defaultTags: JSON.stringify({ tags: { Environment: "production" } }) }), res("aws:lambda/function:Function", { environment: { variables: { HOOK_MODE: "registry" } } })],
+            [res("pulumi:providers:aws", { defaultTags: JSON.stringify({ tags: { Environment: "dev" } }) }), res("aws:lambda/function:Function", { environment: { variables: { HOOK_MODE: "prefix" } } })],
+        ],
+        violating: [
+            [res("pulumi:providers:aws", { defaultTags: JSON.stringify({ tags: { Environment: "production" } }) }), res("aws:lambda/function:Function", { environment: { variables: { HOOK_MODE: "prefix" } } })],
+            [res("pulumi:providers:aws", { defaultTags: JSON.stringify({ tags: { Environment: "staging" } }) }), res("aws:lambda/function:Function", { environment: { variables: { HOOK_MODE: "prefix" } } })],
         ],
     },
     "lambda-current-runtime-no-secret-env": {

@@ -19,14 +19,15 @@ describe("hook bundle", () => {
         m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(__dirname);
         m._compile(code, m.id);
         const env = { ...process.env };
-        Object.assign(process.env, { SERIAL_PREFIXES: "297468", HOOK_MODE: "prefix", THING_NAME_PREFIX: "t-" });
+        Object.assign(process.env, { HOOK_MODE: "prefix", ALLOW_REPROVISIONING: "true", HOOK_TEMPLATES: JSON.stringify({ v: { purpose: "provision", thingNamePrefix: "t-", serialPrefixes: ["297468"] } }) });
         const write = process.stdout.write;
         process.stdout.write = (() => true) as typeof process.stdout.write;
         try {
             const handler = (m.exports as { handler(e: unknown): Promise<{ allowProvisioning: boolean }> }).handler;
-            const res = await handler({ certificateId: "b".repeat(64), parameters: { SerialNumber: "297468777" } });
+            const e = (serial: string) => ({ certificateId: "b".repeat(64), claimCertificateId: "c".repeat(64), templateArn: "arn:aws:iot:ap-northeast-2:123456789012:provisioningtemplate/v", parameters: { SerialNumber: serial } });
+            const res = await handler(e("297468777"));
             assert.strictEqual(res.allowProvisioning, true);
-            assert.strictEqual((await handler({ certificateId: "b".repeat(64), parameters: { SerialNumber: "1" } })).allowProvisioning, false);
+            assert.strictEqual((await handler(e("1"))).allowProvisioning, false);
         } finally {
             process.stdout.write = write;
             process.env = env;

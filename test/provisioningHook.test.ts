@@ -2,15 +2,16 @@ import * as assert from "assert";
 import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { DescribeThingCommand, IoTClient, ListThingPrincipalsCommand, ResourceNotFoundException } from "@aws-sdk/client-iot";
 import { mockClient } from "aws-sdk-client-mock";
+import { FakeClient } from "./support/fakeClient";
 import { configFromEnv, createHandler, handler, HookConfig, HookResponse, UNKNOWN_EXPIRY } from "../lambda/provisioningHook";
 import { ARN, CERT_ID, CLAIM_ID, event, NOW, pem, TEMPLATES } from "./support/hookEvents";
 
 const certArn = (id: string) => `arn:aws:iot:ap-northeast-2:123456789012:cert/${id}`;
-// Instances, not the classes: other suites (dynalite) talk to a real DynamoDB through the same classes.
-const dynamoClient = new DynamoDBClient({ region: "ap-northeast-2" });
-const iotClient = new IoTClient({ region: "ap-northeast-2" });
-const ddb = mockClient(dynamoClient);
-const iot = mockClient(iotClient);
+// Not the SDK classes: other suites mock IoTClient's class, and the dynalite suite needs the real DynamoDBClient.
+const ddb = new FakeClient();
+const iot = new FakeClient();
+const dynamoClient = ddb as unknown as DynamoDBClient;
+const iotClient = iot as unknown as IoTClient;
 
 function hook(config: HookConfig | undefined, registryTimeoutMs = 200) {
     const lines: string[] = [];
@@ -257,7 +258,7 @@ describe("pre-provisioning hook", () => {
     it("the Lambda entry point reads its configuration from the environment", async () => {
         const env = { ...process.env };
         Object.assign(process.env, { HOOK_MODE: "registry", REGISTRY_TABLE: "fms-dev-registry", HOOK_TEMPLATES: JSON.stringify(TEMPLATES) });
-        const ddb = mockClient(DynamoDBClient); // the entry point makes its own client
+        const ddb = mockClient(DynamoDBClient); // the entry point makes its own client (restored below)
         ddb.on(GetItemCommand).resolves({ Item: item("active") });
         ddb.on(UpdateItemCommand).resolves({});
         const write = process.stdout.write;

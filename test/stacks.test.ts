@@ -69,7 +69,7 @@ describe("stacks", () => {
                 assertLeastPrivilege(doc);
                 assert.deepStrictEqual(statement(doc, "ConnectWithClaimClientId").Resource, [iot(`client/${cfg.provisioning.claimClientIdPrefix}*`)]);
                 const templates = [cfg.provisioning.templateName, ...(cfg.greengrass ? [cfg.greengrass.templateName] : [])];
-                const paths = ["$aws/certificates/create/*", ...templates.map((t) => `$aws/provisioning-templates/${t}/provision/*`)];
+                const paths = [cfg.provisioning.deviceKeys === "device" ? "$aws/certificates/create-from-csr/*" : "$aws/certificates/create/*", ...templates.map((t) => `$aws/provisioning-templates/${t}/provision/*`)];
                 const pub = statement(doc, "ProvisioningTopics");
                 assert.deepStrictEqual(pub.Action, ["iot:Publish", "iot:Receive"]);
                 assert.deepStrictEqual(pub.Resource, paths.map((p) => iot(`topic/${p}`)));
@@ -88,13 +88,13 @@ describe("stacks", () => {
                 assert.deepStrictEqual(t.inputs.preProvisioningHook, { targetArn: hook.state.arn, payloadVersion: "2020-04-01" });
                 assert.strictEqual(t.inputs.provisioningRoleArn, run.one("aws:iam/role:Role", "-provisioning-role").state.arn);
                 const body = JSON.parse(t.inputs.templateBody);
-                assert.deepStrictEqual(Object.keys(body.Parameters).sort(), ["AWS::IoT::Certificate::Id", "CertDate", "SerialNumber"]);
+                assert.deepStrictEqual(Object.keys(body.Parameters).sort(), ["AWS::IoT::Certificate::Id", "CertDate", "CertExpiry", "SerialNumber"]);
                 const thing = body.Resources.thing;
                 assert.strictEqual(thing.Type, "AWS::IoT::Thing");
                 assert.deepStrictEqual(thing.Properties.ThingName, { "Fn::Join": ["", [cfg.provisioning.thingNamePrefix, { Ref: "SerialNumber" }]] });
                 assert.strictEqual(thing.Properties.ThingTypeName, `${cfg.namePrefix}-vehicle`);
                 assert.deepStrictEqual(thing.Properties.ThingGroups, [`${cfg.namePrefix}-vehicles`], "a literal group, never a device parameter");
-                assert.deepStrictEqual(thing.Properties.AttributePayload, { serial: { Ref: "SerialNumber" }, country: cfg.country, CertDate: { Ref: "CertDate" } });
+                assert.deepStrictEqual(thing.Properties.AttributePayload, { serial: { Ref: "SerialNumber" }, country: cfg.country, CertDate: { Ref: "CertDate" }, CertExpiry: { Ref: "CertExpiry" } });
                 assert.deepStrictEqual(body.Resources.certificate, { Type: "AWS::IoT::Certificate", Properties: { CertificateId: { Ref: "AWS::IoT::Certificate::Id" }, Status: "ACTIVE" } });
                 assert.deepStrictEqual(body.Resources.policy, { Type: "AWS::IoT::Policy", Properties: { PolicyName: `${cfg.namePrefix}-device` } });
             });
@@ -223,7 +223,7 @@ describe("stacks", () => {
                     assert.strictEqual(run.one(type, suffix).retainOnDelete, true, type);
                 }
                 assert.strictEqual(run.one("aws:iot/policy:Policy", "-claim-policy").retainOnDelete, false);
-                for (const [type, suffix] of [["aws:dynamodb/table:Table", ""], ["fms:kms:StackKey", ""], ["fms:storage:SecureBucket", "-claim-pems"]]) {
+                for (const [type, suffix] of [["aws:dynamodb/table:Table", "-registry"], ["fms:kms:StackKey", ""], ["fms:storage:SecureBucket", "-claim-pems"]]) {
                     assert.strictEqual(run.one(type, suffix).protect, cfg.protect, type);
                 }
                 assert.strictEqual(cfg.protect, stack !== "dev");
