@@ -75,17 +75,6 @@ const provisioning = new FleetProvisioning(`${cfg.namePrefix}-provisioning`, {
     protect: cfg.protect,
 }, opts);
 
-const rotation = new CertificateRotation(`${cfg.namePrefix}-rotation`, {
-    ctx,
-    namePrefix: cfg.namePrefix,
-    ruleName: confirmRuleName,
-    thingNamePrefix: cfg.provisioning.thingNamePrefix,
-    gracePeriodHours: cfg.provisioning.rotation.gracePeriodHours,
-    metricNamespace: metricNamespace(cfg.namePrefix),
-    kmsKeyArn: key.arn,
-    logRetentionDays: cfg.logRetentionDays,
-}, opts);
-
 const edge = cfg.greengrass && new EdgeRuntime(`${cfg.namePrefix}-edge`, {
     ctx,
     awsTarget,
@@ -137,6 +126,18 @@ const operations = new Operations(`${cfg.namePrefix}-operations`, {
     vehicleThingGroupArn: provisioning.thingGroupArn,
     thingTypeName: provisioning.thingTypeName,
 }, { providers: [provider, native] });
+
+const rotation = new CertificateRotation(`${cfg.namePrefix}-rotation`, {
+    ctx,
+    namePrefix: cfg.namePrefix,
+    ruleName: confirmRuleName,
+    thingNamePrefix: cfg.provisioning.thingNamePrefix,
+    gracePeriodHours: cfg.provisioning.rotation.gracePeriodHours,
+    metricNamespace: metricNamespace(cfg.namePrefix),
+    kmsKeyArn: key.arn,
+    logRetentionDays: cfg.logRetentionDays,
+    alarmTopicArn: operations.topicArn,
+}, opts);
 
 export const iotEndpoint = claim.endpoint;
 export const provisioningTemplateName = provisioning.templateName;

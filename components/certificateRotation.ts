@@ -6,6 +6,7 @@ import { rotationConfirmPolicy, rotationSweepPolicy, ruleErrorLogPolicy } from "
 import { policyJson, trustedBy } from "./arnContext";
 import { handlerArchive } from "./lambdaBundle";
 import { CONFIRM_TOPIC } from "../device/topics";
+import { EXPIRING_METRIC } from "../lambda/certificateRotation";
 
 export const ROTATION_ENTRY = path.join(__dirname, "..", "lambda", "certificateRotation.ts");
 
@@ -27,6 +28,8 @@ export interface CertificateRotationArgs {
     metricNamespace: string;
     kmsKeyArn: pulumi.Input<string>;
     logRetentionDays: number;
+    /** Where the expiring-certificates alarm notifies (the operations topic). */
+    alarmTopicArn: pulumi.Input<string>;
 }
 
 /**
@@ -136,6 +139,22 @@ export class CertificateRotation extends pulumi.ComponentResource {
             sourceArn: schedule.arn,
         }, parent);
         new aws.cloudwatch.EventTarget(`${name}-sweep-target`, { rule: schedule.name, arn: sweep.arn }, { parent: this, dependsOn: [sweepInvoke] });
+
+        // Device Defender's DEVICE_CERTIFICATE_EXPIRING_CHECK, as the sweep publishes it: any finding alarms.
+        new aws.cloudwatch.MetricAlarm(`${name}-expiring-certificates`, {
+            name: `${args.namePrefix}-expiring-device-certificates`,
+            alarmDescription: "Device Defender's latest audit found device certificates about to expire: rotate them (README, certificate rotation)",
+            namespace: args.metricNamespace,
+            metricName: EXPIRING_METRIC,
+            statistic: "Maximum",
+            period: 3600,
+            evaluationPeriods: 1,
+            threshold: 0,
+            comparisonOperator: "GreaterThanThreshold",
+            treatMissingData: "notBreaching",
+            alarmActions: [args.alarmTopicArn],
+            okActions: [args.alarmTopicArn],
+        }, parent);
 
         this.ruleName = rule.name;
         this.tableName = table.name;

@@ -39,6 +39,13 @@ const BAD: [string, Edit, string, RegExp][] = [
     ["a provisioning section that is not an object", (c) => { c["fms-iot:provisioning"] = "fms-kr-vehicle"; }, "fms-iot:provisioning", /expected an object/],
     ["a misspelt section (it would be ignored)", (c) => { c["fms-iot:routng"] = c["fms-iot:routing"]; delete c["fms-iot:routing"]; }, "fms-iot:routng", /unknown key; the keys are fms-iot:country, .*fms-iot:routing.*fms-iot:mskPassword/],
     ["no provisioning section", (c) => { delete c["fms-iot:provisioning"]; }, "fms-iot:provisioning", /expected an object/],
+    ["prefix mode on a production stack", editObject("provisioning", (p) => { p.hookMode = "prefix"; }), "fms-iot:provisioning.hookMode", /: registry on a production stack \(prefix mode lets anyone who knows a serial prefix provision; it is for dev stacks only\)$/],
+    ["re-provisioning in registry mode", editObject("provisioning", (p) => { p.allowReprovisioning = true; }), "fms-iot:provisioning.allowReprovisioning", /false in registry mode/],
+    ["an unknown device-key mode", editObject("provisioning", (p) => { p.deviceKeys = "hsm"; }), "fms-iot:provisioning.deviceKeys", /one of device, aws/],
+    ["a rotation grace period over 30 days", editObject("provisioning", (p) => { p.rotation = { gracePeriodHours: 721 }; }), "fms-iot:provisioning.rotation.gracePeriodHours", /a whole number from 0 to 720/],
+    ["a rotation template named like the vehicle template", editObject("provisioning", (p) => { p.rotation = { templateName: p.templateName }; }), "fms-iot:provisioning.rotation.templateName", /other than provisioning.templateName/],
+    ["core serial prefixes missing", editObject("greengrass", (g) => { delete g.serialPrefixes; }), "fms-iot:greengrass.serialPrefixes", /at least 1 item/],
+    ["a route key that is the confirmation rule's", editObject("routing", (r) => { (r.routes as { key: string }[])[0].key = "cert_confirm"; }), "fms-iot:routing.routes[0].key", /names the certificate-confirmation rule/],
 ];
 
 describe("stack config validation", () => {
@@ -59,10 +66,23 @@ describe("stack config validation", () => {
         assert.strictEqual(cfg.provisioning.hookMode, "registry");
         assert.strictEqual(cfg.provisioning.claimClientIdPrefix, "claim-");
         assert.strictEqual(cfg.topics.deviceRoot, "vehicles");
+        assert.deepStrictEqual([cfg.provisioning.deviceKeys, cfg.provisioning.allowReprovisioning, cfg.provisioning.rotation], ["device", false, { templateName: "fms-de-rotate", gracePeriodHours: 24 }]);
         assert.deepStrictEqual(cfg.claimCertificate, { rotation: "1", status: "ACTIVE", csrPem: undefined, assumeRoleArn: undefined });
         assert.deepStrictEqual(cfg.tags, { Country: "DE", Environment: "production", Project: "fms-iot" });
         const dev = parseStackConfig({ ...raw, values: { ...raw.values, environment: "dev" } });
         assert.strictEqual(dev.protect, false);
         assert.strictEqual(dev.logRetentionDays, 14);
+    });
+
+    it("reads YAML-number serial prefixes (what `pulumi config set --path` writes) as their digits", () => {
+        const cfg = parseStackConfig({
+            project: "fms-iot", stack: "x", aws: { region: "eu-central-1" },
+            values: { country: "DE", environment: "dev", namePrefix: "fms-de", provisioning: { templateName: "fms-de-vehicle", thingNamePrefix: "de-", serialPrefixes: [297468], hookMode: "prefix" } },
+        });
+        assert.deepStrictEqual(cfg.provisioning.serialPrefixes, ["297468"]);
+    });
+
+    it("prefix mode: core serial prefixes may not overlap the vehicles' (the prefix alone binds a serial to a template)", async () => {
+        await assertConfigError(runStack("dev", { edit: editObject("greengrass", (g) => { g.serialPrefixes = ["2974680"]; }) }), "fms-iot:greengrass.serialPrefixes", /do not overlap provisioning.serialPrefixes \(2974680 and 297468\)/);
     });
 });

@@ -15,10 +15,18 @@ export function statement(doc: PolicyDocument, sid: string): Statement {
 }
 
 /** No Allow with `*` or a service-wide `svc:*` action, and no Allow on resource `*` (key policies aside). */
+/**
+ * Actions the Service Authorization Reference lists with no resource types (only `*` can name them),
+ * and only under a condition where one exists.
+ */
+const NO_RESOURCE_LEVEL = new Set(["iot:ListAuditTasks", "iot:ListAuditFindings", "cloudwatch:PutMetricData"]);
+
 export function assertLeastPrivilege(doc: PolicyDocument): void {
     for (const s of doc.Statement.filter((x) => x.Effect === "Allow")) {
         for (const a of s.Action) assert.ok(a !== "*" && !/^[a-z0-9-]+:\*$/.test(a), `wildcard action ${a} in ${s.Sid}`);
-        for (const r of s.Resource ?? []) assert.notStrictEqual(r, "*", `resource * in ${s.Sid}`);
+        const unscopable = s.Action.every((a) => NO_RESOURCE_LEVEL.has(a));
+        for (const r of s.Resource ?? []) if (!unscopable) assert.notStrictEqual(r, "*", `resource * in ${s.Sid}`);
+        if (unscopable && s.Action.includes("cloudwatch:PutMetricData")) assert.ok(s.Condition?.StringEquals?.["cloudwatch:namespace"], `${s.Sid}: PutMetricData limited to a namespace`);
     }
 }
 

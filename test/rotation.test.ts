@@ -1,0 +1,68 @@
+import * as assert from "assert";
+import { CONFIRM_SQL, SWEEP_SCHEDULE } from "../components/certificateRotation";
+import { ACCOUNT_ID } from "../plan/mocks";
+import { ProgramRun, runStack } from "../plan/program";
+import { assertLeastPrivilege, parsePolicy, statement } from "./support/assertions";
+
+const iot = (r: string) => `arn:aws:iot:ap-northeast-2:${ACCOUNT_ID}:${r}`;
+
+describe("certificate rotation (kr)", () => {
+    let run: ProgramRun;
+    before(async () => { run = await runStack("kr"); });
+
+    it("vehicles may call the rotation template's and CreateCertificateFromCsr's topics, and confirm through Basic Ingest", () => {
+        const doc = parsePolicy(run.one("aws:iot/policy:Policy", "-device-policy").inputs.policy);
+        const paths = ["$aws/certificates/create-from-csr/*", "$aws/provisioning-templates/fms-kr-rotate/provision/*"];
+        assert.deepStrictEqual(statement(doc, "RotateOwnCertificate").Resource, paths.map((p) => iot(`topic/${p}`)));
+        assert.deepStrictEqual(statement(doc, "RotateOwnCertificateFilters").Resource, paths.map((p) => iot(`topicfilter/${p}`)));
+        assert.ok(statement(doc, "BasicIngest").Resource!.includes(iot("topic/$aws/rules/fms_kr_cert_confirm/*")));
+        const claim = JSON.stringify(parsePolicy(run.one("aws:iot/policy:Policy", "-claim-policy").inputs.policy));
+        assert.ok(!claim.includes("fms-kr-rotate"), "the claim certificate cannot reach the rotation template");
+        const core = JSON.stringify(parsePolicy(run.one("aws:iot/policy:Policy", "-core-policy").inputs.policy));
+        assert.ok(!core.includes("fms-kr-rotate"));
+    });
+
+    it("the confirmation rule takes the certificate and Thing from the connection, invokes confirm, errors to an encrypted log", () => {
+        const rule = run.one("aws:iot/topicRule:TopicRule", "-confirm-topic-rule").inputs;
+        assert.strictEqual(rule.name, "fms_kr_cert_confirm");
+        assert.strictEqual(rule.sql, CONFIRM_SQL);
+        assert.strictEqual(CONFIRM_SQL, "SELECT principal() AS certificateId, clientid() AS thingName FROM 'certificates/confirm'");
+        const confirm = run.one("aws:lambda/function:Function", "-rotation-confirm");
+        assert.deepStrictEqual(rule.lambdas, [{ functionArn: confirm.state.arn }]);
+        assert.strictEqual(confirm.inputs.handler, "index.confirmHandler");
+        const errors = run.one("aws:cloudwatch/logGroup:LogGroup", "-confirm-errors");
+        assert.strictEqual(rule.errorAction.cloudwatchLogs.logGroupName, errors.state.name);
+        assert.ok(errors.inputs.kmsKeyId);
+        const perm = run.ofType("aws:lambda/permission:Permission").find((p) => p.inputs.function === confirm.state.name)!;
+        assert.deepStrictEqual([perm.inputs.principal, perm.inputs.sourceAccount, perm.inputs.sourceArn], ["iot.amazonaws.com", ACCOUNT_ID, iot("rule/fms_kr_cert_confirm")]);
+    });
+
+    it("confirm and sweep roles: this stack's vehicles and schedule table only", () => {
+        const table = run.one("aws:dynamodb/table:Table", "-rotation-schedule").state.arn;
+        const confirm = parsePolicy(run.one("aws:iam/rolePolicy:RolePolicy", "-confirm-policy").inputs.policy);
+        assertLeastPrivilege(confirm);
+        assert.deepStrictEqual(statement(confirm, "ListVehicleCertificates").Resource, [iot("thing/test-thing-*")]);
+        assert.deepStrictEqual(statement(confirm, "ScheduleRetirement").Resource, [table]);
+        const sweep = parsePolicy(run.one("aws:iam/rolePolicy:RolePolicy", "-sweep-policy").inputs.policy);
+        assertLeastPrivilege(sweep);
+        assert.deepStrictEqual(statement(sweep, "DetachFromVehicles").Resource, [iot("thing/test-thing-*")]);
+        assert.deepStrictEqual(statement(sweep, "DeactivateRetiredCertificates").Resource, [iot("cert/*")]);
+        assert.deepStrictEqual(statement(sweep, "PublishExpiringMetric").Condition, { StringEquals: { "cloudwatch:namespace": "FMS/IoT/fms-kr" } });
+        const env = run.one("aws:lambda/function:Function", "-rotation-sweep").inputs.environment.variables;
+        assert.deepStrictEqual(env, { ROTATION_TABLE: run.one("aws:dynamodb/table:Table", "-rotation-schedule").state.name, THING_NAME_PREFIX: "test-thing-", GRACE_PERIOD_HOURS: "72", METRIC_NAMESPACE: "FMS/IoT/fms-kr" });
+        assert.strictEqual(run.one("aws:cloudwatch/eventRule:EventRule", "-sweep-schedule").inputs.scheduleExpression, SWEEP_SCHEDULE);
+    });
+
+    it("outputs the rotation template and confirmation rule the simulator's --stack reads", () => {
+        assert.deepStrictEqual([run.outputs.rotationTemplateName, run.outputs.certificateConfirmRuleName, run.outputs.deviceKeys], ["fms-kr-rotate", "fms_kr_cert_confirm", "device"]);
+    });
+});
+
+describe("expiring-certificate alarm", () => {
+    it("alarms on any DEVICE_CERTIFICATE_EXPIRING_CHECK finding the sweep publishes, to the operations topic", async () => {
+        const run = await runStack("dev");
+        const alarm = run.one("aws:cloudwatch/metricAlarm:MetricAlarm", "-expiring-certificates").inputs;
+        assert.deepStrictEqual([alarm.namespace, alarm.metricName, alarm.comparisonOperator, alarm.threshold], ["FMS/IoT/fms-dev", "ExpiringDeviceCertificates", "GreaterThanThreshold", 0]);
+        assert.deepStrictEqual(alarm.alarmActions, [run.outputs.operationsTopicArn]);
+    });
+});
