@@ -1,4 +1,4 @@
-import { ArnContext, iotArn, PolicyDocument, policyDocument } from "./document";
+import { ArnContext, iotArn, PolicyDocument, policyDocument, Statement } from "./document";
 
 /**
  * Trust policy for an AWS service principal. `sourceAccount` adds the confused-deputy guard
@@ -53,16 +53,18 @@ export function hookRolePolicy(args: HookRolePolicyArgs): PolicyDocument {
                 Resource: [args.registryTableArn],
             },
             {
-                // dynamodb:Attributes lists every top-level attribute a request names (key, update and
-                // condition); ReturnValues NONE keeps the write from reading the item back. AWS docs:
-                // DynamoDB developer guide, "Using IAM policy conditions for fine-grained access control".
+                // AWS docs, DynamoDB developer guide, "Using IAM policy conditions for fine-grained access
+                // control": the listed attributes "can be read, written, or evaluated in a conditional write",
+                // the list "must specify the names of all of the primary key ... attributes", and a write-only
+                // UpdateItem policy uses StringEquals on dynamodb:ReturnValues "because the ReturnValues
+                // parameter always has a value (NONE unless otherwise specified)".
                 Sid: "ClaimSerialOnce",
                 Effect: "Allow",
                 Action: ["dynamodb:UpdateItem"],
                 Resource: [args.registryTableArn],
                 Condition: {
                     "ForAllValues:StringEquals": { "dynamodb:Attributes": [...(args.registryClaimAttributes ?? [])] },
-                    StringEqualsIfExists: { "dynamodb:ReturnValues": "NONE" },
+                    StringEquals: { "dynamodb:ReturnValues": "NONE" },
                 },
             },
             {
@@ -74,21 +76,12 @@ export function hookRolePolicy(args: HookRolePolicyArgs): PolicyDocument {
             },
         );
     }
-    if (args.describeThingPrefixes?.length) {
-        statements.Statement.push({
-            Sid: "LookUpOwnThings",
-            Effect: "Allow",
-            Action: ["iot:DescribeThing"],
-            Resource: args.describeThingPrefixes.map((p) => iotArn(args, `thing/${p}*`)),
-        });
-    }
-    if (args.listPrincipalsThingPrefixes?.length) {
-        statements.Statement.push({
-            Sid: "ListOwnThingsCertificates",
-            Effect: "Allow",
-            Action: ["iot:ListThingPrincipals"],
-            Resource: args.listPrincipalsThingPrefixes.map((p) => iotArn(args, `thing/${p}*`)),
-        });
-    }
+    if (args.describeThingPrefixes?.length) statements.Statement.push(onThings(args, "LookUpOwnThings", "iot:DescribeThing", args.describeThingPrefixes));
+    if (args.listPrincipalsThingPrefixes?.length) statements.Statement.push(onThings(args, "ListOwnThingsCertificates", "iot:ListThingPrincipals", args.listPrincipalsThingPrefixes));
     return statements;
+}
+
+/** One IoT action on the Things whose names start with these prefixes (`thing/<prefix>*`). */
+export function onThings(ctx: ArnContext, sid: string, action: string, thingNamePrefixes: readonly string[]): Statement {
+    return { Sid: sid, Effect: "Allow", Action: [action], Resource: thingNamePrefixes.map((p) => iotArn(ctx, `thing/${p}*`)) };
 }

@@ -1,4 +1,6 @@
 import { ArnContext, iotArn, PolicyDocument, policyDocument, Statement } from "./document";
+import { onThings } from "./iam";
+import { ruleErrorLogStatement } from "./ruleEngine";
 
 export interface RotationRoleArgs extends ArnContext {
     logGroupArn: string;
@@ -25,7 +27,7 @@ function common(args: RotationRoleArgs): Statement[] {
 export function rotationConfirmPolicy(args: RotationRoleArgs): PolicyDocument {
     return policyDocument(
         ...common(args),
-        { Sid: "ListVehicleCertificates", Effect: "Allow", Action: ["iot:ListThingPrincipals"], Resource: [iotArn(args, `thing/${args.thingNamePrefix}*`)] },
+        onThings(args, "ListVehicleCertificates", "iot:ListThingPrincipals", [args.thingNamePrefix]),
         { Sid: "ReadCertificateDates", Effect: "Allow", Action: ["iot:DescribeCertificate"], Resource: [iotArn(args, "cert/*")] },
         { Sid: "ScheduleRetirement", Effect: "Allow", Action: ["dynamodb:UpdateItem"], Resource: [args.tableArn] },
     );
@@ -41,7 +43,7 @@ export function rotationSweepPolicy(args: RotationRoleArgs & { metricNamespace: 
         ...common(args),
         { Sid: "ReadSchedule", Effect: "Allow", Action: ["dynamodb:Scan", "dynamodb:DeleteItem"], Resource: [args.tableArn] },
         { Sid: "DeactivateRetiredCertificates", Effect: "Allow", Action: ["iot:UpdateCertificate"], Resource: [iotArn(args, "cert/*")] },
-        { Sid: "DetachFromVehicles", Effect: "Allow", Action: ["iot:DetachThingPrincipal"], Resource: [iotArn(args, `thing/${args.thingNamePrefix}*`)] },
+        onThings(args, "DetachFromVehicles", "iot:DetachThingPrincipal", [args.thingNamePrefix]),
         { Sid: "ReadAuditFindings", Effect: "Allow", Action: ["iot:ListAuditTasks", "iot:ListAuditFindings"], Resource: ["*"] },
         {
             Sid: "PublishExpiringMetric",
@@ -55,5 +57,5 @@ export function rotationSweepPolicy(args: RotationRoleArgs & { metricNamespace: 
 
 /** Lets the confirmation rule write its failed invocations to its error log group. */
 export function ruleErrorLogPolicy(logGroupArn: string): PolicyDocument {
-    return policyDocument({ Sid: "RuleErrorLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [logGroupArn, `${logGroupArn}:*`] });
+    return policyDocument(ruleErrorLogStatement(logGroupArn));
 }

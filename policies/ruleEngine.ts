@@ -60,13 +60,18 @@ export function ruleRolePolicy(args: RuleRolePolicyArgs): PolicyDocument {
             Resource: [args.secretKeyArn],
             Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${args.region}.amazonaws.com` } },
         },
-        {
-            Sid: "WriteRuleErrors",
-            Effect: "Allow",
-            Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-            Resource: [args.errorLogGroupArn, `${args.errorLogGroupArn}:*`],
-        },
+        ruleErrorLogStatement(args.errorLogGroupArn),
     );
+}
+
+/** A rule's error action writes to its CloudWatch log group (and its streams). */
+export function ruleErrorLogStatement(logGroupArn: string): Statement {
+    return {
+        Sid: "WriteRuleErrors",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+        Resource: [logGroupArn, `${logGroupArn}:*`],
+    };
 }
 
 /** AWS IoT's own logging role: writes only the `AWSIotLogsV2` log group. */

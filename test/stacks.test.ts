@@ -65,8 +65,11 @@ describe("stacks", () => {
             });
 
             it("claim policy: a claim client-id prefix and the provisioning topics of this stack's templates only", () => {
-                const doc = parsePolicy(run.one("aws:iot/policy:Policy", "-claim-policy").inputs.policy);
+                const claim = run.one("aws:iot/policy:Policy", "-claim-policy");
+                const doc = parsePolicy(claim.inputs.policy);
                 assertLeastPrivilege(doc);
+                // The guardrail reads the key mode from this tag: without it a deviceKeys: aws stack would fail it.
+                assert.deepStrictEqual(claim.inputs.tags, { DeviceKeys: cfg.provisioning.deviceKeys });
                 assert.deepStrictEqual(statement(doc, "ConnectWithClaimClientId").Resource, [iot(`client/${cfg.provisioning.claimClientIdPrefix}*`)]);
                 const templates = [cfg.provisioning.templateName, ...(cfg.greengrass ? [cfg.greengrass.templateName] : [])];
                 const paths = [cfg.provisioning.deviceKeys === "device" ? "$aws/certificates/create-from-csr/*" : "$aws/certificates/create/*", ...templates.map((t) => `$aws/provisioning-templates/${t}/provision/*`)];
@@ -149,7 +152,7 @@ describe("stacks", () => {
                         Sid: "ClaimSerialOnce", Effect: "Allow", Action: ["dynamodb:UpdateItem"], Resource: [table],
                         Condition: {
                             "ForAllValues:StringEquals": { "dynamodb:Attributes": ["serialNumber", "status", "certificateId", "templateName", "provisionedAt", "claimCertificateId"] },
-                            StringEqualsIfExists: { "dynamodb:ReturnValues": "NONE" },
+                            StringEquals: { "dynamodb:ReturnValues": "NONE" },
                         },
                     });
                     assert.deepStrictEqual(statement(doc, "UseRegistryKeyThroughDynamoDB").Condition, { StringEquals: { "kms:ViaService": `dynamodb.${cfg.region}.amazonaws.com` } });
