@@ -2,9 +2,10 @@ import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ArnContext } from "../policies/document";
-import { rotationConfirmPolicy, rotationSweepPolicy, ruleErrorLogPolicy } from "../policies/rotation";
-import { policyJson, trustedBy } from "./arnContext";
+import { RotationRoleArgs, rotationConfirmPolicy, rotationSweepPolicy, ruleErrorLogPolicy } from "../policies/rotation";
+import { trustedBy } from "./arnContext";
 import { handlerArchive } from "./lambdaBundle";
+import { nodeLambda } from "./nodeLambda";
 import { CONFIRM_TOPIC } from "../device/topics";
 import { EXPIRING_METRIC } from "../lambda/certificateRotation";
 
@@ -59,42 +60,28 @@ export class CertificateRotation extends pulumi.ComponentResource {
 
         const code = handlerArchive(ROTATION_ENTRY);
         const environment = {
-            variables: {
-                ROTATION_TABLE: table.name,
-                THING_NAME_PREFIX: args.thingNamePrefix,
-                GRACE_PERIOD_HOURS: String(args.gracePeriodHours),
-                METRIC_NAMESPACE: args.metricNamespace,
-            },
+            ROTATION_TABLE: table.name,
+            THING_NAME_PREFIX: args.thingNamePrefix,
+            GRACE_PERIOD_HOURS: String(args.gracePeriodHours),
+            METRIC_NAMESPACE: args.metricNamespace,
         };
-        const fn = (suffix: "confirm" | "sweep", description: string, policy: (c: ArnContext, logGroupArn: string, tableArn: string, keyArn: string) => object) => {
-            const functionName = `${args.namePrefix}-rotation-${suffix}`;
-            const logs = new aws.cloudwatch.LogGroup(`${name}-${suffix}-logs`, {
-                name: `/aws/lambda/${functionName}`, retentionInDays: args.logRetentionDays, kmsKeyId: args.kmsKeyArn,
-            }, parent);
-            const role = new aws.iam.Role(`${name}-${suffix}-role`, { description, assumeRolePolicy: trustedBy("lambda.amazonaws.com", ctx) }, parent);
-            const rolePolicy = new aws.iam.RolePolicy(`${name}-${suffix}-policy`, {
-                role: role.id,
-                policy: policyJson(ctx, { logGroupArn: logs.arn, tableArn: table.arn, keyArn: args.kmsKeyArn }, (c, v) => policy(c, v.logGroupArn, v.tableArn, v.keyArn)),
-            }, parent);
-            return new aws.lambda.Function(`${name}-${suffix}`, {
-                name: functionName,
-                description,
-                runtime: aws.lambda.Runtime.NodeJS22dX,
-                architectures: ["arm64"],
-                handler: `index.${suffix}Handler`,
-                code,
-                role: role.arn,
-                timeout: suffix === "sweep" ? 300 : 30,
-                memorySize: 256,
-                environment,
-                loggingConfig: { logFormat: "Text", logGroup: logs.name },
-            }, { parent: this, dependsOn: [rolePolicy, logs] });
-        };
-        const roleArgs = (c: ArnContext, logGroupArn: string, tableArn: string, keyArn: string) => ({ ...c, logGroupArn, tableArn, keyArn, thingNamePrefix: args.thingNamePrefix });
-        const confirm = fn("confirm", "Certificate rotation: schedules a vehicle's older certificates once it confirms its new one",
-            (c, l, t, k) => rotationConfirmPolicy(roleArgs(c, l, t, k)));
-        const sweep = fn("sweep", "Certificate rotation: retires certificates after their grace period",
-            (c, l, t, k) => rotationSweepPolicy({ ...roleArgs(c, l, t, k), metricNamespace: args.metricNamespace }));
+        const fn = (step: "confirm" | "sweep", description: string, timeout: number, policy: (r: RotationRoleArgs) => object) => nodeLambda(`${name}-${step}`, this, {
+            ctx,
+            functionName: `${args.namePrefix}-rotation-${step}`,
+            description,
+            roleDescription: description,
+            code,
+            handler: `index.${step}Handler`,
+            timeout,
+            environment,
+            kmsKeyArn: args.kmsKeyArn,
+            logRetentionDays: args.logRetentionDays,
+            policyInputs: { tableArn: table.arn, keyArn: args.kmsKeyArn },
+            policy: (c, logGroupArn, v) => policy({ ...c, logGroupArn, tableArn: v.tableArn, keyArn: v.keyArn, thingNamePrefix: args.thingNamePrefix }),
+        }).fn;
+        const confirm = fn("confirm", "Certificate rotation: schedules a vehicle's older certificates once it confirms its new one", 30, rotationConfirmPolicy);
+        const sweep = fn("sweep", "Certificate rotation: retires certificates after their grace period", 300,
+            (r) => rotationSweepPolicy({ ...r, metricNamespace: args.metricNamespace }));
 
         // The confirmation rule: Basic Ingest only (nobody can subscribe to it), invoking `confirm`.
         const errorLogs = new aws.cloudwatch.LogGroup(`${name}-confirm-errors`, {

@@ -8,6 +8,7 @@ import { devicePolicy } from "../policies/iotDevicePolicy";
 import { REGISTRY_CLAIM_ATTRIBUTES, TemplateRule } from "../lambda/provisioningHook";
 import { policyJson, trustedBy } from "./arnContext";
 import { handlerArchive } from "./lambdaBundle";
+import { nodeLambda } from "./nodeLambda";
 import { hookedTemplate } from "./hookedTemplate";
 import { AwsTarget } from "./iotSdk";
 import { SEARCHABLE_ATTRIBUTES } from "./templateBody";
@@ -98,17 +99,6 @@ export class FleetProvisioning extends pulumi.ComponentResource {
             deletionProtectionEnabled: args.protect,
         }, { parent: this, protect: args.protect });
 
-        const functionName = `${args.namePrefix}-provisioning-hook`;
-        const logGroup = new aws.cloudwatch.LogGroup(`${name}-hook-logs`, {
-            name: `/aws/lambda/${functionName}`,
-            retentionInDays: args.logRetentionDays,
-            kmsKeyId: args.kmsKeyArn,
-        }, parent);
-
-        const hookRole = new aws.iam.Role(`${name}-hook-role`, {
-            description: `Pre-provisioning hook of ${args.templateName}: its logs and its registry only`,
-            assumeRolePolicy: trustedBy("lambda.amazonaws.com", ctx),
-        }, parent);
         // What the hook accepts through each template it serves: a serial is bound to one of them.
         const rules: Record<string, TemplateRule> = {
             [args.templateName]: { purpose: "provision", thingNamePrefix: args.thingNamePrefix, serialPrefixes: args.serialPrefixes },
@@ -116,40 +106,33 @@ export class FleetProvisioning extends pulumi.ComponentResource {
             ...(args.coreTemplate ? { [args.coreTemplate.templateName]: { purpose: "provision" as const, thingNamePrefix: args.coreTemplate.thingNamePrefix, serialPrefixes: args.coreTemplate.serialPrefixes } } : {}),
         };
         const provisionPrefixes = Object.values(rules).filter((r) => r.purpose === "provision").map((r) => r.thingNamePrefix);
-        const hookRolePolicyResource = new aws.iam.RolePolicy(`${name}-hook-policy`, {
-            role: hookRole.id,
-            policy: policyJson(ctx, { logGroupArn: logGroup.arn, tableArn: registry.arn, keyArn: args.kmsKeyArn }, (c, v) =>
-                hookRolePolicy({
-                    ...c,
-                    logGroupArn: v.logGroupArn,
-                    registryTableArn: args.hookMode === "registry" ? v.tableArn : undefined,
-                    registryClaimAttributes: REGISTRY_CLAIM_ATTRIBUTES,
-                    keyArn: v.keyArn,
-                    describeThingPrefixes: args.hookMode === "prefix" && !args.allowReprovisioning ? provisionPrefixes : [],
-                    listPrincipalsThingPrefixes: [args.thingNamePrefix],
-                })),
-        }, parent);
-
-        const hook = new aws.lambda.Function(`${name}-hook`, {
-            name: functionName,
+        const { fn: hook, logGroup } = nodeLambda(`${name}-hook`, this, {
+            ctx,
+            functionName: `${args.namePrefix}-provisioning-hook`,
             description: `Pre-provisioning hook of fleet provisioning template ${args.templateName}`,
-            runtime: aws.lambda.Runtime.NodeJS22dX,
-            architectures: ["arm64"],
-            handler: "index.handler",
+            roleDescription: `Pre-provisioning hook of ${args.templateName}: its logs and its registry only`,
             code: handlerArchive(HOOK_ENTRY),
-            role: hookRole.arn,
+            handler: "index.handler",
             timeout: 4,
-            memorySize: 256,
             environment: {
-                variables: {
-                    HOOK_MODE: args.hookMode,
-                    REGISTRY_TABLE: registry.name,
-                    HOOK_TEMPLATES: JSON.stringify(rules),
-                    ALLOW_REPROVISIONING: String(args.allowReprovisioning),
-                },
+                HOOK_MODE: args.hookMode,
+                REGISTRY_TABLE: registry.name,
+                HOOK_TEMPLATES: JSON.stringify(rules),
+                ALLOW_REPROVISIONING: String(args.allowReprovisioning),
             },
-            loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
-        }, { parent: this, dependsOn: [hookRolePolicyResource, logGroup] });
+            kmsKeyArn: args.kmsKeyArn,
+            logRetentionDays: args.logRetentionDays,
+            policyInputs: { tableArn: registry.arn, keyArn: args.kmsKeyArn },
+            policy: (c, logGroupArn, v) => hookRolePolicy({
+                ...c,
+                logGroupArn,
+                registryTableArn: args.hookMode === "registry" ? v.tableArn : undefined,
+                registryClaimAttributes: REGISTRY_CLAIM_ATTRIBUTES,
+                keyArn: v.keyArn,
+                describeThingPrefixes: args.hookMode === "prefix" && !args.allowReprovisioning ? provisionPrefixes : [],
+                listPrincipalsThingPrefixes: [args.thingNamePrefix],
+            }),
+        });
 
         const provisioningRole = new aws.iam.Role(`${name}-provisioning-role`, {
             description: `Fleet provisioning role of ${args.templateName}`,
