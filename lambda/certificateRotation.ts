@@ -17,8 +17,9 @@ import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwat
 import { DeleteItemCommand, DynamoDBClient, ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import {
     DescribeCertificateCommand, DetachThingPrincipalCommand, IoTClient, ListAuditFindingsCommand, ListAuditTasksCommand,
-    ListThingPrincipalsCommand, UpdateCertificateCommand,
+    UpdateCertificateCommand,
 } from "@aws-sdk/client-iot";
+import { CERTIFICATE_ID, certificateIdOf, errorName, thingCertificateArns } from "./iotIdentity";
 
 /** The Device Defender audit check whose findings the expiring-certificates metric counts. */
 export const EXPIRING_CHECK = "DEVICE_CERTIFICATE_EXPIRING_CHECK";
@@ -45,28 +46,12 @@ export interface RotationDeps {
 /** Rotation table items, keyed by Thing name. */
 export const ROTATION = { thingName: "thingName", keeper: "keeperCertificateArn", retiring: "retiringCertificateArns", retireAfter: "retireAfter" } as const;
 
-const ID = /^[0-9a-f]{64}$/;
 const THING = /^[a-zA-Z0-9:_-]{1,128}$/;
 
 export function configFromEnv(env: NodeJS.ProcessEnv): RotationConfig | undefined {
     const grace = Number(env.GRACE_PERIOD_HOURS);
     if (!env.ROTATION_TABLE || !env.THING_NAME_PREFIX || !env.METRIC_NAMESPACE || !Number.isInteger(grace) || grace < 0) return undefined;
     return { tableName: env.ROTATION_TABLE, thingNamePrefix: env.THING_NAME_PREFIX, gracePeriodHours: grace, metricNamespace: env.METRIC_NAMESPACE };
-}
-
-function certificateIdOf(arn: string): string | undefined {
-    return /:cert\/([0-9a-f]{64})$/.exec(arn)?.[1];
-}
-
-async function thingCertificates(iot: RotationDeps["iot"], thingName: string): Promise<string[]> {
-    const arns: string[] = [];
-    let nextToken: string | undefined;
-    do {
-        const page = await iot.send(new ListThingPrincipalsCommand({ thingName, nextToken }));
-        arns.push(...(page.principals ?? []).filter((p) => certificateIdOf(p) !== undefined));
-        nextToken = page.nextToken;
-    } while (nextToken);
-    return arns;
 }
 
 export type ConfirmResult = { confirmed: true; thingName: string; retiring: string[]; retireAfter?: string } | { confirmed: false; reason: string };
@@ -77,7 +62,7 @@ export async function confirm(event: unknown, deps: RotationDeps): Promise<Confi
     const e = (typeof event === "object" && event !== null ? event : {}) as Record<string, unknown>;
     let result: ConfirmResult;
     if (!config) result = { confirmed: false, reason: "misconfigured" };
-    else if (typeof e.certificateId !== "string" || !ID.test(e.certificateId)) result = { confirmed: false, reason: "invalid-certificate-id" };
+    else if (typeof e.certificateId !== "string" || !CERTIFICATE_ID.test(e.certificateId)) result = { confirmed: false, reason: "invalid-certificate-id" };
     else if (typeof e.thingName !== "string" || !THING.test(e.thingName) || !e.thingName.startsWith(config.thingNamePrefix)) result = { confirmed: false, reason: "not-a-vehicle" };
     else result = await confirmAttached(e.certificateId, e.thingName, config, deps);
     deps.log(JSON.stringify({ event: "rotation-confirm", time: deps.now().toISOString(), thingName: typeof e.thingName === "string" ? e.thingName.slice(0, 128) : undefined, certificateId: typeof e.certificateId === "string" ? e.certificateId.slice(0, 64) : undefined, ...result }));
@@ -85,7 +70,7 @@ export async function confirm(event: unknown, deps: RotationDeps): Promise<Confi
 }
 
 async function confirmAttached(certificateId: string, thingName: string, config: RotationConfig, deps: RotationDeps): Promise<ConfirmResult> {
-    const arns = await thingCertificates(deps.iot, thingName);
+    const arns = await thingCertificateArns((c) => deps.iot.send(c), thingName);
     const mine = arns.find((a) => certificateIdOf(a) === certificateId);
     if (!mine) return { confirmed: false, reason: "certificate-not-attached" };
     const created = async (arn: string) => (await deps.iot.send(new DescribeCertificateCommand({ certificateId: certificateIdOf(arn)! }))).certificateDescription?.creationDate?.getTime() ?? Number.POSITIVE_INFINITY;
@@ -108,10 +93,6 @@ export interface SweepResult {
     retired: string[];
     failed: { arn: string; error: string }[];
     expiringCertificates?: number;
-}
-
-function errorName(err: unknown): string {
-    return err instanceof Error ? err.name : "UnknownError";
 }
 
 /** Retires the certificates whose grace period is over; publishes the expiring-certificates count. */

@@ -24,7 +24,8 @@
  */
 import { X509Certificate } from "crypto";
 import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { DescribeThingCommand, IoTClient, ListThingPrincipalsCommand } from "@aws-sdk/client-iot";
+import { DescribeThingCommand, IoTClient } from "@aws-sdk/client-iot";
+import { CERTIFICATE_ID, certificateIdOf, errorName, thingCertificateArns } from "./iotIdentity";
 
 export interface HookEvent {
     claimCertificateId: string;
@@ -105,7 +106,6 @@ export interface HookDeps {
 export type Decision = { allow: true; serial: string } | { allow: false; serial?: string; reason: string };
 
 const SERIAL = /^[A-Za-z0-9_-]{1,64}$/;
-const ID = /^[0-9a-f]{64}$/;
 const TEMPLATE_ARN = /^arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:provisioningtemplate\/([0-9A-Za-z_-]{1,36})$/;
 const MAX_THING_NAME = 128;
 
@@ -184,10 +184,6 @@ async function withDeadline<T>(work: (signal: AbortSignal) => Promise<T>, deadli
     }
 }
 
-function errorName(err: unknown): string {
-    return err instanceof Error ? err.name : "UnknownError";
-}
-
 interface Request {
     event: HookEvent;
     serial: string;
@@ -201,7 +197,7 @@ async function decide(event: unknown, deps: HookDeps): Promise<Decision> {
     const config = deps.config;
     if (!config) return { allow: false, reason: "hook-misconfigured" };
     if (!isRecord(event)) return { allow: false, reason: "event-not-an-object" };
-    if (typeof event.certificateId !== "string" || !ID.test(event.certificateId)) {
+    if (typeof event.certificateId !== "string" || !CERTIFICATE_ID.test(event.certificateId)) {
         return { allow: false, reason: "invalid-certificate-id" };
     }
     if (!isRecord(event.parameters)) return { allow: false, reason: "missing-parameters" };
@@ -210,7 +206,7 @@ async function decide(event: unknown, deps: HookDeps): Promise<Decision> {
     const templateName = typeof event.templateArn === "string" ? TEMPLATE_ARN.exec(event.templateArn)?.[1] : undefined;
     const rule = templateName !== undefined && Object.hasOwn(config.templates, templateName) ? config.templates[templateName] : undefined;
     if (!templateName || !rule) return { allow: false, serial, reason: "template-not-served" };
-    if (typeof event.claimCertificateId !== "string" || !ID.test(event.claimCertificateId)) {
+    if (typeof event.claimCertificateId !== "string" || !CERTIFICATE_ID.test(event.claimCertificateId)) {
         return { allow: false, serial, reason: "invalid-claim-certificate-id" };
     }
     if (rule.thingNamePrefix.length + serial.length > MAX_THING_NAME) return { allow: false, serial, reason: "thing-name-too-long" };
@@ -290,19 +286,14 @@ async function firstThingOnly(r: Request, config: HookConfig, deps: HookDeps): P
 
 /** Rotation: only a certificate already attached to the serial's Thing may get it a new one. */
 async function rotate(r: Request, config: HookConfig, deps: HookDeps): Promise<Decision> {
-    let principals: string[] = [];
+    let ids: string[];
     try {
-        let nextToken: string | undefined;
-        do {
-            const page = await withDeadline((abortSignal) => deps.iot.send(new ListThingPrincipalsCommand({ thingName: r.thingName, nextToken }), { abortSignal }), r.deadline);
-            principals = principals.concat(page.principals ?? []);
-            nextToken = page.nextToken;
-        } while (nextToken);
+        const arns = await thingCertificateArns((c) => withDeadline((abortSignal) => deps.iot.send(c, { abortSignal }), r.deadline), r.thingName);
+        ids = arns.map((a) => certificateIdOf(a)!);
     } catch (err) {
         if (errorName(err) === "ResourceNotFoundException") return { allow: false, serial: r.serial, reason: "thing-not-found" };
         throw err;
     }
-    const ids = principals.map((p) => /:cert\/([0-9a-f]{64})$/.exec(p)?.[1]).filter((id): id is string => id !== undefined);
     if (!ids.includes(r.event.claimCertificateId)) return { allow: false, serial: r.serial, reason: "requester-not-attached-to-thing" };
     if (ids.length >= MAX_THING_CERTIFICATES) return { allow: false, serial: r.serial, reason: "too-many-certificates" };
     if (config.mode === "registry") {
