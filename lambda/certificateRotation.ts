@@ -16,7 +16,7 @@
 import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { DeleteItemCommand, DynamoDBClient, ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import {
-    DescribeCertificateCommand, DetachThingPrincipalCommand, IoTClient, ListAuditFindingsCommand, ListAuditTasksCommand,
+    DescribeAuditTaskCommand, DescribeCertificateCommand, DetachThingPrincipalCommand, IoTClient, ListAuditTasksCommand,
     UpdateCertificateCommand,
 } from "@aws-sdk/client-iot";
 import { CERTIFICATE_ID, certificateIdOf, errorName, thingCertificateArns } from "./iotIdentity";
@@ -158,21 +158,29 @@ async function tolerateGone<T>(call: Promise<T>): Promise<void> {
     }
 }
 
-/** Findings of DEVICE_CERTIFICATE_EXPIRING_CHECK in the latest completed audit, as a metric. */
+/**
+ * DEVICE_CERTIFICATE_EXPIRING_CHECK's non-compliant count in the latest completed audit, as a metric.
+ * ListAuditTasks gives ids without times, so each task is described (DescribeAuditTask: taskStartTime,
+ * and auditDetails[check].nonCompliantResourcesCount; AWS IoT API reference) and the newest wins.
+ */
 async function publishExpiring(config: RotationConfig, deps: RotationDeps): Promise<number | undefined> {
     const end = deps.now();
-    const tasks = await deps.iot.send(new ListAuditTasksCommand({ startTime: new Date(end.getTime() - 32 * 86_400_000), endTime: end, taskStatus: "COMPLETED" }));
-    const latest = (tasks.tasks ?? []).filter((t) => t.taskId).sort((a, b) => (a.taskId! < b.taskId! ? 1 : -1))[0];
-    if (!latest) return undefined;
-    let count = 0;
+    const ids: string[] = [];
     let nextToken: string | undefined;
     do {
-        const page = await deps.iot.send(new ListAuditFindingsCommand({ taskId: latest.taskId, checkName: EXPIRING_CHECK, nextToken }));
-        count += (page.findings ?? []).length;
+        const page = await deps.iot.send(new ListAuditTasksCommand({ startTime: new Date(end.getTime() - 32 * 86_400_000), endTime: end, taskStatus: "COMPLETED", nextToken }));
+        ids.push(...(page.tasks ?? []).map((t) => t.taskId).filter((id): id is string => typeof id === "string"));
         nextToken = page.nextToken;
     } while (nextToken);
-    await deps.cloudwatch.send(new PutMetricDataCommand({ Namespace: config.metricNamespace, MetricData: [{ MetricName: EXPIRING_METRIC, Value: count, Unit: "Count", Timestamp: end }] }));
-    return count;
+    let latest: { started: number; count?: number } | undefined;
+    for (const taskId of ids) {
+        const task = await deps.iot.send(new DescribeAuditTaskCommand({ taskId }));
+        const started = task.taskStartTime?.getTime() ?? 0;
+        if (!latest || started > latest.started) latest = { started, count: task.auditDetails?.[EXPIRING_CHECK]?.nonCompliantResourcesCount };
+    }
+    if (latest?.count === undefined) return undefined; // no audit yet, or the check is not enabled
+    await deps.cloudwatch.send(new PutMetricDataCommand({ Namespace: config.metricNamespace, MetricData: [{ MetricName: EXPIRING_METRIC, Value: latest.count, Unit: "Count", Timestamp: end }] }));
+    return latest.count;
 }
 
 let deps: RotationDeps | undefined;

@@ -35,7 +35,7 @@ export function rotationConfirmPolicy(args: RotationRoleArgs): PolicyDocument {
 
 /**
  * Sweep: deactivate and detach the scheduled certificates of this stack's vehicles, read Device
- * Defender's latest audit (ListAuditTasks and ListAuditFindings have no resource-level
+ * Defender's latest audit (ListAuditTasks and DescribeAuditTask have no resource-level
  * permissions), and put its figure into this stack's metric namespace only.
  */
 export function rotationSweepPolicy(args: RotationRoleArgs & { metricNamespace: string }): PolicyDocument {
@@ -44,7 +44,7 @@ export function rotationSweepPolicy(args: RotationRoleArgs & { metricNamespace: 
         { Sid: "ReadSchedule", Effect: "Allow", Action: ["dynamodb:Scan", "dynamodb:DeleteItem"], Resource: [args.tableArn] },
         { Sid: "DeactivateRetiredCertificates", Effect: "Allow", Action: ["iot:UpdateCertificate"], Resource: [iotArn(args, "cert/*")] },
         onThings(args, "DetachFromVehicles", "iot:DetachThingPrincipal", [args.thingNamePrefix]),
-        { Sid: "ReadAuditFindings", Effect: "Allow", Action: ["iot:ListAuditTasks", "iot:ListAuditFindings"], Resource: ["*"] },
+        { Sid: "ReadAuditResults", Effect: "Allow", Action: ["iot:ListAuditTasks", "iot:DescribeAuditTask"], Resource: ["*"] },
         {
             Sid: "PublishExpiringMetric",
             Effect: "Allow",

@@ -32,6 +32,9 @@ describe("device simulator, end to end against a local broker (test double of AW
     let template: string;
     let rule: string;
     let basicIngestTopic: string;
+    /** Every decision our hook logged: why a request was denied, not only that it was. */
+    const hookDecisions: { serial?: string; allowProvisioning: boolean; reason: string }[] = [];
+    const lastReason = () => hookDecisions.at(-1)!.reason;
     const common = () => ["--endpoint", "localhost", "--port", String(double.port), "--ca", caFile, "--timeout", "5"];
 
     before(async () => {
@@ -47,7 +50,7 @@ describe("device simulator, end to end against a local broker (test double of AW
             dynamo: { send: async () => { throw new Error("dev runs the hook in prefix mode"); } } as never,
             iot: { send: (c: never) => double.iotApi().send(c) } as never,
             now: () => new Date(),
-            log: () => undefined,
+            log: (line) => hookDecisions.push(JSON.parse(line)),
             registryTimeoutMs: 1000,
         });
         template = String(stack.outputs.provisioningTemplateName);
@@ -105,6 +108,7 @@ describe("device simulator, end to end against a local broker (test double of AW
         assert.deepStrictEqual(r.out, []);
         assert.deepStrictEqual(fs.existsSync(outDir) ? fs.readdirSync(outDir) : [], [], "the staged credentials are removed on rejection");
         assert.ok(!double.things.has("test-thing-123456000001"));
+        assert.strictEqual(lastReason(), "serial-prefix-not-allowed");
     });
 
     it("the claim policy covers only this stack's templates, and its client ids only", async () => {
@@ -232,6 +236,7 @@ describe("device simulator, end to end against a local broker (test double of AW
             assert.deepStrictEqual(r.err, ["error: provisioning RegisterThing rejected: AccessDenied (403): The pre-provisioning hook denied the request"]);
             assert.ok(!fs.existsSync(path.join(dir, "clone", "certificate.pem.crt")) && !fs.existsSync(path.join(dir, "clone", "private.pem.key")));
             assert.deepStrictEqual(double.things.get(thing1)!.principals.length, 1, "no second certificate on the vehicle's Thing");
+            assert.strictEqual(lastReason(), "thing-already-exists");
         });
 
         it("device-key mode: the claim policy refuses CreateKeysAndCertificate (AWS would send the key over MQTT)", async () => {
@@ -317,6 +322,7 @@ describe("device simulator, end to end against a local broker (test double of AW
             assert.strictEqual(cross.code, 1);
             assert.deepStrictEqual(cross.err, ["error: provisioning RegisterThing rejected: AccessDenied (403): The pre-provisioning hook denied the request"]);
             assert.deepStrictEqual(double.things.get(thing2)!.principals, before2);
+            assert.strictEqual(lastReason(), "requester-not-attached-to-thing");
             const denial = double.hookEvents.at(-1) as { claimCertificateId: string; parameters: { SerialNumber: string } };
             assert.deepStrictEqual(denial.parameters, { SerialNumber: SERIAL2 });
         });

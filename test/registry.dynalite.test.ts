@@ -3,18 +3,17 @@
  * and update expressions are parsed and evaluated by DynamoDB's rules, not by our mocks.
  */
 import * as assert from "assert";
-import { AddressInfo } from "net";
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { createHandler, HookConfig, REARM, REGISTRY_CLAIM_ATTRIBUTES } from "../lambda/provisioningHook";
+import { LocalDynamo } from "./support/dynalite";
 import { ARN, event, TEMPLATES } from "./support/hookEvents";
 
-const dynalite: (o: object) => { listen(port: number, host: string, cb: () => void): void; close(cb: () => void): void; address(): AddressInfo } = require("dynalite");
 
 const TABLE = "fms-kr-registry";
 
 describe("registry hook on a real DynamoDB (dynalite)", function () {
     this.timeout(20_000);
-    let server: ReturnType<typeof dynalite>;
+    let local: LocalDynamo;
     let client: DynamoDBClient;
     const config: HookConfig = { mode: "registry", tableName: TABLE, templates: TEMPLATES, allowReprovisioning: false };
     const hook = () => {
@@ -30,22 +29,11 @@ describe("registry hook on a real DynamoDB (dynalite)", function () {
         h(event({ SerialNumber: serial }, template, { certificateId }));
 
     before(async () => {
-        server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-        client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${server.address().port}`, region: "ap-northeast-2", credentials: { accessKeyId: "test", secretAccessKey: "test" } });
-        await client.send(new CreateTableCommand({
-            TableName: TABLE, BillingMode: "PAY_PER_REQUEST",
-            AttributeDefinitions: [{ AttributeName: "serialNumber", AttributeType: "S" }], KeySchema: [{ AttributeName: "serialNumber", KeyType: "HASH" }],
-        }));
-        for (let i = 0; i < 100; i++) {
-            if ((await client.send(new DescribeTableCommand({ TableName: TABLE }))).Table?.TableStatus === "ACTIVE") break;
-            await new Promise((r) => setTimeout(r, 20));
-        }
+        local = await LocalDynamo.start();
+        client = local.client;
+        await local.table(TABLE, "serialNumber");
     });
-    after(async () => {
-        client?.destroy();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-    });
+    after(async () => local?.stop());
 
     it("claims a serial once: the item records the certificate, template and time; a second provisioning is denied", async () => {
         await register("297468000001", ["fms-kr-vehicle"]);

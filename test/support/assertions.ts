@@ -19,7 +19,7 @@ export function statement(doc: PolicyDocument, sid: string): Statement {
  * Actions the Service Authorization Reference lists with no resource types (only `*` can name them),
  * and only under a condition where one exists.
  */
-const NO_RESOURCE_LEVEL = new Set(["iot:ListAuditTasks", "iot:ListAuditFindings", "cloudwatch:PutMetricData"]);
+const NO_RESOURCE_LEVEL = new Set(["iot:ListAuditTasks", "iot:DescribeAuditTask", "cloudwatch:PutMetricData"]);
 
 export function assertLeastPrivilege(doc: PolicyDocument): void {
     for (const s of doc.Statement.filter((x) => x.Effect === "Allow")) {

@@ -5,7 +5,7 @@
  */
 type Command = { input: any };
 type CommandClass = new (...args: any[]) => Command;
-type Answer = () => Promise<unknown>;
+type Answer = (input: any) => Promise<unknown>;
 
 export class FakeClient {
     private readonly answers = new Map<CommandClass, { once: Answer[]; always?: Answer }>();
@@ -15,7 +15,7 @@ export class FakeClient {
         this.sent.push(command);
         const entry = this.answers.get(command.constructor as CommandClass);
         const answer = entry?.once.shift() ?? entry?.always;
-        return answer ? answer() : Promise.resolve(undefined);
+        return answer ? answer(command.input) : Promise.resolve(undefined);
     };
 
     on(command: CommandClass) {
@@ -26,13 +26,14 @@ export class FakeClient {
             rejects: (e: Error) => { entry.always = () => Promise.reject(e); return api; },
             resolvesOnce: (v: unknown) => { entry.once.push(() => Promise.resolve(v)); return api; },
             rejectsOnce: (e: Error) => { entry.once.push(() => Promise.reject(e)); return api; },
-            callsFake: (f: () => Promise<unknown>) => { entry.always = f; return api; },
+            /** Answers from the command's input. */
+            callsFake: (f: (input: any) => Promise<unknown>) => { entry.always = f; return api; },
         };
         return api;
     }
 
-    commandCalls<C extends CommandClass>(command: C): { args: [InstanceType<C>] }[] {
-        return this.sent.filter((c) => c instanceof command).map((c) => ({ args: [c as InstanceType<C>] }));
+    commandCalls(command: CommandClass): { args: [Command] }[] {
+        return this.sent.filter((c) => c instanceof command).map((c) => ({ args: [c] }));
     }
 
     calls(): Command[] {
