@@ -12,7 +12,12 @@ import { EXPIRING_METRIC } from "../lambda/certificateRotation";
 export const ROTATION_ENTRY = path.join(__dirname, "..", "lambda", "certificateRotation.ts");
 
 
-/** The rule's SQL: the certificate and client id come from AWS IoT's connection, not from the payload. */
+/**
+ * The rule's SQL: the certificate and client id come from AWS IoT's connection, not from the payload.
+ * AWS IoT developer guide, "AWS IoT SQL reference > Functions": principal() is the certificate id for
+ * connections authenticated with an X.509 certificate; clientid() the MQTT client id (here the Thing
+ * name, the only one the device policy lets that certificate connect as).
+ */
 export const CONFIRM_SQL = `SELECT principal() AS certificateId, clientid() AS thingName FROM '${CONFIRM_TOPIC}'`;
 
 /** How often the sweep retires certificates whose grace period is over. */

@@ -3,7 +3,8 @@
  *
  * AWS invokes it with `{claimCertificateId, certificateId, certificatePem, templateArn, clientId,
  * parameters}` and waits at most 5 seconds for `{allowProvisioning, parameterOverrides?}`.
- * `claimCertificateId` is the certificate of the connection that asked: the shared claim
+ * `claimCertificateId` is the certificate of the connection that asked (AWS IoT developer guide,
+ * "Pre-provisioning hooks": "the ID of the claim certificate used to connect"): the shared claim
  * certificate for a first provisioning, the vehicle's own certificate for a rotation.
  *
  * Each template the hook serves has a rule (from `HOOK_TEMPLATES`): its purpose, its Thing-name

@@ -12,7 +12,9 @@ import { PolicyDocument } from "../policies/document";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { confirm, RotationDeps, sweep } from "../lambda/certificateRotation";
 import { claimPolicy } from "../policies/iotClaimPolicy";
+import { provisioningTopics } from "../device/provision";
 import { AwsIotDouble } from "./support/awsIotDouble";
+import { provisionWithOfficialSdk } from "./support/officialSdk";
 
 /** Runs the CLI as `npm run device -- ...` would, capturing its output. */
 async function cli(argv: string[], stackOutputs?: Record<string, unknown>): Promise<{ code: number; out: string[]; err: string[] }> {
@@ -273,6 +275,20 @@ describe("device simulator, end to end against a local broker (test double of AW
             } finally {
                 await other.close();
             }
+        });
+
+        it("AWS's official device SDK provisions a vehicle with a CSR against the double (the double speaks AWS's topics and fields)", async () => {
+            const claim = { cert: fs.readFileSync(path.join(claimDir, "certificate.pem.crt"), "utf8"), key: fs.readFileSync(path.join(claimDir, "private.pem.key"), "utf8") };
+            const got = await provisionWithOfficialSdk({
+                host: "localhost", port: double.port, caPem: double.ca.certPem, claimCertPem: claim.cert, claimKeyPem: claim.key,
+                clientId: "claim-297468000321", template, serial: "297468000321", timeoutMs: 10_000,
+            });
+            assert.strictEqual(got.thingName, "test-thing-297468000321");
+            assert.ok(new crypto.X509Certificate(got.certificatePem).checkPrivateKey(crypto.createPrivateKey(got.privateKeyPem)));
+            assert.deepStrictEqual(double.things.get("test-thing-297468000321")!.principals, [got.certificateId]);
+            // Our simulator asks on the same topics as AWS's SDK.
+            const sdkTopics = double.subscriptions.filter((s) => s.clientId === "claim-297468000321").map((s) => s.topic).sort();
+            assert.deepStrictEqual(sdkTopics, provisioningTopics(true, template).sort());
         });
 
         it("--out equal to --claim-dir is refused before anything is sent", async () => {

@@ -98,6 +98,11 @@ describe("stacks", () => {
                 assert.strictEqual(thing.Properties.ThingTypeName, `${cfg.namePrefix}-vehicle`);
                 assert.deepStrictEqual(thing.Properties.ThingGroups, [`${cfg.namePrefix}-vehicles`], "a literal group, never a device parameter");
                 assert.deepStrictEqual(thing.Properties.AttributePayload, { serial: { Ref: "SerialNumber" }, country: cfg.country, CertDate: { Ref: "CertDate" }, CertExpiry: { Ref: "CertExpiry" } });
+                // A rotation reaches an existing Thing: its group stays, its attributes and type are rewritten.
+                assert.deepStrictEqual(thing.OverrideSettings, { AttributePayload: "REPLACE", ThingTypeName: "REPLACE", ThingGroups: "DO_NOTHING" });
+                const rotation = run.ofType("aws:iot/provisioningTemplate:ProvisioningTemplate").find((x) => x.inputs.name === cfg.provisioning.rotation.templateName)!;
+                assert.strictEqual(rotation.inputs.templateBody, t.inputs.templateBody, "the rotation template writes the same Thing");
+                assert.deepStrictEqual(rotation.inputs.preProvisioningHook, t.inputs.preProvisioningHook);
                 assert.deepStrictEqual(body.Resources.certificate, { Type: "AWS::IoT::Certificate", Properties: { CertificateId: { Ref: "AWS::IoT::Certificate::Id" }, Status: "ACTIVE" } });
                 assert.deepStrictEqual(body.Resources.policy, { Type: "AWS::IoT::Policy", Properties: { PolicyName: `${cfg.namePrefix}-device` } });
             });

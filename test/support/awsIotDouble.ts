@@ -77,6 +77,8 @@ export class AwsIotDouble {
     public readonly ingested: { clientId: string; topic: string; payload: string }[] = [];
     public readonly hookEvents: unknown[] = [];
     public readonly refusals: Refusal[] = [];
+    /** Every subscription granted, by client. */
+    public readonly subscriptions: { clientId: string; topic: string }[] = [];
     private readonly tokens = new Map<string, { certificateId: string; expires: number }>();
 
     private constructor(private readonly o: DoubleOptions, public readonly ca: TestCa, private readonly broker: Broker, private readonly server: tls.Server, public readonly port: number) {}
@@ -128,6 +130,7 @@ export class AwsIotDouble {
         };
         b.authorizeSubscribe = (client, sub, done) => {
             const refused = sub.topic.startsWith("$aws/rules/") || !this.allowed(client, "iot:Subscribe", `topicfilter/${sub.topic}`);
+            if (!refused) this.subscriptions.push({ clientId: client.id, topic: sub.topic });
             done(null, refused ? null : sub);
         };
         b.authorizeForward = (client, packet) => (this.allowed(client, "iot:Receive", `topic/${packet.topic}`) ? packet : null);
@@ -281,6 +284,9 @@ export class AwsIotDouble {
         this.tokens.delete(parsed.certificateOwnershipToken as string);
         // An existing Thing keeps its principals and, per OverrideSettings, its group (DO_NOTHING) while its
         // attributes and type are replaced (REPLACE); the new certificate is attached beside the old one.
+        // AWS IoT developer guide, "Provisioning templates > Resources section": OverrideSettings say what
+        // happens to each property of a Thing that already exists. Our templates use only REPLACE and
+        // DO_NOTHING; this double knows nothing else (MERGE, FAIL) and the template test pins those two.
         const existing = this.things.get(resources.thingName);
         this.things.set(resources.thingName, {
             attributes: resources.attributes,

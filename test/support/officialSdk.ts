@@ -1,0 +1,61 @@
+/**
+ * AWS's own device SDK (aws-iot-device-sdk-v2, on aws-crt) as the reference client: whatever topics
+ * and payload fields it uses for fleet provisioning are what AWS IoT speaks, so a double (or a
+ * simulator) that disagrees with it fails here, not in a factory.
+ */
+import { iot, iotidentity, mqtt } from "aws-iot-device-sdk-v2";
+import { makeKeyAndCsr } from "../../device/credentials";
+
+export interface OfficialProvisionOptions {
+    host: string;
+    port: number;
+    caPem: string;
+    claimCertPem: string;
+    claimKeyPem: string;
+    clientId: string;
+    template: string;
+    serial: string;
+    timeoutMs: number;
+}
+
+function within<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`official SDK: timed out waiting for ${what}`)), ms); })])
+        .finally(() => clearTimeout(timer));
+}
+
+/** CreateCertificateFromCsr then RegisterThing, over MQTT 3.1.1, exactly as the SDK's IotIdentityClient does them. */
+export async function provisionWithOfficialSdk(o: OfficialProvisionOptions): Promise<{ thingName: string; certificateId: string; certificatePem: string; privateKeyPem: string }> {
+    const config = iot.AwsIotMqttConnectionConfigBuilder.new_mtls_builder(o.claimCertPem, o.claimKeyPem)
+        .with_certificate_authority(o.caPem)
+        .with_endpoint(o.host)
+        .with_port(o.port)
+        .with_client_id(o.clientId)
+        .with_clean_session(true)
+        .build();
+    const connection = new mqtt.MqttClient().new_connection(config);
+    await within("CONNACK", o.timeoutMs, connection.connect());
+    try {
+        const identity = new iotidentity.IotIdentityClient(connection);
+        const made = await makeKeyAndCsr(`CN=${o.serial}`);
+        const subscriptions: Promise<unknown>[] = [];
+        const created = new Promise<iotidentity.model.CreateCertificateFromCsrResponse>((resolve, reject) => {
+            subscriptions.push(identity.subscribeToCreateCertificateFromCsrAccepted({}, mqtt.QoS.AtLeastOnce, (err, res) => (err || !res ? reject(err ?? new Error("no answer")) : resolve(res))));
+            subscriptions.push(identity.subscribeToCreateCertificateFromCsrRejected({}, mqtt.QoS.AtLeastOnce, (_e, res) => reject(new Error(`CreateCertificateFromCsr rejected: ${JSON.stringify(res)}`))));
+        });
+        const registered = new Promise<iotidentity.model.RegisterThingResponse>((resolve, reject) => {
+            subscriptions.push(identity.subscribeToRegisterThingAccepted({ templateName: o.template }, mqtt.QoS.AtLeastOnce, (err, res) => (err || !res ? reject(err ?? new Error("no answer")) : resolve(res))));
+            subscriptions.push(identity.subscribeToRegisterThingRejected({ templateName: o.template }, mqtt.QoS.AtLeastOnce, (_e, res) => reject(new Error(`RegisterThing rejected: ${JSON.stringify(res)}`))));
+        });
+        created.catch(() => undefined);
+        registered.catch(() => undefined);
+        await within("SUBACKs", o.timeoutMs, Promise.all(subscriptions));
+        await identity.publishCreateCertificateFromCsr({ certificateSigningRequest: made.csrPem }, mqtt.QoS.AtLeastOnce);
+        const cert = await within("CreateCertificateFromCsr", o.timeoutMs, created);
+        await identity.publishRegisterThing({ templateName: o.template, certificateOwnershipToken: cert.certificateOwnershipToken!, parameters: { SerialNumber: o.serial } }, mqtt.QoS.AtLeastOnce);
+        const thing = await within("RegisterThing", o.timeoutMs, registered);
+        return { thingName: thing.thingName!, certificateId: cert.certificateId!, certificatePem: cert.certificatePem!, privateKeyPem: made.privateKeyPem };
+    } finally {
+        await connection.disconnect().catch(() => undefined);
+    }
+}
