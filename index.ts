@@ -17,7 +17,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { arnContext } from "./components/arnContext";
 import { CertificateRotation } from "./components/certificateRotation";
 import { ClaimCertificate } from "./components/claimCertificate";
-import { EdgeRuntime } from "./components/edgeRuntime";
+import { EdgeRuntime, telemetryComponentName } from "./components/edgeRuntime";
 import { FleetProvisioning } from "./components/fleetProvisioning";
 import { Operations } from "./components/operations";
 import { RuleRouting } from "./components/ruleRouting";
@@ -26,6 +26,7 @@ import { CONFIRM_RULE_KEY, ruleNameFor } from "./config/routingConfig";
 import { metricNamespace } from "./components/operations";
 import { loadStackConfig } from "./config/stackConfig";
 import { IOT_LOG_GROUP } from "./components/iotLogging";
+import { greengrassComponentLogGroup, greengrassSystemLogGroup } from "./policies/greengrass";
 
 const cfg = loadStackConfig();
 const routing = cfg.routing;
@@ -45,7 +46,12 @@ const awsTarget = { region: cfg.region, ...(cfg.awsProfile ? { profile: cfg.awsP
 const key = new StackKey(`${cfg.namePrefix}-key`, {
     ctx,
     aliasName: `${cfg.namePrefix}-fms`,
-    logGroupPatterns: [`/aws/lambda/${cfg.namePrefix}-*`, `/aws/iot/rules/${cfg.namePrefix}-*`, `/aws/msk/${cfg.namePrefix}`, IOT_LOG_GROUP],
+    logGroupPatterns: [
+        `/aws/lambda/${cfg.namePrefix}-*`, `/aws/iot/rules/${cfg.namePrefix}-*`, `/aws/msk/${cfg.namePrefix}`, IOT_LOG_GROUP,
+        // Greengrass log manager groups this stack creates: its component's, and the region's system group if it owns it.
+        ...(cfg.greengrass ? [greengrassComponentLogGroup(cfg.region, telemetryComponentName(cfg.namePrefix))] : []),
+        ...(cfg.greengrass?.logs.systemLogGroup === "create" ? [greengrassSystemLogGroup(cfg.region)] : []),
+    ],
     alarmsPublishToEncryptedTopics: true,
 }, { ...opts, protect: cfg.protect });
 
@@ -79,6 +85,7 @@ const edge = cfg.greengrass && new EdgeRuntime(`${cfg.namePrefix}-edge`, {
     ctx,
     awsTarget,
     namePrefix: cfg.namePrefix,
+    region: cfg.region,
     country: cfg.country,
     greengrass: cfg.greengrass,
     thingTypeName: provisioning.thingTypeName,
@@ -87,6 +94,7 @@ const edge = cfg.greengrass && new EdgeRuntime(`${cfg.namePrefix}-edge`, {
     provisioningRoleArn: provisioning.provisioningRoleArn,
     kmsKeyArn: key.arn,
     ...basicIngest,
+    logRetentionDays: cfg.logRetentionDays,
     protect: cfg.protect,
 }, { providers: [provider, native] });
 
@@ -164,4 +172,10 @@ export const edgeThingGroupArn = edge?.thingGroupArn;
 export const edgeCoreTemplateName = edge?.coreTemplateName;
 export const edgeComponentArn = edge?.componentArn;
 export const edgeDeploymentId = edge?.deploymentId;
+export const edgeComponentName = edge?.componentName;
+export const edgeCoreThingNamePrefix = cfg.greengrass?.coreThingNamePrefix;
+export const edgeNucleusVersion = cfg.greengrass?.nucleusVersion;
+export const edgeLogGroups = edge?.logGroupNames;
+export const iotCredentialEndpoint = edge?.credentialEndpoint;
+export const awsRegion = cfg.region;
 export const operationsTopicArn = operations.topicArn;

@@ -6,36 +6,68 @@ import * as awsnative from "@pulumi/aws-native";
 import * as pulumi from "@pulumi/pulumi";
 import { GreengrassConfig } from "../config/greengrassConfig";
 import { ArnContext } from "../policies/document";
-import { coreDevicePolicy, roleAliasArn, tokenExchangePolicy } from "../policies/greengrass";
+import { CORE_POLICY_KIND, coreDevicePolicy, greengrassComponentLogGroup, greengrassSystemLogGroup, roleAliasArn, tokenExchangePolicy } from "../policies/greengrass";
 import { serviceTrustPolicy } from "../policies/iam";
 import { policyJson } from "./arnContext";
 import { SecureBucket } from "./secureBucket";
 import { hookedTemplate } from "./hookedTemplate";
 import { AwsTarget } from "./iotSdk";
 
-export const TELEMETRY_COMPONENT = "com.fms.VehicleTelemetry";
 export const TELEMETRY_SOURCE = path.join(__dirname, "..", "edge", "telemetry", "telemetry.py");
 
-/** The telemetry artifact's S3 key: versioned, and keyed by content so a changed program is a new object. */
-export function telemetryArtifactKey(version: string, source = TELEMETRY_SOURCE): string {
+/**
+ * The telemetry component's name: per stack, because component ARNs are account- and region-wide
+ * (`arn:aws:greengrass:<region>:<account>:components:<name>`), so two stacks in one account and
+ * region would otherwise publish versions of the same component.
+ */
+export function telemetryComponentName(namePrefix: string): string {
+    return `com.fms.${namePrefix}.VehicleTelemetry`;
+}
+
+/** The telemetry artifact's S3 key: keyed by content, so a changed program is a new object. */
+export function telemetryArtifactKey(componentName: string, source = TELEMETRY_SOURCE): string {
     const digest = crypto.createHash("sha256").update(fs.readFileSync(source)).digest("hex").slice(0, 16);
-    return `artifacts/${TELEMETRY_COMPONENT}/${version}/${digest}/telemetry.py`;
+    return `${ARTIFACT_PREFIX}${componentName}/${digest}/telemetry.py`;
+}
+
+export const ARTIFACT_PREFIX = "artifacts/";
+
+/** Greengrass recipe reference: "The maximum value for major, minor, and patch values is 999999." */
+const MAX_VERSION_PART = 999_999;
+
+/**
+ * The component version of a recipe: `<major.minor>.<patch>` with the patch taken from a SHA-256 of
+ * the whole recipe (the artifact URI carries the artifact's own digest). AWS refuses a second
+ * CreateComponentVersion of a name and version with different content, so a version that follows
+ * the content is never reused for different content, and an unchanged recipe keeps its version
+ * (no new component version, no deployment change).
+ */
+export function contentVersion(majorMinor: string, recipeWithoutVersion: Record<string, unknown>): string {
+    const digest = crypto.createHash("sha256").update(JSON.stringify(recipeWithoutVersion)).digest();
+    return `${majorMinor}.${digest.readUInt32BE(0) % (MAX_VERSION_PART + 1)}`;
 }
 
 export interface TelemetryRecipeArgs {
-    version: string;
+    componentName: string;
+    /** `major.minor`: the patch follows the content (contentVersion). */
+    majorMinor: string;
     artifactUri: string;
     topicTemplate: string;
     ruleName: string;
     intervalSeconds: number;
 }
 
-/** The telemetry component's recipe (Greengrass recipe format 2020-01-25), as an object. */
+/** The telemetry component's recipe (Greengrass recipe format 2020-01-25), as an object, its version from its content. */
 export function telemetryRecipe(a: TelemetryRecipeArgs): Record<string, unknown> {
+    const { ComponentVersion: _, ...content } = telemetryRecipeBody(a, "");
+    return { ...content, ComponentVersion: contentVersion(a.majorMinor, content) };
+}
+
+function telemetryRecipeBody(a: TelemetryRecipeArgs, version: string): Record<string, unknown> {
     return {
         RecipeFormatVersion: "2020-01-25",
-        ComponentName: TELEMETRY_COMPONENT,
-        ComponentVersion: a.version,
+        ComponentName: a.componentName,
+        ComponentVersion: version,
         ComponentDescription: "Publishes vehicle status to the stack's Basic Ingest topic through Greengrass IPC.",
         ComponentPublisher: "FMS IoT",
         ComponentConfiguration: {
@@ -45,7 +77,7 @@ export function telemetryRecipe(a: TelemetryRecipeArgs): Record<string, unknown>
                 statusFile: "/var/run/fms/vehicle-status.json",
                 accessControl: {
                     "aws.greengrass.ipc.mqttproxy": {
-                        [`${TELEMETRY_COMPONENT}:mqttproxy:1`]: {
+                        [`${a.componentName}:mqttproxy:1`]: {
                             policyDescription: "Publish vehicle status to this stack's Basic Ingest topic only",
                             operations: ["aws.greengrass#PublishToIoTCore"],
                             resources: [`$aws/rules/${a.ruleName}/*`],
@@ -71,13 +103,13 @@ export function nucleusConfiguration(gg: GreengrassConfig): Record<string, unkno
 }
 
 /** Log manager configuration: system and component logs of at least the configured level to CloudWatch. */
-export function logManagerConfiguration(gg: GreengrassConfig): Record<string, unknown> {
+export function logManagerConfiguration(gg: GreengrassConfig, componentName: string): Record<string, unknown> {
     const limit = { diskSpaceLimit: String(Math.ceil(gg.logs.totalLogsSizeKB / 1024)), diskSpaceLimitUnit: "MB" };
     return {
         logsUploaderConfiguration: {
             systemLogsConfiguration: { uploadToCloudWatch: "true", minimumLogLevel: gg.logs.cloudWatchMinimumLevel, deleteLogFileAfterCloudUpload: "false", ...limit },
             componentLogsConfigurationMap: {
-                [TELEMETRY_COMPONENT]: { minimumLogLevel: gg.logs.cloudWatchMinimumLevel, deleteLogFileAfterCloudUpload: "false", ...limit },
+                [componentName]: { minimumLogLevel: gg.logs.cloudWatchMinimumLevel, deleteLogFileAfterCloudUpload: "false", ...limit },
             },
         },
         periodicUploadIntervalSec: "300",
@@ -89,6 +121,7 @@ export interface EdgeRuntimeArgs {
     /** Region and profile for the template-version pruner (a dynamic provider). */
     awsTarget: AwsTarget;
     namePrefix: string;
+    region: string;
     country: string;
     greengrass: GreengrassConfig;
     /** The vehicle Thing type (core devices are vehicles too). */
@@ -100,6 +133,7 @@ export interface EdgeRuntimeArgs {
     kmsKeyArn: pulumi.Input<string>;
     basicIngestRuleNames: string[];
     basicIngestRulePrefix?: string;
+    logRetentionDays: number;
     protect: boolean;
 }
 
@@ -115,6 +149,10 @@ export class EdgeRuntime extends pulumi.ComponentResource {
     public readonly coreTemplateName: pulumi.Output<string>;
     public readonly componentArn: pulumi.Output<string>;
     public readonly deploymentId: pulumi.Output<string>;
+    public readonly componentName: string;
+    /** The AWS IoT credentials-provider endpoint a core's nucleus and plugin are configured with. */
+    public readonly credentialEndpoint: pulumi.Output<string>;
+    public readonly logGroupNames: string[];
 
     constructor(name: string, args: EdgeRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("fms:iot:EdgeRuntime", name, {}, opts);
@@ -127,16 +165,26 @@ export class EdgeRuntime extends pulumi.ComponentResource {
             bucketPrefix: `${args.namePrefix}-gg-artifacts-`, kmsKeyArn: args.kmsKeyArn,
         }, { parent: this, protect: args.protect });
 
+        const componentName = telemetryComponentName(args.namePrefix);
+        const logGroupNames = [greengrassSystemLogGroup(args.region), greengrassComponentLogGroup(args.region, componentName)];
+        // The log manager creates missing groups (without retention or KMS); these exist before any core uploads.
+        const logGroups = logGroupNames
+            .filter((n) => n !== greengrassSystemLogGroup(args.region) || gg.logs.systemLogGroup === "create")
+            .map((n) => new aws.cloudwatch.LogGroup(`${name}-${n.endsWith("/System") ? "system" : "telemetry"}-logs`, {
+                name: n, retentionInDays: args.logRetentionDays, kmsKeyId: args.kmsKeyArn,
+            }, parent));
+
         const tokenRole = new aws.iam.Role(`${name}-token-exchange-role`, {
-            description: "Greengrass token exchange: component logs and this stack's artifacts only",
+            description: "Greengrass token exchange: each core's own log streams and this stack's artifacts only",
             // No aws:SourceAccount guard: the credentials provider is not documented to send it.
             assumeRolePolicy: JSON.stringify(serviceTrustPolicy("credentials.iot.amazonaws.com")),
             maxSessionDuration: Math.max(3600, gg.credentialDurationSeconds),
         }, parent);
         new aws.iam.RolePolicy(`${name}-token-exchange-policy`, {
             role: tokenRole.id,
-            policy: policyJson(ctx, { bucketArn: artifacts.arn, keyArn: args.kmsKeyArn }, (c, v) =>
-                tokenExchangePolicy({ ...c, artifactBucketArn: v.bucketArn, kmsKeyArn: v.keyArn })),
+            policy: policyJson(ctx, { bucketArn: artifacts.arn, keyArn: args.kmsKeyArn }, (c, v) => tokenExchangePolicy({
+                ...c, artifactBucketArn: v.bucketArn, artifactKeyPrefix: ARTIFACT_PREFIX, kmsKeyArn: v.keyArn, logGroupNames,
+            })),
         }, parent);
         const roleAlias = new aws.iot.RoleAlias(`${name}-role-alias`, {
             alias: `${args.namePrefix}-gg-token-exchange`,
@@ -147,9 +195,11 @@ export class EdgeRuntime extends pulumi.ComponentResource {
         const corePolicy = new aws.iot.Policy(`${name}-core-policy`, {
             name: `${args.namePrefix}-edge-core`,
             policy: policyJson(ctx, { alias: roleAlias.alias }, (c, v) => coreDevicePolicy({
-                ...c, roleAliasArn: roleAliasArn(c, v.alias),
+                ...c, coreThingNamePrefix: gg.coreThingNamePrefix, roleAliasArn: roleAliasArn(c, v.alias),
                 basicIngestRuleNames: args.basicIngestRuleNames, basicIngestRulePrefix: args.basicIngestRulePrefix,
             })),
+            // The guardrail iot-greengrass-core-policy-scoped reads these: what kind of policy, scoped to which prefix.
+            tags: { FmsPolicy: CORE_POLICY_KIND, CoreThingNamePrefix: gg.coreThingNamePrefix },
         }, retained);
         const group = new aws.iot.ThingGroup(`${name}-core-group`, {
             name: `${args.namePrefix}-edge-cores`,
@@ -171,7 +221,7 @@ export class EdgeRuntime extends pulumi.ComponentResource {
             hookFunctionArn: args.hookFunctionArn,
         });
 
-        const artifactKey = telemetryArtifactKey(gg.telemetry.componentVersion);
+        const artifactKey = telemetryArtifactKey(componentName);
         const artifact = new aws.s3.BucketObjectv2(`${name}-telemetry-artifact`, {
             bucket: artifacts.name,
             key: artifactKey,
@@ -182,7 +232,7 @@ export class EdgeRuntime extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: artifacts.ready });
         const component = new awsnative.greengrassv2.ComponentVersion(`${name}-telemetry`, {
             inlineRecipe: pulumi.interpolate`s3://${artifacts.name}/${artifact.key}`.apply((artifactUri) => JSON.stringify(telemetryRecipe({
-                version: gg.telemetry.componentVersion, artifactUri, topicTemplate: gg.telemetry.topicTemplate,
+                componentName, majorMinor: gg.telemetry.componentVersion, artifactUri, topicTemplate: gg.telemetry.topicTemplate,
                 ruleName: gg.telemetry.ruleName, intervalSeconds: gg.telemetry.intervalSeconds,
             }))),
         }, { parent: this, dependsOn: [artifact] });
@@ -192,8 +242,8 @@ export class EdgeRuntime extends pulumi.ComponentResource {
             targetArn: group.arn,
             components: {
                 "aws.greengrass.Nucleus": { componentVersion: gg.nucleusVersion, configurationUpdate: { merge: JSON.stringify(nucleusConfiguration(gg)) } },
-                "aws.greengrass.LogManager": { componentVersion: gg.logManagerVersion, configurationUpdate: { merge: JSON.stringify(logManagerConfiguration(gg)) } },
-                [TELEMETRY_COMPONENT]: { componentVersion: component.componentVersion },
+                "aws.greengrass.LogManager": { componentVersion: gg.logManagerVersion, configurationUpdate: { merge: JSON.stringify(logManagerConfiguration(gg, componentName)) } },
+                [componentName]: { componentVersion: component.componentVersion },
             },
             deploymentPolicies: {
                 failureHandlingPolicy: "ROLLBACK",
@@ -205,7 +255,7 @@ export class EdgeRuntime extends pulumi.ComponentResource {
                 abortConfig: { criteriaList: [{ action: "CANCEL", failureType: "ALL", minNumberOfExecutedThings: 10, thresholdPercentage: gg.rollout.abortThresholdPercentage }] },
                 timeoutConfig: { inProgressTimeoutInMinutes: 60 },
             },
-        }, { parent: this, dependsOn: [template, corePolicy] });
+        }, { parent: this, dependsOn: [template, corePolicy, ...logGroups] });
 
         this.roleAliasName = roleAlias.alias;
         this.thingGroupArn = group.arn;
@@ -213,9 +263,12 @@ export class EdgeRuntime extends pulumi.ComponentResource {
         this.coreTemplateName = template.name;
         this.componentArn = component.arn;
         this.deploymentId = deployment.deploymentId;
+        this.componentName = componentName;
+        this.logGroupNames = logGroupNames;
+        this.credentialEndpoint = aws.iot.getEndpointOutput({ endpointType: "iot:CredentialProvider" }, parent).endpointAddress;
         this.registerOutputs({
             roleAliasName: this.roleAliasName, thingGroupArn: this.thingGroupArn, coreTemplateName: this.coreTemplateName,
-            componentArn: this.componentArn, deploymentId: this.deploymentId,
+            componentArn: this.componentArn, componentName, deploymentId: this.deploymentId, credentialEndpoint: this.credentialEndpoint,
         });
     }
 }

@@ -162,7 +162,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
         claimCertificate: parseClaimCertificate(key("claimCertificate"), v.claimCertificate),
         routing,
         operations: parseOperations(key("operations"), v.operations, production),
-        greengrass: parseGreengrass(key("greengrass"), v.greengrass, provisioning, routing),
+        greengrass: parseGreengrass(key("greengrass"), v.greengrass, provisioning, routing, namePrefix),
     };
 }
 

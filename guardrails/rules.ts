@@ -138,13 +138,73 @@ function isClaimPolicy(statements: Statement[]): boolean {
     return connects.length > 0 && connects.every((c) => /^client\/[A-Za-z0-9:_-]+\*$/.test(c.resource));
 }
 
+/** Tags the program puts on a Greengrass core-device policy (policies/greengrass.ts, CORE_POLICY_KIND). */
+function corePolicyPrefix(r: ResourceView): string | undefined | null {
+    const tags = asObject(r.props.tags);
+    if (tags?.FmsPolicy !== "greengrass-core") return undefined;
+    return typeof tags.CoreThingNamePrefix === "string" ? tags.CoreThingNamePrefix : null;
+}
+
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** What each action of a core policy may name, given the core Thing-name prefix (AWS's minimal core policy). */
+function coreActionResources(prefix: string): Record<string, RegExp> {
+    const things = `\\$aws/things/${escapeRe(prefix)}\\*`;
+    return {
+        "iot:Connect": new RegExp(`^client/${escapeRe(prefix)}\\*$`),
+        "iot:Publish": new RegExp(`^topic/(${things}/(greengrass/health/json|greengrassv2/health/json|jobs/\\*|shadow/\\*)|\\$aws/rules/[A-Za-z0-9_]+\\*?(/\\*)?)$`),
+        "iot:Receive": new RegExp(`^topic/${things}/(greengrass/health/json|greengrassv2/health/json|jobs/\\*|shadow/\\*)$`),
+        "iot:Subscribe": new RegExp(`^topicfilter/${things}/(jobs|shadow)/\\*$`),
+        "iot:GetThingShadow": new RegExp(`^thing/${escapeRe(prefix)}\\*$`),
+        "iot:UpdateThingShadow": new RegExp(`^thing/${escapeRe(prefix)}\\*$`),
+        "iot:DeleteThingShadow": new RegExp(`^thing/${escapeRe(prefix)}\\*$`),
+        "iot:AssumeRoleWithCertificate": /^rolealias\/[\w=,@-]+$/,
+        "greengrass:GetComponentVersionArtifact": /^arn:aws[a-z-]*:greengrass:[a-z0-9-]+:(\*|\d{12}):components:/,
+        // Documented with Resource "*": no resource-level scoping exists for these.
+        "greengrass:ResolveComponentCandidates": /^\*$/,
+        "greengrass:GetDeploymentConfiguration": /^\*$/,
+        "greengrass:ListThingGroupsForCoreDevice": /^\*$/,
+    };
+}
+
+const corePolicy: ResourceRule = {
+    kind: "resource",
+    name: "iot-greengrass-core-policy-scoped",
+    description: "An IoT policy tagged FmsPolicy=greengrass-core (a Greengrass core device's) keeps AWS's minimal core-policy shape scoped to its CoreThingNamePrefix tag: connect as client/<prefix>*, health/jobs/shadow topics under $aws/things/<prefix>*/, Basic Ingest, shadows of thing/<prefix>*, AssumeRoleWithCertificate on a role alias, and the Greengrass data-plane calls; nothing else.",
+    level: "mandatory",
+    check(r, report) {
+        if (r.type !== "aws:iot/policy:Policy") return;
+        const prefix = corePolicyPrefix(r);
+        if (prefix === undefined) return;
+        if (prefix === null || !/^[A-Za-z0-9_-]{3,64}$/.test(prefix)) {
+            report(`tagged as a Greengrass core policy without a CoreThingNamePrefix tag of 3-64 characters from A-Z a-z 0-9 _ -`);
+            return;
+        }
+        const statements = parseDoc(r.props.policy);
+        if (!statements) return;
+        const allowed = coreActionResources(prefix);
+        for (const s of statements.filter((x) => x.Effect === "Allow")) {
+            for (const action of list(s.Action)) {
+                const rule = allowed[action];
+                if (!rule) {
+                    report(`statement ${s.Sid ?? "(no Sid)"} allows ${action}, which a Greengrass core does not need`);
+                    continue;
+                }
+                for (const resource of list(s.Resource).map(iotResource)) {
+                    if (!rule.test(resource)) report(`statement ${s.Sid ?? "(no Sid)"} allows ${action} on ${resource}, outside core Things ${prefix}*`);
+                }
+            }
+        }
+    },
+};
+
 const deviceConnect: ResourceRule = {
     kind: "resource",
     name: "iot-device-connects-as-its-thing",
     description: "IoT device policies connect only as `${iot:Connection.Thing.ThingName}` with `iot:Connection.Thing.IsAttached`, and their topics are the Thing's own (Basic Ingest `$aws/rules/...` aside). Claim policies (a client-id prefix) are checked by iot-claim-policy-provisioning-only.",
     level: "mandatory",
     check(r, report) {
-        if (r.type !== "aws:iot/policy:Policy") return;
+        if (r.type !== "aws:iot/policy:Policy" || corePolicyPrefix(r) !== undefined) return;
         const statements = parseDoc(r.props.policy);
         if (!statements || isClaimPolicy(statements)) return;
         for (const { resource, statement } of connectResources(statements)) {
@@ -179,7 +239,7 @@ const claimPolicy: ResourceRule = {
     description: "A claim-certificate policy may only connect with its client-id prefix and use the fleet-provisioning topics ($aws/certificates/create[-from-csr]/*, $aws/provisioning-templates/<name>/provision/*); tagged DeviceKeys=device (or untagged) it may not allow CreateKeysAndCertificate ($aws/certificates/create/*), which sends the device's private key over MQTT.",
     level: "mandatory",
     check(r, report) {
-        if (r.type !== "aws:iot/policy:Policy") return;
+        if (r.type !== "aws:iot/policy:Policy" || corePolicyPrefix(r) !== undefined) return;
         const statements = parseDoc(r.props.policy);
         if (!statements || !isClaimPolicy(statements)) return;
         const mode = asObject(r.props.tags)?.DeviceKeys === "aws" ? "aws" : "device";
@@ -357,7 +417,7 @@ const loggingPresent: StackRule = {
     },
 };
 
-export const RULES: Rule[] = [noWildcards, deviceConnect, claimPolicy, kmsRotation, s3Secure, secretsCmk, topicRules, templateHook, prefixModeDevOnly, lambdaRule, loggingOn, loggingPresent];
+export const RULES: Rule[] = [noWildcards, deviceConnect, claimPolicy, corePolicy, kmsRotation, s3Secure, secretsCmk, topicRules, templateHook, prefixModeDevOnly, lambdaRule, loggingOn, loggingPresent];
 
 /** Runs every rule over a stack's resources. */
 export function evaluate(resources: ResourceView[], rules: Rule[] = RULES): Finding[] {

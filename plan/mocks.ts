@@ -31,7 +31,9 @@ export class AwsMocks implements pulumi.runtime.Mocks {
             case "aws:index/getAvailabilityZones:getAvailabilityZones":
                 return { names: ["a", "b", "c", "d"].map((z) => `${this.region}${z}`), zoneIds: [], id: this.region };
             case "aws:iot/getEndpoint:getEndpoint":
-                return { endpointAddress: `a1b2c3d4e5f6g7-ats.iot.${this.region}.amazonaws.com`, id: this.region };
+                return args.inputs.endpointType === "iot:CredentialProvider"
+                    ? { endpointAddress: `c1b2c3d4e5f6g7.credentials.iot.${this.region}.amazonaws.com`, id: this.region }
+                    : { endpointAddress: `a1b2c3d4e5f6g7-ats.iot.${this.region}.amazonaws.com`, id: this.region };
             default:
                 return args.inputs;
         }

@@ -1,10 +1,22 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
-import { PROJECT_ROOT } from "../config/stackFile";
+import { PROJECT_ROOT, readStackFile, stackNames } from "../config/stackFile";
+import { stackConfigFromEngine } from "../config/stackConfig";
 import { ACCOUNT_ID } from "../plan/mocks";
 import { ProgramRun, runStack } from "../plan/program";
+import { contentVersion, telemetryArtifactKey, telemetryRecipe } from "../components/edgeRuntime";
+import { LOG_MANAGER, NUCLEUS } from "../edge/awsComponents";
+import { nucleusClientIds } from "../policies/greengrass";
 import { assertConfigError, parsePolicy, statement } from "./support/assertions";
+import { isAllowed } from "./support/iotPolicyEvaluator";
+
+/** IAM resource matching: `*` matches any run of characters, including `/` and `:`. */
+function iamMatches(pattern: string, value: string): boolean {
+    return new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(value);
+}
 
 const REGION = "ap-northeast-2";
 const arn = (r: string) => `arn:aws:iot:${REGION}:${ACCOUNT_ID}:${r}`;
@@ -15,18 +27,44 @@ describe("edge: Greengrass v2 (kr)", function () {
     let run: ProgramRun;
     before(async () => { run = await runStack("kr"); });
 
-    it("token-exchange role: trusted by the credentials provider; its own logs and this stack's artifacts only", () => {
+    it("token-exchange role: AWS's default core-device permissions, each scoped: no CreateLogGroup, each core's own log streams, GetBucketLocation on the artifact bucket", () => {
         const role = run.one("aws:iam/role:Role", "-token-exchange-role");
         assert.deepStrictEqual(parsePolicy(role.inputs.assumeRolePolicy).Statement[0].Principal, { Service: "credentials.iot.amazonaws.com" });
         const doc = parsePolicy(run.one("aws:iam/rolePolicy:RolePolicy", "-token-exchange-policy").inputs.policy);
-        const logs = `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:/aws/greengrass/*`;
-        assert.deepStrictEqual(statement(doc, "GreengrassLogs").Resource, [logs, `${logs}:*`]);
         const bucket = run.one("aws:s3/bucket:Bucket", "-artifacts-bucket").state.arn;
-        assert.deepStrictEqual(statement(doc, "ReadComponentArtifacts"), { Sid: "ReadComponentArtifacts", Effect: "Allow", Action: ["s3:GetObject"], Resource: [`${bucket}/*`] });
+        const group = (n: string) => `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:${n}`;
+        const groups = [`/aws/greengrass/GreengrassSystemComponent/${REGION}/System`, `/aws/greengrass/UserComponent/${REGION}/com.fms.fms-kr.VehicleTelemetry`];
+        assert.deepStrictEqual(statement(doc, "GreengrassLogStreams").Resource, groups.flatMap((g) => [group(g), `${group(g)}:*`]));
+        assert.deepStrictEqual(statement(doc, "GreengrassOwnLogEvents").Resource, groups.map((g) => `${group(g)}:log-stream:/*/thing/\${credentials-iot:ThingName}`));
+        assert.deepStrictEqual(statement(doc, "ArtifactBucketLocation"), { Sid: "ArtifactBucketLocation", Effect: "Allow", Action: ["s3:GetBucketLocation"], Resource: [bucket] });
+        assert.deepStrictEqual(statement(doc, "ReadComponentArtifacts").Resource, [`${bucket}/artifacts/*`]);
+
+        // AWS's default token-exchange policy for nucleus v2.5.0 and later (Greengrass developer guide,
+        // "Authorize core devices to interact with AWS services"), plus s3:GetObject for S3 artifacts:
+        //   "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+        //              "logs:DescribeLogStreams", "s3:GetBucketLocation"], "Resource": "*"
+        const awsDefault = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams", "s3:GetBucketLocation", "s3:GetObject"];
+        const granted = new Set(doc.Statement.flatMap((s) => s.Action));
+        assert.deepStrictEqual(awsDefault.filter((a) => !granted.has(a)), ["logs:CreateLogGroup"], "everything AWS's default grants except CreateLogGroup (the groups exist)");
         for (const s of doc.Statement) {
             assert.ok(!s.Action.some((a) => a === "*" || a.endsWith(":*")), s.Sid);
             assert.ok(!(s.Resource ?? []).includes("*"), s.Sid);
         }
+    });
+
+    it("token-exchange role: a core may put log events only in the streams the log manager names after it", () => {
+        const doc = parsePolicy(run.one("aws:iam/rolePolicy:RolePolicy", "-token-exchange-policy").inputs.policy);
+        const put = statement(doc, "GreengrassOwnLogEvents");
+        // aws-greengrass-log-manager, CloudWatchAttemptLogsProcessor:
+        //   DEFAULT_LOG_STREAM_NAME = "/{date}/thing/{thingName}";  date as "yyyy/MM/dd" (UTC);
+        //   return logStreamName.replace(":", "+");
+        const streamOf = (thing: string, date = "2026/11/23") => `/${date}/thing/${thing}`.replace(":", "+");
+        const systemGroup = `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:/aws/greengrass/GreengrassSystemComponent/${REGION}/System`;
+        const canPut = (credentialThing: string, streamThing: string) => put.Resource!.some((r) =>
+            iamMatches(r.split("${credentials-iot:ThingName}").join(credentialThing), `${systemGroup}:log-stream:${streamOf(streamThing)}`));
+        assert.ok(canPut("fms-kr-core-2974690001", "fms-kr-core-2974690001"));
+        assert.ok(!canPut("fms-kr-core-2974690001", "fms-kr-core-2974690002"), "not another core's stream");
+        assert.ok(!canPut("fms-kr-core-2974690001", "fms-kr-core-2974690001x"));
     });
 
     it("role alias: the token-exchange role, credential duration from config", () => {
@@ -36,20 +74,43 @@ describe("edge: Greengrass v2 (kr)", function () {
         assert.strictEqual(alias.inputs.credentialDuration, 3600);
     });
 
-    it("core-device policy: its own Thing, AssumeRoleWithCertificate on this role alias only, no wildcard actions", () => {
-        const doc = parsePolicy(run.one("aws:iot/policy:Policy", "-core-policy").inputs.policy);
-        assert.deepStrictEqual(statement(doc, "ConnectAsOwnThing").Resource, [arn(`client/${THING}`)]);
-        assert.deepStrictEqual(statement(doc, "TokenExchangeThroughRoleAlias"), {
-            Sid: "TokenExchangeThroughRoleAlias", Effect: "Allow", Action: ["iot:AssumeRoleWithCertificate"], Resource: [arn("rolealias/fms-kr-gg-token-exchange")],
-        });
-        assert.ok(statement(doc, "OwnTopics").Resource!.includes(arn(`topic/$aws/things/${THING}/greengrassv2/health/json`)));
+    it("core-device policy: AWS's minimal core-device policy, for this stack's core Thing names", () => {
+        const policy = run.one("aws:iot/policy:Policy", "-core-policy");
+        const doc = parsePolicy(policy.inputs.policy);
+        assert.deepStrictEqual(policy.inputs.tags, { FmsPolicy: "greengrass-core", CoreThingNamePrefix: "fms-kr-core-" });
+        // "Minimal AWS IoT policy for AWS IoT Greengrass V2 core devices" (Greengrass developer guide,
+        // device-auth), each (action, resource) with core-device-thing-name replaced by a core of this stack.
+        const documented: [string, string][] = [
+            ["iot:Connect", "client/core-device-thing-name"],
+            ["iot:Publish", "topic/$aws/things/core-device-thing-name/greengrass/health/json"],
+            ["iot:Publish", "topic/$aws/things/core-device-thing-name/greengrassv2/health/json"],
+            ["iot:Publish", "topic/$aws/things/core-device-thing-name/jobs/start-next"],
+            ["iot:Receive", "topic/$aws/things/core-device-thing-name/jobs/notify-next"],
+            ["iot:Publish", "topic/$aws/things/core-device-thing-name/shadow/update"],
+            ["iot:Subscribe", "topicfilter/$aws/things/core-device-thing-name/jobs/*"],
+            ["iot:Subscribe", "topicfilter/$aws/things/core-device-thing-name/shadow/*"],
+            ["iot:GetThingShadow", "thing/core-device-thing-name"],
+            ["iot:UpdateThingShadow", "thing/core-device-thing-name"],
+            ["iot:DeleteThingShadow", "thing/core-device-thing-name"],
+            ["iot:AssumeRoleWithCertificate", "rolealias/fms-kr-gg-token-exchange"],
+        ];
+        const core = "fms-kr-core-2974690001";
+        // The nucleus' second and third connections (MqttClient.getNewMqttClient): thingName#2, thingName#3.
+        for (const clientId of nucleusClientIds(core, 3)) {
+            for (const [action, resource] of documented) {
+                assert.ok(isAllowed([doc], action, resource.replace("core-device-thing-name", core), { region: REGION, accountId: ACCOUNT_ID, clientId }), `${clientId}: ${action} ${resource}`);
+            }
+        }
+        assert.deepStrictEqual(nucleusClientIds(core, 3), [core, `${core}#2`, `${core}#3`]);
+        for (const other of ["claim-2974690001", "test-thing-2974680001", "fms-dev-core-2974690001", "fms-kr-cor"]) {
+            assert.ok(!isAllowed([doc], "iot:Connect", `client/${other}`, { region: REGION, accountId: ACCOUNT_ID, clientId: other }), `a core certificate cannot connect as ${other}`);
+        }
+        assert.ok(!isAllowed([doc], "iot:Subscribe", "topicfilter/$aws/things/test-thing-2974680001/jobs/*", { region: REGION, accountId: ACCOUNT_ID, clientId: core }), "nor read a vehicle's jobs");
         assert.deepStrictEqual(statement(doc, "BasicIngest").Resource, [1, 2, 3].map((n) => arn(`topic/$aws/rules/fms_kr_rule${n}/*`)));
+        assert.deepStrictEqual(statement(doc, "GreengrassDataPlane").Action, ["greengrass:ResolveComponentCandidates", "greengrass:GetDeploymentConfiguration", "greengrass:ListThingGroupsForCoreDevice"]);
         for (const s of doc.Statement) {
             assert.ok(!s.Action.some((a) => a === "*" || a.endsWith(":*")), `${s.Sid}: no greengrass:* or iot:*`);
-            if ((s.Resource ?? []).includes("*")) {
-                assert.strictEqual(s.Sid, "GreengrassDataPlane", "only the data-plane calls that take no resource");
-                assert.ok(s.Action.every((a) => a.startsWith("greengrass:")));
-            }
+            if ((s.Resource ?? []).includes("*")) assert.strictEqual(s.Sid, "GreengrassDataPlane", "only the data-plane calls AWS documents with Resource *");
         }
     });
 
@@ -60,7 +121,7 @@ describe("edge: Greengrass v2 (kr)", function () {
         assert.strictEqual(t.inputs.enabled, true);
         assert.deepStrictEqual(t.inputs.preProvisioningHook, { targetArn: hook.state.arn, payloadVersion: "2020-04-01" });
         const body = JSON.parse(t.inputs.templateBody);
-        assert.deepStrictEqual(body.Resources.thing.Properties.ThingName, { "Fn::Join": ["", ["test-thing-core-", { Ref: "SerialNumber" }]] });
+        assert.deepStrictEqual(body.Resources.thing.Properties.ThingName, { "Fn::Join": ["", ["fms-kr-core-", { Ref: "SerialNumber" }]] });
         assert.deepStrictEqual(body.Resources.thing.Properties.ThingGroups, ["fms-kr-edge-cores"]);
         assert.deepStrictEqual(body.Resources.policy.Properties, { PolicyName: "fms-kr-edge-core" });
         const perms = run.ofType("aws:lambda/permission:Permission").filter((p) => p.inputs.function === hook.state.name);
@@ -73,33 +134,58 @@ describe("edge: Greengrass v2 (kr)", function () {
         assert.ok(statement(doc, "ProvisioningTopics").Resource!.includes(arn("topic/$aws/provisioning-templates/fms-kr-edge-core/provision/*")));
     });
 
-    it("component: the recipe parses and runs the program shipped here, from our private bucket, publishing to Basic Ingest only", () => {
+    it("component: named per stack; the recipe runs the program shipped here, from our private bucket, publishing to Basic Ingest only", () => {
         const recipe = JSON.parse(run.one("aws-native:greengrassv2:ComponentVersion").inputs.inlineRecipe);
         const bucket = run.one("aws:s3/bucket:Bucket", "-artifacts-bucket").state.bucket;
         const artifact = run.one("aws:s3/bucketObjectv2:BucketObjectv2", "-telemetry-artifact");
         assert.strictEqual(artifact.inputs.bucket, bucket);
         assert.strictEqual(artifact.inputs.serverSideEncryption, "aws:kms");
-        assert.strictEqual(recipe.ComponentName, "com.fms.VehicleTelemetry");
-        assert.strictEqual(recipe.ComponentVersion, "1.0.0");
+        assert.strictEqual(recipe.ComponentName, "com.fms.fms-kr.VehicleTelemetry");
         assert.deepStrictEqual(recipe.Manifests[0].Artifacts.map((a: { URI: string }) => a.URI), [`s3://${bucket}/${artifact.inputs.key}`]);
-        assert.match(artifact.inputs.key, /^artifacts\/com\.fms\.VehicleTelemetry\/1\.0\.0\/[0-9a-f]{16}\/telemetry\.py$/);
+        assert.match(artifact.inputs.key, /^artifacts\/com\.fms\.fms-kr\.VehicleTelemetry\/[0-9a-f]{16}\/telemetry\.py$/);
         assert.match(recipe.Manifests[0].Lifecycle.Run, /\{artifacts:path\}\/telemetry\.py --topic '\{configuration:\/topic\}'/);
         const config = recipe.ComponentConfiguration.DefaultConfiguration;
         assert.strictEqual(config.topic, "$aws/rules/fms_kr_rule1/test-rule/rule1");
-        assert.deepStrictEqual(config.accessControl["aws.greengrass.ipc.mqttproxy"]["com.fms.VehicleTelemetry:mqttproxy:1"].resources, ["$aws/rules/fms_kr_rule1/*"]);
-        assert.deepStrictEqual(config.accessControl["aws.greengrass.ipc.mqttproxy"]["com.fms.VehicleTelemetry:mqttproxy:1"].operations, ["aws.greengrass#PublishToIoTCore"]);
+        const acl = config.accessControl["aws.greengrass.ipc.mqttproxy"]["com.fms.fms-kr.VehicleTelemetry:mqttproxy:1"];
+        assert.deepStrictEqual(acl.resources, ["$aws/rules/fms_kr_rule1/*"]);
+        assert.deepStrictEqual(acl.operations, ["aws.greengrass#PublishToIoTCore"]);
     });
 
-    it("deployment: to the core group, nucleus and log manager configured (capped file logs, errors to CloudWatch), rollback on failure", () => {
+    it("component version: major.minor from config, the patch from the recipe's content (within the recipe's 999999 limit)", () => {
+        const recipe = JSON.parse(run.one("aws-native:greengrassv2:ComponentVersion").inputs.inlineRecipe);
+        const { ComponentVersion: version, ...content } = recipe;
+        assert.match(version, /^1\.0\.(0|[1-9]\d{0,5})$/);
+        assert.strictEqual(version, contentVersion("1.0", content));
+        const d = run.one("aws-native:greengrassv2:Deployment").inputs;
+        assert.strictEqual(d.components["com.fms.fms-kr.VehicleTelemetry"].componentVersion, version);
+    });
+
+    it("log groups the log manager writes: created here (kr owns the region's system group), retention and the stack key", () => {
+        const key = run.one("aws:kms/key:Key", "-key-key").state.arn;
+        const groups = run.ofType("aws:cloudwatch/logGroup:LogGroup").filter((g) => g.inputs.name.startsWith("/aws/greengrass/"));
+        assert.deepStrictEqual(groups.map((g) => g.inputs.name).sort(), [`/aws/greengrass/GreengrassSystemComponent/${REGION}/System`, `/aws/greengrass/UserComponent/${REGION}/com.fms.fms-kr.VehicleTelemetry`]);
+        for (const g of groups) {
+            assert.strictEqual(g.inputs.retentionInDays, 365);
+            assert.strictEqual(g.inputs.kmsKeyId, key);
+        }
+        const keyPolicy = parsePolicy(run.one("aws:kms/key:Key", "-key-key").inputs.policy);
+        const allowedGroups = statement(keyPolicy, "CloudWatchLogsForStackLogGroups").Condition!.ArnLike["kms:EncryptionContext:aws:logs:arn"] as string[];
+        for (const g of groups) assert.ok(allowedGroups.includes(g.state.arn), `the key lets CloudWatch Logs encrypt ${g.inputs.name}`);
+        const d = run.one("aws-native:greengrassv2:Deployment");
+        for (const g of groups) assert.ok(d.dependencies.includes(g.urn), "the deployment waits for the log groups");
+    });
+
+    it("deployment: to the core group, nucleus and log manager at published versions, capped file logs, errors to CloudWatch, rollback on failure", () => {
         const d = run.one("aws-native:greengrassv2:Deployment").inputs;
         assert.strictEqual(d.targetArn, run.one("aws:iot/thingGroup:ThingGroup", "-core-group").state.arn);
-        assert.deepStrictEqual(Object.keys(d.components).sort(), ["aws.greengrass.LogManager", "aws.greengrass.Nucleus", "com.fms.VehicleTelemetry"]);
+        assert.deepStrictEqual(Object.keys(d.components).sort(), ["aws.greengrass.LogManager", "aws.greengrass.Nucleus", "com.fms.fms-kr.VehicleTelemetry"]);
+        assert.strictEqual(d.components["aws.greengrass.Nucleus"].componentVersion, NUCLEUS.defaultVersion);
+        assert.strictEqual(d.components["aws.greengrass.LogManager"].componentVersion, LOG_MANAGER.defaultVersion);
         assert.deepStrictEqual(JSON.parse(d.components["aws.greengrass.Nucleus"].configurationUpdate.merge).logging, { level: "INFO", format: "TEXT", fileSizeKB: 1024, totalLogsSizeKB: 10240 });
         const logs = JSON.parse(d.components["aws.greengrass.LogManager"].configurationUpdate.merge).logsUploaderConfiguration;
         assert.strictEqual(logs.systemLogsConfiguration.uploadToCloudWatch, "true");
         assert.strictEqual(logs.systemLogsConfiguration.minimumLogLevel, "ERROR");
-        assert.strictEqual(logs.componentLogsConfigurationMap["com.fms.VehicleTelemetry"].minimumLogLevel, "ERROR");
-        assert.strictEqual(d.components["com.fms.VehicleTelemetry"].componentVersion, "1.0.0");
+        assert.strictEqual(logs.componentLogsConfigurationMap["com.fms.fms-kr.VehicleTelemetry"].minimumLogLevel, "ERROR");
         assert.strictEqual(d.deploymentPolicies.failureHandlingPolicy, "ROLLBACK");
         assert.strictEqual(d.iotJobConfiguration.jobExecutionsRolloutConfig.maximumPerMinute, 50);
         assert.strictEqual(d.iotJobConfiguration.abortConfig.criteriaList[0].thresholdPercentage, 10);
@@ -110,7 +196,10 @@ describe("edge: Greengrass v2 (kr)", function () {
         assert.strictEqual(o.edgeRoleAliasName, "fms-kr-gg-token-exchange");
         assert.strictEqual(o.edgeThingGroupArn, arn("thinggroup/fms-kr-edge-cores"));
         assert.strictEqual(o.edgeCoreTemplateName, "fms-kr-edge-core");
-        assert.match(String(o.edgeComponentArn), /:components:com\.fms\.VehicleTelemetry:versions:1\.0\.0$/);
+        assert.match(String(o.edgeComponentArn), /:components:com\.fms\.fms-kr\.VehicleTelemetry:versions:1\.0\.\d+$/);
+        assert.strictEqual(o.edgeComponentName, "com.fms.fms-kr.VehicleTelemetry");
+        assert.strictEqual(o.edgeCoreThingNamePrefix, "fms-kr-core-");
+        assert.strictEqual(o.iotCredentialEndpoint, `c1b2c3d4e5f6g7.credentials.iot.${REGION}.amazonaws.com`);
         assert.match(String(o.edgeDeploymentId), /^[0-9a-f-]{36}$/);
     });
 });
@@ -136,14 +225,52 @@ describe("edge: stacks and config", function () {
         ["greengrass without routing", edit(() => undefined, true), "fms-iot:greengrass.telemetry.route", /needs a routing section/],
         ["a credential duration over 12 hours", edit((g) => { g.credentialDurationSeconds = 50000; }), "fms-iot:greengrass.credentialDurationSeconds", /900 to 43200/],
         ["a core template name over 36 characters", edit((g) => { g.templateName = "x".repeat(37); }), "fms-iot:greengrass.templateName", /1-36/],
-        ["core Thing names equal to vehicle Thing names", edit((g) => { g.coreThingNamePrefix = "test-thing-"; }), "fms-iot:greengrass.coreThingNamePrefix", /must differ/],
-        ["a component version that is not semver", edit((g) => { g.telemetry.componentVersion = "latest"; }), "fms-iot:greengrass.telemetry.componentVersion", /semantic version/],
+        ["core Thing names equal to vehicle Thing names", edit((g) => { g.coreThingNamePrefix = "test-thing-"; }), "fms-iot:greengrass.coreThingNamePrefix", /does not overlap provisioning.thingNamePrefix/],
+        ["a core prefix that vehicle Thing names start with", edit((g) => { g.coreThingNamePrefix = "test-"; }), "fms-iot:greengrass.coreThingNamePrefix", /does not overlap provisioning.thingNamePrefix "test-thing-"/],
+        ["a core prefix the claim client ids would match", edit((g) => { g.coreThingNamePrefix = "claim-core-"; }), "fms-iot:greengrass.coreThingNamePrefix", /does not overlap provisioning.claimClientIdPrefix "claim-"/],
+        ["a core prefix with a colon (log streams write it as +)", edit((g) => { g.coreThingNamePrefix = "kr:core-"; }), "fms-iot:greengrass.coreThingNamePrefix", /no `:`/],
+        ["a full component version (the patch follows the content)", edit((g) => { g.telemetry.componentVersion = "1.0.0"; }), "fms-iot:greengrass.telemetry.componentVersion", /major\.minor such as 1\.0/],
+        ["a component version that is not a version", edit((g) => { g.telemetry.componentVersion = "latest"; }), "fms-iot:greengrass.telemetry.componentVersion", /major\.minor/],
+        ["a nucleus older than the policies assume", edit((g) => { g.nucleusVersion = "2.4.0"; }), "fms-iot:greengrass.nucleusVersion", /2\.5\.0 or later: .*ListThingGroupsForCoreDevice/],
+        ["a nucleus version AWS has not published", edit((g) => { g.nucleusVersion = "2.16.9"; }), "fms-iot:greengrass.nucleusVersion", /a version AWS publishes \(known here: .*2\.16\.1/],
+        ["a log manager older than AWS recommends", edit((g) => { g.logManagerVersion = "2.3.4"; }), "fms-iot:greengrass.logManagerVersion", /2\.3\.5 or later/],
+        ["a system log group setting that is neither create nor shared", edit((g) => { g.logs.systemLogGroup = "adopt"; }), "fms-iot:greengrass.logs.systemLogGroup", /create, shared/],
     ];
     for (const [label, change, key, allowed] of BAD) {
         it(`config error: ${label}`, async () => {
             await assertConfigError(runStack("kr", { edit: change }), key, allowed);
         });
     }
+
+    it("the component version follows the content: a changed program or setting is a new version, an unchanged one keeps its version", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fms-telemetry-"));
+        try {
+            const source = path.join(dir, "telemetry.py");
+            fs.writeFileSync(source, "print('v1')\n");
+            const key1 = telemetryArtifactKey("com.fms.fms-kr.VehicleTelemetry", source);
+            fs.writeFileSync(source, "print('v2')\n");
+            const key2 = telemetryArtifactKey("com.fms.fms-kr.VehicleTelemetry", source);
+            assert.notStrictEqual(key1, key2, "the artifact key carries the program's digest");
+            const recipe = (artifactKey: string, intervalSeconds = 60) => telemetryRecipe({
+                componentName: "com.fms.fms-kr.VehicleTelemetry", majorMinor: "1.0", artifactUri: `s3://bucket/${artifactKey}`,
+                topicTemplate: "$aws/rules/fms_kr_rule1/test-rule/rule1", ruleName: "fms_kr_rule1", intervalSeconds,
+            }).ComponentVersion as string;
+            assert.strictEqual(recipe(key1), recipe(key1), "same content, same version");
+            assert.notStrictEqual(recipe(key1), recipe(key2), "a changed program is a new version");
+            assert.notStrictEqual(recipe(key1), recipe(key1, 30), "a changed setting in the recipe is a new version");
+            for (const v of [recipe(key1), recipe(key2), recipe(key1, 30)]) assert.match(v, /^1\.0\.(0|[1-9]\d{0,5})$/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("dev leaves the region's system log group to kr, and its cores may still write their own streams there", async () => {
+        const dev = await runStack("dev");
+        const created = dev.ofType("aws:cloudwatch/logGroup:LogGroup").map((g) => g.inputs.name).filter((n) => n.startsWith("/aws/greengrass/"));
+        assert.deepStrictEqual(created, [`/aws/greengrass/UserComponent/${REGION}/com.fms.fms-dev.VehicleTelemetry`]);
+        const doc = parsePolicy(dev.one("aws:iam/rolePolicy:RolePolicy", "-token-exchange-policy").inputs.policy);
+        assert.ok(statement(doc, "GreengrassOwnLogEvents").Resource!.some((r) => r.includes(`/aws/greengrass/GreengrassSystemComponent/${REGION}/System:log-stream:`)));
+    });
 
     it("a route with wildcards gets a concrete Basic Ingest topic for the Thing", async () => {
         const run = await runStack("kr", { edit: (c) => {
@@ -160,3 +287,63 @@ describe("edge: stacks and config", function () {
         assert.strictEqual(out, "");
     });
 });
+
+describe("edge: many stacks in one account and region", function () {
+    this.timeout(120_000);
+
+    /** Physical names (account- and region-wide in AWS) of what a stack's EdgeRuntime creates. */
+    function edgeNames(run: ProgramRun): string[] {
+        const edge = run.one("fms:iot:EdgeRuntime").urn;
+        const inEdge = (r: { parent: string | null }): boolean => {
+            for (let p = r.parent; p; p = run.resources.find((x) => x.urn === p)?.parent ?? null) if (p === edge) return true;
+            return false;
+        };
+        const nameOf: Record<string, (i: Record<string, any>) => unknown> = {
+            "aws:iot/policy:Policy": (i) => i.name,
+            "aws:iot/thingGroup:ThingGroup": (i) => i.name,
+            "aws:iot/roleAlias:RoleAlias": (i) => i.alias,
+            "aws:iot/provisioningTemplate:ProvisioningTemplate": (i) => i.name,
+            "aws:cloudwatch/logGroup:LogGroup": (i) => i.name,
+            "aws:iam/role:Role": (i) => i.name,
+            "aws-native:greengrassv2:ComponentVersion": (i) => JSON.parse(i.inlineRecipe).ComponentName,
+            "aws-native:greengrassv2:Deployment": (i) => i.deploymentName,
+        };
+        const names = run.resources.filter(inEdge).flatMap((r) => {
+            const name = nameOf[r.type]?.(r.inputs);
+            return typeof name === "string" ? [`${r.type} ${name}`] : [];
+        });
+        assert.ok(names.length >= 7, `${run.stack}: the edge resources were found`);
+        return names;
+    }
+
+    it("no two shipped stacks with Greengrass in one region share a name, a core Thing-name space, or the system log group", async () => {
+        const runs = [];
+        for (const stack of stackNames()) {
+            const r = await runStack(stack);
+            if (r.resources.some((x) => x.type === "fms:iot:EdgeRuntime")) runs.push(r);
+        }
+        assert.ok(runs.length >= 2, "dev and kr both run Greengrass");
+        const overlap = (a: string, b: string) => a.startsWith(b) || b.startsWith(a);
+        let pairs = 0;
+        for (const [i, a] of runs.entries()) {
+            for (const b of runs.slice(i + 1)) {
+                // The stack files name no account: stacks in one region are taken to share one (the worst case).
+                if (a.region !== b.region) continue;
+                pairs++;
+                const shared = edgeNames(a).filter((n) => edgeNames(b).includes(n));
+                assert.deepStrictEqual(shared, [], `${a.stack} and ${b.stack} would both create these`);
+                const coreA = String(a.outputs.edgeCoreThingNamePrefix);
+                const coreB = String(b.outputs.edgeCoreThingNamePrefix);
+                const vehicles = (r: ProgramRun) => readStackConfigPrefix(r.stack);
+                assert.ok(!overlap(coreA, coreB), `${a.stack}'s core policy (client/${coreA}*) must not reach ${b.stack}'s cores (${coreB})`);
+                assert.ok(!overlap(coreA, vehicles(b)) && !overlap(coreB, vehicles(a)), "no core prefix reaches the other stack's vehicles");
+            }
+        }
+        assert.ok(pairs >= 1, "dev and kr share ap-northeast-2");
+    });
+});
+
+function readStackConfigPrefix(stack: string): string {
+    const f = readStackFile(stack);
+    return stackConfigFromEngine(f.project, stack, f.config).provisioning.thingNamePrefix;
+}

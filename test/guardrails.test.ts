@@ -45,6 +45,27 @@ const CASES: Record<string, { compliant: ResourceView[][]; violating: ResourceVi
             ) })],
         ],
     },
+    "iot-greengrass-core-policy-scoped": {
+        compliant: [[res("aws:iot/policy:Policy", { tags: { FmsPolicy: "greengrass-core", CoreThingNamePrefix: "fms-kr-core-" }, policy: doc(
+            { Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/fms-kr-core-*`] },
+            { Effect: "Allow", Action: ["iot:Publish", "iot:Receive"], Resource: [`${ARN}:topic/$aws/things/fms-kr-core-*/greengrassv2/health/json`, `${ARN}:topic/$aws/things/fms-kr-core-*/jobs/*`] },
+            { Effect: "Allow", Action: ["iot:Subscribe"], Resource: [`${ARN}:topicfilter/$aws/things/fms-kr-core-*/shadow/*`] },
+            { Effect: "Allow", Action: ["iot:GetThingShadow"], Resource: [`${ARN}:thing/fms-kr-core-*`] },
+            { Effect: "Allow", Action: ["iot:AssumeRoleWithCertificate"], Resource: [`${ARN}:rolealias/fms-kr-gg-token-exchange`] },
+            { Effect: "Allow", Action: ["greengrass:GetComponentVersionArtifact"], Resource: ["arn:aws:greengrass:ap-northeast-2:*:components:*"] },
+            { Effect: "Allow", Action: ["greengrass:ResolveComponentCandidates"], Resource: ["*"] },
+            { Effect: "Allow", Action: ["iot:Publish"], Resource: [`${ARN}:topic/$aws/rules/fms_kr_rule1/*`] },
+        ) })]],
+        violating: [
+            // Widened to every client id, to every Thing's jobs, to an unneeded action, or tagged without a prefix.
+            [res("aws:iot/policy:Policy", { tags: { FmsPolicy: "greengrass-core", CoreThingNamePrefix: "fms-kr-core-" }, policy: doc({ Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/*`] }) })],
+            [res("aws:iot/policy:Policy", { tags: { FmsPolicy: "greengrass-core", CoreThingNamePrefix: "fms-kr-core-" }, policy: doc({ Effect: "Allow", Action: ["iot:Subscribe"], Resource: [`${ARN}:topicfilter/$aws/things/*/jobs/*`] }) })],
+            [res("aws:iot/policy:Policy", { tags: { FmsPolicy: "greengrass-core", CoreThingNamePrefix: "fms-kr-core-" }, policy: doc({ Effect: "Allow", Action: ["iot:DeleteThing"], Resource: [`${ARN}:thing/fms-kr-core-*`] }) })],
+            [res("aws:iot/policy:Policy", { tags: { FmsPolicy: "greengrass-core", CoreThingNamePrefix: "fms-kr-core-" }, policy: doc({ Effect: "Allow", Action: ["greengrass:GetConnectivityInfo"], Resource: ["*"] }) })],
+            [res("aws:iot/policy:Policy", { tags: { FmsPolicy: "greengrass-core" }, policy: doc({ Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/fms-kr-core-*`] }) })],
+            [res("aws:iot/policy:Policy", { tags: { FmsPolicy: "greengrass-core", CoreThingNamePrefix: "f" }, policy: doc({ Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/f*`] }) })],
+        ],
+    },
     "iot-claim-policy-provisioning-only": {
         compliant: [
             [res("aws:iot/policy:Policy", { tags: { DeviceKeys: "aws" }, policy: doc(
