@@ -175,6 +175,7 @@ export const edgeDeploymentId = edge?.deploymentId;
 export const edgeComponentName = edge?.componentName;
 export const edgeCoreThingNamePrefix = cfg.greengrass?.coreThingNamePrefix;
 export const edgeNucleusVersion = cfg.greengrass?.nucleusVersion;
+export const edgeSerialPrefixes = cfg.greengrass?.serialPrefixes;
 export const edgeLogGroups = edge?.logGroupNames;
 export const iotCredentialEndpoint = edge?.credentialEndpoint;
 export const awsRegion = cfg.region;

@@ -4,12 +4,14 @@
  *   provision --endpoint <host> --template <name> --serial <n> --claim-dir <dir> --out <dir> [--csr]
  *   publish   --cert <file> --key <file> --thing <name> --rule <ruleName> [--topic <t>] --count <N>
  *   rotate    --dir <dir> --thing <name> --serial <n> --template <rotation template> --rule <confirm rule> [--csr]
+ *   edge-config --stack <name> --serial <n> --out <dir> [--root /greengrass/v2] [--claim-path <dir>] [--port 8883|443]
  *
  * Common: --port (8883), --ca <file> (default: Node's root store, which holds Amazon Root CA 1),
  * --timeout <seconds> (each wait; 10), --stack <name> (endpoint, template, rule and topic from
  * `pulumi stack output`). Exit status: 0 done, 1 failed or rejected, 2 bad usage.
  */
 import { execFileSync } from "child_process";
+import { EdgeConfigError, EdgeStack, writeEdgeConfig } from "./edgeConfig";
 import { provision, ProvisioningRejected } from "./provision";
 import { publishTelemetry } from "./publish";
 import { rotate } from "./rotate";
@@ -34,6 +36,15 @@ commands:
              retires the old one after its grace period). The new files replace the old, which stay
              as *.previous. --stack fills --template and --rule.
 
+  edge-config --stack <name> --serial <n> --out <dir> [--root /greengrass/v2] [--claim-path <root>/claim-certs]
+             [--port 8883|443]
+             Writes the Greengrass nucleus config.yaml for a core device of this serial to <out> (the
+             device's --root): the FleetProvisioningByClaim plugin with deviceId <claim prefix><serial>,
+             the core template, the data and credential endpoints, the role alias, SerialNumber. With the
+             stack's deviceKeys: device it also makes the core's key (<out>/privKey.key, mode 0600) and
+             CSR (csrPath). Without --stack: --region --endpoint --credential-endpoint --role-alias
+             --template --client-id-prefix --nucleus-version --core-prefix [--csr]. Never overwrites.
+
 options:
   --stack <name>     fill --endpoint, --template, --rule and --topic from \`pulumi stack output\`
   --port <n>         MQTT over TLS port (8883)
@@ -50,7 +61,8 @@ export interface Io {
 
 class UsageError extends Error {}
 
-const FLAGS = new Set(["endpoint", "template", "serial", "claim-dir", "out", "client-id-prefix", "cert", "key", "thing", "rule", "topic", "count", "interval-ms", "stack", "port", "ca", "timeout", "dir"]);
+const FLAGS = new Set(["endpoint", "template", "serial", "claim-dir", "out", "client-id-prefix", "cert", "key", "thing", "rule", "topic", "count", "interval-ms", "stack", "port", "ca", "timeout", "dir",
+    "root", "claim-path", "region", "credential-endpoint", "role-alias", "nucleus-version", "core-prefix"]);
 /** Flags that take no value. */
 const SWITCHES = new Set(["csr"]);
 
@@ -87,6 +99,18 @@ function fromStack(command: string, flags: Map<string, string>, outputs: Record<
     const setDefault = (flag: string, value: unknown) => { if (!flags.has(flag) && typeof value === "string" && value) flags.set(flag, value); };
     setDefault("endpoint", outputs.iotEndpoint);
     if (outputs.deviceKeys === "device") setDefault("csr", "true");
+    if (command === "edge-config") {
+        if (!outputs.edgeCoreTemplateName) throw new UsageError("this stack has no greengrass section (no edgeCoreTemplateName output)");
+        setDefault("region", outputs.awsRegion);
+        setDefault("credential-endpoint", outputs.iotCredentialEndpoint);
+        setDefault("role-alias", outputs.edgeRoleAliasName);
+        setDefault("template", outputs.edgeCoreTemplateName);
+        setDefault("client-id-prefix", outputs.claimClientIdPrefix);
+        setDefault("nucleus-version", outputs.edgeNucleusVersion);
+        setDefault("core-prefix", outputs.edgeCoreThingNamePrefix);
+        if (Array.isArray(outputs.edgeSerialPrefixes)) serialPrefixes.set(flags, outputs.edgeSerialPrefixes as string[]);
+        return;
+    }
     if (command === "rotate") {
         setDefault("template", outputs.rotationTemplateName);
         setDefault("rule", outputs.certificateConfirmRuleName);
@@ -100,6 +124,9 @@ function fromStack(command: string, flags: Map<string, string>, outputs: Record<
     const full = topics.find((t) => t.startsWith(`$aws/rules/${rule}/`));
     if (full) setDefault("topic", full.slice(`$aws/rules/${rule}/`.length));
 }
+
+/** Serial prefixes the stack's core template accepts (from --stack), checked before anything is written. */
+const serialPrefixes = new WeakMap<Map<string, string>, string[]>();
 
 function required(flags: Map<string, string>, name: string): string {
     const v = flags.get(name);
@@ -121,7 +148,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     try {
         ({ command, flags } = parse(argv));
         if (command === "--help" || command === "-h" || command === "help") throw new UsageError("");
-        if (command !== "provision" && command !== "publish" && command !== "rotate") throw new UsageError(command ? `unknown command ${command}` : "no command");
+        if (!["provision", "publish", "rotate", "edge-config"].includes(command)) throw new UsageError(command ? `unknown command ${command}` : "no command");
         const stack = flags.get("stack");
         if (stack) fromStack(command, flags, (io.stackOutputs ?? pulumiStackOutputs)(stack));
     } catch (err) {
@@ -139,6 +166,32 @@ export async function run(argv: string[], io: Io): Promise<number> {
         timeoutMs: positive(flags, "timeout", 10) * 1000,
     });
     try {
+        if (command === "edge-config") {
+            const root = flags.get("root") ?? "/greengrass/v2";
+            const stack: EdgeStack = {
+                region: required(flags, "region"),
+                dataEndpoint: required(flags, "endpoint"),
+                credentialEndpoint: required(flags, "credential-endpoint"),
+                roleAlias: required(flags, "role-alias"),
+                coreTemplate: required(flags, "template"),
+                claimClientIdPrefix: flags.get("client-id-prefix") ?? "claim-",
+                deviceKeys: flags.get("csr") === "true" ? "device" : "aws",
+                nucleusVersion: required(flags, "nucleus-version"),
+                coreThingNamePrefix: required(flags, "core-prefix"),
+                serialPrefixes: serialPrefixes.get(flags) ?? [],
+            };
+            const result = await writeEdgeConfig({
+                ...stack,
+                serial: required(flags, "serial"),
+                rootPath: root,
+                claimDir: flags.get("claim-path") ?? `${root}/claim-certs`,
+                mqttPort: positive(flags, "port", 8883),
+                outDir: required(flags, "out"),
+            });
+            io.err(`wrote ${result.files.join(", ")}; the core provisions as Thing ${result.thingName}`);
+            io.out(result.thingName);
+            return 0;
+        }
         if (command === "provision") {
             const result = await provision({
                 ...common(),
@@ -182,6 +235,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
         if (err instanceof UsageError) {
             io.err(`error: ${err.message}`);
             io.err(USAGE);
+            return 2;
+        }
+        if (err instanceof EdgeConfigError) {
+            io.err(`error: ${err.message}`);
             return 2;
         }
         io.err(err instanceof ProvisioningRejected ? `error: provisioning ${err.message}` : `error: ${(err as Error).message}`);

@@ -13,6 +13,7 @@ import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { confirm, RotationDeps, sweep } from "../lambda/certificateRotation";
 import { claimPolicy } from "../policies/iotClaimPolicy";
 import { provisioningTopics } from "../device/provision";
+import { parse as parseYaml } from "yaml";
 import { AwsIotDouble } from "./support/awsIotDouble";
 import { provisionWithOfficialSdk } from "./support/officialSdk";
 
@@ -34,6 +35,7 @@ describe("device simulator, end to end against a local broker (test double of AW
     let template: string;
     let rule: string;
     let basicIngestTopic: string;
+    let stackOutputs: Record<string, unknown>;
     /** Every decision our hook logged: why a request was denied, not only that it was. */
     const hookDecisions: { serial?: string; allowProvisioning: boolean; reason: string }[] = [];
     const lastReason = () => hookDecisions.at(-1)!.reason;
@@ -56,6 +58,7 @@ describe("device simulator, end to end against a local broker (test double of AW
             registryTimeoutMs: 1000,
         });
         template = String(stack.outputs.provisioningTemplateName);
+        stackOutputs = stack.outputs;
         rule = (stack.outputs.ruleNames as string[])[0];
         basicIngestTopic = (stack.outputs.basicIngestTopics as string[])[0];
         double = await AwsIotDouble.start({ region: "ap-northeast-2", accountId: ACCOUNT_ID, templates, policies, claimPolicyName: "fms-dev-claim", hook });
@@ -289,6 +292,40 @@ describe("device simulator, end to end against a local broker (test double of AW
             // Our simulator asks on the same topics as AWS's SDK.
             const sdkTopics = double.subscriptions.filter((s) => s.clientId === "claim-297468000321").map((s) => s.topic).sort();
             assert.deepStrictEqual(sdkTopics, provisioningTopics(true, template).sort());
+        });
+
+        it("a Greengrass core provisions with the config.yaml that edge-config writes: its deviceId under the real claim policy, its CSR, its template", async () => {
+            const coreDir = path.join(dir, "core-root");
+            const outputs = { ...stackOutputs, iotEndpoint: "localhost" };
+            const r = await cli(["edge-config", "--stack", "dev", "--serial", "297469000042", "--out", coreDir], outputs);
+            assert.strictEqual(r.code, 0, r.err.join("\n"));
+            assert.deepStrictEqual(r.out, ["fms-dev-core-297469000042"]);
+            const config = parseYaml(fs.readFileSync(path.join(coreDir, "config.yaml"), "utf8"));
+            const plugin = config.services["aws.greengrass.FleetProvisioningByClaim"].configuration;
+            const claim = { cert: fs.readFileSync(path.join(claimDir, "certificate.pem.crt"), "utf8"), key: fs.readFileSync(path.join(claimDir, "private.pem.key"), "utf8") };
+            // What the plugin does with these (FleetProvisioningByClaimPlugin): connect with deviceId as the
+            // client id, CreateCertificateFromCsr with the file at csrPath, RegisterThing(provisioningTemplate,
+            // templateParameters), over AWS's own device SDK as the plugin does (aws-crt, iotidentity).
+            const got = await provisionWithOfficialSdk({
+                host: "localhost", port: double.port, caPem: double.ca.certPem, claimCertPem: claim.cert, claimKeyPem: claim.key,
+                clientId: plugin.deviceId, template: plugin.provisioningTemplate, serial: plugin.templateParameters.SerialNumber,
+                parameters: plugin.templateParameters, csrPem: fs.readFileSync(path.join(coreDir, path.posix.basename(plugin.csrPath)), "utf8"), timeoutMs: 10_000,
+            });
+            assert.strictEqual(got.thingName, "fms-dev-core-297469000042");
+            const cert = new crypto.X509Certificate(got.certificatePem);
+            assert.ok(cert.checkPrivateKey(crypto.createPrivateKey(fs.readFileSync(path.join(coreDir, "privKey.key"), "utf8"))), "the nucleus' key (<rootPath>/privKey.key) matches the certificate");
+            const thing = double.things.get("fms-dev-core-297469000042")!;
+            assert.deepStrictEqual(thing.thingGroups, ["fms-dev-edge-cores"]);
+            assert.deepStrictEqual(double.certificates.get(thing.principals[0])!.policyNames, ["fms-dev-edge-core"]);
+            assert.strictEqual(lastReason(), "allowed");
+
+            // The plugin's default client id (a random UUID) is what the claim policy refuses.
+            const uuid = crypto.randomUUID();
+            await assert.rejects(provisionWithOfficialSdk({
+                host: "localhost", port: double.port, caPem: double.ca.certPem, claimCertPem: claim.cert, claimKeyPem: claim.key,
+                clientId: uuid, template: plugin.provisioningTemplate, serial: "297469000043", timeoutMs: 3_000,
+            }), /Failed to connect/);
+            assert.deepStrictEqual(double.refusals.filter((x) => x.clientId === uuid), [{ clientId: uuid, action: "iot:Connect", resource: `client/${uuid}` }]);
         });
 
         it("--out equal to --claim-dir is refused before anything is sent", async () => {

@@ -20,7 +20,6 @@ function iamMatches(pattern: string, value: string): boolean {
 
 const REGION = "ap-northeast-2";
 const arn = (r: string) => `arn:aws:iot:${REGION}:${ACCOUNT_ID}:${r}`;
-const THING = "${iot:Connection.Thing.ThingName}";
 
 describe("edge: Greengrass v2 (kr)", function () {
     this.timeout(60_000);
@@ -317,7 +316,7 @@ describe("edge: many stacks in one account and region", function () {
     }
 
     it("no two shipped stacks with Greengrass in one region share a name, a core Thing-name space, or the system log group", async () => {
-        const runs = [];
+        const runs: ProgramRun[] = [];
         for (const stack of stackNames()) {
             const r = await runStack(stack);
             if (r.resources.some((x) => x.type === "fms:iot:EdgeRuntime")) runs.push(r);

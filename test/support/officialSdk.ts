@@ -16,6 +16,10 @@ export interface OfficialProvisionOptions {
     template: string;
     serial: string;
     timeoutMs: number;
+    /** A CSR made elsewhere (the key stays there); by default a key and CSR are made here. */
+    csrPem?: string;
+    /** RegisterThing parameters; by default `{ SerialNumber: serial }`. */
+    parameters?: Record<string, string>;
 }
 
 function within<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
@@ -37,7 +41,7 @@ export async function provisionWithOfficialSdk(o: OfficialProvisionOptions): Pro
     await within("CONNACK", o.timeoutMs, connection.connect());
     try {
         const identity = new iotidentity.IotIdentityClient(connection);
-        const made = await makeKeyAndCsr(`CN=${o.serial}`);
+        const made = o.csrPem ? { csrPem: o.csrPem, privateKeyPem: "" } : await makeKeyAndCsr(`CN=${o.serial}`);
         const subscriptions: Promise<unknown>[] = [];
         const created = new Promise<iotidentity.model.CreateCertificateFromCsrResponse>((resolve, reject) => {
             subscriptions.push(identity.subscribeToCreateCertificateFromCsrAccepted({}, mqtt.QoS.AtLeastOnce, (err, res) => (err || !res ? reject(err ?? new Error("no answer")) : resolve(res))));
@@ -52,7 +56,7 @@ export async function provisionWithOfficialSdk(o: OfficialProvisionOptions): Pro
         await within("SUBACKs", o.timeoutMs, Promise.all(subscriptions));
         await identity.publishCreateCertificateFromCsr({ certificateSigningRequest: made.csrPem }, mqtt.QoS.AtLeastOnce);
         const cert = await within("CreateCertificateFromCsr", o.timeoutMs, created);
-        await identity.publishRegisterThing({ templateName: o.template, certificateOwnershipToken: cert.certificateOwnershipToken!, parameters: { SerialNumber: o.serial } }, mqtt.QoS.AtLeastOnce);
+        await identity.publishRegisterThing({ templateName: o.template, certificateOwnershipToken: cert.certificateOwnershipToken!, parameters: o.parameters ?? { SerialNumber: o.serial } }, mqtt.QoS.AtLeastOnce);
         const thing = await within("RegisterThing", o.timeoutMs, registered);
         return { thingName: thing.thingName!, certificateId: cert.certificateId!, certificatePem: cert.certificatePem!, privateKeyPem: made.privateKeyPem };
     } finally {
