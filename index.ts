@@ -11,8 +11,6 @@
  *   EdgeRuntime: Greengrass v2 cores (own template, role alias, telemetry component, deployment)
  *   Operations: IoT logging, Device Defender audit + detect, alarms, fleet index and metrics
  */
-import * as aws from "@pulumi/aws";
-import * as awsnative from "@pulumi/aws-native";
 import * as pulumi from "@pulumi/pulumi";
 import { arnContext } from "./components/arnContext";
 import { CertificateRotation } from "./components/certificateRotation";
@@ -22,6 +20,7 @@ import { FleetProvisioning } from "./components/fleetProvisioning";
 import { Operations } from "./components/operations";
 import { RuleRouting } from "./components/ruleRouting";
 import { StackKey } from "./components/stackKey";
+import { stackProviders } from "./components/providers";
 import { CONFIRM_RULE_KEY, ruleNameFor } from "./config/routingConfig";
 import { metricNamespace } from "./components/operations";
 import { loadStackConfig } from "./config/stackConfig";
@@ -30,18 +29,15 @@ import { greengrassComponentLogGroup, greengrassSystemLogGroup } from "./policie
 
 const cfg = loadStackConfig();
 const routing = cfg.routing;
-const cross = routing?.msk.mode === "existing" ? routing.msk.crossAccount : undefined;
 
-const region = cfg.region as aws.Region;
-const provider = new aws.Provider(`${cfg.namePrefix}-aws`, { region, defaultTags: { tags: cfg.tags } });
-const mskProvider = cross
-    ? new aws.Provider(`${cfg.namePrefix}-msk-aws`, { region, assumeRoles: [{ roleArn: cross.roleArn, sessionName: `${cfg.namePrefix}-fms-iot` }], defaultTags: { tags: cfg.tags } })
-    : undefined;
-const native = new awsnative.Provider(`${cfg.namePrefix}-aws-native`, { region: region as awsnative.Region, defaultTags: { tags: cfg.tags } });
+const providers = stackProviders(cfg);
+const provider = providers.aws;
+const native = providers.native;
+const mskProvider = providers.msk;
 const opts = { providers: [provider] };
 const ctx = arnContext(cfg.region, { provider });
-// Dynamic providers call AWS themselves: they get the stack's region and profile explicitly.
-const awsTarget = { region: cfg.region, ...(cfg.awsProfile ? { profile: cfg.awsProfile } : {}) };
+// Dynamic providers call AWS themselves: they get the stack's region, profile and allowed accounts explicitly.
+const awsTarget = providers.target;
 
 const key = new StackKey(`${cfg.namePrefix}-key`, {
     ctx,
@@ -103,6 +99,7 @@ const claim = new ClaimCertificate(`${cfg.namePrefix}-claim`, {
     namePrefix: cfg.namePrefix,
     region: cfg.region,
     profile: cfg.awsProfile,
+    allowedAccountIds: cfg.allowedAccountIds,
     ...cfg.claimCertificate,
     templateNames: edge ? [provisioning.templateName, edge.coreTemplateName] : [provisioning.templateName],
     clientIdPrefix: cfg.provisioning.claimClientIdPrefix,

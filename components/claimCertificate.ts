@@ -44,6 +44,8 @@ export interface ClaimCertificateArgs {
     region: string;
     profile?: string;
     assumeRoleArn?: string;
+    /** The accounts this stack may change: the provider checks its credentials against them first. */
+    allowedAccountIds?: string[];
     rotation: string;
     status: CertificateStatus;
     /** With a CSR, AWS signs it and no private key exists on our side. */
@@ -97,6 +99,7 @@ export class ClaimCertificate extends pulumi.ComponentResource {
             status: args.status,
             ...(args.profile ? { profile: args.profile } : {}),
             ...(args.assumeRoleArn ? { assumeRoleArn: args.assumeRoleArn } : {}),
+            ...(args.allowedAccountIds?.length ? { allowedAccountIds: args.allowedAccountIds } : {}),
             ...(args.csrPem ? { csrPem: args.csrPem } : {}),
         }, parent);
 

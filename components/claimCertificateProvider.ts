@@ -15,7 +15,7 @@
  * `require`d inside each method (a client captured from module scope cannot be serialized).
  */
 import type { IoTClient } from "@aws-sdk/client-iot";
-import { AwsTarget, errorName, explain, iotClient } from "./iotSdk";
+import { assertAllowedAccount, AwsTarget, errorName, explain, iotClient } from "./iotSdk";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 
 export type CertificateStatus = "ACTIVE" | "INACTIVE";
@@ -77,6 +77,7 @@ function inputsOf(props: ClaimCertificateInputs): ClaimCertificateInputs {
     if (props.profile) out.profile = props.profile;
     if (props.assumeRoleArn) out.assumeRoleArn = props.assumeRoleArn;
     if (props.csrPem) out.csrPem = props.csrPem;
+    if (props.allowedAccountIds?.length) out.allowedAccountIds = props.allowedAccountIds;
     return out;
 }
 
@@ -115,6 +116,7 @@ export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificate
     },
 
     async create(inputs) {
+        await assertAllowedAccount(inputs, RESOURCE);
         const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
         const iot = client(inputs);
         const setAsActive = inputs.status === "ACTIVE";
@@ -178,6 +180,7 @@ export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificate
     },
 
     async update(id, olds, news) {
+        await assertAllowedAccount(news, RESOURCE);
         const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
         if (olds.status !== news.status) {
             try {
@@ -193,6 +196,7 @@ export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificate
     },
 
     async delete(id, props) {
+        await assertAllowedAccount(props, RESOURCE);
         await removeCertificate(client(props), id, props.region);
     },
 };

@@ -10,6 +10,30 @@ export interface AwsTarget {
     region: string;
     profile?: string;
     assumeRoleArn?: string;
+    /** The accounts this stack may change (`aws:allowedAccountIds`); any other stops the provider before a call. */
+    allowedAccountIds?: string[];
+}
+
+/**
+ * Stops a dynamic provider before it changes anything when its credentials are for an account the
+ * stack does not allow (the explicit `aws` providers make the same check through `allowedAccountIds`).
+ */
+export async function assertAllowedAccount(target: AwsTarget, resource: string): Promise<void> {
+    if (!target.allowedAccountIds || target.allowedAccountIds.length === 0) return;
+    const sts: typeof import("@aws-sdk/client-sts") = require("@aws-sdk/client-sts");
+    const config: import("@aws-sdk/client-sts").STSClientConfig = { region: target.region };
+    if (target.profile) config.profile = target.profile;
+    if (target.assumeRoleArn) {
+        const creds: typeof import("@aws-sdk/credential-providers") = require("@aws-sdk/credential-providers");
+        config.credentials = creds.fromTemporaryCredentials({
+            params: { RoleArn: target.assumeRoleArn, RoleSessionName: "fms-account-check" },
+            clientConfig: { region: target.region, ...(target.profile ? { profile: target.profile } : {}) },
+        });
+    }
+    const account = (await new sts.STSClient(config).send(new sts.GetCallerIdentityCommand({}))).Account;
+    if (!account || !target.allowedAccountIds.includes(account)) {
+        throw new Error(`${resource}: the credentials are for account ${account ?? "(unknown)"}, not one this stack allows (aws:allowedAccountIds: ${target.allowedAccountIds.join(", ")}); nothing was changed`);
+    }
 }
 
 export function iotClient(target: AwsTarget, sessionName: string): IoTClient {

@@ -8,7 +8,7 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { AwsTarget, errorName, explain, iotClient } from "./iotSdk";
+import { assertAllowedAccount, AwsTarget, errorName, explain, iotClient } from "./iotSdk";
 
 /** AWS IoT keeps at most this many versions of a provisioning template. */
 export const MAX_TEMPLATE_VERSIONS = 5;
@@ -29,6 +29,7 @@ const RESOURCE = "TemplateVersionPruner";
 
 /** Deletes the oldest non-default versions so that, after one more, there are at most `keepPrevious` + 2. */
 async function prune(inputs: PrunerInputs): Promise<number[]> {
+    await assertAllowedAccount(inputs, RESOURCE);
     const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
     const iot = iotClient(inputs, "fms-template-pruner");
     const versions: { versionId: number; isDefaultVersion: boolean }[] = [];

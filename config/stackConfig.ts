@@ -5,7 +5,7 @@ import { OperationsConfig, parseOperations } from "./operationsConfig";
 import { parseRouting, RoutingConfig } from "./routingConfig";
 import { ConfigError } from "./errors";
 import {
-    Raw, readBoolean, readEnum, readInteger, readIntInRange, readObject, readSerialPrefixes, readString,
+    Raw, readBoolean, readEnum, readInteger, readIntInRange, readObject, readSerialPrefixes, readString, readStringList,
 } from "./validate";
 
 /**
@@ -75,8 +75,10 @@ export interface StackConfig {
     project: string;
     stack: string;
     region: string;
-    /** Optional `aws:profile`, passed on to the dynamic provider. */
+    /** Optional `aws:profile`: every provider of the stack (explicit `aws`, `aws-native`, dynamic) uses it. */
     awsProfile?: string;
+    /** Optional `aws:allowedAccountIds`: a run with credentials for another account stops before any change. */
+    allowedAccountIds?: string[];
     country: string;
     environment: Environment;
     namePrefix: string;
@@ -99,7 +101,7 @@ export interface StackConfig {
 export interface RawStackConfig {
     project: string;
     stack: string;
-    aws: { region?: unknown; profile?: unknown };
+    aws: { region?: unknown; profile?: unknown; allowedAccountIds?: unknown };
     values: Raw;
 }
 
@@ -132,6 +134,8 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
         pattern: REGION, allowed: "an AWS region such as ap-northeast-2",
     });
     const awsProfile = readString("aws:profile", raw.aws.profile, { pattern: /^[\w.@+-]{1,64}$/, allowed: "a profile name" }, undefined);
+    const allowedAccountIds = raw.aws.allowedAccountIds === undefined ? undefined
+        : readStringList("aws:allowedAccountIds", raw.aws.allowedAccountIds, { minItems: 1, pattern: /^\d{12}$/, allowed: "a 12-digit AWS account id (quoted in YAML)" });
     const country = readString(key("country"), v.country, {
         pattern: /^[A-Z]{2}$/, allowed: "an ISO 3166-1 alpha-2 country code in upper case, such as KR or JP",
     });
@@ -151,6 +155,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
         stack: raw.stack,
         region,
         awsProfile,
+        ...(allowedAccountIds ? { allowedAccountIds } : {}),
         country,
         environment,
         namePrefix,
@@ -257,7 +262,11 @@ export function stackConfigFromEngine(project: string, stack: string, config: Re
         if (text === undefined) continue;
         values[k] = parseValue(`${project}:${k}`, text);
     }
-    return parseStackConfig({ project, stack, aws: { region: config["aws:region"], profile: config["aws:profile"] }, values });
+    const accounts = config["aws:allowedAccountIds"];
+    return parseStackConfig({
+        project, stack, values,
+        aws: { region: config["aws:region"], profile: config["aws:profile"], allowedAccountIds: accounts === undefined ? undefined : parseValue("aws:allowedAccountIds", accounts) },
+    });
 }
 
 /** Reads this stack's config through the Pulumi runtime and validates it. */
@@ -265,7 +274,7 @@ export function loadStackConfig(): StackConfig {
     const project = pulumi.getProject();
     const config = new pulumi.Config(project);
     const aws = new pulumi.Config("aws");
-    const engine: Record<string, string | undefined> = { "aws:region": aws.get("region"), "aws:profile": aws.get("profile") };
+    const engine: Record<string, string | undefined> = { "aws:region": aws.get("region"), "aws:profile": aws.get("profile"), "aws:allowedAccountIds": aws.get("allowedAccountIds") };
     for (const k of STACK_KEYS) engine[`${project}:${k}`] = config.get(k);
     // Every other key of the project's namespace, by name only: values (some secret) are not read here.
     for (const k of Object.keys(pulumi.runtime.allConfig())) if (k.startsWith(`${project}:`) && !(k in engine)) engine[k] = "";

@@ -417,7 +417,42 @@ const loggingPresent: StackRule = {
     },
 };
 
-export const RULES: Rule[] = [noWildcards, deviceConnect, claimPolicy, corePolicy, kmsRotation, s3Secure, secretsCmk, topicRules, templateHook, prefixModeDevOnly, lambdaRule, loggingOn, loggingPresent];
+/** Where a provider or dynamic resource calls AWS: its region, profile and allowed accounts. */
+function credentialsOf(r: ResourceView): { region?: string; profile: string; accounts: string; assumesRole: boolean } | undefined {
+    const isProvider = r.type === "pulumi:providers:aws" || r.type === "pulumi:providers:aws-native";
+    const isDynamic = r.type.startsWith("pulumi-nodejs:dynamic/") && typeof r.props.region === "string";
+    if (!isProvider && !isDynamic) return undefined;
+    const accounts = typeof r.props.allowedAccountIds === "string" ? asObject(`{"a":${r.props.allowedAccountIds}}`)?.a : r.props.allowedAccountIds;
+    const assumeRoles = typeof r.props.assumeRoles === "string" ? asObject(`{"a":${r.props.assumeRoles}}`)?.a : r.props.assumeRoles;
+    return {
+        region: r.props.region,
+        profile: r.props.profile ?? "(ambient credentials)",
+        accounts: Array.isArray(accounts) ? [...accounts].sort().join(",") : "(any account)",
+        assumesRole: (Array.isArray(assumeRoles) && assumeRoles.length > 0) || Boolean(r.props.assumeRoleArn),
+    };
+}
+
+const sharedCredentials: StackRule = {
+    kind: "stack",
+    name: "providers-share-credentials",
+    description: "Every explicit aws/aws-native provider and every dynamic resource of a stack uses the same region, profile and allowed accounts (an explicit provider reads only its own arguments, so one left without the stack's profile deploys to whatever credentials are ambient). A provider that assumes a role into another account keeps the profile and names that account.",
+    level: "mandatory",
+    check(resources, report) {
+        const seen = resources.map((r) => ({ r, c: credentialsOf(r) })).filter((x): x is { r: ResourceView; c: NonNullable<ReturnType<typeof credentialsOf>> } => x.c !== undefined);
+        const reference = seen.find((x) => x.r.type === "pulumi:providers:aws" && !x.c.assumesRole) ?? seen[0];
+        if (!reference) return;
+        for (const { r, c } of seen) {
+            const differs = [
+                c.region !== undefined && reference.c.region !== undefined && c.region !== reference.c.region ? `region ${c.region} (not ${reference.c.region})` : "",
+                c.profile !== reference.c.profile ? `profile ${c.profile} (not ${reference.c.profile})` : "",
+                !c.assumesRole && c.accounts !== reference.c.accounts ? `allowed accounts ${c.accounts} (not ${reference.c.accounts})` : "",
+            ].filter(Boolean);
+            if (differs.length > 0) report(r.urn, `${r.name} calls AWS with ${differs.join(", ")}: every provider of the stack must use the same credentials as ${reference.r.name}`);
+        }
+    },
+};
+
+export const RULES: Rule[] = [sharedCredentials, noWildcards, deviceConnect, claimPolicy, corePolicy, kmsRotation, s3Secure, secretsCmk, topicRules, templateHook, prefixModeDevOnly, lambdaRule, loggingOn, loggingPresent];
 
 /** Runs every rule over a stack's resources. */
 export function evaluate(resources: ResourceView[], rules: Rule[] = RULES): Finding[] {

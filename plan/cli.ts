@@ -77,6 +77,13 @@ function text(plan: StackPlan): string {
     const d = plan.document!;
     const lines = [`Stack ${d.stack} (${d.region}): ${d.resources.length} resources, offline plan on mocks (account 123456789012)`];
     for (const k of d.placeholders) lines.push(`note: ${k} is encrypted (secure:) and cannot be decrypted offline; planned with a placeholder secret`);
+    lines.push("", "Credentials (each provider, and each dynamic resource, calls AWS as):");
+    for (const r of plan.run!.resources) {
+        const isProvider = r.type.startsWith("pulumi:providers:aws");
+        if (!isProvider && !(r.type.startsWith("pulumi-nodejs:dynamic/") && typeof r.inputs.region === "string")) continue;
+        const accounts = typeof r.inputs.allowedAccountIds === "string" ? JSON.parse(r.inputs.allowedAccountIds) : r.inputs.allowedAccountIds;
+        lines.push(`  ${r.type}  ${r.name}: region ${r.inputs.region}, profile ${r.inputs.profile ?? "(ambient)"}, allowed accounts ${Array.isArray(accounts) ? accounts.join(", ") : "(any)"}`);
+    }
     lines.push("", tree(plan.run!.resources), "", "Outputs:");
     for (const [k, v] of Object.entries(d.outputs)) lines.push(`  ${k}: ${v === SECRET_TEXT ? v : JSON.stringify(v)}`);
     const mandatory = d.violations.filter((v) => v.level === "mandatory").length;

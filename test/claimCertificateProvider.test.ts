@@ -4,7 +4,9 @@ import {
     CreateCertificateFromCsrCommand, CreateKeysAndCertificateCommand, DeleteCertificateCommand, DescribeCertificateCommand,
     IoTClient, UpdateCertificateCommand,
 } from "@aws-sdk/client-iot";
+import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
+import { sts } from "./support/sts";
 import { ClaimCertificateInputs, ClaimCertificateOutputs, claimCertificateProvider as provider } from "../components/claimCertificateProvider";
 import { CryptoKeyPair, makeCertificate, makeCsr } from "./support/x509";
 
@@ -215,3 +217,24 @@ async function makeCertificateKeyPem(keys: CryptoKeyPair): Promise<string> {
     const spki = Buffer.from(await webcrypto.subtle.exportKey("spki", keys.publicKey));
     return `-----BEGIN PUBLIC KEY-----\n${spki.toString("base64").match(/.{1,64}/g)!.join("\n")}\n-----END PUBLIC KEY-----\n`;
 }
+
+describe("claim certificate provider: the account check (aws:allowedAccountIds)", () => {
+    beforeEach(() => { iot.reset(); sts.reset(); });
+
+    it("stops on credentials for another account before any AWS IoT call: nothing created, nothing deleted", async () => {
+        sts.on(GetCallerIdentityCommand).resolves({ Account: "210987654321" });
+        const guarded = { ...inputs, allowedAccountIds: ["123456789012"] };
+        await assert.rejects(provider.create(guarded),
+            /^Error: ClaimCertificate: the credentials are for account 210987654321, not one this stack allows \(aws:allowedAccountIds: 123456789012\); nothing was changed$/);
+        assert.strictEqual(iot.calls().length, 0);
+        await assert.rejects(provider.delete!(ID, guarded as ClaimCertificateOutputs), /account 210987654321/);
+        assert.strictEqual(iot.calls().length, 0);
+    });
+
+    it("the stack's account proceeds, and the allowed accounts are kept in state for delete", async () => {
+        sts.on(GetCallerIdentityCommand).resolves({ Account: "123456789012" });
+        const outs = await created({ allowedAccountIds: ["123456789012"] });
+        assert.deepStrictEqual(outs.allowedAccountIds, ["123456789012"]);
+        assert.strictEqual(sts.commandCalls(GetCallerIdentityCommand).length, 1);
+    });
+});

@@ -45,6 +45,17 @@ const CASES: Record<string, { compliant: ResourceView[][]; violating: ResourceVi
             ) })],
         ],
     },
+    "providers-share-credentials": {
+        compliant: [[
+            res("pulumi:providers:aws", { region: "ap-northeast-2", profile: "kr" }),
+            res("pulumi-nodejs:dynamic/iot:ClaimCertificate", { region: "ap-northeast-2", profile: "kr" }),
+        ]],
+        violating: [
+            [res("pulumi:providers:aws", { region: "ap-northeast-2", profile: "kr" }), res("pulumi:providers:aws-native", { region: "ap-northeast-2" })],
+            [res("pulumi:providers:aws", { region: "ap-northeast-2", allowedAccountIds: '["123456789012"]' }), res("pulumi-nodejs:dynamic/iot:TemplateVersionPruner", { region: "ap-northeast-2" })],
+            [res("pulumi:providers:aws", { region: "ap-northeast-2" }), res("pulumi-nodejs:dynamic/iot:ClaimCertificate", { region: "eu-west-1" })],
+        ],
+    },
     "iot-greengrass-core-policy-scoped": {
         compliant: [[res("aws:iot/policy:Policy", { tags: { FmsPolicy: "greengrass-core", CoreThingNamePrefix: "fms-kr-core-" }, policy: doc(
             { Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/fms-kr-core-*`] },

@@ -1,6 +1,8 @@
 import * as assert from "assert";
 import { DeleteProvisioningTemplateVersionCommand, IoTClient, ListProvisioningTemplateVersionsCommand } from "@aws-sdk/client-iot";
+import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
+import { sts } from "./support/sts";
 import { bodyHash, PrunerInputs, templateVersionPrunerProvider as provider } from "../components/templateVersionPruner";
 import { runStack } from "../plan/program";
 
@@ -64,5 +66,20 @@ describe("provisioning template version pruner", () => {
             assert.strictEqual(pruner.inputs.region, "ap-northeast-2");
             assert.ok(t.dependencies.includes(pruner.urn), "the template's new version waits for the pruning");
         }
+    });
+});
+
+describe("template version pruner: the account check (aws:allowedAccountIds)", () => {
+    beforeEach(() => { iot.reset(); sts.reset(); });
+
+    it("stops on credentials for another account before listing or deleting a version; the stack's account proceeds", async () => {
+        const guarded = { ...inputs, allowedAccountIds: ["123456789012"] };
+        sts.on(GetCallerIdentityCommand).resolves({ Account: "210987654321" });
+        await assert.rejects(provider.create(guarded), /^Error: TemplateVersionPruner: the credentials are for account 210987654321, not one this stack allows/);
+        assert.strictEqual(iot.calls().length, 0);
+        sts.on(GetCallerIdentityCommand).resolves({ Account: "123456789012" });
+        iot.on(ListProvisioningTemplateVersionsCommand).resolves({ versions: versions([1], 1) });
+        await provider.create(guarded);
+        assert.strictEqual(iot.commandCalls(ListProvisioningTemplateVersionsCommand).length, 1);
     });
 });
