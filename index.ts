@@ -122,6 +122,9 @@ const rules = routing && new RuleRouting(`${cfg.namePrefix}-routing`, {
 
 const operations = new Operations(`${cfg.namePrefix}-operations`, {
     ctx,
+    awsTarget,
+    stack: cfg.stack,
+    ruleNames: [...basicIngest.basicIngestRuleNames, confirmRuleName],
     namePrefix: cfg.namePrefix,
     operations: cfg.operations,
     kmsKeyArn: key.arn,

@@ -1,7 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { trustedBy } from "./arnContext";
-import { IotLogLevel } from "../config/operationsConfig";
 import { ArnContext } from "../policies/document";
 import { iotLoggingPolicy } from "../policies/ruleEngine";
 
@@ -10,19 +9,21 @@ export const IOT_LOG_GROUP = "AWSIotLogsV2";
 
 export interface IotLoggingArgs {
     ctx: pulumi.Input<ArnContext>;
-    level: IotLogLevel;
     manageLogGroup: boolean;
     kmsKeyArn: pulumi.Input<string>;
     logRetentionDays: number;
 }
 
 /**
- * AWS IoT logging for the account and region (one setting per region: one stack per region owns
- * it), with its own role that writes only `AWSIotLogsV2`, kept encrypted and with a retention.
+ * What AWS IoT logging for the account and region writes through: a role that writes only
+ * `AWSIotLogsV2`, and that log group, kept encrypted and with a retention. The logging options
+ * themselves are part of RegionSettings (one owner per account and region).
  */
 export class IotLogging extends pulumi.ComponentResource {
-    public readonly level: string;
     public readonly logGroupName: string;
+    public readonly roleArn: pulumi.Output<string>;
+    /** What the logging options must wait for: the role's policy and the log group. */
+    public readonly ready: pulumi.Resource[];
 
     constructor(name: string, args: IotLoggingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("fms:iot:Logging", name, {}, opts);
@@ -40,13 +41,9 @@ export class IotLogging extends pulumi.ComponentResource {
             role: role.id,
             policy: logGroupArn.apply((arn) => JSON.stringify(iotLoggingPolicy(arn))),
         }, parent);
-        new aws.iot.LoggingOptions(`${name}-options`, {
-            roleArn: role.arn,
-            defaultLogLevel: args.level,
-            disableAllLogs: false,
-        }, { parent: this, dependsOn: logGroup ? [policy, logGroup] : [policy] });
-        this.level = args.level;
         this.logGroupName = IOT_LOG_GROUP;
-        this.registerOutputs({ level: this.level, logGroupName: this.logGroupName });
+        this.roleArn = role.arn;
+        this.ready = logGroup ? [policy, logGroup] : [policy];
+        this.registerOutputs({ logGroupName: this.logGroupName, roleArn: this.roleArn });
     }
 }

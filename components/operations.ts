@@ -5,7 +5,9 @@ import { trustedBy } from "./arnContext";
 import { OperationsConfig } from "../config/operationsConfig";
 import { ArnContext } from "../policies/document";
 import { deviceDefenderAuditPolicyArn, notificationPolicy } from "../policies/operations";
+import { AwsTarget } from "./iotSdk";
 import { IotLogging } from "./iotLogging";
+import { AuditCheck, RegionSettings } from "./regionSettings";
 import { THING_ATTRIBUTES } from "./templateBody";
 
 /** This stack's CloudWatch metric namespace. */
@@ -32,6 +34,14 @@ export const AUDIT_CHECKS = {
     intermediateCaRevokedForActiveDeviceCertificatesCheck: "INTERMEDIATE_CA_REVOKED_FOR_ACTIVE_DEVICE_CERTIFICATES_CHECK",
 } as const;
 
+/** The audit checks in the API's form: each on, the certificate age and expiry thresholds from config. */
+export function auditCheckConfigurations(ops: OperationsConfig): Record<string, AuditCheck> {
+    const checks: Record<string, AuditCheck> = Object.fromEntries(Object.values(AUDIT_CHECKS).map((c) => [c, { enabled: true }]));
+    checks[AUDIT_CHECKS.deviceCertificateAgeCheck] = { enabled: true, configuration: { CERT_AGE_THRESHOLD_IN_DAYS: String(ops.certificateAgeDays) } };
+    checks[AUDIT_CHECKS.deviceCertificateExpiringCheck] = { enabled: true, configuration: { CERT_EXPIRATION_THRESHOLD_IN_DAYS: String(ops.certificateExpiringDays) } };
+    return checks;
+}
+
 /** Fleet-index custom fields: the Thing attributes the provisioning templates write. */
 export function indexCustomFields(): { name: string; type: "String" | "Number" }[] {
     return [
@@ -44,11 +54,20 @@ export function indexCustomFields(): { name: string; type: "String" | "Number" }
     ];
 }
 
+/** A Metrics Insights query over one topic rule's action metric. */
+export function ruleMetricQuery(metricName: "Failure" | "ErrorActionFailure" | string, ruleName: string): string {
+    if (!/^[A-Za-z0-9_]+$/.test(ruleName)) throw new Error(`ruleMetricQuery: ${ruleName} is not a topic rule name`);
+    return `SELECT SUM(${metricName}) FROM SCHEMA("AWS/IoT", ActionType, RuleName) WHERE RuleName = '${ruleName}'`;
+}
+
 /** The metric filter pattern for hook decisions that denied provisioning. */
 export const DENIED_PATTERN = '{ $.event = "provisioning-decision" && $.allowProvisioning IS FALSE }';
 
 export interface OperationsArgs {
     ctx: pulumi.Input<ArnContext>;
+    /** Where the region-settings dynamic provider calls AWS (the stack's region, profile, accounts). */
+    awsTarget: AwsTarget;
+    stack: string;
     namePrefix: string;
     operations: OperationsConfig;
     kmsKeyArn: pulumi.Input<string>;
@@ -58,6 +77,8 @@ export interface OperationsArgs {
     /** The group the vehicles' security profile watches. */
     vehicleThingGroupArn: pulumi.Input<string>;
     thingTypeName: pulumi.Input<string>;
+    /** This stack's topic rules: their action failures are alarmed, one alarm per rule and metric. */
+    ruleNames: string[];
 }
 
 /**
@@ -70,17 +91,12 @@ export class Operations extends pulumi.ComponentResource {
     public readonly alarmNames: pulumi.Output<string>[];
 
     constructor(name: string, args: OperationsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("fms:iot:Operations", name, {}, opts);
+        // Recorded on the component: the guardrails read which stack owns the region's settings.
+        super("fms:iot:Operations", name, { regionSettingsOwner: args.operations.regionSettingsOwner }, opts);
         const parent = { parent: this };
         const ctx = pulumi.output(args.ctx);
         const ops = args.operations;
-        const region = ops.manageRegionSettings;
-
-        if (region) {
-            new IotLogging(`${name}-logging`, {
-                ctx, level: ops.logLevel, manageLogGroup: ops.manageIotLogGroup, kmsKeyArn: args.kmsKeyArn, logRetentionDays: args.logRetentionDays,
-            }, parent);
-        }
+        const owns = ops.ownsRegionSettings;
 
         const topic = new aws.sns.Topic(`${name}-topic`, {
             name: `${args.namePrefix}-iot-operations`,
@@ -101,7 +117,11 @@ export class Operations extends pulumi.ComponentResource {
                 JSON.stringify(notificationPolicy({ region: c.region, topicArn, kmsKeyArn }))),
         }, parent);
 
-        if (region) {
+        let settings: RegionSettings | undefined;
+        if (owns) {
+            const logging = new IotLogging(`${name}-logging`, {
+                ctx, manageLogGroup: ops.manageIotLogGroup, kmsKeyArn: args.kmsKeyArn, logRetentionDays: args.logRetentionDays,
+            }, parent);
             const auditRole = new aws.iam.Role(`${name}-audit-role`, {
                 description: "Device Defender audit: read the account's AWS IoT configuration",
                 assumeRolePolicy: trustedBy("iot.amazonaws.com", ctx),
@@ -109,24 +129,20 @@ export class Operations extends pulumi.ComponentResource {
             const auditPolicy = new aws.iam.RolePolicyAttachment(`${name}-audit-policy`, {
                 role: auditRole.name, policyArn: ctx.apply((c) => deviceDefenderAuditPolicyArn(c.partition)),
             }, parent);
-            const on = { enabled: true };
-            const audit = new awsnative.iot.AccountAuditConfiguration(`${name}-audit`, {
-                accountId: ctx.accountId,
-                roleArn: auditRole.arn,
-                auditCheckConfigurations: {
-                    ...Object.fromEntries(Object.keys(AUDIT_CHECKS).map((k) => [k, on])),
-                    deviceCertificateAgeCheck: { enabled: true, configuration: { certAgeThresholdInDays: String(ops.certificateAgeDays) } },
-                    deviceCertificateExpiringCheck: { enabled: true, configuration: { certExpirationThresholdInDays: String(ops.certificateExpiringDays) } },
-                },
-                auditNotificationTargetConfigurations: { sns: { enabled: true, targetArn: topic.arn, roleArn: notifier.arn } },
-            }, { parent: this, dependsOn: [auditPolicy, notifierPolicy] });
+            settings = new RegionSettings(`${name}-region-settings`, {
+                ...args.awsTarget,
+                owner: args.stack,
+                logging: { roleArn: logging.roleArn, defaultLogLevel: ops.logLevel },
+                audit: { roleArn: auditRole.arn, checks: auditCheckConfigurations(ops), sns: { targetArn: topic.arn, roleArn: notifier.arn } },
+                indexing: { customFields: indexCustomFields() },
+            }, { parent: this, dependsOn: [...logging.ready, auditPolicy, notifierPolicy] });
             new awsnative.iot.ScheduledAudit(`${name}-scheduled-audit`, {
                 scheduledAuditName: `${args.namePrefix}-${ops.auditFrequency.toLowerCase()}`,
                 frequency: ops.auditFrequency,
                 ...(ops.auditFrequency === "WEEKLY" || ops.auditFrequency === "BIWEEKLY" ? { dayOfWeek: "MON" as const } : {}),
                 ...(ops.auditFrequency === "MONTHLY" ? { dayOfMonth: "1" } : {}),
                 targetCheckNames: Object.values(AUDIT_CHECKS),
-            }, { parent: this, dependsOn: [audit] });
+            }, { parent: this, dependsOn: [settings] });
         }
 
         const every5min = { comparisonOperator: "greater-than" as const, durationSeconds: 300, consecutiveDatapointsToAlarm: 1, consecutiveDatapointsToClear: 1 };
@@ -162,14 +178,13 @@ export class Operations extends pulumi.ComponentResource {
                 ...metric,
             }, parent);
         const sum5min = { statistic: "Sum", period: 300 };
-        const insights = (id: string, metricName: string) => ({
-            metricQueries: [{
-                id,
-                expression: `SELECT SUM(${metricName}) FROM SCHEMA("AWS/IoT", ActionType, RuleName)`,
-                period: 300,
-                returnData: true,
-            }],
-        });
+        // One Metrics Insights query per alarm (CloudWatch takes one), scoped to one of this stack's rules with
+        // `WHERE RuleName = '<rule>'` (the documented WHERE operators are =, != and AND: no prefix match).
+        // AWS/IoT Failure and ErrorActionFailure carry the RuleName and ActionType dimensions.
+        const perRule = (suffix: string, description: string, threshold: number, metricName: string) => args.ruleNames.map((rule) =>
+            alarm(`${suffix}-${rule}`, `${description} (rule ${rule})`, threshold, {
+                metricQueries: [{ id: "m", expression: ruleMetricQuery(metricName, rule), period: 300, returnData: true }],
+            }));
         const alarms = [
             alarm("hook-errors", "The pre-provisioning hook failed: vehicles cannot provision", ops.alarms.hookErrors,
                 { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: args.hookFunctionName }, ...sum5min }),
@@ -179,25 +194,12 @@ export class Operations extends pulumi.ComponentResource {
                 { namespace: deniedNamespace, metricName: "ProvisioningDenied", ...sum5min }),
             alarm("connect-auth-errors", "MQTT connections AWS IoT refused to authorize", ops.alarms.connectAuthErrors,
                 { namespace: "AWS/IoT", metricName: "Connect.AuthError", dimensions: { Protocol: "MQTT" }, ...sum5min }),
-            alarm("rule-action-failures", "Topic-rule actions failed (for example Kafka unreachable)", ops.alarms.ruleActionFailures, insights("failures", "Failure")),
-            alarm("error-action-invocations", "Messages went to the rules' error action instead of their destination", ops.alarms.errorActionInvocations,
-                {
-                    metricQueries: [
-                        { id: "ok", expression: 'SELECT SUM(ErrorActionSuccess) FROM SCHEMA("AWS/IoT", ActionType, RuleName)', period: 300, returnData: false },
-                        { id: "failed", expression: 'SELECT SUM(ErrorActionFailure) FROM SCHEMA("AWS/IoT", ActionType, RuleName)', period: 300, returnData: false },
-                        { id: "invocations", expression: "ok + failed", label: "Error-action invocations", returnData: true },
-                    ],
-                }),
+            ...perRule("rule-action-failures", "Actions failed; the messages went to the error action (for example Kafka unreachable)", ops.alarms.ruleActionFailures, "Failure"),
+            ...perRule("error-action-failures", "Error actions failed: those messages are lost", ops.alarms.errorActionFailures, "ErrorActionFailure"),
         ];
 
-        if (region) {
-            const index = new aws.iot.IndexingConfiguration(`${name}-fleet-index`, {
-                thingIndexingConfiguration: {
-                    thingIndexingMode: "REGISTRY",
-                    thingConnectivityIndexingMode: "STATUS",
-                    customFields: indexCustomFields(),
-                },
-            }, parent);
+        if (settings) {
+            // Created only once the fleet index is ACTIVE (RegionSettings waits for it): no IndexNotReadyException.
             const metric = (suffix: string, description: string, queryString: pulumi.Input<string>, aggregationField: string, values: string[]) =>
                 new awsnative.iot.FleetMetric(`${name}-${suffix}`, {
                     metricName: `${args.namePrefix}-${suffix}`,
@@ -208,7 +210,7 @@ export class Operations extends pulumi.ComponentResource {
                     aggregationField,
                     aggregationType: { name: "Statistics", values },
                     period: 300,
-                }, { parent: this, dependsOn: [index] });
+                }, { parent: this, dependsOn: [settings!] });
             metric("connected-vehicles", "Vehicles connected now", pulumi.interpolate`thingTypeName:${args.thingTypeName} AND connectivity.connected:true`, "registry.version", ["count"]);
             metric("certificate-date", "Oldest and average certificate issue date (YYYYMMDD) of the vehicles",
                 pulumi.interpolate`thingTypeName:${args.thingTypeName}`, `attributes.${THING_ATTRIBUTES.certDate}`, ["minimum", "average"]);

@@ -1,4 +1,4 @@
-import { readBoolean, readEnum, readIntInRange, readObject, readStringList } from "./validate";
+import { readBoolean, readEnum, readIntInRange, readObject, readString, readStringList } from "./validate";
 
 /** The `operations` section of stack config: logging, Device Defender, alarms and fleet indexing. */
 
@@ -14,19 +14,21 @@ export interface AlarmThresholds {
     hookDenies: number;
     /** MQTT connections AWS IoT refused to authorize, per 5 minutes. */
     connectAuthErrors: number;
-    /** Failed rule actions (all rules), per 5 minutes. */
+    /** Failed actions of one of this stack's rules (the message went to its error action), per 5 minutes. */
     ruleActionFailures: number;
-    /** Error-action invocations (messages that missed their destination), per 5 minutes. */
-    errorActionInvocations: number;
+    /** Failed error actions of one of this stack's rules (the message is lost), per 5 minutes. */
+    errorActionFailures: number;
 }
 
 export interface OperationsConfig {
     /**
-     * This stack owns the account-and-region settings of AWS IoT: logging, the Device Defender audit
-     * configuration and schedule, and fleet indexing. False when another stack in the same account
-     * and region does (they would overwrite each other).
+     * The stack that owns this account's and region's AWS IoT settings: logging (and `AWSIotLogsV2`),
+     * the Device Defender audit configuration and schedule, fleet indexing and fleet metrics. Every
+     * stack in one account and region names the same owner; the others create none of it.
      */
-    manageRegionSettings: boolean;
+    regionSettingsOwner: string;
+    /** `regionSettingsOwner` is this stack. */
+    ownsRegionSettings: boolean;
     /** AWS IoT log level: ERROR in production, INFO otherwise by default. */
     logLevel: IotLogLevel;
     /** Create the `AWSIotLogsV2` log group (encrypted, with retention); false if it exists outside this stack. */
@@ -45,12 +47,16 @@ export interface OperationsConfig {
 const MAX_COUNT = 1_000_000;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[A-Za-z]{2,}$/;
 
-export function parseOperations(key: string, value: unknown, production: boolean): OperationsConfig {
-    const o = readObject(key, value, ["manageRegionSettings", "logLevel", "manageIotLogGroup", "notifyEmails", "auditFrequency", "certificateAgeDays", "certificateExpiringDays", "alarms", "securityProfile"], true);
-    const a = readObject(`${key}.alarms`, o.alarms, ["hookErrors", "hookThrottles", "hookDenies", "connectAuthErrors", "ruleActionFailures", "errorActionInvocations"], true);
+export function parseOperations(key: string, value: unknown, production: boolean, stack: string): OperationsConfig {
+    const o = readObject(key, value, ["regionSettingsOwner", "logLevel", "manageIotLogGroup", "notifyEmails", "auditFrequency", "certificateAgeDays", "certificateExpiringDays", "alarms", "securityProfile"], true);
+    const a = readObject(`${key}.alarms`, o.alarms, ["hookErrors", "hookThrottles", "hookDenies", "connectAuthErrors", "ruleActionFailures", "errorActionFailures"], true);
     const sp = readObject(`${key}.securityProfile`, o.securityProfile, ["authorizationFailures", "messagesSent"], true);
+    const owner = readString(`${key}.regionSettingsOwner`, o.regionSettingsOwner, {
+        pattern: /^[A-Za-z0-9_.-]{1,100}$/, allowed: "the name of the stack (in this account and region) that owns AWS IoT logging, audit and indexing",
+    }, stack);
     return {
-        manageRegionSettings: readBoolean(`${key}.manageRegionSettings`, o.manageRegionSettings, true),
+        regionSettingsOwner: owner,
+        ownsRegionSettings: owner === stack,
         logLevel: readEnum(`${key}.logLevel`, o.logLevel, IOT_LOG_LEVELS, production ? "ERROR" : "INFO"),
         manageIotLogGroup: readBoolean(`${key}.manageIotLogGroup`, o.manageIotLogGroup, true),
         notifyEmails: o.notifyEmails === undefined ? [] : readStringList(`${key}.notifyEmails`, o.notifyEmails, { minItems: 0, pattern: EMAIL, allowed: "an e-mail address" }),
@@ -63,7 +69,7 @@ export function parseOperations(key: string, value: unknown, production: boolean
             hookDenies: readIntInRange(`${key}.alarms.hookDenies`, a.hookDenies, 1, MAX_COUNT, production ? 20 : 100),
             connectAuthErrors: readIntInRange(`${key}.alarms.connectAuthErrors`, a.connectAuthErrors, 1, MAX_COUNT, production ? 50 : 500),
             ruleActionFailures: readIntInRange(`${key}.alarms.ruleActionFailures`, a.ruleActionFailures, 1, MAX_COUNT, 1),
-            errorActionInvocations: readIntInRange(`${key}.alarms.errorActionInvocations`, a.errorActionInvocations, 1, MAX_COUNT, 1),
+            errorActionFailures: readIntInRange(`${key}.alarms.errorActionFailures`, a.errorActionFailures, 1, MAX_COUNT, 1),
         },
         securityProfile: {
             authorizationFailures: readIntInRange(`${key}.securityProfile.authorizationFailures`, sp.authorizationFailures, 1, MAX_COUNT, 10),

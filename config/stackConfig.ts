@@ -166,7 +166,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
         topics: parseTopics(key("topics"), v.topics),
         claimCertificate: parseClaimCertificate(key("claimCertificate"), v.claimCertificate),
         routing,
-        operations: parseOperations(key("operations"), v.operations, production),
+        operations: parseOperations(key("operations"), v.operations, production, raw.stack),
         greengrass: parseGreengrass(key("greengrass"), v.greengrass, provisioning, routing, namePrefix),
     };
 }

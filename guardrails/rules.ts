@@ -393,6 +393,9 @@ const lambdaRule: ResourceRule = {
     },
 };
 
+/** The dynamic resource that holds a region's AWS IoT logging, audit and indexing (components/regionSettings.ts). */
+const REGION_SETTINGS = "pulumi-nodejs:dynamic/iot:RegionSettings";
+
 const loggingOn: StackRule = {
     kind: "stack",
     name: "iot-logging-enabled",
@@ -402,18 +405,24 @@ const loggingOn: StackRule = {
         for (const l of resources.filter((r) => r.type === "aws:iot/loggingOptions:LoggingOptions")) {
             if (l.props.disableAllLogs === true || l.props.defaultLogLevel === "DISABLED") report(l.urn, "IoT logging is disabled");
         }
+        for (const s of resources.filter((r) => r.type === REGION_SETTINGS)) {
+            const level = asObject(s.props.logging)?.defaultLogLevel;
+            if (level === "DISABLED") report(s.urn, "IoT logging is disabled");
+        }
     },
 };
 
 const loggingPresent: StackRule = {
     kind: "stack",
     name: "iot-logging-managed",
-    description: "The stack manages AWS IoT logging for its region, or another stack in the same account and region does.",
+    description: "The stack owns AWS IoT logging for its region (operations.regionSettingsOwner), or names the stack in the same account and region that does.",
     level: "advisory",
     check(resources, report) {
-        if (resources.some((r) => r.type === "aws:iot/loggingOptions:LoggingOptions")) return;
+        if (resources.some((r) => r.type === "aws:iot/loggingOptions:LoggingOptions" || r.type === REGION_SETTINGS)) return;
+        // A stack that names the owner in its config (the Operations component records it) has chosen.
+        if (resources.some((r) => r.type === "fms:iot:Operations" && typeof r.props.regionSettingsOwner === "string")) return;
         const stack = resources.find((r) => r.type === "pulumi:pulumi:Stack");
-        report(stack?.urn ?? "", "this stack does not manage AWS IoT logging: make sure another stack in its account and region does");
+        report(stack?.urn ?? "", "this stack does not manage AWS IoT logging for its region, and names no stack that does: make sure another stack in its account and region does");
     },
 };
 

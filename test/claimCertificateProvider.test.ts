@@ -5,12 +5,11 @@ import {
     IoTClient, UpdateCertificateCommand,
 } from "@aws-sdk/client-iot";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
-import { mockClient } from "aws-sdk-client-mock";
+import { iot } from "./support/iotMock";
 import { sts } from "./support/sts";
 import { ClaimCertificateInputs, ClaimCertificateOutputs, claimCertificateProvider as provider } from "../components/claimCertificateProvider";
 import { CryptoKeyPair, makeCertificate, makeCsr } from "./support/x509";
 
-const iot = mockClient(IoTClient);
 const ID = "f".repeat(64);
 const ARN = `arn:aws:iot:ap-northeast-2:123456789012:cert/${ID}`;
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";

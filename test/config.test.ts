@@ -27,7 +27,7 @@ const BAD: [string, Edit, string, RegExp][] = [
     ["a template name with a dot", editObject("provisioning", (p) => { p.templateName = "fms.kr"; }), "fms-iot:provisioning.templateName", /0-9 A-Z a-z _ -/],
     ["a misspelt provisioning field", editObject("provisioning", (p) => { p.serialPrefix = ["297468"]; }), "fms-iot:provisioning.serialPrefix", /unknown field/],
     ["an unknown hook mode", editObject("provisioning", (p) => { p.hookMode = "allow-all"; }), "fms-iot:provisioning.hookMode", /one of prefix, registry/],
-    ["a claim client-id prefix that overlaps the Thing names", editObject("provisioning", (p) => { p.claimClientIdPrefix = "test-"; }), "fms-iot:provisioning.claimClientIdPrefix", /must not overlap/],
+    ["a claim client-id prefix that overlaps the Thing names", editObject("provisioning", (p) => { p.claimClientIdPrefix = "kr-"; }), "fms-iot:provisioning.claimClientIdPrefix", /must not overlap/],
     ["a wildcard in the device topic root", editObject("topics", (t) => { t.deviceRoot = "vehicles/#"; }), "fms-iot:topics.deviceRoot", /no wildcards/],
     ["a tag that overrides Country", editObject("tags", (t) => { t.Country = "JP"; }), "fms-iot:tags.Country", /set by the program/],
     ["a tag key starting with aws:", editObject("tags", (t) => { t["aws:owner"] = "x"; }), "fms-iot:tags.aws:owner", /not starting with aws:/],

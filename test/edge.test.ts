@@ -101,10 +101,10 @@ describe("edge: Greengrass v2 (kr)", function () {
             }
         }
         assert.deepStrictEqual(nucleusClientIds(core, 3), [core, `${core}#2`, `${core}#3`]);
-        for (const other of ["claim-2974690001", "test-thing-2974680001", "fms-dev-core-2974690001", "fms-kr-cor"]) {
+        for (const other of ["kr-claim-2974690001", "kr-vehicle-2974680001", "fms-dev-core-2974690001", "fms-kr-cor"]) {
             assert.ok(!isAllowed([doc], "iot:Connect", `client/${other}`, { region: REGION, accountId: ACCOUNT_ID, clientId: other }), `a core certificate cannot connect as ${other}`);
         }
-        assert.ok(!isAllowed([doc], "iot:Subscribe", "topicfilter/$aws/things/test-thing-2974680001/jobs/*", { region: REGION, accountId: ACCOUNT_ID, clientId: core }), "nor read a vehicle's jobs");
+        assert.ok(!isAllowed([doc], "iot:Subscribe", "topicfilter/$aws/things/kr-vehicle-2974680001/jobs/*", { region: REGION, accountId: ACCOUNT_ID, clientId: core }), "nor read a vehicle's jobs");
         assert.deepStrictEqual(statement(doc, "BasicIngest").Resource, [1, 2, 3].map((n) => arn(`topic/$aws/rules/fms_kr_rule${n}/*`)));
         assert.deepStrictEqual(statement(doc, "GreengrassDataPlane").Action, ["greengrass:ResolveComponentCandidates", "greengrass:GetDeploymentConfiguration", "greengrass:ListThingGroupsForCoreDevice"]);
         for (const s of doc.Statement) {
@@ -224,9 +224,9 @@ describe("edge: stacks and config", function () {
         ["greengrass without routing", edit(() => undefined, true), "fms-iot:greengrass.telemetry.route", /needs a routing section/],
         ["a credential duration over 12 hours", edit((g) => { g.credentialDurationSeconds = 50000; }), "fms-iot:greengrass.credentialDurationSeconds", /900 to 43200/],
         ["a core template name over 36 characters", edit((g) => { g.templateName = "x".repeat(37); }), "fms-iot:greengrass.templateName", /1-36/],
-        ["core Thing names equal to vehicle Thing names", edit((g) => { g.coreThingNamePrefix = "test-thing-"; }), "fms-iot:greengrass.coreThingNamePrefix", /does not overlap provisioning.thingNamePrefix/],
-        ["a core prefix that vehicle Thing names start with", edit((g) => { g.coreThingNamePrefix = "test-"; }), "fms-iot:greengrass.coreThingNamePrefix", /does not overlap provisioning.thingNamePrefix "test-thing-"/],
-        ["a core prefix the claim client ids would match", edit((g) => { g.coreThingNamePrefix = "claim-core-"; }), "fms-iot:greengrass.coreThingNamePrefix", /does not overlap provisioning.claimClientIdPrefix "claim-"/],
+        ["core Thing names equal to vehicle Thing names", edit((g) => { g.coreThingNamePrefix = "kr-vehicle-"; }), "fms-iot:greengrass.coreThingNamePrefix", /does not overlap provisioning.thingNamePrefix/],
+        ["a core prefix that vehicle Thing names start with", edit((g) => { g.coreThingNamePrefix = "kr-"; }), "fms-iot:greengrass.coreThingNamePrefix", /does not overlap provisioning.thingNamePrefix "kr-vehicle-"/],
+        ["a core prefix the claim client ids would match", edit((g) => { g.coreThingNamePrefix = "kr-claim-core-"; }), "fms-iot:greengrass.coreThingNamePrefix", /does not overlap provisioning.claimClientIdPrefix "kr-claim-"/],
         ["a core prefix with a colon (log streams write it as +)", edit((g) => { g.coreThingNamePrefix = "kr:core-"; }), "fms-iot:greengrass.coreThingNamePrefix", /no `:`/],
         ["a full component version (the patch follows the content)", edit((g) => { g.telemetry.componentVersion = "1.0.0"; }), "fms-iot:greengrass.telemetry.componentVersion", /major\.minor such as 1\.0/],
         ["a component version that is not a version", edit((g) => { g.telemetry.componentVersion = "latest"; }), "fms-iot:greengrass.telemetry.componentVersion", /major\.minor/],

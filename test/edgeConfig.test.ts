@@ -51,7 +51,7 @@ describe("npm run device -- edge-config: the nucleus config.yaml for fleet provi
             claimCertificatePath: "/greengrass/v2/claim-certs/certificate.pem.crt",
             claimCertificatePrivateKeyPath: "/greengrass/v2/claim-certs/private.pem.key",
             rootCaPath: "/greengrass/v2/AmazonRootCA1.pem",
-            deviceId: "claim-2974690001",
+            deviceId: "kr-claim-2974690001",
             mqttPort: 8883,
             templateParameters: { SerialNumber: "2974690001" },
             csrPath: "/greengrass/v2/core.csr.pem",

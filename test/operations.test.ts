@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { ConfigName } from "@aws-sdk/client-iot";
 import { AUDIT_CHECKS, DENIED_PATTERN } from "../components/operations";
 import { claimCertificateProvider } from "../components/claimCertificateProvider";
 import { createHandler } from "../lambda/provisioningHook";
@@ -8,20 +9,33 @@ import { assertConfigError, parsePolicy, statement } from "./support/assertions"
 
 const REGION = "ap-northeast-2";
 
+const SETTINGS = "pulumi-nodejs:dynamic/iot:RegionSettings";
+
 for (const stack of ["kr", "dev"]) {
     const production = stack === "kr";
+    /** kr owns ap-northeast-2's AWS IoT settings; dev (same account and region) names kr as their owner. */
+    const owner = stack === "kr";
     describe(`operations on the ${stack} stack`, function () {
         this.timeout(60_000);
         let run: ProgramRun;
         before(async () => { run = await runStack(stack); });
         const topicArn = () => run.one("aws:sns/topic:Topic").state.arn;
 
-        it(`IoT logging at ${production ? "ERROR" : "INFO"}, inside the Operations component`, () => {
-            const options = run.one("aws:iot/loggingOptions:LoggingOptions");
-            assert.strictEqual(options.inputs.defaultLogLevel, production ? "ERROR" : "INFO");
+        it(owner ? "IoT logging at ERROR, in the region settings inside the Operations component" : "no region settings: kr owns them", () => {
+            if (!owner) {
+                for (const type of [SETTINGS, "aws-native:iot:ScheduledAudit", "aws-native:iot:FleetMetric", "aws:iot/loggingOptions:LoggingOptions", "aws:iot/indexingConfiguration:IndexingConfiguration"]) {
+                    assert.strictEqual(run.ofType(type).length, 0, type);
+                }
+                assert.strictEqual(run.ofType("aws:cloudwatch/logGroup:LogGroup").filter((l) => l.inputs.name === "AWSIotLogsV2").length, 0);
+                return;
+            }
+            const settings = run.one(SETTINGS);
+            assert.deepStrictEqual(settings.inputs.logging, { roleArn: run.one("aws:iam/role:Role", "-logging-role").state.arn, defaultLogLevel: "ERROR" });
+            assert.strictEqual(settings.inputs.owner, "kr");
+            assert.strictEqual(settings.inputs.region, REGION);
             const parentOf = (urn: string | null) => run.resources.find((r) => r.urn === urn)!;
-            const logging = parentOf(options.parent);
-            assert.deepStrictEqual([logging.type, parentOf(logging.parent).type], ["fms:iot:Logging", "fms:iot:Operations"]);
+            assert.strictEqual(parentOf(settings.parent).type, "fms:iot:Operations");
+            for (const dep of ["-logging-policy", "-logging-log-group"]) assert.ok(settings.dependencies.includes(run.one(dep.endsWith("group") ? "aws:cloudwatch/logGroup:LogGroup" : "aws:iam/rolePolicy:RolePolicy", dep).urn), dep);
         });
 
         it("findings and alarms go to an SNS topic encrypted with the stack key, with the configured subscribers", () => {
@@ -37,22 +51,26 @@ for (const stack of ["kr", "dev"]) {
             assert.deepStrictEqual(statement(notifier, "PublishFindings").Resource, [topic.state.arn]);
         });
 
-        it("Device Defender audit: the checks enabled, certificate thresholds, findings to the topic", () => {
-            const audit = run.one("aws-native:iot:AccountAuditConfiguration").inputs;
-            assert.strictEqual(audit.accountId, ACCOUNT_ID);
+        it("Device Defender audit: the checks enabled (API names), certificate thresholds, findings to the topic, after the roles' policies", () => {
+            if (!owner) return;
+            const settings = run.one(SETTINGS);
+            const audit = settings.inputs.audit;
             assert.strictEqual(audit.roleArn, run.one("aws:iam/role:Role", "-audit-role").state.arn);
-            for (const check of Object.keys(AUDIT_CHECKS)) assert.strictEqual(audit.auditCheckConfigurations[check]?.enabled, true, check);
-            for (const required of ["iotPolicyOverlyPermissiveCheck", "iotRoleAliasOverlyPermissiveCheck", "deviceCertificateSharedCheck", "conflictingClientIdsCheck", "deviceCertificateExpiringCheck", "deviceCertificateAgeCheck", "loggingDisabledCheck"]) {
-                assert.ok(required in audit.auditCheckConfigurations, required);
+            assert.deepStrictEqual(Object.keys(audit.checks).sort(), Object.values(AUDIT_CHECKS).sort());
+            for (const check of Object.values(AUDIT_CHECKS)) assert.strictEqual(audit.checks[check].enabled, true, check);
+            // The SDK's ConfigName values (CERT_AGE_THRESHOLD_IN_DAYS, CERT_EXPIRATION_THRESHOLD_IN_DAYS).
+            assert.deepStrictEqual(audit.checks.DEVICE_CERTIFICATE_AGE_CHECK.configuration, { [ConfigName.CERT_AGE_THRESHOLD_IN_DAYS]: "365" });
+            assert.deepStrictEqual(audit.checks.DEVICE_CERTIFICATE_EXPIRING_CHECK.configuration, { [ConfigName.CERT_EXPIRATION_THRESHOLD_IN_DAYS]: "30" });
+            assert.deepStrictEqual(audit.sns, { targetArn: topicArn(), roleArn: run.one("aws:iam/role:Role", "-notifier-role").state.arn });
+            for (const [type, name] of [["aws:iam/rolePolicyAttachment:RolePolicyAttachment", "-audit-policy"], ["aws:iam/rolePolicy:RolePolicy", "-notifier-policy"]]) {
+                assert.ok(settings.dependencies.includes(run.one(type, name).urn), `waits for ${name}`);
             }
-            assert.deepStrictEqual(audit.auditCheckConfigurations.deviceCertificateAgeCheck.configuration, { certAgeThresholdInDays: "365" });
-            assert.deepStrictEqual(audit.auditNotificationTargetConfigurations.sns, { enabled: true, targetArn: topicArn(), roleArn: run.one("aws:iam/role:Role", "-notifier-role").state.arn });
             const policy = run.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "-audit-policy").inputs.policyArn;
             assert.strictEqual(policy, "arn:aws:iam::aws:policy/service-role/AWSIoTDeviceDefenderAudit");
-            const scheduled = run.one("aws-native:iot:ScheduledAudit").inputs;
-            assert.strictEqual(scheduled.frequency, production ? "DAILY" : "WEEKLY");
-            assert.strictEqual(scheduled.dayOfWeek, production ? undefined : "MON");
-            assert.deepStrictEqual(scheduled.targetCheckNames, Object.values(AUDIT_CHECKS));
+            const scheduled = run.one("aws-native:iot:ScheduledAudit");
+            assert.strictEqual(scheduled.inputs.frequency, "DAILY");
+            assert.deepStrictEqual(scheduled.inputs.targetCheckNames, Object.values(AUDIT_CHECKS));
+            assert.ok(scheduled.dependencies.includes(settings.urn));
         });
 
         it("security profile on the vehicle group: authorization failures and message volume, alerts to the topic", () => {
@@ -63,16 +81,16 @@ for (const stack of ["kr", "dev"]) {
             assert.strictEqual(p.alertTargets.SNS.alertTargetArn, topicArn());
         });
 
-        it("alarms: each metric, threshold and action", () => {
+        it("alarms: each metric, threshold and action; rule alarms one per rule of this stack, one Metrics Insights query each", () => {
             const hook = run.one("aws:lambda/function:Function", "-hook").state.name;
             const alarms = Object.fromEntries(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => !a.inputs.name.endsWith("-expiring-device-certificates")).map((a) => [a.inputs.name.replace(`fms-${stack}-`, ""), a.inputs]));
+            const rules = [1, 2, 3].map((n) => `fms_${stack}_rule${n}`).concat(`fms_${stack}_cert_confirm`);
             const expected: Record<string, [string | undefined, string | undefined, Record<string, string> | undefined, number]> = {
                 "hook-errors": ["AWS/Lambda", "Errors", { FunctionName: hook }, 1],
                 "hook-throttles": ["AWS/Lambda", "Throttles", { FunctionName: hook }, 1],
                 "hook-denies": [`FMS/IoT/fms-${stack}`, "ProvisioningDenied", undefined, production ? 20 : 100],
                 "connect-auth-errors": ["AWS/IoT", "Connect.AuthError", { Protocol: "MQTT" }, production ? 50 : 500],
-                "rule-action-failures": [undefined, undefined, undefined, 1],
-                "error-action-invocations": [undefined, undefined, undefined, 1],
+                ...Object.fromEntries(rules.flatMap((r) => [[`rule-action-failures-${r}`, [undefined, undefined, undefined, 1]], [`error-action-failures-${r}`, [undefined, undefined, undefined, 1]]])),
             };
             assert.deepStrictEqual(Object.keys(alarms).sort(), Object.keys(expected).sort());
             for (const [name, [namespace, metricName, dimensions, threshold]] of Object.entries(expected)) {
@@ -81,9 +99,12 @@ for (const stack of ["kr", "dev"]) {
                 assert.deepStrictEqual(a.alarmActions, [topicArn()], name);
                 assert.strictEqual(a.comparisonOperator, "GreaterThanOrEqualToThreshold");
             }
-            assert.match(alarms["rule-action-failures"].metricQueries[0].expression, /^SELECT SUM\(Failure\) FROM SCHEMA\("AWS\/IoT", ActionType, RuleName\)$/);
-            const errorQueries = alarms["error-action-invocations"].metricQueries;
-            assert.deepStrictEqual(errorQueries.map((q: { expression: string }) => q.expression.match(/SUM\((\w+)\)/)?.[1] ?? q.expression), ["ErrorActionSuccess", "ErrorActionFailure", "ok + failed"]);
+            for (const r of rules) {
+                // CloudWatch: an alarm takes one Metrics Insights query.
+                assert.deepStrictEqual(alarms[`rule-action-failures-${r}`].metricQueries, [{ id: "m", expression: `SELECT SUM(Failure) FROM SCHEMA("AWS/IoT", ActionType, RuleName) WHERE RuleName = '${r}'`, period: 300, returnData: true }]);
+                assert.deepStrictEqual(alarms[`error-action-failures-${r}`].metricQueries.map((q: { expression: string }) => q.expression), [`SELECT SUM(ErrorActionFailure) FROM SCHEMA("AWS/IoT", ActionType, RuleName) WHERE RuleName = '${r}'`]);
+            }
+            assert.deepStrictEqual(rules.filter((r) => !run.ofType("aws:iot/topicRule:TopicRule").some((t) => t.inputs.name === r)), [], "each alarmed rule is one of this stack's");
         });
 
         it("hook denials become a metric, from the very JSON lines the hook writes", async () => {
@@ -104,24 +125,22 @@ for (const stack of ["kr", "dev"]) {
             assert.strictEqual(decision.allowProvisioning, false);
         });
 
-        it("fleet index: registry, connectivity, and exactly the attributes the templates write, as custom fields", () => {
-            const index = run.one("aws:iot/indexingConfiguration:IndexingConfiguration").inputs.thingIndexingConfiguration;
-            assert.strictEqual(index.thingIndexingMode, "REGISTRY");
-            assert.strictEqual(index.thingConnectivityIndexingMode, "STATUS");
+        it("fleet index: exactly the attributes the templates write, as custom fields; fleet metrics only after the index is ready", () => {
+            if (!owner) return;
+            const settings = run.one(SETTINGS);
+            const fields = settings.inputs.indexing.customFields as { name: string; type: string }[];
             for (const t of run.ofType("aws:iot/provisioningTemplate:ProvisioningTemplate")) {
                 const attributes = Object.keys(JSON.parse(t.inputs.templateBody).Resources.thing.Properties.AttributePayload);
-                assert.deepStrictEqual(index.customFields.map((f: { name: string }) => f.name).sort(), attributes.map((a) => `attributes.${a}`).sort(), t.name);
+                assert.deepStrictEqual(fields.map((f) => f.name).sort(), attributes.map((a) => `attributes.${a}`).sort(), t.name);
             }
-            assert.deepStrictEqual(index.customFields.find((f: { name: string }) => f.name === "attributes.CertDate"), { name: "attributes.CertDate", type: "Number" });
-        });
-
-        it("fleet metrics: connected vehicles, and certificate issue dates", () => {
-            const metrics = Object.fromEntries(run.ofType("aws-native:iot:FleetMetric").map((m) => [m.inputs.metricName, m.inputs]));
+            assert.deepStrictEqual(fields.find((f) => f.name === "attributes.CertDate"), { name: "attributes.CertDate", type: "Number" });
+            const metrics = Object.fromEntries(run.ofType("aws-native:iot:FleetMetric").map((m) => [m.inputs.metricName, m]));
             const type = `fms-${stack}-vehicle`;
-            assert.deepStrictEqual(metrics[`fms-${stack}-connected-vehicles`].queryString, `thingTypeName:${type} AND connectivity.connected:true`);
-            assert.deepStrictEqual(metrics[`fms-${stack}-connected-vehicles`].aggregationType, { name: "Statistics", values: ["count"] });
-            assert.strictEqual(metrics[`fms-${stack}-certificate-date`].aggregationField, "attributes.CertDate");
-            assert.deepStrictEqual(metrics[`fms-${stack}-certificate-date`].aggregationType.values, ["minimum", "average"]);
+            assert.deepStrictEqual(metrics[`fms-${stack}-connected-vehicles`].inputs.queryString, `thingTypeName:${type} AND connectivity.connected:true`);
+            assert.deepStrictEqual(metrics[`fms-${stack}-connected-vehicles`].inputs.aggregationType, { name: "Statistics", values: ["count"] });
+            assert.strictEqual(metrics[`fms-${stack}-certificate-date`].inputs.aggregationField, "attributes.CertDate");
+            assert.deepStrictEqual(metrics[`fms-${stack}-certificate-date`].inputs.aggregationType.values, ["minimum", "average"]);
+            for (const m of Object.values(metrics) as { dependencies: string[] }[]) assert.ok(m.dependencies.includes(settings.urn), "created once RegionSettings has seen the index ACTIVE");
         });
     });
 }
@@ -129,13 +148,13 @@ for (const stack of ["kr", "dev"]) {
 describe("operations: region settings, kill switch, config", function () {
     this.timeout(60_000);
 
-    it("a stack that leaves the region settings to another keeps its topic, profile and alarms only", async () => {
-        const run = await runStack("kr", { edit: (c) => { c["fms-iot:operations"] = JSON.stringify({ manageRegionSettings: false }); } });
-        for (const type of ["aws:iot/loggingOptions:LoggingOptions", "aws:iot/indexingConfiguration:IndexingConfiguration", "aws-native:iot:AccountAuditConfiguration", "aws-native:iot:ScheduledAudit", "aws-native:iot:FleetMetric"]) {
+    it("a stack that names another owner keeps its topic, profile and alarms only", async () => {
+        const run = await runStack("kr", { edit: (c) => { c["fms-iot:operations"] = JSON.stringify({ regionSettingsOwner: "kr-shared" }); } });
+        for (const type of [SETTINGS, "aws-native:iot:ScheduledAudit", "aws-native:iot:FleetMetric"]) {
             assert.strictEqual(run.ofType(type).length, 0, type);
         }
         assert.strictEqual(run.ofType("aws-native:iot:SecurityProfile").length, 1);
-        assert.strictEqual(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").length, 7, "six operations alarms and rotation's expiring-certificates alarm");
+        assert.strictEqual(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").length, 4 + 2 * 4 + 1, "four operations alarms, two per rule, and rotation's expiring-certificates alarm");
     });
 
     it("claim kill switch: status INACTIVE in config is an in-place update of the same certificate", async () => {

@@ -41,15 +41,15 @@ describe("certificate rotation (kr)", () => {
         const table = run.one("aws:dynamodb/table:Table", "-rotation-schedule").state.arn;
         const confirm = parsePolicy(run.one("aws:iam/rolePolicy:RolePolicy", "-confirm-policy").inputs.policy);
         assertLeastPrivilege(confirm);
-        assert.deepStrictEqual(statement(confirm, "ListVehicleCertificates").Resource, [iot("thing/test-thing-*")]);
+        assert.deepStrictEqual(statement(confirm, "ListVehicleCertificates").Resource, [iot("thing/kr-vehicle-*")]);
         assert.deepStrictEqual(statement(confirm, "ScheduleRetirement").Resource, [table]);
         const sweep = parsePolicy(run.one("aws:iam/rolePolicy:RolePolicy", "-sweep-policy").inputs.policy);
         assertLeastPrivilege(sweep);
-        assert.deepStrictEqual(statement(sweep, "DetachFromVehicles").Resource, [iot("thing/test-thing-*")]);
+        assert.deepStrictEqual(statement(sweep, "DetachFromVehicles").Resource, [iot("thing/kr-vehicle-*")]);
         assert.deepStrictEqual(statement(sweep, "DeactivateRetiredCertificates").Resource, [iot("cert/*")]);
         assert.deepStrictEqual(statement(sweep, "PublishExpiringMetric").Condition, { StringEquals: { "cloudwatch:namespace": "FMS/IoT/fms-kr" } });
         const env = run.one("aws:lambda/function:Function", "-rotation-sweep").inputs.environment.variables;
-        assert.deepStrictEqual(env, { ROTATION_TABLE: run.one("aws:dynamodb/table:Table", "-rotation-schedule").state.name, THING_NAME_PREFIX: "test-thing-", GRACE_PERIOD_HOURS: "72", METRIC_NAMESPACE: "FMS/IoT/fms-kr" });
+        assert.deepStrictEqual(env, { ROTATION_TABLE: run.one("aws:dynamodb/table:Table", "-rotation-schedule").state.name, THING_NAME_PREFIX: "kr-vehicle-", GRACE_PERIOD_HOURS: "72", METRIC_NAMESPACE: "FMS/IoT/fms-kr" });
         assert.strictEqual(run.one("aws:cloudwatch/eventRule:EventRule", "-sweep-schedule").inputs.scheduleExpression, SWEEP_SCHEDULE);
     });
 

@@ -140,11 +140,13 @@ for (const stack of ["kr", "dev"]) {
                 [...[1, 2, 3].map((n) => `${prefix}_rule${n}`), `${prefix}_cert_confirm`].map((r) => `arn:aws:iot:${REGION}:${ACCOUNT_ID}:topic/$aws/rules/${r}/*`));
         });
 
-        it("IoT logging is on for the region, with its own role", () => {
-            const options = run.one("aws:iot/loggingOptions:LoggingOptions");
-            assert.strictEqual(options.inputs.defaultLogLevel, stack === "kr" ? "ERROR" : "INFO");
-            assert.strictEqual(options.inputs.disableAllLogs, false);
-            assert.strictEqual(options.inputs.roleArn, run.one("aws:iam/role:Role", "-logging-role").state.arn);
+        it(stack === "kr" ? "IoT logging is on for the region, with its own role" : "IoT logging is kr's (the owner of the region's settings)", () => {
+            if (stack !== "kr") {
+                assert.strictEqual(run.ofType("pulumi-nodejs:dynamic/iot:RegionSettings").length, 0);
+                return;
+            }
+            const settings = run.one("pulumi-nodejs:dynamic/iot:RegionSettings");
+            assert.deepStrictEqual(settings.inputs.logging, { roleArn: run.one("aws:iam/role:Role", "-logging-role").state.arn, defaultLogLevel: "ERROR" });
             const logs = run.one("aws:cloudwatch/logGroup:LogGroup", "-logging-log-group");
             assert.strictEqual(logs.inputs.name, "AWSIotLogsV2");
             assert.ok(logs.inputs.kmsKeyId);
@@ -272,9 +274,9 @@ describe("routing modes", function () {
         });
     }
 
-    it("operations.manageRegionSettings false leaves the region's IoT logging to another stack", async () => {
-        const run = await runStack("dev", { edit: (c) => { c["fms-iot:operations"] = JSON.stringify({ manageRegionSettings: false }); } });
-        assert.strictEqual(run.ofType("aws:iot/loggingOptions:LoggingOptions").length, 0);
+    it("operations.regionSettingsOwner naming another stack leaves the region's IoT logging to it", async () => {
+        const run = await runStack("jp", { edit: (c) => { c["fms-iot:operations"] = JSON.stringify({ regionSettingsOwner: "jp-ops" }); } });
+        assert.strictEqual(run.ofType("pulumi-nodejs:dynamic/iot:RegionSettings").length, 0);
         assert.strictEqual(run.ofType("aws:cloudwatch/logGroup:LogGroup").filter((l) => l.inputs.name === "AWSIotLogsV2").length, 0);
     });
 

@@ -1,12 +1,11 @@
 import * as assert from "assert";
-import { DeleteProvisioningTemplateVersionCommand, IoTClient, ListProvisioningTemplateVersionsCommand } from "@aws-sdk/client-iot";
+import { DeleteProvisioningTemplateVersionCommand, ListProvisioningTemplateVersionsCommand } from "@aws-sdk/client-iot";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
-import { mockClient } from "aws-sdk-client-mock";
+import { iot } from "./support/iotMock";
 import { sts } from "./support/sts";
 import { bodyHash, PrunerInputs, templateVersionPrunerProvider as provider } from "../components/templateVersionPruner";
 import { runStack } from "../plan/program";
 
-const iot = mockClient(IoTClient);
 const inputs: PrunerInputs = { region: "ap-northeast-2", templateName: "fms-kr-vehicle", bodyHash: "h1", keepPrevious: 2 };
 const notFound = Object.assign(new Error("no such template"), { name: "ResourceNotFoundException" });
 const versions = (ids: number[], defaultId: number) => ids.map((versionId) => ({ versionId, isDefaultVersion: versionId === defaultId }));
