@@ -12,6 +12,7 @@ import { LOG_MANAGER, NUCLEUS } from "../edge/awsComponents";
 import { nucleusClientIds } from "../policies/greengrass";
 import { assertConfigError, parsePolicy, statement } from "./support/assertions";
 import { isAllowed } from "./support/iotPolicyEvaluator";
+import { inside, physicalNames } from "./support/physicalNames";
 
 /** IAM resource matching: `*` matches any run of characters, including `/` and `:`. */
 function iamMatches(pattern: string, value: string): boolean {
@@ -292,25 +293,7 @@ describe("edge: many stacks in one account and region", function () {
 
     /** Physical names (account- and region-wide in AWS) of what a stack's EdgeRuntime creates. */
     function edgeNames(run: ProgramRun): string[] {
-        const edge = run.one("fms:iot:EdgeRuntime").urn;
-        const inEdge = (r: { parent: string | null }): boolean => {
-            for (let p = r.parent; p; p = run.resources.find((x) => x.urn === p)?.parent ?? null) if (p === edge) return true;
-            return false;
-        };
-        const nameOf: Record<string, (i: Record<string, any>) => unknown> = {
-            "aws:iot/policy:Policy": (i) => i.name,
-            "aws:iot/thingGroup:ThingGroup": (i) => i.name,
-            "aws:iot/roleAlias:RoleAlias": (i) => i.alias,
-            "aws:iot/provisioningTemplate:ProvisioningTemplate": (i) => i.name,
-            "aws:cloudwatch/logGroup:LogGroup": (i) => i.name,
-            "aws:iam/role:Role": (i) => i.name,
-            "aws-native:greengrassv2:ComponentVersion": (i) => JSON.parse(i.inlineRecipe).ComponentName,
-            "aws-native:greengrassv2:Deployment": (i) => i.deploymentName,
-        };
-        const names = run.resources.filter(inEdge).flatMap((r) => {
-            const name = nameOf[r.type]?.(r.inputs);
-            return typeof name === "string" ? [`${r.type} ${name}`] : [];
-        });
+        const names = physicalNames(run, inside(run, run.one("fms:iot:EdgeRuntime").urn)).map((n) => n.key);
         assert.ok(names.length >= 7, `${run.stack}: the edge resources were found`);
         return names;
     }
