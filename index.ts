@@ -23,7 +23,7 @@ import { StackKey } from "./components/stackKey";
 import { stackProviders } from "./components/providers";
 import { CONFIRM_RULE_KEY, ruleNameFor } from "./config/routingConfig";
 import { metricNamespace } from "./components/operations";
-import { loadStackConfig } from "./config/stackConfig";
+import { configIsSecret, loadStackConfig } from "./config/stackConfig";
 import { IOT_LOG_GROUP } from "./components/iotLogging";
 import { greengrassComponentLogGroup, greengrassSystemLogGroup } from "./policies/greengrass";
 
@@ -114,6 +114,7 @@ const rules = routing && new RuleRouting(`${cfg.namePrefix}-routing`, {
     region: cfg.region,
     routing,
     password: new pulumi.Config().getSecret("mskPassword"),
+    passwordIsConfigSecret: configIsSecret(`${cfg.project}:mskPassword`),
     stackKeyArn: key.arn,
     logRetentionDays: cfg.logRetentionDays,
     protect: cfg.protect,

@@ -7,7 +7,7 @@ import { ArnContext } from "../policies/document";
 import { ruleRolePolicy } from "../policies/ruleEngine";
 import { CrossAccountPeering } from "./crossAccountPeering";
 import { MskCluster } from "./mskCluster";
-import { ScramSecret } from "./scramSecret";
+import { PasswordSource, ScramSecret } from "./scramSecret";
 
 export interface RuleRoutingArgs {
     ctx: pulumi.Input<ArnContext>;
@@ -16,6 +16,8 @@ export interface RuleRoutingArgs {
     routing: RoutingConfig;
     /** From `pulumi config set --secret mskPassword`; generated (and kept secret) when absent. */
     password?: pulumi.Input<string>;
+    /** False when mskPassword sits in the stack file in plain text (it is still handled as a secret here). */
+    passwordIsConfigSecret?: boolean;
     /** The stack key: error logs, and a created cluster's storage and broker logs. */
     stackKeyArn: pulumi.Input<string>;
     logRetentionDays: number;
@@ -76,6 +78,7 @@ export class RuleRouting extends pulumi.ComponentResource {
         if (cross && !args.mskProvider) throw new Error("RuleRouting: cross-account routing needs the MSK account's provider");
 
         const password = args.password ?? new random.RandomPassword(`${name}-scram-password`, { length: 32, special: false }, parent).result;
+        const passwordSource: PasswordSource = !args.password ? "generated" : args.passwordIsConfigSecret === false ? "plain-config" : "secret-config";
         const secretName = `AmazonMSK_${args.namePrefix}`;
         const recoveryWindowInDays = args.protect ? 30 : 0;
 
@@ -85,7 +88,7 @@ export class RuleRouting extends pulumi.ComponentResource {
         }, parent);
 
         const secret = new ScramSecret(`${name}-scram`, {
-            ctx, secretName, username: kafka.username, password, readerRoleArns: [role.arn], recoveryWindowInDays,
+            ctx, secretName, username: kafka.username, password, readerRoleArns: [role.arn], recoveryWindowInDays, passwordSource,
         }, parent);
 
         // The cluster: created here, or an existing one (in this account or, cross-account, in another).
@@ -114,7 +117,7 @@ export class RuleRouting extends pulumi.ComponentResource {
             // The cluster reads SCRAM secrets from its own account: a matching secret and key there.
             const mskCtx = ctx.apply((c) => ({ ...c, accountId: cross.mskAccountId }));
             const mskSecret = new ScramSecret(`${name}-msk-scram`, {
-                ctx: mskCtx, secretName, username: kafka.username, password, readerRoleArns: [], recoveryWindowInDays,
+                ctx: mskCtx, secretName, username: kafka.username, password, readerRoleArns: [], recoveryWindowInDays, passwordSource,
             }, { parent: this, provider: args.mskProvider });
             if (msk.manageCluster) {
                 new aws.msk.SingleScramSecretAssociation(`${name}-msk-scram-association`, {

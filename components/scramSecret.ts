@@ -14,7 +14,12 @@ export interface ScramSecretArgs {
     readerRoleArns: pulumi.Input<string>[];
     /** 0 deletes at once (dev); 7-30 keeps a recovery window (production). */
     recoveryWindowInDays: number;
+    /** Where the password came from; the guardrail msk-password-from-secret-config reads it from the secret's tags. */
+    passwordSource: PasswordSource;
 }
+
+/** `secret-config`: `pulumi config set --secret`; `plain-config`: a plaintext value in the stack file; `generated`. */
+export type PasswordSource = "secret-config" | "plain-config" | "generated";
 
 /**
  * An MSK SASL/SCRAM secret `{username, password}` encrypted with its own customer-managed key
@@ -43,6 +48,7 @@ export class ScramSecret extends pulumi.ComponentResource {
             description: "SASL/SCRAM credentials of the IoT rule engine for Amazon MSK",
             kmsKeyId: key.arn,
             recoveryWindowInDays: args.recoveryWindowInDays,
+            tags: { PasswordSource: args.passwordSource },
         }, parent);
         this.version = new aws.secretsmanager.SecretVersion(`${name}-value`, {
             secretId: secret.id,

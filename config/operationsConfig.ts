@@ -1,4 +1,5 @@
-import { readBoolean, readEnum, readIntInRange, readObject, readString, readStringList } from "./validate";
+import { z } from "zod";
+import { flag, list, oneOf, section, text, wholeNumber } from "./schema";
 
 /** The `operations` section of stack config: logging, Device Defender, alarms and fleet indexing. */
 
@@ -6,74 +7,65 @@ export const IOT_LOG_LEVELS = ["ERROR", "WARN", "INFO", "DEBUG"] as const;
 export type IotLogLevel = (typeof IOT_LOG_LEVELS)[number];
 export const AUDIT_FREQUENCIES = ["DAILY", "WEEKLY", "BIWEEKLY", "MONTHLY"] as const;
 
-export interface AlarmThresholds {
-    /** Hook invocations that failed, per 5 minutes. */
-    hookErrors: number;
-    hookThrottles: number;
-    /** Provisioning requests the hook denied, per 5 minutes. */
-    hookDenies: number;
-    /** MQTT connections AWS IoT refused to authorize, per 5 minutes. */
-    connectAuthErrors: number;
-    /** Failed actions of one of this stack's rules (the message went to its error action), per 5 minutes. */
-    ruleActionFailures: number;
-    /** Failed error actions of one of this stack's rules (the message is lost), per 5 minutes. */
-    errorActionFailures: number;
-}
-
-export interface OperationsConfig {
-    /**
-     * The stack that owns this account's and region's AWS IoT settings: logging (and `AWSIotLogsV2`),
-     * the Device Defender audit configuration and schedule, fleet indexing and fleet metrics. Every
-     * stack in one account and region names the same owner; the others create none of it.
-     */
-    regionSettingsOwner: string;
-    /** `regionSettingsOwner` is this stack. */
-    ownsRegionSettings: boolean;
-    /** AWS IoT log level: ERROR in production, INFO otherwise by default. */
-    logLevel: IotLogLevel;
-    /** Create the `AWSIotLogsV2` log group (encrypted, with retention); false if it exists outside this stack. */
-    manageIotLogGroup: boolean;
-    /** Subscribed to the findings-and-alarms topic (they confirm by e-mail). */
-    notifyEmails: string[];
-    auditFrequency: (typeof AUDIT_FREQUENCIES)[number];
-    certificateAgeDays: number;
-    certificateExpiringDays: number;
-    alarms: AlarmThresholds;
-    /** Device Defender behaviours per vehicle, per 5 minutes. */
-    securityProfile: { authorizationFailures: number; messagesSent: number };
-}
-
 /** Upper bound for counts in thresholds (a sanity limit, not an AWS one). */
 const MAX_COUNT = 1_000_000;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[A-Za-z]{2,}$/;
+const count = () => wholeNumber(1, MAX_COUNT).optional();
 
-export function parseOperations(key: string, value: unknown, production: boolean, stack: string): OperationsConfig {
-    const o = readObject(key, value, ["regionSettingsOwner", "logLevel", "manageIotLogGroup", "notifyEmails", "auditFrequency", "certificateAgeDays", "certificateExpiringDays", "alarms", "securityProfile"], true);
-    const a = readObject(`${key}.alarms`, o.alarms, ["hookErrors", "hookThrottles", "hookDenies", "connectAuthErrors", "ruleActionFailures", "errorActionFailures"], true);
-    const sp = readObject(`${key}.securityProfile`, o.securityProfile, ["authorizationFailures", "messagesSent"], true);
-    const owner = readString(`${key}.regionSettingsOwner`, o.regionSettingsOwner, {
-        pattern: /^[A-Za-z0-9_.-]{1,100}$/, allowed: "the name of the stack (in this account and region) that owns AWS IoT logging, audit and indexing",
-    }, stack);
+export const operationsSchema = section({
+    regionSettingsOwner: text("the name of the stack (in this account and region) that owns AWS IoT logging, audit and indexing", /^[A-Za-z0-9_.-]{1,100}$/).optional(),
+    logLevel: oneOf(IOT_LOG_LEVELS).optional(),
+    manageIotLogGroup: flag.optional(),
+    notifyEmails: list(text("an e-mail address", EMAIL), 0, "an e-mail address").optional(),
+    auditFrequency: oneOf(AUDIT_FREQUENCIES).optional(),
+    certificateAgeDays: wholeNumber(1, 3652).optional(),
+    certificateExpiringDays: wholeNumber(1, 3652).optional(),
+    alarms: section({
+        hookErrors: count(), hookThrottles: count(), hookDenies: count(), connectAuthErrors: count(), ruleActionFailures: count(), errorActionFailures: count(),
+    }, "alarm thresholds, per 5 minutes").optional(),
+    securityProfile: section({ authorizationFailures: count(), messagesSent: count() }, "Device Defender behaviours per vehicle, per 5 minutes").optional(),
+}, "AWS IoT logging, Device Defender audit and detect, alarms, fleet indexing").optional();
+
+/** Defaults that depend on the environment and the stack's name. */
+export function resolveOperations(o: z.output<typeof operationsSchema>, production: boolean, stack: string) {
+    const owner = o?.regionSettingsOwner ?? stack;
+    const a = o?.alarms ?? {};
+    const sp = o?.securityProfile ?? {};
     return {
+        /**
+         * The stack that owns this account's and region's AWS IoT settings: logging (and `AWSIotLogsV2`),
+         * the Device Defender audit configuration and schedule, fleet indexing and fleet metrics. Every
+         * stack in one account and region names the same owner; the others create none of it.
+         */
         regionSettingsOwner: owner,
+        /** `regionSettingsOwner` is this stack. */
         ownsRegionSettings: owner === stack,
-        logLevel: readEnum(`${key}.logLevel`, o.logLevel, IOT_LOG_LEVELS, production ? "ERROR" : "INFO"),
-        manageIotLogGroup: readBoolean(`${key}.manageIotLogGroup`, o.manageIotLogGroup, true),
-        notifyEmails: o.notifyEmails === undefined ? [] : readStringList(`${key}.notifyEmails`, o.notifyEmails, { minItems: 0, pattern: EMAIL, allowed: "an e-mail address" }),
-        auditFrequency: readEnum(`${key}.auditFrequency`, o.auditFrequency, AUDIT_FREQUENCIES, production ? "DAILY" : "WEEKLY"),
-        certificateAgeDays: readIntInRange(`${key}.certificateAgeDays`, o.certificateAgeDays, 1, 3652, 365),
-        certificateExpiringDays: readIntInRange(`${key}.certificateExpiringDays`, o.certificateExpiringDays, 1, 3652, 30),
+        /** AWS IoT log level: ERROR in production, INFO otherwise by default. */
+        logLevel: o?.logLevel ?? (production ? "ERROR" : "INFO") as IotLogLevel,
+        /** Create the `AWSIotLogsV2` log group (encrypted, with retention); false if it exists outside this stack. */
+        manageIotLogGroup: o?.manageIotLogGroup ?? true,
+        /** Subscribed to the findings-and-alarms topic (they confirm by e-mail). */
+        notifyEmails: o?.notifyEmails ?? [],
+        auditFrequency: o?.auditFrequency ?? (production ? "DAILY" : "WEEKLY") as (typeof AUDIT_FREQUENCIES)[number],
+        certificateAgeDays: o?.certificateAgeDays ?? 365,
+        certificateExpiringDays: o?.certificateExpiringDays ?? 30,
         alarms: {
-            hookErrors: readIntInRange(`${key}.alarms.hookErrors`, a.hookErrors, 1, MAX_COUNT, 1),
-            hookThrottles: readIntInRange(`${key}.alarms.hookThrottles`, a.hookThrottles, 1, MAX_COUNT, 1),
-            hookDenies: readIntInRange(`${key}.alarms.hookDenies`, a.hookDenies, 1, MAX_COUNT, production ? 20 : 100),
-            connectAuthErrors: readIntInRange(`${key}.alarms.connectAuthErrors`, a.connectAuthErrors, 1, MAX_COUNT, production ? 50 : 500),
-            ruleActionFailures: readIntInRange(`${key}.alarms.ruleActionFailures`, a.ruleActionFailures, 1, MAX_COUNT, 1),
-            errorActionFailures: readIntInRange(`${key}.alarms.errorActionFailures`, a.errorActionFailures, 1, MAX_COUNT, 1),
+            /** Hook invocations that failed, per 5 minutes. */
+            hookErrors: a.hookErrors ?? 1,
+            hookThrottles: a.hookThrottles ?? 1,
+            /** Provisioning requests the hook denied, per 5 minutes. */
+            hookDenies: a.hookDenies ?? (production ? 20 : 100),
+            /** MQTT connections AWS IoT refused to authorize, per 5 minutes. */
+            connectAuthErrors: a.connectAuthErrors ?? (production ? 50 : 500),
+            /** Failed actions of one of this stack's rules (the message went to its error action), per 5 minutes. */
+            ruleActionFailures: a.ruleActionFailures ?? 1,
+            /** Failed error actions of one of this stack's rules (the message is lost), per 5 minutes. */
+            errorActionFailures: a.errorActionFailures ?? 1,
         },
-        securityProfile: {
-            authorizationFailures: readIntInRange(`${key}.securityProfile.authorizationFailures`, sp.authorizationFailures, 1, MAX_COUNT, 10),
-            messagesSent: readIntInRange(`${key}.securityProfile.messagesSent`, sp.messagesSent, 1, MAX_COUNT, 600),
-        },
+        /** Device Defender behaviours per vehicle, per 5 minutes. */
+        securityProfile: { authorizationFailures: sp.authorizationFailures ?? 10, messagesSent: sp.messagesSent ?? 600 },
     };
 }
+
+export type OperationsConfig = ReturnType<typeof resolveOperations>;
+export type AlarmThresholds = OperationsConfig["alarms"];

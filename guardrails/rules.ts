@@ -393,6 +393,19 @@ const lambdaRule: ResourceRule = {
     },
 };
 
+const mskPasswordSecret: ResourceRule = {
+    kind: "resource",
+    name: "msk-password-from-secret-config",
+    description: "The MSK SASL/SCRAM password comes from encrypted config (pulumi config set --secret mskPassword) or is generated, never from a plaintext value in the stack file (which is committed).",
+    level: "advisory",
+    check(r, report) {
+        if (r.type !== "aws:secretsmanager/secret:Secret") return;
+        if (asObject(r.props.tags)?.PasswordSource === "plain-config") {
+            report("mskPassword is in the stack file in plain text: set it with `pulumi config set --secret mskPassword <password>` (and rotate it: it has been committed)");
+        }
+    },
+};
+
 /** The dynamic resource that holds a region's AWS IoT logging, audit and indexing (components/regionSettings.ts). */
 const REGION_SETTINGS = "pulumi-nodejs:dynamic/iot:RegionSettings";
 
@@ -461,7 +474,7 @@ const sharedCredentials: StackRule = {
     },
 };
 
-export const RULES: Rule[] = [sharedCredentials, noWildcards, deviceConnect, claimPolicy, corePolicy, kmsRotation, s3Secure, secretsCmk, topicRules, templateHook, prefixModeDevOnly, lambdaRule, loggingOn, loggingPresent];
+export const RULES: Rule[] = [sharedCredentials, mskPasswordSecret, noWildcards, deviceConnect, claimPolicy, corePolicy, kmsRotation, s3Secure, secretsCmk, topicRules, templateHook, prefixModeDevOnly, lambdaRule, loggingOn, loggingPresent];
 
 /** Runs every rule over a stack's resources. */
 export function evaluate(resources: ResourceView[], rules: Rule[] = RULES): Finding[] {

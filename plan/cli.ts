@@ -51,12 +51,21 @@ export interface StackPlan {
     document?: PlanDocument;
     run?: ProgramRun;
     configError?: string;
+    /** Keys an ESC environment provides, planned with a stand-in because the Pulumi CLI is not here. */
+    esc?: { key: string; value: string; from: string }[];
     exit: number;
 }
 
 /** Plans one stack: `secure:` values become placeholder secrets, since they cannot be decrypted offline. */
 export async function planStack(stack: string, stackDir?: string): Promise<StackPlan> {
-    const placeholders = readStackFile(stack, stackDir).secureKeys;
+    let placeholders: string[];
+    let esc: ReturnType<typeof readStackFile>["placeholders"];
+    try {
+        ({ secureKeys: placeholders, placeholders: esc } = readStackFile(stack, stackDir));
+    } catch (err) {
+        if ((err as { name?: string })?.name === "ConfigError") return { stack, configError: (err as Error).message, exit: EXIT.config };
+        throw err;
+    }
     try {
         const run = await runStack(stack, {
             edit: (c) => { for (const k of placeholders) c[k] = `offline-placeholder-for-${k.replace(/[^A-Za-z0-9]/g, "-")}`; },
@@ -65,7 +74,7 @@ export async function planStack(stack: string, stackDir?: string): Promise<Stack
         });
         const findings = guardrailFindings(run);
         const document = planDocument(run, findings, placeholders);
-        return { stack, run, document, exit: exitCodeFor(findings) };
+        return { stack, run, document, esc, exit: exitCodeFor(findings) };
     } catch (err) {
         const cause = err instanceof ProgramFailed ? err.cause : err;
         if ((cause as { name?: string })?.name === "ConfigError") return { stack, configError: (cause as Error).message, exit: EXIT.config };
@@ -77,6 +86,7 @@ function text(plan: StackPlan): string {
     const d = plan.document!;
     const lines = [`Stack ${d.stack} (${d.region}): ${d.resources.length} resources, offline plan on mocks (account 123456789012)`];
     for (const k of d.placeholders) lines.push(`note: ${k} is encrypted (secure:) and cannot be decrypted offline; planned with a placeholder secret`);
+    for (const p of plan.esc ?? []) lines.push(`note: ${p.key} comes from ${p.from}, which only the Pulumi CLI can open (pulumi login); planned with ${p.value}`);
     lines.push("", "Credentials (each provider, and each dynamic resource, calls AWS as):");
     for (const r of plan.run!.resources) {
         const isProvider = r.type.startsWith("pulumi:providers:aws");
@@ -102,7 +112,8 @@ export async function main(argv: string[], stackDir?: string): Promise<{ stdout:
     const plans: StackPlan[] = [];
     for (const stack of args.stacks) plans.push(await planStack(stack, stackDir));
     const exit = Math.max(...plans.map((p) => p.exit));
-    const stderr = plans.filter((p) => p.configError).map((p) => `${p.stack}: ${p.configError}\n`).join("");
+    // A config error names its file (Pulumi.<stack>.yaml) already.
+    const stderr = plans.filter((p) => p.configError).map((p) => `${p.configError}\n`).join("");
     const ok = plans.filter((p) => p.document);
     let stdout: string;
     if (args.json) {

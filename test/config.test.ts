@@ -45,6 +45,9 @@ const BAD: [string, Edit, string, RegExp][] = [
     ["a rotation grace period over 30 days", editObject("provisioning", (p) => { p.rotation = { gracePeriodHours: 721 }; }), "fms-iot:provisioning.rotation.gracePeriodHours", /a whole number from 0 to 720/],
     ["a rotation template named like the vehicle template", editObject("provisioning", (p) => { p.rotation = { templateName: p.templateName }; }), "fms-iot:provisioning.rotation.templateName", /other than provisioning.templateName/],
     ["core serial prefixes missing", editObject("greengrass", (g) => { delete g.serialPrefixes; }), "fms-iot:greengrass.serialPrefixes", /at least 1 item/],
+    ["a region the aws provider does not know", (c) => { c["aws:region"] = "ap-northeast-9"; }, "aws:region", /an AWS region such as ap-northeast-2 \(one the aws provider knows\)$/],
+    ["a misspelt namespace (the whole section would be dropped)", (c) => { c["fms_iot:routing"] = c["fms-iot:routing"]; delete c["fms-iot:routing"]; }, "fms_iot:routing", /unknown namespace "fms_iot" \(this project reads fms-iot:, aws: and pulumi:\); did you mean fms-iot:routing\?$/],
+    ["allowed accounts that are not a list", (c) => { c["aws:allowedAccountIds"] = "123456789012"; }, "aws:allowedAccountIds", /a list of at least 1 item/],
     ["a route key that is the confirmation rule's", editObject("routing", (r) => { (r.routes as { key: string }[])[0].key = "cert_confirm"; }), "fms-iot:routing.routes[0].key", /names the certificate-confirmation rule/],
 ];
 

@@ -56,6 +56,10 @@ const CASES: Record<string, { compliant: ResourceView[][]; violating: ResourceVi
             [res("pulumi:providers:aws", { region: "ap-northeast-2" }), res("pulumi-nodejs:dynamic/iot:ClaimCertificate", { region: "eu-west-1" })],
         ],
     },
+    "msk-password-from-secret-config": {
+        compliant: [[res("aws:secretsmanager/secret:Secret", { tags: { PasswordSource: "secret-config" } })], [res("aws:secretsmanager/secret:Secret", { tags: { PasswordSource: "generated" } })]],
+        violating: [[res("aws:secretsmanager/secret:Secret", { tags: { PasswordSource: "plain-config" } })]],
+    },
     "iot-greengrass-core-policy-scoped": {
         compliant: [[res("aws:iot/policy:Policy", { tags: { FmsPolicy: "greengrass-core", CoreThingNamePrefix: "fms-kr-core-" }, policy: doc(
             { Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/fms-kr-core-*`] },
@@ -212,4 +216,11 @@ describe("guardrails", () => {
             assert.deepStrictEqual(findings, []);
         });
     }
+
+    it("a plaintext mskPassword in the stack file is flagged; the same value as an encrypted config value is not", async () => {
+        const plain = guardrailFindings(await runStack("kr", { edit: (c) => { c["fms-iot:mskPassword"] = "committed-in-plain-text"; } }));
+        assert.deepStrictEqual(plain.filter((f) => f.policy === "msk-password-from-secret-config").map((f) => f.level), ["advisory"]);
+        const secret = guardrailFindings(await runStack("kr", { edit: (c) => { c["fms-iot:mskPassword"] = "from-encrypted-config"; }, secretKeys: ["fms-iot:mskPassword"] }));
+        assert.deepStrictEqual(secret.filter((f) => f.policy === "msk-password-from-secret-config"), []);
+    });
 });

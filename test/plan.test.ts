@@ -94,7 +94,7 @@ describe("npm run plan", function () {
         const { stdout, stderr, exit } = await main(["--stack", "bad", "--json"], dir);
         assert.strictEqual(exit, 2);
         assert.strictEqual(stdout, "");
-        assert.strictEqual(stderr, 'bad: Invalid stack config fms-iot:country = "XX": unknown ISO 3166-1 alpha-2 country code (such as KR, JP, US)\n');
+        assert.strictEqual(stderr, 'Pulumi.bad.yaml: Invalid stack config fms-iot:country = "XX": unknown ISO 3166-1 alpha-2 country code (such as KR, JP, US)\n');
     });
 
     it("bad arguments exit 2 with the usage", async () => {

@@ -41,7 +41,9 @@ export async function assertConfigError(run: Promise<ProgramRun>, key: string, a
         assert.strictEqual(cause.name, "ConfigError");
         assert.ok(cause.__pulumiRunError, "a RunError: Pulumi prints it without a stack trace");
         assert.ok(!cause.message.includes("\n"), `one line: ${cause.message}`);
-        assert.ok(cause.message.startsWith(`Invalid stack config ${key} = `), cause.message);
+        // One line naming the file, then the key and value: `Pulumi.<stack>.yaml: Invalid stack config <key> = ...`.
+        assert.match(cause.message, /^Pulumi\.[\w-]+\.yaml: Invalid stack config /, cause.message);
+        assert.ok(cause.message.replace(/^Pulumi\.[\w-]+\.yaml: /, "").startsWith(`Invalid stack config ${key} = `), cause.message);
         assert.match(cause.message, allowed);
         assert.strictEqual(err.resources.length, 0, "validated before any resource is registered");
         return true;
