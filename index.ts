@@ -14,6 +14,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { arnContext } from "./components/arnContext";
 import { CertificateRotation } from "./components/certificateRotation";
+import { DestinationWatch } from "./components/destinationWatch";
 import { ClaimCertificate } from "./components/claimCertificate";
 import { EdgeRuntime, telemetryComponentName } from "./components/edgeRuntime";
 import { FleetProvisioning } from "./components/fleetProvisioning";
@@ -136,6 +137,18 @@ const operations = new Operations(`${cfg.namePrefix}-operations`, {
     thingTypeName: provisioning.thingTypeName,
 }, { providers: [provider, native] });
 
+// AWS IoT disables a VPC rule destination after 30 days without traffic: watched, re-enabled, alarmed.
+const destinationWatch = rules && new DestinationWatch(`${cfg.namePrefix}-destination-watch`, {
+    ctx,
+    namePrefix: cfg.namePrefix,
+    destinationArn: rules.destinationArn,
+    metricNamespace: metricNamespace(cfg.namePrefix),
+    reenable: rules.reenableDestination,
+    alarmTopicArn: operations.topicArn,
+    kmsKeyArn: key.arn,
+    logRetentionDays: cfg.logRetentionDays,
+}, opts);
+
 const rotation = new CertificateRotation(`${cfg.namePrefix}-rotation`, {
     ctx,
     namePrefix: cfg.namePrefix,
@@ -168,6 +181,7 @@ export const basicIngestTopics = rules?.basicIngestTopics ?? [];
 export const mskSecretName = rules?.secretName;
 export const mskBootstrapServers = rules?.bootstrapServers;
 export const ruleErrorLogGroup = rules?.errorLogGroupName;
+export const ruleDestinationWatch = destinationWatch?.functionName;
 export const edgeRoleAliasName = edge?.roleAliasName;
 export const edgeThingGroupArn = edge?.thingGroupArn;
 export const edgeCoreTemplateName = edge?.coreTemplateName;

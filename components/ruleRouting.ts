@@ -65,6 +65,8 @@ export class RuleRouting extends pulumi.ComponentResource {
     public readonly secretArn: pulumi.Output<string>;
     public readonly roleArn: pulumi.Output<string>;
     public readonly destinationArn: pulumi.Output<string>;
+    /** Whether the destination watch re-enables a disabled destination (`routing.reenableDestination`). */
+    public readonly reenableDestination: boolean;
     public readonly bootstrapServers: pulumi.Output<string>;
     public readonly errorLogGroupName: pulumi.Output<string>;
     public readonly clusterArn: pulumi.Output<string>;
@@ -165,6 +167,7 @@ export class RuleRouting extends pulumi.ComponentResource {
         this.secretArn = secret.arn;
         this.roleArn = role.arn;
         this.destinationArn = destination.arn;
+        this.reenableDestination = args.routing.reenableDestination;
         this.bootstrapServers = pulumi.output(bootstrapServers);
         this.errorLogGroupName = errorLogs.name;
         this.clusterArn = pulumi.output(clusterArn);

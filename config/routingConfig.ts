@@ -110,6 +110,7 @@ export const routingSchema = section({
     msk: mskSchema,
     routes: z.array(routeSchema, { error: "a non-empty list of routes, each {key, sql?, kafkaTopic?, kafkaKey?}" })
         .min(1, { error: "a non-empty list of routes, each {key, sql?, kafkaTopic?, kafkaKey?}" }),
+    reenableDestination: flag.optional().meta({ description: "set the VPC rule destination back to ENABLED when AWS IoT disables it after 30 days without traffic (default true)" }),
 }, "topic rules from Basic Ingest to Kafka on Amazon MSK").optional();
 
 /** Rule key of the certificate-confirmation rule (reserved: no route may use it). */
@@ -155,6 +156,8 @@ export function resolveRouting(key: string, r: z.output<typeof routingSchema>, n
         kafka: { username: r.kafka.username, acks: r.kafka.acks, compressionType: r.kafka.compressionType },
         msk: r.msk.mode === "create" ? resolveCreate(`${key}.msk`, r.msk as RawCreate) : resolveExisting(`${key}.msk`, r.msk as RawExisting, region),
         routes,
+        /** An hourly watch sets the VPC rule destination back to ENABLED if AWS IoT disabled it. */
+        reenableDestination: r.reenableDestination ?? true,
     };
 }
 

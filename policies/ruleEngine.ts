@@ -83,3 +83,24 @@ export function iotLoggingPolicy(logGroupArn: string): PolicyDocument {
         Resource: [logGroupArn, `${logGroupArn}:*`],
     });
 }
+
+export interface DestinationWatchPolicyArgs {
+    logGroupArn: string;
+    destinationArn: string;
+    metricNamespace: string;
+}
+
+/** The destination watch: its own logs, read (and re-enable) this stack's VPC rule destination, its one metric. */
+export function destinationWatchPolicy(args: DestinationWatchPolicyArgs): PolicyDocument {
+    return policyDocument(
+        { Sid: "OwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`${args.logGroupArn}:*`] },
+        { Sid: "ThisStacksDestination", Effect: "Allow", Action: ["iot:GetTopicRuleDestination", "iot:UpdateTopicRuleDestination"], Resource: [args.destinationArn] },
+        {
+            Sid: "PublishDisabledMetric",
+            Effect: "Allow",
+            Action: ["cloudwatch:PutMetricData"],
+            Resource: ["*"],
+            Condition: { StringEquals: { "cloudwatch:namespace": args.metricNamespace } },
+        },
+    );
+}

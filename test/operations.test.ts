@@ -83,7 +83,7 @@ for (const stack of ["kr", "dev"]) {
 
         it("alarms: each metric, threshold and action; rule alarms one per rule of this stack, one Metrics Insights query each", () => {
             const hook = run.one("aws:lambda/function:Function", "-hook").state.name;
-            const alarms = Object.fromEntries(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => !a.inputs.name.endsWith("-expiring-device-certificates")).map((a) => [a.inputs.name.replace(`fms-${stack}-`, ""), a.inputs]));
+            const alarms = Object.fromEntries(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => !a.inputs.name.endsWith("-expiring-device-certificates") && !a.inputs.name.endsWith("-rule-destination-disabled")).map((a) => [a.inputs.name.replace(`fms-${stack}-`, ""), a.inputs]));
             const rules = [1, 2, 3].map((n) => `fms_${stack}_rule${n}`).concat(`fms_${stack}_cert_confirm`);
             const expected: Record<string, [string | undefined, string | undefined, Record<string, string> | undefined, number]> = {
                 "hook-errors": ["AWS/Lambda", "Errors", { FunctionName: hook }, 1],
@@ -154,7 +154,7 @@ describe("operations: region settings, kill switch, config", function () {
             assert.strictEqual(run.ofType(type).length, 0, type);
         }
         assert.strictEqual(run.ofType("aws-native:iot:SecurityProfile").length, 1);
-        assert.strictEqual(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").length, 4 + 2 * 4 + 1, "four operations alarms, two per rule, and rotation's expiring-certificates alarm");
+        assert.strictEqual(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").length, 4 + 2 * 4 + 2, "four operations alarms, two per rule, rotation's expiring-certificates alarm and the destination watch's");
     });
 
     it("claim kill switch: status INACTIVE in config is an in-place update of the same certificate", async () => {
