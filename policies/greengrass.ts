@@ -1,5 +1,5 @@
 import { ArnContext, iotArn, PolicyDocument, policyDocument, Statement } from "./document";
-import { basicIngestTopicPaths, IOT_POLICY_MAX_CHARS, iotPolicySize } from "./iotDevicePolicy";
+import { withBasicIngest } from "./iotDevicePolicy";
 
 /**
  * The MQTT client ids a Greengrass nucleus connects with, from its source
@@ -81,23 +81,7 @@ export function coreDevicePolicy(args: CoreDevicePolicyArgs): PolicyDocument {
             Resource: ["*"],
         },
     ];
-    const doc = policyDocument(...statements);
-    if (args.basicIngestRuleNames.length > 0) {
-        const ingest: Statement = {
-            Sid: "BasicIngest",
-            Effect: "Allow",
-            Action: ["iot:Publish"],
-            Resource: basicIngestTopicPaths(args.basicIngestRuleNames).map((t) => iotArn(args, `topic/${t}`)),
-        };
-        doc.Statement.push(ingest);
-        if (iotPolicySize(doc) > IOT_POLICY_MAX_CHARS && args.basicIngestRulePrefix) {
-            ingest.Resource = [iotArn(args, `topic/$aws/rules/${args.basicIngestRulePrefix}*`)];
-        }
-    }
-    if (iotPolicySize(doc) > IOT_POLICY_MAX_CHARS) {
-        throw new Error(`coreDevicePolicy: ${iotPolicySize(doc)} characters, over the ${IOT_POLICY_MAX_CHARS} AWS IoT accepts`);
-    }
-    return doc;
+    return withBasicIngest(policyDocument(...statements), { ...args, policyName: "coreDevicePolicy" });
 }
 
 /**

@@ -91,6 +91,21 @@ export function thingPolicy(args: ThingPolicyArgs): PolicyDocument {
         },
         ...(args.extraStatements ?? []),
     );
+    return withBasicIngest(doc, args);
+}
+
+export interface BasicIngestArgs extends ArnContext {
+    /** Used in error messages. */
+    policyName: string;
+    basicIngestRuleNames: readonly string[];
+    basicIngestRulePrefix?: string;
+}
+
+/**
+ * Adds the Basic Ingest topics of this stack's rules to a policy (`$aws/rules/<rule>/*`, or
+ * `$aws/rules/<prefix>*` when listing them would pass AWS IoT's size limit), and checks the limit.
+ */
+export function withBasicIngest(doc: PolicyDocument, args: BasicIngestArgs): PolicyDocument {
     if (args.basicIngestRuleNames.length > 0) {
         const ingest: Statement = {
             Sid: "BasicIngest",
