@@ -47,23 +47,58 @@ const STABLE_OUTPUTS = ["certificateId", "certificateArn", "certificatePem", "pu
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 const RESOURCE = "ClaimCertificate";
-const client = (target: AwsTarget) => iotClient(target, "fms-claim-certificate");
+const client = (target: AwsTarget, maxAttempts?: number) => iotClient(target, "fms-claim-certificate", maxAttempts === undefined ? {} : { maxAttempts });
+
+/** The request may have reached AWS IoT without its answer reaching us (a timeout, a dropped connection). */
+export function answerMayBeLost(err: unknown): boolean {
+    const e = err as { name?: string; code?: string; message?: string };
+    return e?.name === "TimeoutError" || e?.name === "RequestTimeout" || e?.name === "AbortError"
+        || ["ECONNRESET", "ETIMEDOUT", "EPIPE"].includes(e?.code ?? "") || /socket hang up/i.test(e?.message ?? "");
+}
+
+/**
+ * A create call that failed. When its answer may have been lost (a timeout or a dropped connection
+ * rather than an error from AWS IoT), the certificate may exist without our knowing its id: it is
+ * INACTIVE (created with setAsActive false), and the error lists the INACTIVE certificates created
+ * since the call started, with the command that deletes one.
+ */
+async function createFailed(iot: IoTClient, region: string, operation: string, err: unknown, since: Date): Promise<Error> {
+    const base = explain(RESOURCE, operation, region, err);
+    if (!answerMayBeLost(err)) return base;
+    try {
+        const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
+        const page = await iot.send(new sdk.ListCertificatesCommand({ ascendingOrder: false, pageSize: 50 }));
+        const candidates = (page.certificates ?? [])
+            .filter((c) => c.status === "INACTIVE" && c.creationDate && new Date(c.creationDate) >= since)
+            .map((c) => c.certificateId);
+        const found = candidates.length > 0 ? `INACTIVE certificates created since then: ${candidates.join(", ")}` : "none is listed yet";
+        return new Error(`${base.message} The answer was lost: AWS IoT may have created an INACTIVE certificate (${found}); ` +
+            `delete it with: aws iot delete-certificate --certificate-id <id> --force-delete --region ${region}`);
+    } catch {
+        return new Error(`${base.message} The answer was lost: AWS IoT may have created an INACTIVE certificate; list them with ` +
+            `aws iot list-certificates --no-ascending-order --region ${region} and delete it with aws iot delete-certificate --certificate-id <id> --force-delete`);
+    }
+}
 
 /** Deactivate, then force-delete; a certificate that is already gone counts as deleted. */
 async function removeCertificate(iot: IoTClient, certificateId: string, region: string): Promise<void> {
     const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
+    const left = (operation: string, err: unknown) => {
+        const e = explain(RESOURCE, operation, region, err);
+        return new Error(`${e.message} Certificate ${certificateId} is still in AWS IoT${operation === "DeleteCertificate" ? " (INACTIVE)" : ""}.`);
+    };
     try {
         await iot.send(new sdk.UpdateCertificateCommand({ certificateId, newStatus: "INACTIVE" }));
     } catch (err) {
         if (errorName(err) === "ResourceNotFoundException") return;
         // A revoked certificate cannot change status; it can still be deleted.
-        if (errorName(err) !== "CertificateStateException") throw explain(RESOURCE, "UpdateCertificate", region, err);
+        if (errorName(err) !== "CertificateStateException") throw left("UpdateCertificate", err);
     }
     try {
         await iot.send(new sdk.DeleteCertificateCommand({ certificateId, forceDelete: true }));
     } catch (err) {
         if (errorName(err) === "ResourceNotFoundException") return;
-        throw explain(RESOURCE, "DeleteCertificate", region, err);
+        throw left("DeleteCertificate", err);
     }
 }
 
@@ -85,10 +120,14 @@ export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificate
     async check(_olds, news) {
         const failures: dynamic.CheckFailure[] = [];
         const known = (v: unknown) => v !== undefined && v !== UNKNOWN;
+        // Required: a missing status would otherwise create an INACTIVE certificate without a word.
+        for (const key of ["region", "rotation", "status"] as const) {
+            if (news[key] === undefined || news[key] === null || (news[key] as unknown) === "") failures.push({ property: key, reason: "required" });
+        }
         if (known(news.region) && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(news.region)) {
             failures.push({ property: "region", reason: `"${news.region}" is not an AWS region` });
         }
-        if (known(news.rotation) && (typeof news.rotation !== "string" || news.rotation.length === 0)) {
+        if (known(news.rotation) && news.rotation !== "" && typeof news.rotation !== "string") {
             failures.push({ property: "rotation", reason: "must be a non-empty string" });
         }
         if (known(news.status) && news.status !== "ACTIVE" && news.status !== "INACTIVE") {
@@ -119,8 +158,11 @@ export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificate
         await assertAllowedAccount(inputs, RESOURCE);
         const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
         const iot = client(inputs);
-        const setAsActive = inputs.status === "ACTIVE";
+        // The create calls are not idempotent: no SDK retry (a retried, lost answer would make a second
+        // certificate nobody holds the key of), and INACTIVE until everything else has worked.
+        const once = client(inputs, 1);
         const operation = inputs.csrPem ? "CreateCertificateFromCsr" : "CreateKeysAndCertificate";
+        const started = new Date(Date.now() - 5_000);
         let certificateId: string | undefined;
         let certificateArn: string | undefined;
         let certificatePem: string | undefined;
@@ -128,38 +170,52 @@ export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificate
         let publicKeyPem: string | undefined;
         try {
             if (inputs.csrPem) {
-                const r = await iot.send(new sdk.CreateCertificateFromCsrCommand({ certificateSigningRequest: inputs.csrPem, setAsActive }));
+                const r = await once.send(new sdk.CreateCertificateFromCsrCommand({ certificateSigningRequest: inputs.csrPem, setAsActive: false }));
                 ({ certificateId, certificateArn, certificatePem } = r);
             } else {
-                const r = await iot.send(new sdk.CreateKeysAndCertificateCommand({ setAsActive }));
+                const r = await once.send(new sdk.CreateKeysAndCertificateCommand({ setAsActive: false }));
                 ({ certificateId, certificateArn, certificatePem } = r);
                 privateKeyPem = r.keyPair?.PrivateKey;
                 publicKeyPem = r.keyPair?.PublicKey;
             }
         } catch (err) {
-            throw explain(RESOURCE, operation, inputs.region, err);
+            throw await createFailed(iot, inputs.region, operation, err, started);
         }
-        if (!certificateId) throw new Error(`ClaimCertificate: ${operation} in ${inputs.region} returned no certificate id`);
+        if (!certificateId) throw new Error(`${RESOURCE}: ${operation} in ${inputs.region} returned no certificate id`);
+        let step = operation;
         try {
-            if (!certificateArn || !certificatePem) throw new Error(`${operation} returned no certificate ARN or PEM`);
-            if (!inputs.csrPem && (!privateKeyPem || !publicKeyPem)) throw new Error(`${operation} returned no key pair`);
+            if (!certificateArn || !certificatePem) throw new Error(`${RESOURCE}: ${operation} in ${inputs.region} returned no certificate ARN or PEM.`);
+            if (!inputs.csrPem && (!privateKeyPem || !publicKeyPem)) throw new Error(`${RESOURCE}: ${operation} in ${inputs.region} returned no key pair.`);
+            const publicKey = publicKeyPem ?? publicKeyOf(certificatePem);
+            step = "DescribeCertificate";
             const described = await iot.send(new sdk.DescribeCertificateCommand({ certificateId }));
             const outs: ClaimCertificateOutputs = {
                 ...inputsOf(inputs),
                 certificateId,
                 certificateArn,
                 certificatePem,
-                publicKeyPem: publicKeyPem ?? publicKeyOf(certificatePem),
+                publicKeyPem: publicKey,
                 mode: inputs.csrPem ? "csr" : "create-keys",
             };
             if (privateKeyPem) outs.privateKeyPem = privateKeyPem;
             const notAfter = described.certificateDescription?.validity?.notAfter;
             if (notAfter) outs.notAfter = new Date(notAfter).toISOString();
+            if (inputs.status === "ACTIVE") {
+                // Last: everything the resource records is in hand.
+                step = "UpdateCertificate";
+                await iot.send(new sdk.UpdateCertificateCommand({ certificateId, newStatus: "ACTIVE" }));
+            }
             return { id: certificateId, outs };
         } catch (err) {
-            // The certificate exists but the resource will not be recorded: delete it, then fail.
-            await removeCertificate(iot, certificateId, inputs.region).catch(() => undefined);
-            throw err instanceof Error && err.message.startsWith(`${RESOURCE}:`) ? err : explain(RESOURCE, operation, inputs.region, err);
+            // The certificate exists but the resource will not be recorded: delete it, then fail, naming both.
+            const cause = err instanceof Error && err.message.startsWith(`${RESOURCE}:`) ? err : explain(RESOURCE, step, inputs.region, err);
+            try {
+                await removeCertificate(iot, certificateId, inputs.region);
+            } catch (cleanup) {
+                throw new Error(`${cause.message} The certificate ${certificateId} it had created is left INACTIVE (deleting it failed: ${(cleanup as Error).message}); ` +
+                    `delete it with: aws iot delete-certificate --certificate-id ${certificateId} --force-delete --region ${inputs.region}`);
+            }
+            throw cause;
         }
     },
 

@@ -36,9 +36,27 @@ export async function assertAllowedAccount(target: AwsTarget, resource: string):
     }
 }
 
-export function iotClient(target: AwsTarget, sessionName: string): IoTClient {
+/**
+ * Network limits of every call: a connection that cannot be made in 5 s, or an answer that does not
+ * come in 30 s, is an error (the SDK's defaults wait forever, and Ctrl-C then strands whatever the
+ * call created).
+ */
+export const IOT_TIMEOUTS = { connectionTimeout: 5_000, requestTimeout: 30_000 };
+
+export interface ClientOptions {
+    /** 1 for calls that are not idempotent (the SDK would retry a lost answer). Default 6. */
+    maxAttempts?: number;
+    timeouts?: { connectionTimeout: number; requestTimeout: number };
+}
+
+export function iotClient(target: AwsTarget, sessionName: string, options: ClientOptions = {}): IoTClient {
     const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
-    const config: import("@aws-sdk/client-iot").IoTClientConfig = { region: target.region, maxAttempts: 6 };
+    const timeouts = options.timeouts ?? IOT_TIMEOUTS;
+    const config: import("@aws-sdk/client-iot").IoTClientConfig = {
+        region: target.region,
+        maxAttempts: options.maxAttempts ?? 6,
+        requestHandler: { ...timeouts, socketTimeout: timeouts.requestTimeout, throwOnRequestTimeout: true },
+    };
     if (target.profile) config.profile = target.profile;
     if (target.assumeRoleArn) {
         const creds: typeof import("@aws-sdk/credential-providers") = require("@aws-sdk/credential-providers");

@@ -29,14 +29,26 @@ async function created(over: Partial<ClaimCertificateInputs> = {}): Promise<Clai
     return r.outs as ClaimCertificateOutputs;
 }
 
+/** A certificate created earlier: the calls of its creation are history, not part of what the test watches. */
+async function existing(over: Partial<ClaimCertificateInputs> = {}): Promise<ClaimCertificateOutputs> {
+    iot.on(UpdateCertificateCommand).resolves({});
+    const outs = await created(over);
+    iot.resetHistory();
+    return outs;
+}
+
 describe("claim certificate dynamic provider", () => {
     beforeEach(() => iot.reset());
 
     describe("create", () => {
-        it("CreateKeysAndCertificate (active) in the region it is given, with the key pair in the outputs", async () => {
+        it("CreateKeysAndCertificate in the region it is given, INACTIVE until everything else worked, then activated", async () => {
+            iot.on(UpdateCertificateCommand).resolves({});
             const outs = await created();
             const call = iot.commandCalls(CreateKeysAndCertificateCommand)[0];
-            assert.deepStrictEqual(call.args[0].input, { setAsActive: true });
+            assert.deepStrictEqual(call.args[0].input, { setAsActive: false });
+            assert.deepStrictEqual(iot.calls().map((c) => c.args[0].constructor.name), ["CreateKeysAndCertificateCommand", "DescribeCertificateCommand", "UpdateCertificateCommand"]);
+            assert.deepStrictEqual(iot.commandCalls(UpdateCertificateCommand)[0].args[0].input, { certificateId: ID, newStatus: "ACTIVE" });
+            assert.strictEqual(await (call.thisValue as IoTClient).config.maxAttempts(), 1, "no SDK retry of a create (not idempotent)");
             assert.strictEqual(await (call.thisValue as IoTClient).config.region(), "ap-northeast-2");
             assert.strictEqual(outs.certificateId, ID);
             assert.strictEqual(outs.certificateArn, ARN);
@@ -47,18 +59,20 @@ describe("claim certificate dynamic provider", () => {
             assert.strictEqual(outs.status, "ACTIVE");
         });
 
-        it("creates an INACTIVE certificate when asked to", async () => {
+        it("creates an INACTIVE certificate when asked to (and never activates it)", async () => {
             await created({ status: "INACTIVE" });
             assert.deepStrictEqual(iot.commandCalls(CreateKeysAndCertificateCommand)[0].args[0].input, { setAsActive: false });
+            assert.strictEqual(iot.commandCalls(UpdateCertificateCommand).length, 0);
         });
 
         it("CSR mode: AWS signs the factory's CSR and no private key exists on our side", async () => {
             const { csrPem, keys } = await makeCsr();
             const certificatePem = await makeCertificate(keys);
             iot.on(CreateCertificateFromCsrCommand).resolves({ certificateId: ID, certificateArn: ARN, certificatePem });
+            iot.on(UpdateCertificateCommand).resolves({});
             iot.on(DescribeCertificateCommand).resolves({ certificateDescription: { status: "ACTIVE" } });
             const outs = (await provider.create({ ...inputs, csrPem })).outs as ClaimCertificateOutputs;
-            assert.deepStrictEqual(iot.commandCalls(CreateCertificateFromCsrCommand)[0].args[0].input, { certificateSigningRequest: csrPem, setAsActive: true });
+            assert.deepStrictEqual(iot.commandCalls(CreateCertificateFromCsrCommand)[0].args[0].input, { certificateSigningRequest: csrPem, setAsActive: false });
             assert.strictEqual(iot.commandCalls(CreateKeysAndCertificateCommand).length, 0);
             assert.strictEqual(outs.privateKeyPem, undefined);
             assert.ok(!("privateKeyPem" in outs));
@@ -70,7 +84,7 @@ describe("claim certificate dynamic provider", () => {
         it("deletes the certificate it made when a later step fails (no orphan), then fails", async () => {
             iot.on(CreateKeysAndCertificateCommand).resolves({ certificateId: ID, certificateArn: ARN, certificatePem: "P", keyPair: { PublicKey: "a", PrivateKey: "b" } });
             iot.on(DescribeCertificateCommand).rejects(awsError("ServiceUnavailableException", "try later"));
-            await assert.rejects(provider.create(inputs), /^Error: ClaimCertificate: CreateKeysAndCertificate failed in ap-northeast-2: ServiceUnavailableException: try later\.$/);
+            await assert.rejects(provider.create(inputs), /^Error: ClaimCertificate: DescribeCertificate failed in ap-northeast-2: ServiceUnavailableException: try later\.$/);
             assert.deepStrictEqual(iot.commandCalls(UpdateCertificateCommand)[0].args[0].input, { certificateId: ID, newStatus: "INACTIVE" });
             assert.deepStrictEqual(iot.commandCalls(DeleteCertificateCommand)[0].args[0].input, { certificateId: ID, forceDelete: true });
         });
@@ -92,7 +106,7 @@ describe("claim certificate dynamic provider", () => {
 
     describe("read", () => {
         it("reflects a certificate deactivated by hand", async () => {
-            const outs = await created();
+            const outs = await existing();
             iot.reset();
             iot.on(DescribeCertificateCommand).resolves({ certificateDescription: { status: "INACTIVE" } });
             const r = await provider.read!(ID, outs);
@@ -103,13 +117,13 @@ describe("claim certificate dynamic provider", () => {
         });
 
         it("a certificate deleted by hand is gone from state", async () => {
-            const outs = await created();
+            const outs = await existing();
             iot.on(DescribeCertificateCommand).rejects(awsError("ResourceNotFoundException"));
             assert.deepStrictEqual(await provider.read!(ID, outs), {});
         });
 
         it("other errors surface", async () => {
-            const outs = await created();
+            const outs = await existing();
             iot.on(DescribeCertificateCommand).rejects(awsError("AccessDeniedException"));
             await assert.rejects(provider.read!(ID, outs), /DescribeCertificate failed in ap-northeast-2: AccessDeniedException.*iot:DescribeCertificate/);
         });
@@ -117,33 +131,33 @@ describe("claim certificate dynamic provider", () => {
 
     describe("diff", () => {
         it("is stable when nothing changed (a second `pulumi up` changes nothing)", async () => {
-            const outs = await created();
+            const outs = await existing();
             const d = await provider.diff!(ID, outs, { ...inputs });
             assert.strictEqual(d.changes, false);
             assert.deepStrictEqual(d.replaces, []);
         });
 
         it("a new rotation replaces the certificate, creating the new one first", async () => {
-            const d = await provider.diff!(ID, await created(), { ...inputs, rotation: "2027-05" });
+            const d = await provider.diff!(ID, await existing(), { ...inputs, rotation: "2027-05" });
             assert.strictEqual(d.changes, true);
             assert.deepStrictEqual(d.replaces, ["rotation"]);
             assert.strictEqual(d.deleteBeforeReplace, false);
         });
 
         it("switching to INACTIVE is an in-place update, not a replacement", async () => {
-            const d = await provider.diff!(ID, await created(), { ...inputs, status: "INACTIVE" });
+            const d = await provider.diff!(ID, await existing(), { ...inputs, status: "INACTIVE" });
             assert.strictEqual(d.changes, true);
             assert.deepStrictEqual(d.replaces, []);
             assert.ok(d.stables?.includes("certificateId"));
         });
 
         it("a certificate revoked by hand is replaced (REVOKED is final)", async () => {
-            const d = await provider.diff!(ID, { ...(await created()), status: "REVOKED" }, inputs);
+            const d = await provider.diff!(ID, { ...(await existing()), status: "REVOKED" }, inputs);
             assert.deepStrictEqual(d.replaces, ["status"]);
         });
 
         it("a region or CSR change replaces; an unknown rotation during preview is a replacement", async () => {
-            const outs = await created();
+            const outs = await existing();
             assert.deepStrictEqual((await provider.diff!(ID, outs, { ...inputs, region: "ap-northeast-1" })).replaces, ["region"]);
             assert.deepStrictEqual((await provider.diff!(ID, outs, { ...inputs, csrPem: "-----BEGIN CERTIFICATE REQUEST-----" })).replaces, ["csrPem"]);
             assert.deepStrictEqual((await provider.diff!(ID, outs, { ...inputs, rotation: UNKNOWN })).replaces, ["rotation"]);
@@ -153,15 +167,17 @@ describe("claim certificate dynamic provider", () => {
     describe("check", () => {
         it("rejects a bad region, status or CSR, and lets unknown values through", async () => {
             const r = await provider.check!(inputs, { region: "Seoul", rotation: "", status: "REVOKED" as never, csrPem: "hello" });
-            assert.deepStrictEqual(r.failures?.map((f) => f.property), ["region", "rotation", "status", "csrPem"]);
+            assert.deepStrictEqual(r.failures?.map((f) => f.property), ["rotation", "region", "status", "csrPem"]);
             const u = await provider.check!(inputs, { region: UNKNOWN, rotation: UNKNOWN, status: UNKNOWN as never, csrPem: UNKNOWN });
             assert.deepStrictEqual(u.failures, []);
+            const missing = await provider.check!(inputs, { region: "ap-northeast-2" } as never);
+            assert.deepStrictEqual(missing.failures, [{ property: "rotation", reason: "required" }, { property: "status", reason: "required" }], "a missing status would create an INACTIVE certificate silently");
         });
     });
 
     describe("update", () => {
         it("sets the new status in place and keeps the certificate and key", async () => {
-            const olds = await created();
+            const olds = await existing();
             iot.on(UpdateCertificateCommand).resolves({});
             const r = await provider.update!(ID, olds, { ...inputs, status: "INACTIVE" });
             assert.deepStrictEqual(iot.commandCalls(UpdateCertificateCommand)[0].args[0].input, { certificateId: ID, newStatus: "INACTIVE" });
@@ -171,7 +187,7 @@ describe("claim certificate dynamic provider", () => {
         });
 
         it("does not call AWS when only the credentials source changed", async () => {
-            const olds = await created();
+            const olds = await existing();
             const r = await provider.update!(ID, olds, { ...inputs, profile: "fms-admin" });
             assert.strictEqual(iot.commandCalls(UpdateCertificateCommand).length, 0);
             assert.strictEqual(r.outs?.profile, "fms-admin");
@@ -180,14 +196,14 @@ describe("claim certificate dynamic provider", () => {
 
     describe("delete", () => {
         it("deactivates, then force-deletes", async () => {
-            const outs = await created();
+            const outs = await existing();
             await provider.delete!(ID, outs);
             assert.deepStrictEqual(iot.commandCalls(UpdateCertificateCommand)[0].args[0].input, { certificateId: ID, newStatus: "INACTIVE" });
             assert.deepStrictEqual(iot.commandCalls(DeleteCertificateCommand)[0].args[0].input, { certificateId: ID, forceDelete: true });
         });
 
         it("succeeds when the certificate is already gone", async () => {
-            const outs = await created();
+            const outs = await existing();
             iot.on(UpdateCertificateCommand).rejects(awsError("ResourceNotFoundException"));
             await provider.delete!(ID, outs);
             assert.strictEqual(iot.commandCalls(DeleteCertificateCommand).length, 0);
@@ -197,14 +213,14 @@ describe("claim certificate dynamic provider", () => {
         });
 
         it("still deletes a revoked certificate (its status cannot change)", async () => {
-            const outs = await created();
+            const outs = await existing();
             iot.on(UpdateCertificateCommand).rejects(awsError("CertificateStateException"));
             await provider.delete!(ID, outs);
             assert.strictEqual(iot.commandCalls(DeleteCertificateCommand).length, 1);
         });
 
         it("surfaces other failures with the operation and region", async () => {
-            const outs = await created();
+            const outs = await existing();
             iot.on(DeleteCertificateCommand).rejects(awsError("DeleteConflictException", "attached to a thing"));
             await assert.rejects(provider.delete!(ID, outs), /DeleteCertificate failed in ap-northeast-2: DeleteConflictException: attached to a thing/);
         });

@@ -1,0 +1,211 @@
+import * as assert from "assert";
+import * as http from "http";
+import { AddressInfo } from "net";
+import {
+    CreateCertificateFromCsrCommand, CreateKeysAndCertificateCommand, DeleteCertificateCommand, DescribeCertificateCommand,
+    IoTClient, ListCertificatesCommand, UpdateCertificateCommand,
+} from "@aws-sdk/client-iot";
+import { answerMayBeLost, ClaimCertificateInputs, ClaimCertificateOutputs, claimCertificateProvider as provider } from "../components/claimCertificateProvider";
+import { iotClient } from "../components/iotSdk";
+import { iot } from "./support/iotMock";
+import { makeCertificate, makeCsr } from "./support/x509";
+
+/**
+ * Fault injection for the claim-certificate provider: every AWS IoT call of create, update, read and
+ * delete fails, is throttled, has its answer lost after AWS acted, or hangs until the SDK's request
+ * timeout (also after AWS acted). A small model of AWS IoT's certificates (what each call does to
+ * them, as the API reference says) tells what is left in AWS afterwards.
+ */
+type Fault = "fail" | "throttle" | "lost" | "hang";
+const FAULTS: Fault[] = ["fail", "throttle", "lost", "hang"];
+
+interface Cert { id: string; status: "ACTIVE" | "INACTIVE" | "REVOKED"; createdAt: Date }
+
+class AwsIotCertificates {
+    readonly certs = new Map<string, Cert>();
+    /** What AWS signs for a CSR (a real certificate: the provider reads its public key). */
+    csrCertificatePem = "";
+    private faults = new Map<string, Fault>();
+    private next = 0;
+
+    inject(operation: string, fault: Fault): void { this.faults.set(operation, fault); }
+    clear(): void { this.faults.clear(); }
+
+    private async call<T>(operation: string, effect: () => T): Promise<T> {
+        const fault = this.faults.get(operation);
+        if (fault === "fail") throw Object.assign(new Error("User is not authorized"), { name: "AccessDeniedException", $metadata: { httpStatusCode: 403 } });
+        if (fault === "throttle") throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException", $metadata: { httpStatusCode: 429 } });
+        const result = effect();
+        if (fault === "lost") throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+        // What NodeHttpHandler raises when requestTimeout passes (throwOnRequestTimeout): AWS may have acted.
+        if (fault === "hang") throw Object.assign(new Error("Request timed out"), { name: "TimeoutError" });
+        return result;
+    }
+
+    private get(id: string): Cert {
+        const c = this.certs.get(id);
+        if (!c) throw Object.assign(new Error("not found"), { name: "ResourceNotFoundException", $metadata: { httpStatusCode: 404 } });
+        return c;
+    }
+
+    install(): void {
+        const create = (setAsActive: boolean | undefined) => {
+            const id = (++this.next).toString(16).padStart(64, "c");
+            this.certs.set(id, { id, status: setAsActive ? "ACTIVE" : "INACTIVE", createdAt: new Date() });
+            return { certificateId: id, certificateArn: `arn:aws:iot:ap-northeast-2:123456789012:cert/${id}`, certificatePem: "CERT-PEM" };
+        };
+        iot.on(CreateKeysAndCertificateCommand).callsFake((i) => this.call("CreateKeysAndCertificate", () => ({ ...create(i.setAsActive), keyPair: { PublicKey: "PUB", PrivateKey: "PRIV" } })));
+        iot.on(CreateCertificateFromCsrCommand).callsFake((i) => this.call("CreateCertificateFromCsr", () => ({ ...create(i.setAsActive), certificatePem: this.csrCertificatePem })));
+        iot.on(DescribeCertificateCommand).callsFake((i) => this.call("DescribeCertificate", () => {
+            const c = this.get(i.certificateId);
+            return { certificateDescription: { certificateId: c.id, status: c.status, validity: { notAfter: new Date("2049-12-31T23:59:59Z") } } };
+        }));
+        iot.on(UpdateCertificateCommand).callsFake((i) => this.call("UpdateCertificate", () => {
+            const c = this.get(i.certificateId);
+            if (c.status === "REVOKED") throw Object.assign(new Error("revoked"), { name: "CertificateStateException" });
+            c.status = i.newStatus;
+            return {};
+        }));
+        // "You can't delete a certificate that is ACTIVE" (DeleteCertificate: CertificateStateException).
+        iot.on(DeleteCertificateCommand).callsFake((i) => this.call("DeleteCertificate", () => {
+            const c = this.get(i.certificateId);
+            if (c.status === "ACTIVE") throw Object.assign(new Error("certificate is active"), { name: "CertificateStateException" });
+            this.certs.delete(c.id);
+            return {};
+        }));
+        iot.on(ListCertificatesCommand).callsFake(() => this.call("ListCertificates", () => ({
+            certificates: [...this.certs.values()].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+                .map((c) => ({ certificateId: c.id, status: c.status, creationDate: c.createdAt })),
+        })));
+    }
+
+    active(): Cert[] { return [...this.certs.values()].filter((c) => c.status === "ACTIVE"); }
+    inactive(): Cert[] { return [...this.certs.values()].filter((c) => c.status === "INACTIVE"); }
+}
+
+const inputs: ClaimCertificateInputs = { region: "ap-northeast-2", rotation: "2026-11", status: "ACTIVE" };
+
+describe("claim certificate provider under fault injection: what is left in AWS", () => {
+    const aws = new AwsIotCertificates();
+    before(async () => { aws.csrCertificatePem = await makeCertificate((await makeCsr()).keys); });
+    beforeEach(() => { iot.reset(); aws.certs.clear(); aws.clear(); aws.install(); });
+
+    for (const mode of ["create-keys", "csr"] as const) {
+        const createOp = mode === "csr" ? "CreateCertificateFromCsr" : "CreateKeysAndCertificate";
+        const create = () => provider.create(mode === "csr" ? { ...inputs, csrPem: "-----BEGIN CERTIFICATE REQUEST-----\nx\n-----END CERTIFICATE REQUEST-----\n" } : inputs);
+        for (const operation of [createOp, "DescribeCertificate", "UpdateCertificate"]) {
+            for (const fault of FAULTS) {
+                it(`create (${mode}): ${operation} ${fault}: fails naming ${operation}; at most one INACTIVE certificate, named in the error`, async () => {
+                    aws.inject(operation, fault);
+                    const err = await create().then(() => undefined, (e: Error) => e);
+                    assert.ok(err, "create fails");
+                    assert.match(err.message, new RegExp(`^ClaimCertificate: ${operation} failed in ap-northeast-2: `));
+                    assert.deepStrictEqual(aws.active(), [], "no ACTIVE certificate outside the stack's state");
+                    assert.ok(aws.inactive().length <= 1, "no second certificate (the create is not retried)");
+                    for (const left of aws.inactive()) {
+                        assert.ok(err.message.includes(left.id), `the error names ${left.id}: ${err.message}`);
+                        assert.match(err.message, /aws iot delete-certificate --certificate-id /);
+                    }
+                    if (operation === createOp && (fault === "fail" || fault === "throttle")) assert.strictEqual(aws.certs.size, 0, "AWS refused: nothing made");
+                });
+            }
+        }
+    }
+
+    it("create with every call well: one ACTIVE certificate, the one recorded", async () => {
+        const outs = (await provider.create(inputs)).outs as ClaimCertificateOutputs;
+        assert.deepStrictEqual(aws.active().map((c) => c.id), [outs.certificateId]);
+        assert.strictEqual(aws.certs.size, 1);
+    });
+
+    describe("update, read and delete of a recorded certificate", () => {
+        let recorded: ClaimCertificateOutputs;
+        beforeEach(async () => { recorded = (await provider.create(inputs)).outs as ClaimCertificateOutputs; });
+
+        for (const fault of FAULTS) {
+            it(`update (switch off): UpdateCertificate ${fault}: fails naming it; no other certificate appears`, async () => {
+                aws.inject("UpdateCertificate", fault);
+                await assert.rejects(provider.update!(recorded.certificateId, recorded, { ...inputs, status: "INACTIVE" }), /^Error: ClaimCertificate: UpdateCertificate failed in ap-northeast-2: /);
+                assert.deepStrictEqual([...aws.certs.keys()], [recorded.certificateId]);
+                // Pulumi keeps the old state: the next `pulumi up` sets the status again (it is idempotent).
+                aws.clear();
+                await provider.update!(recorded.certificateId, recorded, { ...inputs, status: "INACTIVE" });
+                assert.strictEqual(aws.certs.get(recorded.certificateId)!.status, "INACTIVE");
+            });
+
+            it(`read: DescribeCertificate ${fault}: fails naming it; nothing changes in AWS`, async () => {
+                aws.inject("DescribeCertificate", fault);
+                await assert.rejects(provider.read!(recorded.certificateId, recorded), /^Error: ClaimCertificate: DescribeCertificate failed in ap-northeast-2: /);
+                assert.strictEqual(aws.certs.get(recorded.certificateId)!.status, "ACTIVE");
+            });
+
+            for (const operation of ["UpdateCertificate", "DeleteCertificate"]) {
+                it(`delete: ${operation} ${fault}: fails naming it and the certificate still in AWS; a retry finishes`, async () => {
+                    aws.inject(operation, fault);
+                    const err = await (provider.delete!(recorded.certificateId, recorded) as Promise<void>).then(() => undefined, (e: Error) => e);
+                    if (fault === "lost" && operation === "DeleteCertificate") {
+                        // Deleted, then the answer was lost: the error says so; a retry finds it gone.
+                        assert.ok(err);
+                    } else {
+                        assert.ok(err, "delete fails");
+                        assert.match(err.message, new RegExp(`^ClaimCertificate: ${operation} failed in ap-northeast-2: .*Certificate ${recorded.certificateId} is still in AWS IoT`));
+                    }
+                    aws.clear();
+                    await provider.delete!(recorded.certificateId, recorded);
+                    assert.strictEqual(aws.certs.size, 0, "the retry (pulumi destroy again) removes it");
+                });
+            }
+        }
+    });
+
+    it("a lost answer is told from an answered error", () => {
+        assert.strictEqual(answerMayBeLost(Object.assign(new Error("x"), { name: "TimeoutError" })), true);
+        assert.strictEqual(answerMayBeLost(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })), true);
+        assert.strictEqual(answerMayBeLost(Object.assign(new Error("no"), { name: "AccessDeniedException", $metadata: { httpStatusCode: 403 } })), false);
+    });
+});
+
+describe("the SDK client the providers use: a call that connects but never answers fails, it does not hang", function () {
+    this.timeout(20_000);
+    let server: http.Server;
+    const sockets = new Set<import("net").Socket>();
+    before(async () => {
+        // Accepts the connection and the request, and never answers.
+        server = http.createServer(() => undefined);
+        server.on("connection", (s) => sockets.add(s));
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    });
+    after(async () => {
+        for (const s of sockets) s.destroy();
+        await new Promise<void>((r) => server.close(() => r()));
+    });
+
+    it("the request timeout (throwOnRequestTimeout) ends the call with TimeoutError, which the provider reports as a lost answer", async () => {
+        const previous = process.env.AWS_ENDPOINT_URL_IOT;
+        process.env.AWS_ENDPOINT_URL_IOT = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY } = process.env;
+        process.env.AWS_ACCESS_KEY_ID = "AKIAEXAMPLEEXAMPLE00";
+        process.env.AWS_SECRET_ACCESS_KEY = "example";
+        try {
+            const client = iotClient({ region: "ap-northeast-2" }, "test", { maxAttempts: 1, timeouts: { connectionTimeout: 1000, requestTimeout: 500 } });
+            // The base client's send: the IoTClient class's own is stubbed by this run's SDK mock.
+            const realSend = Object.getPrototypeOf(IoTClient.prototype).send as (command: unknown) => Promise<unknown>;
+            const started = Date.now();
+            const err = await realSend.call(client, new DescribeCertificateCommand({ certificateId: "c".repeat(64) })).then(() => undefined, (e: Error) => e);
+            assert.ok(err, "the call fails");
+            assert.ok(Date.now() - started < 5000, `within the timeout, not forever (${Date.now() - started} ms)`);
+            assert.strictEqual(answerMayBeLost(err), true, `${err.name}: ${err.message}`);
+        } finally {
+            if (previous === undefined) delete process.env.AWS_ENDPOINT_URL_IOT; else process.env.AWS_ENDPOINT_URL_IOT = previous;
+            if (AWS_ACCESS_KEY_ID === undefined) delete process.env.AWS_ACCESS_KEY_ID; else process.env.AWS_ACCESS_KEY_ID = AWS_ACCESS_KEY_ID;
+            if (AWS_SECRET_ACCESS_KEY === undefined) delete process.env.AWS_SECRET_ACCESS_KEY; else process.env.AWS_SECRET_ACCESS_KEY = AWS_SECRET_ACCESS_KEY;
+        }
+    });
+
+    it("every provider client has those limits by default", async () => {
+        const client = iotClient({ region: "ap-northeast-2" }, "test");
+        const handler = client.config.requestHandler as unknown as { configProvider: Promise<Record<string, unknown>> };
+        const config = await handler.configProvider;
+        assert.deepStrictEqual([config.connectionTimeout, config.requestTimeout, config.throwOnRequestTimeout], [5000, 30000, true]);
+    });
+});
