@@ -47,7 +47,9 @@ commands:
 
 options:
   --stack <name>     fill --endpoint, --template, --rule and --topic from \`pulumi stack output\`
-  --port <n>         MQTT over TLS port (8883)
+  --port <n>         MQTT over TLS port: 8883 (default), or 443 (ALPN x-amzn-mqtt-ca, for networks that
+                     allow only HTTPS); 1-65535
+  --mqtt5            MQTT 5 instead of MQTT 3.1.1
   --ca <file>        CA bundle for the server (default: Node's roots, which include Amazon Root CA 1)
   --timeout <s>      seconds to wait for each answer (10)
   --help`;
@@ -64,7 +66,7 @@ class UsageError extends Error {}
 const FLAGS = new Set(["endpoint", "template", "serial", "claim-dir", "out", "client-id-prefix", "cert", "key", "thing", "rule", "topic", "count", "interval-ms", "stack", "port", "ca", "timeout", "dir",
     "root", "claim-path", "region", "credential-endpoint", "role-alias", "nucleus-version", "core-prefix"]);
 /** Flags that take no value. */
-const SWITCHES = new Set(["csr"]);
+const SWITCHES = new Set(["csr", "mqtt5"]);
 
 function parse(argv: string[]): { command: string; flags: Map<string, string> } {
     const [command, ...rest] = argv;
@@ -128,6 +130,12 @@ function fromStack(command: string, flags: Map<string, string>, outputs: Record<
 /** Serial prefixes the stack's core template accepts (from --stack), checked before anything is written. */
 const serialPrefixes = new WeakMap<Map<string, string>, string[]>();
 
+function port(flags: Map<string, string>): number {
+    const p = positive(flags, "port", 8883);
+    if (p > 65535) throw new UsageError(`--port ${p}: a TCP port is 1-65535 (AWS IoT: 8883, or 443 with ALPN)`);
+    return p;
+}
+
 function required(flags: Map<string, string>, name: string): string {
     const v = flags.get(name);
     if (!v) throw new UsageError(`--${name} is required`);
@@ -153,15 +161,20 @@ export async function run(argv: string[], io: Io): Promise<number> {
         if (stack) fromStack(command, flags, (io.stackOutputs ?? pulumiStackOutputs)(stack));
     } catch (err) {
         if (err instanceof UsageError) {
-            if (err.message) io.err(`error: ${err.message}`);
+            if (!err.message) {
+                io.out(USAGE); // asked for: stdout, exit 0
+                return 0;
+            }
+            io.err(`error: ${err.message}`);
             io.err(USAGE);
-            return err.message ? 2 : 0;
+            return 2;
         }
         throw err;
     }
     const common = () => ({
         endpoint: required(flags, "endpoint"),
-        port: positive(flags, "port", 8883),
+        port: port(flags),
+        mqttVersion: (flags.get("mqtt5") === "true" ? 5 : 4) as 4 | 5,
         ca: flags.get("ca"),
         timeoutMs: positive(flags, "timeout", 10) * 1000,
     });

@@ -1,4 +1,11 @@
+import * as net from "net";
 import * as mqtt from "mqtt";
+
+/**
+ * AWS IoT Core on port 443 takes MQTT with an X.509 client certificate only with this ALPN protocol
+ * name (AWS IoT Core Developer Guide, "Protocols, port mappings, and authentication").
+ */
+export const AWS_IOT_MQTT_ALPN = "x-amzn-mqtt-ca";
 
 /** A device's TLS identity. Without `ca`, Node's root store (which holds Amazon Root CA 1) verifies the server. */
 export interface TlsIdentity {
@@ -13,6 +20,16 @@ export interface ConnectOptions {
     clientId: string;
     identity: TlsIdentity;
     timeoutMs: number;
+    /** 4: MQTT 3.1.1 (default); 5: MQTT 5. */
+    mqttVersion?: 4 | 5;
+}
+
+/** TLS settings for AWS IoT: SNI for a host name only (Node deprecates an IP as servername), ALPN on 443. */
+export function tlsOptionsFor(host: string, port: number): { servername?: string; ALPNProtocols?: string[] } {
+    return {
+        ...(net.isIP(host) === 0 ? { servername: host } : {}),
+        ...(port === 443 ? { ALPNProtocols: [AWS_IOT_MQTT_ALPN] } : {}),
+    };
 }
 
 export class TimeoutError extends Error {
@@ -22,14 +39,18 @@ export class TimeoutError extends Error {
     }
 }
 
-/** Resolves with `work`, or rejects after `ms` (and when the connection closes first, via `closed`). */
+/**
+ * Resolves with `work`, or rejects after `ms` (and when the connection closes first, via `closed`).
+ * A `work` that fails after the race is lost is handled too (no unhandled rejection).
+ */
 export function within<T>(what: string, ms: number, work: Promise<T>, closed?: Promise<never>): Promise<T> {
+    work.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new TimeoutError(what, ms)), ms); });
     return Promise.race([work, timeout, ...(closed ? [closed] : [])]).finally(() => clearTimeout(timer));
 }
 
-/** An MQTT 3.1.1 session over mutual TLS, as AWS IoT Core expects (port 8883). */
+/** An MQTT 3.1.1 (or 5) session over mutual TLS, as AWS IoT Core expects (port 8883, or 443 with ALPN). */
 export class MqttSession {
     /** Rejects when the broker closes the connection (AWS IoT does so on an unauthorized publish). */
     public readonly closed: Promise<never>;
@@ -52,13 +73,13 @@ export class MqttSession {
             protocol: "mqtts",
             host: o.host,
             port: o.port,
-            servername: o.host,
+            ...tlsOptionsFor(o.host, o.port),
             clientId: o.clientId,
             cert: o.identity.cert,
             key: o.identity.key,
             ...(o.identity.ca ? { ca: o.identity.ca } : {}),
             rejectUnauthorized: true,
-            protocolVersion: 4,
+            protocolVersion: o.mqttVersion ?? 4,
             clean: true,
             reconnectPeriod: 0,
             connectTimeout: o.timeoutMs,

@@ -1,3 +1,4 @@
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { FILES, makeKeyAndCsr, PendingCredentials } from "./credentials";
@@ -6,6 +7,8 @@ import { MqttSession, TlsIdentity } from "./mqttSession";
 export { FILES } from "./credentials";
 
 export interface ProvisionOptions {
+    /** 4: MQTT 3.1.1 (default); 5: MQTT 5. */
+    mqttVersion?: 4 | 5;
     endpoint: string;
     port: number;
     template: string;
@@ -35,15 +38,28 @@ export class ProvisioningRejected extends Error {
     }
 }
 
+/** Reads the PEM files of a TLS identity; a file that is missing or not the PEM it should be is named. */
 export function readIdentity(certFile: string, keyFile: string, caFile?: string): TlsIdentity {
-    const read = (f: string, what: string) => {
+    const read = (f: string, what: string, parse: (text: string) => unknown) => {
+        let text: string;
         try {
-            return fs.readFileSync(f, "utf8");
+            text = fs.readFileSync(f, "utf8");
         } catch {
             throw new Error(`cannot read the ${what} ${f}`);
         }
+        try {
+            parse(text);
+        } catch (err) {
+            throw new Error(`${f} is not a PEM ${what} (${(err as Error).message.split("\n")[0]})`);
+        }
+        return text;
     };
-    return { cert: read(certFile, "certificate"), key: read(keyFile, "private key"), ...(caFile ? { ca: read(caFile, "CA certificate") } : {}) };
+    const certificate = (t: string) => new crypto.X509Certificate(t);
+    return {
+        cert: read(certFile, "certificate", certificate),
+        key: read(keyFile, "private key", (t) => crypto.createPrivateKey(t)),
+        ...(caFile ? { ca: read(caFile, "CA certificate", certificate) } : {}),
+    };
 }
 
 export async function call(session: MqttSession, step: string, topic: string, body: object): Promise<Record<string, any>> {
@@ -99,7 +115,7 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
         if (fs.existsSync(path.join(o.outDir, f))) throw new Error(`${path.join(o.outDir, f)} exists: this vehicle looks provisioned already (remove it to provision again)`);
     }
     const identity = readIdentity(path.join(o.claimDir, FILES.certificate), path.join(o.claimDir, FILES.privateKey), o.ca);
-    const session = await MqttSession.connect({ host: o.endpoint, port: o.port, clientId: `${o.clientIdPrefix}${o.serial}`, identity, timeoutMs: o.timeoutMs });
+    const session = await MqttSession.connect({ host: o.endpoint, port: o.port, clientId: `${o.clientIdPrefix}${o.serial}`, identity, timeoutMs: o.timeoutMs, mqttVersion: o.mqttVersion });
     const pending = new PendingCredentials(o.outDir);
     try {
         await session.subscribe(provisioningTopics(o.csr, o.template));

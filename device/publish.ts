@@ -2,6 +2,8 @@ import { MqttSession } from "./mqttSession";
 import { readIdentity } from "./provision";
 
 export interface PublishOptions {
+    /** 4: MQTT 3.1.1 (default); 5: MQTT 5. */
+    mqttVersion?: 4 | 5;
     endpoint: string;
     port: number;
     certFile: string;
@@ -32,7 +34,7 @@ export function basicIngestTopic(rule: string, topic: string): string {
 export async function publishTelemetry(o: PublishOptions): Promise<PublishResult> {
     const topic = basicIngestTopic(o.rule, o.topic);
     const session = await MqttSession.connect({
-        host: o.endpoint, port: o.port, clientId: o.thing, identity: readIdentity(o.certFile, o.keyFile, o.ca), timeoutMs: o.timeoutMs,
+        host: o.endpoint, port: o.port, clientId: o.thing, identity: readIdentity(o.certFile, o.keyFile, o.ca), timeoutMs: o.timeoutMs, mqttVersion: o.mqttVersion,
     });
     let sent = 0;
     let acknowledged = 0;

@@ -7,6 +7,8 @@ import { CONFIRM_TOPIC } from "./topics";
 
 
 export interface RotateOptions {
+    /** 4: MQTT 3.1.1 (default); 5: MQTT 5. */
+    mqttVersion?: 4 | 5;
     endpoint: string;
     port: number;
     ca?: string;
@@ -40,7 +42,7 @@ export async function rotate(o: RotateOptions): Promise<RotateResult> {
     const pending = new PendingCredentials(o.dir);
     try {
         let created: Awaited<ReturnType<typeof newCertificate>>;
-        const session = await MqttSession.connect({ host: o.endpoint, port: o.port, clientId: o.thing, identity: current, timeoutMs: o.timeoutMs });
+        const session = await MqttSession.connect({ host: o.endpoint, port: o.port, clientId: o.thing, identity: current, timeoutMs: o.timeoutMs, mqttVersion: o.mqttVersion });
         try {
             await session.subscribe(provisioningTopics(o.csr, o.template));
             created = await newCertificate(session, o.csr, `CN=${o.serial}`);
@@ -55,7 +57,7 @@ export async function rotate(o: RotateOptions): Promise<RotateResult> {
             await session.end();
         }
         const confirmed = await MqttSession.connect({
-            host: o.endpoint, port: o.port, clientId: o.thing, timeoutMs: o.timeoutMs,
+            host: o.endpoint, port: o.port, clientId: o.thing, timeoutMs: o.timeoutMs, mqttVersion: o.mqttVersion,
             identity: { cert: created.certificatePem, key: created.privateKeyPem, ...(current.ca ? { ca: current.ca } : {}) },
         });
         try {

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { run as device } from "../device/cli";
-import { MqttSession } from "../device/mqttSession";
+import { MqttSession, tlsOptionsFor } from "../device/mqttSession";
 import { certDate, configFromEnv, createHandler } from "../lambda/provisioningHook";
 import { ACCOUNT_ID } from "../plan/mocks";
 import { runStack } from "../plan/program";
@@ -181,15 +181,73 @@ describe("device simulator, end to end against a local broker (test double of AW
         assert.deepStrictEqual(r.out, [`1/1 messages acknowledged on ${basicIngestTopic}`]);
     });
 
-    it("--help and bad usage", async () => {
+    it("--help and bad usage: help on stdout (exit 0), errors on stderr (exit 2)", async () => {
         const help = await cli(["--help"]);
         assert.strictEqual(help.code, 0);
-        assert.match(help.err.join("\n"), /provision {2}--endpoint <host> --template <name> --serial <n> --claim-dir <dir> --out <dir>/);
+        assert.deepStrictEqual(help.err, []);
+        assert.match(help.out.join("\n"), /provision {2}--endpoint <host> --template <name> --serial <n> --claim-dir <dir> --out <dir>/);
+        const badPort = await cli(["publish", "--endpoint", "localhost", "--port", "99999", "--cert", "c", "--key", "k", "--thing", "t", "--rule", "r"]);
+        assert.deepStrictEqual([badPort.code, badPort.err[0]], [2, "error: --port 99999: a TCP port is 1-65535 (AWS IoT: 8883, or 443 with ALPN)"]);
         const missing = await cli(["provision", "--endpoint", "localhost"]);
         assert.strictEqual(missing.code, 2);
         assert.strictEqual(missing.err[0], "error: --template is required");
         assert.strictEqual((await cli(["fly"])).code, 2);
         assert.strictEqual((await cli(["publish", "--count"])).code, 2);
+    });
+
+    it("a file that is not the PEM it should be is named (not a TLS library error)", async () => {
+        const bad = path.join(dir, "not-a-key.pem");
+        fs.writeFileSync(bad, "hello\n");
+        const r = await cli(["publish", ...common(), "--cert", path.join(claimDir, "certificate.pem.crt"), "--key", bad, "--thing", "x", "--rule", rule]);
+        assert.strictEqual(r.code, 1);
+        assert.match(r.err[0], new RegExp(`^error: ${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is not a PEM private key \\(`));
+        const missing = await cli(["publish", ...common(), "--cert", path.join(dir, "nope.crt"), "--key", bad, "--thing", "x", "--rule", rule]);
+        assert.strictEqual(missing.err[0], `error: cannot read the certificate ${path.join(dir, "nope.crt")}`);
+    });
+
+    it("TLS: SNI only for a host name (an IP is not a server name), ALPN x-amzn-mqtt-ca on port 443", () => {
+        assert.deepStrictEqual(tlsOptionsFor("a1b2c3-ats.iot.ap-northeast-2.amazonaws.com", 8883), { servername: "a1b2c3-ats.iot.ap-northeast-2.amazonaws.com" });
+        assert.deepStrictEqual(tlsOptionsFor("127.0.0.1", 8883), {});
+        assert.deepStrictEqual(tlsOptionsFor("::1", 8883), {});
+        assert.deepStrictEqual(tlsOptionsFor("a1b2c3-ats.iot.ap-northeast-2.amazonaws.com", 443), { servername: "a1b2c3-ats.iot.ap-northeast-2.amazonaws.com", ALPNProtocols: ["x-amzn-mqtt-ca"] });
+    });
+
+    it("ALPN reaches the server: a TLS server that speaks only x-amzn-mqtt-ca negotiates it with the simulator's options", async () => {
+        const tls = await import("tls");
+        const server = await double.ca.issue("CN=localhost", { dns: ["localhost"], ip: ["127.0.0.1"] });
+        const srv = tls.createServer({ cert: server.certPem, key: server.keyPem, ALPNProtocols: ["x-amzn-mqtt-ca"] }, (socket) => socket.end());
+        await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+        try {
+            const { port } = srv.address() as import("net").AddressInfo;
+            const socket = tls.connect({ host: "localhost", port, ca: double.ca.certPem, ...tlsOptionsFor("localhost", 443) });
+            const negotiated = await new Promise<string | false | null>((resolve, reject) => {
+                socket.on("secureConnect", () => resolve(socket.alpnProtocol));
+                socket.on("error", reject);
+            });
+            socket.destroy();
+            assert.strictEqual(negotiated, "x-amzn-mqtt-ca");
+        } finally {
+            srv.close();
+        }
+    });
+
+    it("a publish the broker refuses (it closes the connection, as AWS IoT does) fails once, with no unhandled rejection", async () => {
+        const outDir = path.join(dir, "pub-vehicle");
+        const serial = "297468000777";
+        assert.strictEqual((await cli(["provision", ...common(), "--template", template, "--serial", serial, "--claim-dir", claimDir, "--out", outDir, "--csr"])).code, 0);
+        const unhandled: unknown[] = [];
+        const onUnhandled = (reason: unknown) => unhandled.push(reason);
+        process.on("unhandledRejection", onUnhandled);
+        try {
+            const r = await cli(["publish", ...common(), "--cert", path.join(outDir, "certificate.pem.crt"), "--key", path.join(outDir, "private.pem.key"),
+                "--thing", `test-thing-${serial}`, "--rule", "not_this_stacks_rule", "--topic", "x", "--count", "3"]);
+            assert.strictEqual(r.code, 1);
+            assert.match(r.err[0], /\(0 of 3 acknowledged\)$/);
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            assert.deepStrictEqual(unhandled, []);
+        } finally {
+            process.off("unhandledRejection", onUnhandled);
+        }
     });
 
     describe("one identity per serial, keys that stay on the vehicle, and rotation", () => {
