@@ -330,11 +330,37 @@ describe("device simulator, end to end against a local broker (test double of AW
                 const ok = await cli(["provision", ...base, "--serial", "297468000111", "--out", path.join(otherDir, "v")]);
                 assert.strictEqual(ok.code, 0, ok.err.join("\n"));
                 assert.ok(other.sent.some((m) => m.topic === "$aws/certificates/create/json/accepted" && m.payload.includes("PRIVATE KEY")));
+                // What AWS IoT sends: an RSA 2048-bit key in PKCS#1 PEM; the simulator writes it as is and connects with it.
+                const keyPem = fs.readFileSync(path.join(otherDir, "v", "private.pem.key"), "utf8");
+                assert.match(keyPem, /^-----BEGIN RSA PRIVATE KEY-----\n/);
+                const key = crypto.createPrivateKey(keyPem);
+                assert.deepStrictEqual([key.asymmetricKeyType, key.asymmetricKeyDetails?.modulusLength], ["rsa", 2048]);
+                assert.ok(new crypto.X509Certificate(fs.readFileSync(path.join(otherDir, "v", "certificate.pem.crt"), "utf8")).checkPrivateKey(key));
+                const pub = await cli(["publish", "--endpoint", "localhost", "--port", String(other.port), "--ca", path.join(otherDir, "ca.pem"), "--timeout", "5",
+                    "--cert", path.join(otherDir, "v", "certificate.pem.crt"), "--key", path.join(otherDir, "v", "private.pem.key"), "--thing", ok.out[0], "--rule", rule, "--topic", "test-rule/rule1", "--count", "1"]);
+                assert.strictEqual(pub.code, 0, pub.err.join("\n"));
                 const csr = await cli(["provision", ...base, "--serial", "297468000112", "--out", path.join(otherDir, "w"), "--csr"]);
                 assert.strictEqual(csr.code, 1);
                 assert.match(csr.err[0], /refused the subscription to \$aws\/certificates\/create-from-csr\/json\/accepted/);
             } finally {
                 await other.close();
+            }
+        });
+
+        it("the double answers the provisioning API with QoS 1, as AWS IoT does for a QoS 1 subscription", async () => {
+            const mqtt = await import("mqtt");
+            const client = mqtt.connect({
+                protocol: "mqtts", host: "localhost", port: double.port, clientId: "claim-297468000333", protocolVersion: 4, reconnectPeriod: 0,
+                cert: fs.readFileSync(path.join(claimDir, "certificate.pem.crt"), "utf8"), key: fs.readFileSync(path.join(claimDir, "private.pem.key"), "utf8"), ca: double.ca.certPem,
+            });
+            try {
+                await new Promise<void>((resolve, reject) => { client.once("connect", () => resolve()); client.once("error", reject); });
+                await client.subscribeAsync(["$aws/certificates/create-from-csr/json/rejected"], { qos: 1 });
+                const packet = new Promise<{ qos: number }>((resolve) => client.once("message", (_t, _p, pkt) => resolve(pkt)));
+                await client.publishAsync("$aws/certificates/create-from-csr/json", JSON.stringify({ certificateSigningRequest: "not a CSR" }), { qos: 1 });
+                assert.strictEqual((await packet).qos, 1);
+            } finally {
+                await client.endAsync(true);
             }
         });
 

@@ -159,7 +159,8 @@ export class AwsIotDouble {
     private answer(client: AedesClient, topic: string, body: object): void {
         if (!this.allowed(client, "iot:Receive", `topic/${topic}`)) return;
         this.sent.push({ clientId: client.id, topic, payload: JSON.stringify(body) });
-        client.publish({ cmd: "publish", topic, payload: Buffer.from(JSON.stringify(body)), qos: 0, retain: false }, () => undefined);
+        // AWS IoT delivers these answers with QoS 1 (the device's subscription is QoS 1).
+        client.publish({ cmd: "publish", topic, payload: Buffer.from(JSON.stringify(body)), qos: 1, retain: false }, () => undefined);
     }
 
     private reject(client: AedesClient, request: string, statusCode: number, errorCode: string, errorMessage: string): void {
@@ -168,7 +169,8 @@ export class AwsIotDouble {
 
     private async createKeysAndCertificate(client: AedesClient): Promise<void> {
         const request = "$aws/certificates/create/json";
-        const issued = await this.ca.issue("CN=AWS IoT Certificate");
+        // As AWS IoT does: an RSA 2048-bit key, the private key in PKCS#1 PEM.
+        const issued = await this.ca.issueRsa();
         this.certificates.set(issued.certificateId, { certificateId: issued.certificateId, certificatePem: issued.certPem, status: "PENDING_ACTIVATION", policyNames: [], things: [], creationDate: new Date() });
         const token = crypto.randomBytes(32).toString("base64");
         this.tokens.set(token, { certificateId: issued.certificateId, expires: Date.now() + 3600_000 });

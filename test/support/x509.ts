@@ -88,6 +88,17 @@ export class TestCa {
         return { certPem: cert.toString("pem"), certificateId: certificateIdOf(cert) };
     }
 
+    /**
+     * What CreateKeysAndCertificate returns: an RSA 2048-bit key pair made by AWS IoT, the private key
+     * as PKCS#1 PEM (`-----BEGIN RSA PRIVATE KEY-----`), and a certificate for it.
+     */
+    async issueRsa(): Promise<{ certPem: string; keyPem: string; certificateId: string }> {
+        const nodeCrypto = await import("crypto");
+        const { publicKey, privateKey } = nodeCrypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
+        const signed = await this.sign(new x509.PublicKey(publicKey.export({ type: "spki", format: "der" })));
+        return { ...signed, keyPem: privateKey.export({ type: "pkcs1", format: "pem" }).toString() };
+    }
+
     /** A certificate for `subject`; `serverNames` makes it a server certificate for those DNS names and IPs. */
     async issue(subject: string, serverNames?: { dns: string[]; ip: string[] }): Promise<Issued> {
         const keys = await makeKeys();
