@@ -74,7 +74,7 @@ function parse(argv: string[]): { command: string; flags: Map<string, string> } 
     for (let i = 0; i < rest.length; i++) {
         const a = rest[i];
         if (a === "--help" || a === "-h") throw new UsageError("");
-        const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+        const m = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(a);
         if (m && SWITCHES.has(m[1]) && m[2] === undefined) {
             flags.set(m[1], "true");
             continue;

@@ -15,7 +15,7 @@ import { claimPolicy } from "../policies/iotClaimPolicy";
 import { provisioningTopics } from "../device/provision";
 import { parse as parseYaml } from "yaml";
 import { AwsIotDouble } from "./support/awsIotDouble";
-import { provisionWithOfficialSdk } from "./support/officialSdk";
+import { provisionWithOfficialSdk, provisionWithOfficialSdkMqtt5, publishWithOfficialSdkMqtt5 } from "./support/officialSdk";
 
 /** Runs the CLI as `npm run device -- ...` would, capturing its output. */
 async function cli(argv: string[], stackOutputs?: Record<string, unknown>): Promise<{ code: number; out: string[]; err: string[] }> {
@@ -122,7 +122,9 @@ describe("device simulator, end to end against a local broker (test double of AW
         assert.match(r.err[0], /^error: the broker refused the subscription to .*\$aws\/provisioning-templates\/another-template\/provision\/json\/accepted/);
         const wrongId = await cli(["provision", ...common(), "--template", template, "--serial", SERIAL, "--claim-dir", claimDir, "--out", path.join(dir, "y"), "--client-id-prefix", "test-thing-", "--csr"]);
         assert.strictEqual(wrongId.code, 1);
-        assert.match(wrongId.err[0], /^error: cannot connect to localhost:\d+ as test-thing-297468000123: Connection refused: Not authorized$/);
+        // MQTT 3.1.1: AWS IoT closes a CONNECT it does not authorize, without a CONNACK (so does the double).
+        assert.strictEqual(wrongId.err[0], "error: the broker refused the connection of test-thing-297468000123 (not authorized?)");
+        assert.ok(double.refusals.some((r) => r.clientId === "test-thing-297468000123" && r.action === "iot:Connect"));
         assert.ok(!fs.existsSync(path.join(dir, "x")) && !fs.existsSync(path.join(dir, "y")));
     });
 
@@ -169,7 +171,7 @@ describe("device simulator, end to end against a local broker (test double of AW
         assert.ok(double.refusals.some((x) => x.clientId === thing && x.action === "iot:Publish" && x.resource === "topic/vehicles/test-thing-297468999999/status"));
         assert.ok(!double.ingested.some((m) => m.topic.startsWith("vehicles/")));
 
-        await assert.rejects(MqttSession.connect({ host: "localhost", port: double.port, clientId: "test-thing-297468999999", identity, timeoutMs: 5000 }), /Not authorized/);
+        await assert.rejects(MqttSession.connect({ host: "localhost", port: double.port, clientId: "test-thing-297468999999", identity, timeoutMs: 5000 }), /^Error: the broker refused the connection of test-thing-297468999999 \(not authorized\?\)$/);
     });
 
     it("--stack fills the endpoint, template, rule and topic from the stack outputs", async () => {
@@ -410,6 +412,45 @@ describe("device simulator, end to end against a local broker (test double of AW
                 clientId: uuid, template: plugin.provisioningTemplate, serial: "297469000043", timeoutMs: 3_000,
             }), /Failed to connect/);
             assert.deepStrictEqual(double.refusals.filter((x) => x.clientId === uuid), [{ clientId: uuid, action: "iot:Connect", resource: `client/${uuid}` }]);
+        });
+
+        it("MQTT 5: AWS's official SDK (its current sample's IotIdentityClient over Mqtt5Client) provisions a vehicle and publishes to Basic Ingest", async () => {
+            const port = await double.startMqtt5();
+            const claim = { cert: fs.readFileSync(path.join(claimDir, "certificate.pem.crt"), "utf8"), key: fs.readFileSync(path.join(claimDir, "private.pem.key"), "utf8") };
+            const got = await provisionWithOfficialSdkMqtt5({
+                host: "localhost", port, caPem: double.ca.certPem, claimCertPem: claim.cert, claimKeyPem: claim.key,
+                clientId: "claim-297468000654", template, serial: "297468000654", timeoutMs: 10_000,
+            });
+            assert.strictEqual(got.thingName, "test-thing-297468000654");
+            const reason = await publishWithOfficialSdkMqtt5({
+                host: "localhost", port, caPem: double.ca.certPem, certPem: got.certificatePem, keyPem: got.privateKeyPem,
+                thingName: got.thingName, topic: basicIngestTopic, payload: JSON.stringify({ speedKmh: 42 }), timeoutMs: 10_000,
+            });
+            assert.ok(reason === undefined || reason === 0, `PUBACK reason ${reason}`);
+            assert.deepStrictEqual(double.ingested.filter((m) => m.clientId === got.thingName).map((m) => [m.topic, m.payload]), [[basicIngestTopic, JSON.stringify({ speedKmh: 42 })]]);
+        });
+
+        it("MQTT 5: a CONNECT the claim policy refuses gets CONNACK 0x87 Not authorized (AWS IoT's MQTT 5 reason code)", async () => {
+            const port = await double.startMqtt5();
+            const claim = { cert: fs.readFileSync(path.join(claimDir, "certificate.pem.crt"), "utf8"), key: fs.readFileSync(path.join(claimDir, "private.pem.key"), "utf8") };
+            const err = await provisionWithOfficialSdkMqtt5({
+                host: "localhost", port, caPem: double.ca.certPem, claimCertPem: claim.cert, claimKeyPem: claim.key,
+                clientId: "not-a-claim-id", template, serial: "297468000655", timeoutMs: 5_000,
+            }).then(() => undefined, (e: Error & { connack?: { reasonCode: number } }) => e);
+            assert.ok(err);
+            assert.strictEqual(err.connack?.reasonCode, 0x87, err.message);
+        });
+
+        it("MQTT 5: the simulator (--mqtt5) provisions and publishes", async () => {
+            const port = String(await double.startMqtt5());
+            const base = ["--endpoint", "localhost", "--port", port, "--ca", caFile, "--timeout", "5", "--mqtt5"];
+            const outDir = path.join(dir, "mqtt5-vehicle");
+            const r = await cli(["provision", ...base, "--template", template, "--serial", "297468000656", "--claim-dir", claimDir, "--out", outDir, "--csr"]);
+            assert.strictEqual(r.code, 0, r.err.join("\n"));
+            const pub = await cli(["publish", ...base, "--cert", path.join(outDir, "certificate.pem.crt"), "--key", path.join(outDir, "private.pem.key"),
+                "--thing", "test-thing-297468000656", "--rule", rule, "--topic", basicIngestTopic.split("/").slice(3).join("/"), "--count", "2"]);
+            assert.strictEqual(pub.code, 0, pub.err.join("\n"));
+            assert.strictEqual(double.ingested.filter((m) => m.clientId === "test-thing-297468000656").length, 2);
         });
 
         it("--out equal to --claim-dir is refused before anything is sent", async () => {

@@ -22,14 +22,16 @@ import * as tls from "tls";
 import { PolicyDocument } from "../../policies/document";
 import { isAllowed, PrincipalContext } from "./iotPolicyEvaluator";
 import { evaluateTemplate, TemplateError } from "./templateEvaluator";
+import { Duplex } from "stream";
+import { Mqtt5Front } from "./mqtt5Front";
 import { Issued, TestCa } from "./x509";
 import * as x509 from "@peculiar/x509";
 
 // aedes 0.51 is CommonJS with loose typings; only what the double uses is typed here.
-type AedesClient = { id: string; conn: tls.TLSSocket; publish(packet: object, done: (err?: Error) => void): void };
+type AedesClient = { id: string; conn: Pick<tls.TLSSocket, "getPeerCertificate">; publish(packet: object, done: (err?: Error) => void): void };
 type Packet = { topic: string; payload: Buffer; qos: number; cmd?: string; retain?: boolean };
 type Broker = {
-    handle(conn: net.Socket): void;
+    handle(conn: net.Socket | Duplex): void;
     close(done: () => void): void;
     authenticate(client: AedesClient, username: unknown, password: unknown, done: (err: Error | null, ok: boolean) => void): void;
     authorizePublish(client: AedesClient | null, packet: Packet, done: (err?: Error | null) => void): void;
@@ -101,7 +103,16 @@ export class AwsIotDouble {
         return issued;
     }
 
+    private mqtt5?: Mqtt5Front;
+
+    /** The same double over MQTT 5 (a translating front; aedes speaks 3.1.1): its port. */
+    async startMqtt5(): Promise<number> {
+        this.mqtt5 ??= await Mqtt5Front.start(this.ca, await this.ca.issue("CN=localhost", { dns: ["localhost"], ip: ["127.0.0.1"] }), (stream) => this.broker.handle(stream));
+        return this.mqtt5.port;
+    }
+
     async close(): Promise<void> {
+        await this.mqtt5?.close();
         await new Promise<void>((resolve) => this.broker.close(() => resolve()));
         await new Promise<void>((resolve) => this.server.close(() => resolve()));
     }
@@ -126,7 +137,11 @@ export class AwsIotDouble {
         const b = this.broker;
         b.authenticate = (client, _u, _p, done) => {
             const ok = this.allowed(client, "iot:Connect", `client/${client.id}`);
-            done(ok ? null : Object.assign(new Error("not authorized"), { returnCode: 5 }), ok);
+            if (ok) return done(null, true);
+            // MQTT 5 (through the front): CONNACK 0x87 Not authorized, as AWS IoT's MQTT 5 reason codes say.
+            if ((client.conn as { mqtt5?: boolean }).mqtt5) return done(Object.assign(new Error("not authorized"), { returnCode: 5 }), false);
+            // MQTT 3.1.1: AWS IoT closes the connection without a CONNACK.
+            (client.conn as unknown as { destroy(): void }).destroy();
         };
         b.authorizeSubscribe = (client, sub, done) => {
             const refused = sub.topic.startsWith("$aws/rules/") || !this.allowed(client, "iot:Subscribe", `topicfilter/${sub.topic}`);

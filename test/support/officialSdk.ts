@@ -3,7 +3,7 @@
  * and payload fields it uses for fleet provisioning are what AWS IoT speaks, so a double (or a
  * simulator) that disagrees with it fails here, not in a factory.
  */
-import { iot, iotidentity, mqtt } from "aws-iot-device-sdk-v2";
+import { iot, iotidentity, mqtt, mqtt5 } from "aws-iot-device-sdk-v2";
 import { makeKeyAndCsr } from "../../device/credentials";
 
 export interface OfficialProvisionOptions {
@@ -40,26 +40,81 @@ export async function provisionWithOfficialSdk(o: OfficialProvisionOptions): Pro
     const connection = new mqtt.MqttClient().new_connection(config);
     await within("CONNACK", o.timeoutMs, connection.connect());
     try {
-        const identity = new iotidentity.IotIdentityClient(connection);
-        const made = o.csrPem ? { csrPem: o.csrPem, privateKeyPem: "" } : await makeKeyAndCsr(`CN=${o.serial}`);
-        const subscriptions: Promise<unknown>[] = [];
-        const created = new Promise<iotidentity.model.CreateCertificateFromCsrResponse>((resolve, reject) => {
-            subscriptions.push(identity.subscribeToCreateCertificateFromCsrAccepted({}, mqtt.QoS.AtLeastOnce, (err, res) => (err || !res ? reject(err ?? new Error("no answer")) : resolve(res))));
-            subscriptions.push(identity.subscribeToCreateCertificateFromCsrRejected({}, mqtt.QoS.AtLeastOnce, (_e, res) => reject(new Error(`CreateCertificateFromCsr rejected: ${JSON.stringify(res)}`))));
-        });
-        const registered = new Promise<iotidentity.model.RegisterThingResponse>((resolve, reject) => {
-            subscriptions.push(identity.subscribeToRegisterThingAccepted({ templateName: o.template }, mqtt.QoS.AtLeastOnce, (err, res) => (err || !res ? reject(err ?? new Error("no answer")) : resolve(res))));
-            subscriptions.push(identity.subscribeToRegisterThingRejected({ templateName: o.template }, mqtt.QoS.AtLeastOnce, (_e, res) => reject(new Error(`RegisterThing rejected: ${JSON.stringify(res)}`))));
-        });
-        created.catch(() => undefined);
-        registered.catch(() => undefined);
-        await within("SUBACKs", o.timeoutMs, Promise.all(subscriptions));
-        await identity.publishCreateCertificateFromCsr({ certificateSigningRequest: made.csrPem }, mqtt.QoS.AtLeastOnce);
-        const cert = await within("CreateCertificateFromCsr", o.timeoutMs, created);
-        await identity.publishRegisterThing({ templateName: o.template, certificateOwnershipToken: cert.certificateOwnershipToken!, parameters: o.parameters ?? { SerialNumber: o.serial } }, mqtt.QoS.AtLeastOnce);
-        const thing = await within("RegisterThing", o.timeoutMs, registered);
-        return { thingName: thing.thingName!, certificateId: cert.certificateId!, certificatePem: cert.certificatePem!, privateKeyPem: made.privateKeyPem };
+        return await provisionOver(new iotidentity.IotIdentityClient(connection), o);
     } finally {
         await connection.disconnect().catch(() => undefined);
+    }
+}
+
+/** CreateCertificateFromCsr then RegisterThing through an IotIdentityClient (over MQTT 3.1.1 or 5). */
+async function provisionOver(identity: iotidentity.IotIdentityClient, o: OfficialProvisionOptions): Promise<{ thingName: string; certificateId: string; certificatePem: string; privateKeyPem: string }> {
+        const made = o.csrPem ? { csrPem: o.csrPem, privateKeyPem: "" } : await makeKeyAndCsr(`CN=${o.serial}`);
+    const subscriptions: Promise<unknown>[] = [];
+    const created = new Promise<iotidentity.model.CreateCertificateFromCsrResponse>((resolve, reject) => {
+        subscriptions.push(identity.subscribeToCreateCertificateFromCsrAccepted({}, mqtt.QoS.AtLeastOnce, (err, res) => (err || !res ? reject(err ?? new Error("no answer")) : resolve(res))));
+        subscriptions.push(identity.subscribeToCreateCertificateFromCsrRejected({}, mqtt.QoS.AtLeastOnce, (_e, res) => reject(new Error(`CreateCertificateFromCsr rejected: ${JSON.stringify(res)}`))));
+    });
+    const registered = new Promise<iotidentity.model.RegisterThingResponse>((resolve, reject) => {
+        subscriptions.push(identity.subscribeToRegisterThingAccepted({ templateName: o.template }, mqtt.QoS.AtLeastOnce, (err, res) => (err || !res ? reject(err ?? new Error("no answer")) : resolve(res))));
+        subscriptions.push(identity.subscribeToRegisterThingRejected({ templateName: o.template }, mqtt.QoS.AtLeastOnce, (_e, res) => reject(new Error(`RegisterThing rejected: ${JSON.stringify(res)}`))));
+    });
+    created.catch(() => undefined);
+    registered.catch(() => undefined);
+    await within("SUBACKs", o.timeoutMs, Promise.all(subscriptions));
+    await identity.publishCreateCertificateFromCsr({ certificateSigningRequest: made.csrPem }, mqtt.QoS.AtLeastOnce);
+    const cert = await within("CreateCertificateFromCsr", o.timeoutMs, created);
+    await identity.publishRegisterThing({ templateName: o.template, certificateOwnershipToken: cert.certificateOwnershipToken!, parameters: o.parameters ?? { SerialNumber: o.serial } }, mqtt.QoS.AtLeastOnce);
+    const thing = await within("RegisterThing", o.timeoutMs, registered);
+    return { thingName: thing.thingName!, certificateId: cert.certificateId!, certificatePem: cert.certificatePem!, privateKeyPem: made.privateKeyPem };
+}
+
+/** An MQTT 5 client of AWS's SDK, started and connected (or the connection failure, CONNACK included). */
+async function startMqtt5(o: { host: string; port: number; caPem: string; certPem: string; keyPem: string; clientId: string; timeoutMs: number }): Promise<mqtt5.Mqtt5Client> {
+    const config = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromMemory(o.host, o.certPem, o.keyPem)
+        .withCertificateAuthority(o.caPem)
+        .withPort(o.port)
+        .withConnectProperties({ clientId: o.clientId, keepAliveIntervalSeconds: 60 })
+        .build();
+    const client = new mqtt5.Mqtt5Client(config);
+    const connected = new Promise<void>((resolve, reject) => {
+        client.on("connectionSuccess", () => resolve());
+        client.on("connectionFailure", (e) => reject(Object.assign(new Error(`official SDK (MQTT 5): connection failed: ${e.error.toString()}`), { connack: e.connack })));
+    });
+    client.start();
+    try {
+        await within("CONNACK", o.timeoutMs, connected);
+    } catch (err) {
+        client.stop();
+        client.close();
+        throw err;
+    }
+    return client;
+}
+
+async function stopMqtt5(client: mqtt5.Mqtt5Client): Promise<void> {
+    const stopped = new Promise<void>((resolve) => client.on("stopped", () => resolve()));
+    client.stop();
+    await within("stop", 5000, stopped).catch(() => undefined);
+    client.close();
+}
+
+/** The same provisioning over MQTT 5 (IotIdentityClient.newFromMqtt5Client, AWS's current sample). */
+export async function provisionWithOfficialSdkMqtt5(o: OfficialProvisionOptions): Promise<{ thingName: string; certificateId: string; certificatePem: string; privateKeyPem: string }> {
+    const client = await startMqtt5({ host: o.host, port: o.port, caPem: o.caPem, certPem: o.claimCertPem, keyPem: o.claimKeyPem, clientId: o.clientId, timeoutMs: o.timeoutMs });
+    try {
+        return await provisionOver(iotidentity.IotIdentityClient.newFromMqtt5Client(client), o);
+    } finally {
+        await stopMqtt5(client);
+    }
+}
+
+/** Connects as the Thing over MQTT 5 and publishes one QoS 1 message to a Basic Ingest topic; the PUBACK's reason code. */
+export async function publishWithOfficialSdkMqtt5(o: { host: string; port: number; caPem: string; certPem: string; keyPem: string; thingName: string; topic: string; payload: string; timeoutMs: number }): Promise<number | undefined> {
+    const client = await startMqtt5({ ...o, clientId: o.thingName });
+    try {
+        const result = await within("PUBACK", o.timeoutMs, client.publish({ topicName: o.topic, qos: mqtt5.QoS.AtLeastOnce, payload: o.payload }));
+        return (result as { reasonCode?: number } | undefined)?.reasonCode;
+    } finally {
+        await stopMqtt5(client);
     }
 }
