@@ -6,6 +6,7 @@ import { RotationRoleArgs, rotationConfirmPolicy, rotationSweepPolicy, ruleError
 import { trustedBy } from "./arnContext";
 import { handlerArchive } from "./lambdaBundle";
 import { nodeLambda } from "./nodeLambda";
+import { ruleFailureMetricFilter } from "./operations";
 import { CONFIRM_TOPIC } from "../device/topics";
 import { EXPIRING_METRIC } from "../lambda/certificateRotation";
 
@@ -92,6 +93,7 @@ export class CertificateRotation extends pulumi.ComponentResource {
         const errorLogs = new aws.cloudwatch.LogGroup(`${name}-confirm-errors`, {
             name: `/aws/iot/rules/${args.namePrefix}-certificate-rotation`, retentionInDays: args.logRetentionDays, kmsKeyId: args.kmsKeyArn,
         }, parent);
+        ruleFailureMetricFilter(`${name}-confirm-failures`, errorLogs.name, args.metricNamespace, this);
         const ruleRole = new aws.iam.Role(`${name}-confirm-errors-role`, {
             description: "Certificate confirmation rule: its error log only",
             assumeRolePolicy: trustedBy("iot.amazonaws.com", ctx),

@@ -54,6 +54,23 @@ export function indexCustomFields(): { name: string; type: "String" | "Number" }
     ];
 }
 
+/**
+ * Failed rule actions, counted from this stack's rule error log groups: AWS IoT writes one error-action
+ * document (`{"ruleName": ..., "topic": ..., "failures": [...]}`, AWS IoT Core Developer Guide, "Error
+ * action message format") per failed action. One metric (and one alarm) for all of a stack's rules.
+ */
+export const RULE_FAILURES_METRIC = "RuleActionFailures";
+export const ERROR_DOCUMENT_PATTERN = '{ $.ruleName = "*" }';
+
+/** The metric filter each rule error log group of a stack gets. */
+export function ruleFailureMetricFilter(name: string, logGroupName: pulumi.Input<string>, namespace: string, parent: pulumi.Resource): aws.cloudwatch.LogMetricFilter {
+    return new aws.cloudwatch.LogMetricFilter(name, {
+        logGroupName,
+        pattern: ERROR_DOCUMENT_PATTERN,
+        metricTransformation: { namespace, name: RULE_FAILURES_METRIC, value: "1", defaultValue: "0", unit: "Count" },
+    }, { parent });
+}
+
 /** A Metrics Insights query over one topic rule's action metric. */
 export function ruleMetricQuery(metricName: "Failure" | "ErrorActionFailure" | string, ruleName: string): string {
     if (!/^[A-Za-z0-9_]+$/.test(ruleName)) throw new Error(`ruleMetricQuery: ${ruleName} is not a topic rule name`);
@@ -178,9 +195,9 @@ export class Operations extends pulumi.ComponentResource {
                 ...metric,
             }, parent);
         const sum5min = { statistic: "Sum", period: 300 };
-        // One Metrics Insights query per alarm (CloudWatch takes one), scoped to one of this stack's rules with
+        // A failed error action leaves no document: AWS/IoT ErrorActionFailure (RuleName, ActionType dimensions),
+        // one Metrics Insights query per alarm (CloudWatch takes one), scoped to one of this stack's rules with
         // `WHERE RuleName = '<rule>'` (the documented WHERE operators are =, != and AND: no prefix match).
-        // AWS/IoT Failure and ErrorActionFailure carry the RuleName and ActionType dimensions.
         const perRule = (suffix: string, description: string, threshold: number, metricName: string) => args.ruleNames.map((rule) =>
             alarm(`${suffix}-${rule}`, `${description} (rule ${rule})`, threshold, {
                 metricQueries: [{ id: "m", expression: ruleMetricQuery(metricName, rule), period: 300, returnData: true }],
@@ -194,7 +211,8 @@ export class Operations extends pulumi.ComponentResource {
                 { namespace: deniedNamespace, metricName: "ProvisioningDenied", ...sum5min }),
             alarm("connect-auth-errors", "MQTT connections AWS IoT refused to authorize", ops.alarms.connectAuthErrors,
                 { namespace: "AWS/IoT", metricName: "Connect.AuthError", dimensions: { Protocol: "MQTT" }, ...sum5min }),
-            ...perRule("rule-action-failures", "Actions failed; the messages went to the error action (for example Kafka unreachable)", ops.alarms.ruleActionFailures, "Failure"),
+            alarm("rule-action-failures", "Actions of this stack's rules failed; the messages went to the error action (for example Kafka unreachable)", ops.alarms.ruleActionFailures,
+                { namespace: deniedNamespace, metricName: RULE_FAILURES_METRIC, ...sum5min }),
             ...perRule("error-action-failures", "Error actions failed: those messages are lost", ops.alarms.errorActionFailures, "ErrorActionFailure"),
         ];
 

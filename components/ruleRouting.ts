@@ -7,6 +7,7 @@ import { ArnContext } from "../policies/document";
 import { ruleRolePolicy } from "../policies/ruleEngine";
 import { CrossAccountPeering } from "./crossAccountPeering";
 import { MskCluster } from "./mskCluster";
+import { metricNamespace, ruleFailureMetricFilter } from "./operations";
 import { PasswordSource, ScramSecret } from "./scramSecret";
 
 export interface RuleRoutingArgs {
@@ -160,6 +161,8 @@ export class RuleRouting extends pulumi.ComponentResource {
             kafkaClientProperties({ bootstrapServers: servers, secretName: sName, roleArn, acks: kafka.acks, compressionType: kafka.compressionType }));
 
         for (const route of routes) this.rule(name, route, destination.arn, clientProperties, errorLogs.name, role.arn, [rolePolicy, secret.version]);
+        // Every failed action writes an error document here: counted into the stack's RuleActionFailures metric.
+        ruleFailureMetricFilter(`${name}-rule-failures`, errorLogs.name, metricNamespace(args.namePrefix), this);
 
         this.ruleNames = routes.map((r) => r.ruleName);
         this.basicIngestTopics = routes.map((r) => basicIngestTopicFor(r.ruleName, r.sql));

@@ -10,7 +10,7 @@ import { ProgramRun, runStack } from "../plan/program";
 import { contentVersion, telemetryArtifactKey, telemetryRecipe } from "../components/edgeRuntime";
 import { LOG_MANAGER, NUCLEUS } from "../edge/awsComponents";
 import { nucleusClientIds } from "../policies/greengrass";
-import { assertConfigError, parsePolicy, statement } from "./support/assertions";
+import { assertStackConfigError, parsePolicy, statement } from "./support/assertions";
 import { isAllowed } from "./support/iotPolicyEvaluator";
 import { inside, physicalNames } from "./support/physicalNames";
 
@@ -238,7 +238,7 @@ describe("edge: stacks and config", function () {
     ];
     for (const [label, change, key, allowed] of BAD) {
         it(`config error: ${label}`, async () => {
-            await assertConfigError(runStack("kr", { edit: change }), key, allowed);
+            assertStackConfigError("kr", change, key, allowed);
         });
     }
 

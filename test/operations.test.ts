@@ -5,7 +5,7 @@ import { claimCertificateProvider } from "../components/claimCertificateProvider
 import { createHandler } from "../lambda/provisioningHook";
 import { ACCOUNT_ID } from "../plan/mocks";
 import { ProgramRun, runStack } from "../plan/program";
-import { assertConfigError, parsePolicy, statement } from "./support/assertions";
+import { assertStackConfigError, parsePolicy, statement } from "./support/assertions";
 
 const REGION = "ap-northeast-2";
 
@@ -90,7 +90,8 @@ for (const stack of ["kr", "dev"]) {
                 "hook-throttles": ["AWS/Lambda", "Throttles", { FunctionName: hook }, 1],
                 "hook-denies": [`FMS/IoT/fms-${stack}`, "ProvisioningDenied", undefined, production ? 20 : 100],
                 "connect-auth-errors": ["AWS/IoT", "Connect.AuthError", { Protocol: "MQTT" }, production ? 50 : 500],
-                ...Object.fromEntries(rules.flatMap((r) => [[`rule-action-failures-${r}`, [undefined, undefined, undefined, 1]], [`error-action-failures-${r}`, [undefined, undefined, undefined, 1]]])),
+                "rule-action-failures": [`FMS/IoT/fms-${stack}`, "RuleActionFailures", undefined, 1],
+                ...Object.fromEntries(rules.map((r) => [`error-action-failures-${r}`, [undefined, undefined, undefined, 1]])),
             };
             assert.deepStrictEqual(Object.keys(alarms).sort(), Object.keys(expected).sort());
             for (const [name, [namespace, metricName, dimensions, threshold]] of Object.entries(expected)) {
@@ -101,14 +102,21 @@ for (const stack of ["kr", "dev"]) {
             }
             for (const r of rules) {
                 // CloudWatch: an alarm takes one Metrics Insights query.
-                assert.deepStrictEqual(alarms[`rule-action-failures-${r}`].metricQueries, [{ id: "m", expression: `SELECT SUM(Failure) FROM SCHEMA("AWS/IoT", ActionType, RuleName) WHERE RuleName = '${r}'`, period: 300, returnData: true }]);
-                assert.deepStrictEqual(alarms[`error-action-failures-${r}`].metricQueries.map((q: { expression: string }) => q.expression), [`SELECT SUM(ErrorActionFailure) FROM SCHEMA("AWS/IoT", ActionType, RuleName) WHERE RuleName = '${r}'`]);
+                assert.deepStrictEqual(alarms[`error-action-failures-${r}`].metricQueries, [{ id: "m", expression: `SELECT SUM(ErrorActionFailure) FROM SCHEMA("AWS/IoT", ActionType, RuleName) WHERE RuleName = '${r}'`, period: 300, returnData: true }]);
+            }
+            // Failed actions: one metric from this stack's rule error log groups (one error document per failure).
+            const filters = run.ofType("aws:cloudwatch/logMetricFilter:LogMetricFilter").filter((f) => f.inputs.metricTransformation.name === "RuleActionFailures");
+            const errorGroups = run.ofType("aws:cloudwatch/logGroup:LogGroup").filter((g) => g.inputs.name.startsWith("/aws/iot/rules/")).map((g) => g.state.name).sort();
+            assert.deepStrictEqual(filters.map((f) => f.inputs.logGroupName).sort(), errorGroups);
+            for (const f of filters) {
+                assert.strictEqual(f.inputs.pattern, '{ $.ruleName = "*" }');
+                assert.strictEqual(f.inputs.metricTransformation.namespace, `FMS/IoT/fms-${stack}`);
             }
             assert.deepStrictEqual(rules.filter((r) => !run.ofType("aws:iot/topicRule:TopicRule").some((t) => t.inputs.name === r)), [], "each alarmed rule is one of this stack's");
         });
 
         it("hook denials become a metric, from the very JSON lines the hook writes", async () => {
-            const filter = run.one("aws:cloudwatch/logMetricFilter:LogMetricFilter").inputs;
+            const filter = run.one("aws:cloudwatch/logMetricFilter:LogMetricFilter", "-hook-denied").inputs;
             assert.strictEqual(filter.logGroupName, run.one("aws:cloudwatch/logGroup:LogGroup", "-hook-logs").state.name);
             assert.strictEqual(filter.pattern, DENIED_PATTERN);
             assert.deepStrictEqual([filter.metricTransformation.namespace, filter.metricTransformation.name], [`FMS/IoT/fms-${stack}`, "ProvisioningDenied"]);
@@ -154,7 +162,7 @@ describe("operations: region settings, kill switch, config", function () {
             assert.strictEqual(run.ofType(type).length, 0, type);
         }
         assert.strictEqual(run.ofType("aws-native:iot:SecurityProfile").length, 1);
-        assert.strictEqual(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").length, 4 + 2 * 4 + 2, "four operations alarms, two per rule, rotation's expiring-certificates alarm and the destination watch's");
+        assert.strictEqual(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").length, 5 + 4 + 2, "five operations alarms, one per rule for lost messages, rotation's expiring-certificates alarm and the destination watch's");
     });
 
     it("claim kill switch: status INACTIVE in config is an in-place update of the same certificate", async () => {
@@ -178,7 +186,7 @@ describe("operations: region settings, kill switch, config", function () {
     ];
     for (const [label, ops, key, allowed] of BAD) {
         it(`config error: ${label}`, async () => {
-            await assertConfigError(runStack("kr", { edit: (c) => { c["fms-iot:operations"] = JSON.stringify(ops); } }), key, allowed);
+            assertStackConfigError("kr", (c) => { c["fms-iot:operations"] = JSON.stringify(ops); }, key, allowed);
         });
     }
 });

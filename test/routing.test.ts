@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { ProgramRun, runStack } from "../plan/program";
 import { ACCOUNT_ID } from "../plan/mocks";
-import { assertConfigError, assertLeastPrivilege, isSecretValue, parsePolicy, statement } from "./support/assertions";
+import { assertStackConfigError, assertLeastPrivilege, isSecretValue, parsePolicy, statement } from "./support/assertions";
 
 const REGION = "ap-northeast-2";
 
@@ -277,7 +277,7 @@ describe("routing modes", function () {
     ];
     for (const [label, change, key, allowed] of BAD) {
         it(`config error: ${label}`, async () => {
-            await assertConfigError(runStack("kr", { edit: editRouting(change) }), key, allowed);
+            assertStackConfigError("kr", editRouting(change), key, allowed);
         });
     }
 

@@ -1,5 +1,7 @@
 import * as assert from "assert";
 import { PolicyDocument, Statement } from "../../policies/document";
+import { stackConfigFromEngine } from "../../config/stackConfig";
+import { readStackFile } from "../../config/stackFile";
 import { ProgramFailed, ProgramRun } from "../../plan/program";
 export { isSecretValue } from "../../plan/report";
 
@@ -46,6 +48,24 @@ export async function assertConfigError(run: Promise<ProgramRun>, key: string, a
         assert.ok(cause.message.replace(/^Pulumi\.[\w-]+\.yaml: /, "").startsWith(`Invalid stack config ${key} = `), cause.message);
         assert.match(cause.message, allowed);
         assert.strictEqual(err.resources.length, 0, "validated before any resource is registered");
+        return true;
+    });
+}
+
+/**
+ * The same check without running the program: the stack file, edited, through the config schema
+ * the program validates with (config/stackConfig.ts). Fast; `assertConfigError` (on a real run)
+ * proves, for a few cases, that the program stops before registering a resource.
+ */
+export function assertStackConfigError(stack: string, edit: (c: Record<string, string>) => void, key: string, allowed: RegExp): void {
+    const file = readStackFile(stack);
+    edit(file.config);
+    assert.throws(() => stackConfigFromEngine(file.project, stack, file.config), (err: unknown) => {
+        const e = err as Error;
+        assert.strictEqual(e.name, "ConfigError", String(err));
+        assert.ok(!e.message.includes("\n"), `one line: ${e.message}`);
+        assert.ok(e.message.startsWith(`Pulumi.${stack}.yaml: Invalid stack config ${key} = `), e.message);
+        assert.match(e.message, allowed);
         return true;
     });
 }
