@@ -15,7 +15,7 @@ import { claimPolicy } from "../policies/iotClaimPolicy";
 import { provisioningTopics } from "../device/provision";
 import { parse as parseYaml } from "yaml";
 import { AwsIotDouble } from "./support/awsIotDouble";
-import { provisionWithOfficialSdk, provisionWithOfficialSdkMqtt5, publishWithOfficialSdkMqtt5 } from "./support/officialSdk";
+import { provisionWithOfficialSdk, provisionWithOfficialSdkMqtt5, publishWithOfficialSdk, publishWithOfficialSdkMqtt5 } from "./support/officialSdk";
 
 /** Runs the CLI as `npm run device -- ...` would, capturing its output. */
 async function cli(argv: string[], stackOutputs?: Record<string, unknown>): Promise<{ code: number; out: string[]; err: string[] }> {
@@ -373,6 +373,12 @@ describe("device simulator, end to end against a local broker (test double of AW
                 clientId: "claim-297468000321", template, serial: "297468000321", timeoutMs: 10_000,
             });
             assert.strictEqual(got.thingName, "test-thing-297468000321");
+            // ... and, as the new Thing, publishes to Basic Ingest (QoS 1, acknowledged).
+            await publishWithOfficialSdk({
+                host: "localhost", port: double.port, caPem: double.ca.certPem, certPem: got.certificatePem, keyPem: got.privateKeyPem,
+                thingName: got.thingName, topic: basicIngestTopic, payload: JSON.stringify({ speedKmh: 41 }), timeoutMs: 10_000,
+            });
+            assert.deepStrictEqual(double.ingested.filter((m) => m.clientId === got.thingName).map((m) => [m.topic, m.payload]), [[basicIngestTopic, JSON.stringify({ speedKmh: 41 })]]);
             assert.ok(new crypto.X509Certificate(got.certificatePem).checkPrivateKey(crypto.createPrivateKey(got.privateKeyPem)));
             assert.deepStrictEqual(double.things.get("test-thing-297468000321")!.principals, [got.certificateId]);
             // Our simulator asks on the same topics as AWS's SDK.

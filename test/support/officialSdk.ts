@@ -118,3 +118,16 @@ export async function publishWithOfficialSdkMqtt5(o: { host: string; port: numbe
         await stopMqtt5(client);
     }
 }
+
+/** Connects as the Thing over MQTT 3.1.1 and publishes one QoS 1 message to a Basic Ingest topic (resolves on PUBACK). */
+export async function publishWithOfficialSdk(o: { host: string; port: number; caPem: string; certPem: string; keyPem: string; thingName: string; topic: string; payload: string; timeoutMs: number }): Promise<void> {
+    const config = iot.AwsIotMqttConnectionConfigBuilder.new_mtls_builder(o.certPem, o.keyPem)
+        .with_certificate_authority(o.caPem).with_endpoint(o.host).with_port(o.port).with_client_id(o.thingName).with_clean_session(true).build();
+    const connection = new mqtt.MqttClient().new_connection(config);
+    await within("CONNACK", o.timeoutMs, connection.connect());
+    try {
+        await within("PUBACK", o.timeoutMs, connection.publish(o.topic, o.payload, mqtt.QoS.AtLeastOnce));
+    } finally {
+        await connection.disconnect().catch(() => undefined);
+    }
+}
