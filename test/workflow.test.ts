@@ -36,6 +36,41 @@ describe("PR preview workflow", () => {
         assert.strictEqual(pulumi.with!.policyPacks, "guardrails");
         assert.strictEqual(pulumi.with!["comment-on-pr"], true);
         assert.ok(fs.existsSync(path.join(PROJECT_ROOT, "guardrails", "PulumiPolicy.yaml")));
+        // The pack has its own dependencies; they are installed before the preview loads it.
+        const packInstall = steps.findIndex((s) => s.run === "npm ci --prefix guardrails");
+        assert.ok(packInstall >= 0 && packInstall < steps.indexOf(pulumi));
+    });
+
+    it("uses pulumi/actions v7 with the CLI pinned by a version file, a rich diff, and no stack creation", () => {
+        const pulumi = (workflow.jobs.preview.steps as Step[]).find((s) => s.uses?.startsWith("pulumi/actions@"))!;
+        assert.strictEqual(pulumi.uses, "pulumi/actions@v7");
+        assert.strictEqual(pulumi.with!.diff, true);
+        // upsert would let a pull request create a stack in the backend; stacks are created once by hand (README).
+        assert.strictEqual(pulumi.with!.upsert, false);
+        const versionFile = pulumi.with!["pulumi-version-file"] as string;
+        const pinned = fs.readFileSync(path.join(PROJECT_ROOT, versionFile), "utf8").trim();
+        assert.match(pinned, /^\d+\.\d+\.\d+$/);
+        // The CLI and the Node.js SDK are released together under one version number: keep them in step.
+        const lock = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package-lock.json"), "utf8"));
+        assert.strictEqual(pinned, lock.packages["node_modules/@pulumi/pulumi"].version, `${versionFile} and the locked @pulumi/pulumi differ`);
+    });
+
+    it("runs Node.js 22 from .nvmrc in every job, the version package.json's engines require", () => {
+        const nvmrc = fs.readFileSync(path.join(PROJECT_ROOT, ".nvmrc"), "utf8").trim();
+        assert.strictEqual(nvmrc, "22");
+        const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8"));
+        assert.strictEqual(pkg.engines.node, `>=${nvmrc}`);
+        for (const job of Object.values(workflow.jobs) as { steps: Step[] }[]) {
+            const node = job.steps.find((s) => s.uses?.startsWith("actions/setup-node@"))!;
+            assert.strictEqual(node.with!["node-version-file"], ".nvmrc");
+        }
+    });
+
+    it("keeps runtime dependencies for the program and the preview, tools for the tests and the simulator", () => {
+        const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8"));
+        // mqtt is only the simulator's (npm run device); @pulumi/policy is loaded by `pulumi preview --policy-pack`.
+        assert.ok(pkg.devDependencies.mqtt && !pkg.dependencies.mqtt);
+        assert.ok(pkg.dependencies["@pulumi/policy"] && !pkg.devDependencies["@pulumi/policy"]);
     });
 
     it("leaves forks (which have no secrets) at the offline plan", () => {
