@@ -1,6 +1,10 @@
 /**
- * npm run plan -- --stack <name> [--json | --mermaid]
- * npm run plan -- --all [--json]
+ * npm run plan -- --stack <name> [--json | --mermaid[=components|resources]]
+ * npm run plan -- --all [--json | --mermaid[=components|resources]]
+ *
+ * --mermaid: one stack prints one Mermaid flowchart; several print Markdown, a heading and a ```mermaid block per
+ * stack (each block one valid diagram; a stack that could not be planned gets its error instead of a block).
+ * --json: one stack prints its document; several print an array with `{stack, error}` for a stack that failed.
  *
  * Runs the real program for a stack on Pulumi mocks (no cloud account, no Pulumi CLI), runs the
  * guardrails over every resource, and prints the resource tree, the stack outputs and the findings.
@@ -9,17 +13,22 @@
 import { readStackFile, stackNames as listStacks } from "../config/stackFile";
 import { Finding } from "../guardrails/rules";
 import { ProgramFailed, ProgramRun, runStack } from "./program";
-import { guardrailFindings, mermaid, planDocument, PlanDocument, SECRET_TEXT, tree } from "./report";
+import { componentMermaid, guardrailFindings, planDocument, PlanDocument, resourceMermaid, SECRET_TEXT, tree } from "./report";
 
 export const EXIT = { clean: 0, violation: 1, config: 2, failed: 3 } as const;
 
-interface Args { stacks: string[]; json: boolean; mermaid: boolean }
+type MermaidView = "components" | "resources";
+interface Args { stacks: string[]; json: boolean; mermaid: MermaidView | false }
 
-const USAGE = "usage: npm run plan -- (--stack <name> | --all) [--json | --mermaid]";
+const USAGE = "usage: npm run plan -- (--stack <name> | --all) [--json | --mermaid[=components|resources]]";
 
 export function parseArgs(argv: string[], stackDir?: string): Args {
     const stackNames = () => listStacks(stackDir);
     const args: Args = { stacks: [], json: false, mermaid: false };
+    const view = (v: string): MermaidView => {
+        if (v === "components" || v === "resources") return v;
+        throw new Error(`--mermaid=${v}: the views are components (the default) and resources. ${USAGE}`);
+    };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (a === "--stack" || a === "-s") {
@@ -29,7 +38,8 @@ export function parseArgs(argv: string[], stackDir?: string): Args {
         } else if (a.startsWith("--stack=")) args.stacks.push(a.slice(8));
         else if (a === "--all") args.stacks.push(...stackNames());
         else if (a === "--json") args.json = true;
-        else if (a === "--mermaid") args.mermaid = true;
+        else if (a === "--mermaid") args.mermaid = "components";
+        else if (a.startsWith("--mermaid=")) args.mermaid = view(a.slice(10));
         else if (a === "--help" || a === "-h") throw new Error(USAGE);
         else throw new Error(`unknown argument ${a}. ${USAGE}`);
     }
@@ -51,6 +61,8 @@ export interface StackPlan {
     document?: PlanDocument;
     run?: ProgramRun;
     configError?: string;
+    /** Why the program could not be planned (not a config error): the program threw. */
+    error?: string;
     /** Keys an ESC environment provides, planned with a stand-in because the Pulumi CLI is not here. */
     esc?: { key: string; value: string; from: string }[];
     exit: number;
@@ -78,7 +90,7 @@ export async function planStack(stack: string, stackDir?: string): Promise<Stack
     } catch (err) {
         const cause = err instanceof ProgramFailed ? err.cause : err;
         if ((cause as { name?: string })?.name === "ConfigError") return { stack, configError: (cause as Error).message, exit: EXIT.config };
-        throw err;
+        return { stack, error: `Pulumi.${stack}.yaml: the program failed: ${(cause as Error)?.message ?? String(cause)}`, exit: EXIT.failed };
     }
 }
 
@@ -113,14 +125,20 @@ export async function main(argv: string[], stackDir?: string): Promise<{ stdout:
     for (const stack of args.stacks) plans.push(await planStack(stack, stackDir));
     const exit = Math.max(...plans.map((p) => p.exit));
     // A config error names its file (Pulumi.<stack>.yaml) already.
-    const stderr = plans.filter((p) => p.configError).map((p) => `${p.configError}\n`).join("");
+    const failure = (p: StackPlan) => p.configError ?? p.error;
+    const stderr = plans.filter(failure).map((p) => `${failure(p)}\n`).join("");
     const ok = plans.filter((p) => p.document);
+    const several = args.stacks.length > 1;
     let stdout: string;
     if (args.json) {
-        const docs = ok.map((p) => p.document!);
-        stdout = ok.length === 0 ? "" : `${JSON.stringify(args.stacks.length === 1 ? docs[0] : docs, null, 2)}\n`;
+        const entries = plans.map((p) => p.document ?? { stack: p.stack, error: failure(p)! });
+        stdout = several ? `${JSON.stringify(entries, null, 2)}\n` : ok.length === 0 ? "" : `${JSON.stringify(ok[0].document, null, 2)}\n`;
     } else if (args.mermaid) {
-        stdout = ok.map((p) => `%% stack ${p.stack}\n${mermaid(p.run!.resources)}\n`).join("\n");
+        const draw = args.mermaid === "resources" ? resourceMermaid : componentMermaid;
+        const diagram = (p: StackPlan) => `%% stack ${p.stack}\n${draw(p.run!.resources)}\n`;
+        stdout = !several
+            ? ok.map(diagram).join("")
+            : plans.map((p) => `## ${p.stack}\n\n${p.document ? `\`\`\`mermaid\n${diagram(p)}\`\`\`` : `Not planned: ${failure(p)}`}\n`).join("\n");
     } else {
         stdout = ok.map((p) => `${text(p)}\n`).join("\n");
     }

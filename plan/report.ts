@@ -122,18 +122,58 @@ export function longestDependencyChain(resources: RecordedResource[]): string[] 
     return longest;
 }
 
+const isProvider = (r: RecordedResource) => r.type.startsWith("pulumi:providers:");
+/** Text for inside a Mermaid `["..."]` label (a double quote would end it). */
+const mermaidLabel = (s: string) => s.replace(/"/g, "'");
+
+/**
+ * A Mermaid flowchart of the stack's top-level components (what index.ts builds), one node each with its type and
+ * resource count, and an edge from a component to each component that depends on something inside it (arrows point
+ * from what is needed to what needs it). The resource-level view is `resourceMermaid`.
+ */
+export function componentMermaid(resources: RecordedResource[]): string {
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
+    const topOf = (urn: string): RecordedResource | undefined => {
+        let r = byUrn.get(urn);
+        while (r?.parent && byUrn.has(r.parent)) r = byUrn.get(r.parent)!;
+        return r;
+    };
+    const tops = resources.filter((r) => !(r.parent && byUrn.has(r.parent)) && !isProvider(r));
+    const ids = new Map(tops.map((r, i) => [r.urn, `c${i}`]));
+    const count = new Map<string, number>();
+    for (const r of resources) if (r.custom && !isProvider(r)) count.set(topOf(r.urn)!.urn, (count.get(topOf(r.urn)!.urn) ?? 0) + 1);
+    const lines = ["flowchart LR"];
+    for (const t of tops) {
+        const n = count.get(t.urn) ?? 0;
+        // Plain text and <br/> only: the same label reads in GitHub's Mermaid and in the rendered SVG (no HTML labels).
+        const what = t.custom ? t.name : `${t.name}, ${n} resource${n === 1 ? "" : "s"}`;
+        lines.push(`  ${ids.get(t.urn)}["${mermaidLabel(t.type)}<br/>${mermaidLabel(what)}"]`);
+    }
+    const edges = new Set<string>();
+    for (const r of resources) {
+        const to = topOf(r.urn);
+        if (!to || !ids.has(to.urn)) continue;
+        for (const d of r.dependencies) {
+            const from = topOf(d);
+            if (!from || from.urn === to.urn || !ids.has(from.urn)) continue;
+            edges.add(`  ${ids.get(from.urn)} --> ${ids.get(to.urn)}`);
+        }
+    }
+    return [...lines, ...[...edges].sort()].join("\n");
+}
+
 /** A Mermaid flowchart: components as subgraphs, custom resources as nodes, dependencies as edges. */
-export function mermaid(resources: RecordedResource[]): string {
+export function resourceMermaid(resources: RecordedResource[]): string {
     const ids = new Map(resources.map((r, i) => [r.urn, `r${i}`]));
     const known = new Set(resources.map((r) => r.urn));
     const children = new Map<string | null, RecordedResource[]>();
     for (const r of resources) {
-        if (r.type.startsWith("pulumi:providers:")) continue;
+        if (isProvider(r)) continue;
         const parent = r.parent && known.has(r.parent) ? r.parent : null;
         children.set(parent, [...(children.get(parent) ?? []), r]);
     }
     const shortType = (t: string) => t.replace(/^aws:([a-z0-9]+)\/[a-zA-Z0-9]+:/, "$1:").replace(/^pulumi-nodejs:dynamic\//, "dynamic:");
-    const label = (s: string) => s.replace(/"/g, "'");
+    const label = mermaidLabel;
     const lines = ["flowchart LR"];
     const emit = (parent: string | null, indent: string) => {
         for (const r of children.get(parent) ?? []) {

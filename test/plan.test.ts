@@ -66,27 +66,23 @@ describe("npm run plan", function () {
         assert.match(stdout, /\nGuardrails: 0 mandatory, 0 advisory\n$/);
     });
 
-    it("--mermaid: components as subgraphs, resources as nodes, dependencies as edges", async () => {
-        const { stdout } = await main(["--stack", "kr", "--mermaid"]);
-        assert.match(stdout, /^%% stack kr\nflowchart LR\n/);
-        assert.match(stdout, /subgraph r\d+\["fms:iot:RuleRouting fms-kr-routing"\]/);
-        assert.match(stdout, /r\d+\["fms-kr-routing-destination<br\/><small>iot:TopicRuleDestination<\/small>"\]/);
-        assert.ok((stdout.match(/ --> /g) ?? []).length > 20);
-    });
-
-    it("the README embeds the kr flowchart with every component of the stack", async () => {
-        const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-        const block = /```mermaid\n%% stack kr\n(flowchart LR[\s\S]*?)```/.exec(readme)?.[1] ?? "";
-        const { stdout } = await main(["--stack", "kr", "--mermaid"]);
-        const subgraphs = (text: string) => [...text.matchAll(/subgraph r\d+\["([^"]+)"\]/g)].map((m) => m[1]).sort();
-        assert.ok(block.length > 0, "README has the kr flowchart");
-        assert.deepStrictEqual(subgraphs(block), subgraphs(stdout), "regenerate it with npm run -s plan -- --stack kr --mermaid");
-    });
-
     it("--all plans every stack file", async () => {
         const { stdout, exit } = await main(["--all", "--json"]);
         assert.strictEqual(exit, 0);
         assert.deepStrictEqual(JSON.parse(stdout).map((d: { stack: string }) => d.stack), ["dev", "jp", "kr"]);
+    });
+
+    it("--all --json keeps a stack that failed in the array, as {stack, error}, and exits with the worst status", async () => {
+        const dir = stackDir("good", (y) => y);
+        fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.kr.yaml"), "utf8").replace("fms-iot:country: KR", "fms-iot:country: XX"));
+        const { stdout, stderr, exit } = await main(["--all", "--json"], dir);
+        assert.strictEqual(exit, 2);
+        const docs = JSON.parse(stdout);
+        assert.deepStrictEqual(docs.map((d: { stack: string }) => d.stack), ["bad", "good"]);
+        assert.deepStrictEqual(Object.keys(docs[0]), ["stack", "error"]);
+        assert.match(docs[0].error, /^Pulumi\.bad\.yaml: Invalid stack config fms-iot:country = "XX"/);
+        assert.ok(Array.isArray(docs[1].resources) && docs[1].resources.length > 50);
+        assert.strictEqual(stderr, `${docs[0].error}\n`);
     });
 
     it("a config error exits 2 with one line naming the key, and prints no plan", async () => {
@@ -98,7 +94,7 @@ describe("npm run plan", function () {
     });
 
     it("bad arguments exit 2 with the usage", async () => {
-        for (const argv of [[], ["--stack"], ["--stack", "mars"], ["--stack", "kr", "--json", "--mermaid"], ["--frobnicate"]]) {
+        for (const argv of [[], ["--stack"], ["--stack", "mars"], ["--stack", "kr", "--json", "--mermaid"], ["--stack", "kr", "--mermaid=everything"], ["--frobnicate"]]) {
             const { stderr, exit } = await main(argv);
             assert.strictEqual(exit, 2, argv.join(" "));
             assert.ok(stderr.length > 0);

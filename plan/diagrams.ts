@@ -1,0 +1,50 @@
+/**
+ * The README's pictures: each stack's component view (plan/report.ts `componentMermaid`), kept as
+ * docs/diagrams/<stack>.mmd and rendered to docs/diagrams/<stack>.svg by `npm run diagrams` (scripts/diagrams.ts).
+ * The SVG carries the SHA-256 of the source it was rendered from, so a test can tell a stale picture.
+ */
+import { createHash } from "crypto";
+import * as path from "path";
+import { PROJECT_ROOT, stackNames } from "../config/stackFile";
+import { runStack } from "./program";
+import { componentMermaid } from "./report";
+
+export const DIAGRAM_DIR = path.join(PROJECT_ROOT, "docs", "diagrams");
+export const README_MARKERS = { start: "<!-- diagrams:start (npm run diagrams writes this) -->", end: "<!-- diagrams:end -->" };
+
+export interface StackDiagram { stack: string; region: string; source: string }
+
+export const sourceHash = (source: string) => createHash("sha256").update(source).digest("hex");
+export const svgStamp = (source: string) => `<!-- rendered by npm run diagrams from a source with sha256 ${sourceHash(source)} -->`;
+
+export async function stackDiagrams(): Promise<StackDiagram[]> {
+    const out: StackDiagram[] = [];
+    for (const stack of stackNames()) {
+        const run = await runStack(stack);
+        out.push({ stack, region: run.region, source: `${componentMermaid(run.resources)}\n` });
+    }
+    return out;
+}
+
+/** The README section between the markers: a rendered picture per stack, its Mermaid source under it. */
+export function readmeSection(diagrams: StackDiagram[]): string {
+    const parts = diagrams.map((d) => [
+        `**${d.stack}** (${d.region}): ![${d.stack} components](docs/diagrams/${d.stack}.svg)`,
+        "",
+        "<details><summary>Mermaid source</summary>",
+        "",
+        "```mermaid",
+        d.source.trimEnd(),
+        "```",
+        "",
+        "</details>",
+    ].join("\n"));
+    return [README_MARKERS.start, ...parts, README_MARKERS.end].join("\n\n");
+}
+
+export function replaceReadmeSection(readme: string, section: string): string {
+    const a = readme.indexOf(README_MARKERS.start);
+    const b = readme.indexOf(README_MARKERS.end);
+    if (a < 0 || b < a) throw new Error(`README.md has no ${README_MARKERS.start} ... ${README_MARKERS.end} section`);
+    return readme.slice(0, a) + section + readme.slice(b + README_MARKERS.end.length);
+}

@@ -1,0 +1,93 @@
+/**
+ * Pictures: `npm run plan -- --mermaid` (a component view by default, resources behind `=resources`, one diagram per
+ * stack with --all) and the README's rendered pictures. The referee is Mermaid's own parser (the `mermaid`
+ * package, run by scripts/mermaidParse.mjs in its own process), not a pattern of ours.
+ */
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { PROJECT_ROOT, stackNames } from "../config/stackFile";
+import { main } from "../plan/cli";
+import { DIAGRAM_DIR, readmeSection, README_MARKERS, sourceHash, StackDiagram, stackDiagrams, svgStamp } from "../plan/diagrams";
+import { runStack } from "../plan/program";
+import { componentMermaid } from "../plan/report";
+
+type Parsed = { ok: true; diagramType: string } | { ok: false; error: string };
+function mermaidParse(texts: string[]): Parsed[] {
+    const out = execFileSync(process.execPath, [path.join(PROJECT_ROOT, "scripts", "mermaidParse.mjs")], { input: JSON.stringify(texts), encoding: "utf8" });
+    return JSON.parse(out);
+}
+const blocks = (markdown: string) => [...markdown.matchAll(/```mermaid\n([\s\S]*?)```/g)].map((m) => m[1]);
+
+describe("pictures of a stack", function () {
+    this.timeout(60_000);
+    const stacks = stackNames();
+    const outputs: Record<string, string> = {};
+    let diagrams: StackDiagram[];
+
+    before(async () => {
+        for (const s of stacks) {
+            outputs[`${s} components`] = (await main(["--stack", s, "--mermaid"])).stdout;
+            outputs[`${s} resources`] = (await main(["--stack", s, "--mermaid=resources"])).stdout;
+        }
+        outputs["--all"] = (await main(["--all", "--mermaid"])).stdout;
+        diagrams = await stackDiagrams();
+    });
+
+    it("Mermaid's parser accepts every diagram the plan prints, and every one in the README", () => {
+        const texts: [string, string][] = [
+            ...stacks.flatMap((s) => [[`${s} components`, outputs[`${s} components`]], [`${s} resources`, outputs[`${s} resources`]]] as [string, string][]),
+            ...blocks(outputs["--all"]).map((b, i) => [`--all block ${i}`, b] as [string, string]),
+            ...blocks(fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8")).map((b, i) => [`README block ${i}`, b] as [string, string]),
+        ];
+        const results = mermaidParse(texts.map(([, t]) => t));
+        texts.forEach(([what], i) => assert.ok(results[i].ok, `${what}: ${(results[i] as { error?: string }).error}`));
+        assert.ok(results.filter((r) => r.ok && r.diagramType === "flowchart-v2").length >= stacks.length * 3);
+    });
+
+    it("the parser is a referee: it refuses the three flowcharts in one text that --all --mermaid used to print", () => {
+        const joined = stacks.map((s) => outputs[`${s} components`]).join("\n");
+        const [result] = mermaidParse([joined]);
+        assert.strictEqual(result.ok, false);
+    });
+
+    it("--all --mermaid prints one heading and one diagram per stack", () => {
+        const all = outputs["--all"];
+        assert.deepStrictEqual([...all.matchAll(/^## (\S+)$/gm)].map((m) => m[1]), stacks);
+        assert.strictEqual(blocks(all).length, stacks.length);
+        stacks.forEach((s, i) => assert.strictEqual(blocks(all)[i], outputs[`${s} components`]));
+    });
+
+    it("the component view: one node per component index.ts builds, an edge where one needs another, no providers", async () => {
+        const run = await runStack("kr");
+        const text = componentMermaid(run.resources);
+        const nodes = [...text.matchAll(/^ {2}(c\d+)\["([^<]+)<br\/>([^,"]+)/gm)].map((m) => ({ id: m[1], type: m[2], name: m[3] }));
+        const tops = run.resources.filter((r) => r.parent === null || !run.resources.some((p) => p.urn === r.parent)).filter((r) => !r.type.startsWith("pulumi:providers:"));
+        assert.deepStrictEqual(nodes.map((n) => n.name).sort(), tops.map((r) => r.name).sort());
+        assert.ok(nodes.length <= 12, `${nodes.length} nodes`);
+        const edges = [...text.matchAll(/^ {2}(c\d+) --> (c\d+)$/gm)].map((m) => [m[1], m[2]]);
+        assert.ok(edges.length > 0 && edges.length <= 25, `${edges.length} edges`);
+        const id = (name: string) => nodes.find((n) => n.name === name)!.id;
+        const has = (from: string, to: string) => edges.some(([a, b]) => a === id(from) && b === id(to));
+        // The destination watch reads the rule destination the routing component made.
+        assert.ok(has("fms-kr-routing", "fms-kr-destination-watch"));
+        assert.ok(has("fms-kr-key", "fms-kr-provisioning"), "the KMS key encrypts the registry");
+        assert.ok(!has("fms-kr-destination-watch", "fms-kr-routing"), "arrows point from what is needed to what needs it");
+    });
+
+    it("docs/diagrams and the README hold what `npm run diagrams` makes of the stacks now", () => {
+        for (const d of diagrams) {
+            const hint = "stale: run npm run diagrams";
+            assert.strictEqual(fs.readFileSync(path.join(DIAGRAM_DIR, `${d.stack}.mmd`), "utf8"), d.source, `${d.stack}.mmd ${hint}`);
+            const svg = fs.readFileSync(path.join(DIAGRAM_DIR, `${d.stack}.svg`), "utf8");
+            assert.strictEqual(svg.split("\n")[0], svgStamp(d.source), `${d.stack}.svg was rendered from another source (${sourceHash(d.source)}): ${hint}`);
+            assert.match(svg, /<svg [^>]*aria-roledescription="flowchart-v2"/);
+            // Every component's name is drawn.
+            for (const m of d.source.matchAll(/<br\/>([^,"]+)/g)) assert.ok(svg.includes(m[1]), `${d.stack}.svg lacks ${m[1]}`);
+        }
+        const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+        const section = readme.slice(readme.indexOf(README_MARKERS.start), readme.indexOf(README_MARKERS.end) + README_MARKERS.end.length);
+        assert.strictEqual(section, readmeSection(diagrams), "the README's diagrams section is stale: run npm run diagrams");
+    });
+});
