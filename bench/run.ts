@@ -1,20 +1,26 @@
 /**
- * npm run bench: prints figures, asserts nothing.
+ * npm run bench [-- --no-readme]: prints figures, asserts nothing, and writes them into README.md's bench section
+ * (unless --no-readme). Progress goes to stderr.
  * - program evaluation on mocks per stack (median of several runs);
  * - routing with 100 vs 1,000 routes (and the ratio);
  * - pre-provisioning hook latency p50/p99 over 10,000 warm invocations, registry mocked;
  * - hook bundle size;
  * - the longest dependency chain in each stack's resource graph.
  */
+import * as fs from "fs";
 import * as os from "os";
+import * as path from "path";
 import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
-import { stackNames } from "../config/stackFile";
+import { PROJECT_ROOT, stackNames } from "../config/stackFile";
 import { HOOK_ENTRY } from "../components/fleetProvisioning";
 import { bundleHandler } from "../components/lambdaBundle";
 import { createHandler } from "../lambda/provisioningHook";
 import { runStack } from "../plan/program";
-import { longestDependencyChain } from "../plan/report";
+import { replaceMarkedSection } from "../plan/readmeSection";
+import { BENCH_MARKERS, benchSection, STACK_TABLE_HEADER, stackRow, StackShape, stackShape } from "./figures";
+
+const progress = (what: string) => process.stderr.write(`bench: ${what}\n`);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -30,20 +36,14 @@ async function main(): Promise<void> {
     const out: string[] = [];
     const cpu = os.cpus();
     out.push(`Machine: ${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.arch()}`);
-    out.push("", "| stack | resources | evaluation on mocks (median of " + runs + ") | longest dependency chain |", "|---|---|---|---|");
-    for (const stack of stackNames()) {
-        await runStack(stack); // warm: module loading and the TypeScript compile
+    out.push("", ...STACK_TABLE_HEADER(runs));
+    const stacks = stackNames();
+    for (const [i, stack] of stacks.entries()) {
+        progress(`${stack} (${i + 1}/${stacks.length}): warm-up, then ${runs} timed evaluations`);
+        const shape: StackShape = await stackShape(stack); // also the warm-up: module loading and the TypeScript compile
         const times: number[] = [];
-        let resources = 0;
-        let chain: string[] = [];
-        for (let i = 0; i < runs; i++) {
-            times.push(await timed(async () => {
-                const run = await runStack(stack);
-                resources = run.resources.length;
-                chain = longestDependencyChain(run.resources).map((u) => u.split("::").pop()!);
-            }));
-        }
-        out.push(`| ${stack} | ${resources} | ${median(times).toFixed(0)} ms | ${chain.length}: ${chain.join(" → ")} |`);
+        for (let r = 0; r < runs; r++) times.push(await timed(() => runStack(stack)));
+        out.push(stackRow(shape, median(times)));
     }
 
     const withRoutes = (count: number) => runStack("dev", { edit: (c) => {
@@ -53,6 +53,7 @@ async function main(): Promise<void> {
     } });
     const routeTimes: Record<number, number> = {};
     for (const count of [100, 1000]) {
+        progress(`routing with ${count} routes`);
         const times: number[] = [];
         for (let i = 0; i < Math.max(3, Math.ceil(runs / 2)); i++) times.push(await timed(() => withRoutes(count)));
         routeTimes[count] = median(times);
@@ -74,13 +75,20 @@ async function main(): Promise<void> {
         certificateId: "a".repeat(64), claimCertificateId: "b".repeat(64), templateArn: "arn:aws:iot:ap-northeast-2:123456789012:provisioningtemplate/fms-kr-vehicle",
         parameters: { SerialNumber: `297468${String(i).padStart(6, "0")}` },
     });
+    progress("pre-provisioning hook: 10,000 warm invocations");
     for (let i = 0; i < 1000; i++) await hook(event(i));
     const latencies: number[] = [];
     for (let i = 0; i < 10_000; i++) latencies.push(await timed(() => hook(event(i))));
     latencies.sort((a, b) => a - b);
     out.push(`Hook (registry mode, DynamoDB mocked, 10,000 warm invocations): p50 ${(percentile(latencies, 50) * 1000).toFixed(0)} µs, p99 ${(percentile(latencies, 99) * 1000).toFixed(0)} µs (AWS allows 5 s)`);
     out.push(`Hook bundle: ${Buffer.byteLength(bundleHandler(HOOK_ENTRY))} bytes (AWS SDK left to the Node.js 22 runtime)`);
-    console.log(out.join("\n"));
+    const output = out.join("\n");
+    console.log(output);
+    if (!process.argv.includes("--no-readme")) {
+        const readme = path.join(PROJECT_ROOT, "README.md");
+        fs.writeFileSync(readme, replaceMarkedSection(fs.readFileSync(readme, "utf8"), BENCH_MARKERS, benchSection(output)));
+        progress("wrote the figures into README.md");
+    }
 }
 
 main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });

@@ -8,9 +8,10 @@ import * as path from "path";
 import { PROJECT_ROOT, stackNames } from "../config/stackFile";
 import { runStack } from "./program";
 import { componentMermaid } from "./report";
+import { Markers } from "./readmeSection";
 
 export const DIAGRAM_DIR = path.join(PROJECT_ROOT, "docs", "diagrams");
-export const README_MARKERS = { start: "<!-- diagrams:start (npm run diagrams writes this) -->", end: "<!-- diagrams:end -->" };
+export const README_MARKERS: Markers = { start: "<!-- diagrams:start (npm run diagrams writes this) -->", end: "<!-- diagrams:end -->" };
 
 export interface StackDiagram { stack: string; region: string; source: string }
 
@@ -40,11 +41,4 @@ export function readmeSection(diagrams: StackDiagram[]): string {
         "</details>",
     ].join("\n"));
     return [README_MARKERS.start, ...parts, README_MARKERS.end].join("\n\n");
-}
-
-export function replaceReadmeSection(readme: string, section: string): string {
-    const a = readme.indexOf(README_MARKERS.start);
-    const b = readme.indexOf(README_MARKERS.end);
-    if (a < 0 || b < a) throw new Error(`README.md has no ${README_MARKERS.start} ... ${README_MARKERS.end} section`);
-    return readme.slice(0, a) + section + readme.slice(b + README_MARKERS.end.length);
 }

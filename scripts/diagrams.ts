@@ -7,7 +7,8 @@ import * as fs from "fs";
 import * as path from "path";
 import puppeteer from "puppeteer-core";
 import { PROJECT_ROOT } from "../config/stackFile";
-import { DIAGRAM_DIR, readmeSection, replaceReadmeSection, stackDiagrams, svgStamp } from "../plan/diagrams";
+import { DIAGRAM_DIR, readmeSection, README_MARKERS, stackDiagrams, svgStamp } from "../plan/diagrams";
+import { replaceMarkedSection } from "../plan/readmeSection";
 
 async function main(): Promise<void> {
     const executablePath = process.env.CHROME_PATH ?? ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find((p) => fs.existsSync(p));
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
         await browser.close();
     }
     const readmePath = path.join(PROJECT_ROOT, "README.md");
-    fs.writeFileSync(readmePath, replaceReadmeSection(fs.readFileSync(readmePath, "utf8"), readmeSection(diagrams)));
+    fs.writeFileSync(readmePath, replaceMarkedSection(fs.readFileSync(readmePath, "utf8"), README_MARKERS, readmeSection(diagrams)));
     process.stderr.write(`wrote ${diagrams.map((d) => `docs/diagrams/${d.stack}.svg`).join(", ")} and the README's diagrams section\n`);
 }
 

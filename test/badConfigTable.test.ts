@@ -6,6 +6,7 @@ import { stackConfigFromEngine } from "../config/stackConfig";
 import { PROJECT_ROOT, readStackFile } from "../config/stackFile";
 import { main as plan } from "../plan/cli";
 import { ProgramFailed, runStack } from "../plan/program";
+import { markedSection } from "../plan/readmeSection";
 
 type Edit = (c: Record<string, string>) => void;
 const edit = (key: string, change: (o: any) => void): Edit => (c) => { const o = JSON.parse(c[`fms-iot:${key}`]); change(o); c[`fms-iot:${key}`] = JSON.stringify(o); };
@@ -66,7 +67,7 @@ describe("the README's bad-config table is what the program says", function () {
         const table = `${START}\n${rows.join("\n")}\n${END}`;
         const file = path.join(PROJECT_ROOT, "README.md");
         const readme = fs.readFileSync(file, "utf8");
-        const current = readme.slice(readme.indexOf(START), readme.indexOf(END) + END.length);
+        const current = markedSection(readme, { start: START, end: END });
         if (process.env.UPDATE_README === "1") fs.writeFileSync(file, readme.replace(current, table));
         else assert.strictEqual(current, table, "UPDATE_README=1 npm test regenerates it");
         for (const row of rows.slice(2)) assert.match(row, /`Pulumi\.\w+\.yaml(:\d+:\d+)?: /, "every message names its file");

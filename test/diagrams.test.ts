@@ -11,6 +11,7 @@ import { PROJECT_ROOT, stackNames } from "../config/stackFile";
 import { main } from "../plan/cli";
 import { DIAGRAM_DIR, readmeSection, README_MARKERS, sourceHash, StackDiagram, stackDiagrams, svgStamp } from "../plan/diagrams";
 import { runStack } from "../plan/program";
+import { markedSection } from "../plan/readmeSection";
 import { componentMermaid } from "../plan/report";
 
 type Parsed = { ok: true; diagramType: string } | { ok: false; error: string };
@@ -87,7 +88,6 @@ describe("pictures of a stack", function () {
             for (const m of d.source.matchAll(/<br\/>([^,"]+)/g)) assert.ok(svg.includes(m[1]), `${d.stack}.svg lacks ${m[1]}`);
         }
         const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-        const section = readme.slice(readme.indexOf(README_MARKERS.start), readme.indexOf(README_MARKERS.end) + README_MARKERS.end.length);
-        assert.strictEqual(section, readmeSection(diagrams), "the README's diagrams section is stale: run npm run diagrams");
+        assert.strictEqual(markedSection(readme, README_MARKERS), readmeSection(diagrams), "the README's diagrams section is stale: run npm run diagrams");
     });
 });
