@@ -23,6 +23,8 @@ export interface FleetProvisioningArgs {
     namePrefix: string;
     country: string;
     templateName: string;
+    /** Name of the vehicles' IoT policy (default `<namePrefix>-device`). */
+    devicePolicyName: string;
     thingNamePrefix: string;
     serialPrefixes: string[];
     hookMode: "prefix" | "registry";
@@ -73,7 +75,7 @@ export class FleetProvisioning extends pulumi.ComponentResource {
         const ctx = pulumi.output(args.ctx);
 
         const policy = new aws.iot.Policy(`${name}-device-policy`, {
-            name: `${args.namePrefix}-device`,
+            name: args.devicePolicyName,
             policy: policyJson(ctx, {}, (c) => devicePolicy({
                 ...c, deviceRoot: args.deviceRoot, basicIngestRuleNames: args.basicIngestRuleNames, basicIngestRulePrefix: args.basicIngestRulePrefix,
                 rotation: { templateName: args.rotation.templateName, deviceKeys: args.deviceKeys },

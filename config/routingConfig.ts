@@ -67,6 +67,8 @@ const routeSchema = section({
     sql: text("an AWS IoT SQL statement: SELECT ... FROM '<topic filter>' ...", /^\s*SELECT\s+\S[\s\S]*\sFROM\s+'[^']+'/i, 4096).optional(),
     kafkaTopic: text("a Kafka topic: 1-249 characters from a-z A-Z 0-9 . _ -", KAFKA_TOPIC).optional(),
     kafkaKey: text("a non-empty substitution template such as ${clientid()}", /^\S.{0,255}$/).optional(),
+    ruleName: text("1-128 characters from a-z A-Z 0-9 _ (an AWS IoT rule name: vehicles publish to $aws/rules/<ruleName>/...)", RULE_NAME).optional()
+        .meta({ description: "the rule's name when it is not <namePrefix with _>_<key>: keep an adopted rule's name, which vehicles in the field publish to" }),
 }, "a topic rule: Basic Ingest to a Kafka topic");
 
 const crossAccountSchema = section({
@@ -135,16 +137,19 @@ type RawExisting = z.output<typeof existingSchema>;
 export function resolveRouting(key: string, r: z.output<typeof routingSchema>, namePrefix: string, region: string) {
     if (!r) return undefined;
     const seen = new Set<string>();
+    const ruleNames = new Set<string>([ruleNameFor(namePrefix, CONFIRM_RULE_KEY)]);
     const routes = r.routes.map((route, i) => {
         const k = `${key}.routes[${i}]`;
         if (seen.has(route.key)) throw new ConfigError(`${k}.key`, route.key, "route keys must be unique");
         if (route.key === CONFIRM_RULE_KEY) throw new ConfigError(`${k}.key`, route.key, `another key: ${CONFIRM_RULE_KEY} names the certificate-confirmation rule`);
         seen.add(route.key);
-        const ruleName = ruleNameFor(namePrefix, route.key);
+        const ruleName = route.ruleName ?? ruleNameFor(namePrefix, route.key);
         if (!RULE_NAME.test(ruleName)) throw new ConfigError(`${k}.key`, route.key, `the rule name ${ruleName} must match ^[a-zA-Z0-9_]+$ and be at most 128 characters`);
+        if (ruleNames.has(ruleName)) throw new ConfigError(`${k}.ruleName`, ruleName, "a rule name no other route (nor the certificate-confirmation rule) has");
+        ruleNames.add(ruleName);
         return {
             key: route.key,
-            /** `<namePrefix with _>_<key>`: `^[a-zA-Z0-9_]+$`, at most 128 characters. */
+            /** `ruleName` if set, else `<namePrefix with _>_<key>`: `^[a-zA-Z0-9_]+$`, at most 128 characters. */
             ruleName,
             sql: route.sql ?? `SELECT * FROM 'test-rule/${route.key}'`,
             kafkaTopic: route.kafkaTopic ?? `test-msk-topic.${route.key}`,

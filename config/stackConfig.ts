@@ -36,6 +36,8 @@ const provisioningSchema = section({
     serialPrefixes,
     hookMode: oneOf(HOOK_MODES).optional(),
     claimClientIdPrefix: text("1-32 characters from a-z A-Z 0-9 : _ -", /^[a-zA-Z0-9:_-]{1,32}$/).optional(),
+    devicePolicyName: text("1-128 characters from a-z A-Z 0-9 _ . , @ = + - (AWS IoT policy names)", /^[\w+=,.@-]{1,128}$/).optional()
+        .meta({ description: "the vehicles' IoT policy name when it is not <namePrefix>-device: keep an adopted policy, attached to every certificate in the field" }),
     deviceKeys: oneOf(DEVICE_KEYS).optional(),
     allowReprovisioning: flag.optional(),
     rotation: section({
@@ -196,6 +198,8 @@ function resolveProvisioning(key: string, p: z.output<typeof provisioningSchema>
         templateName: p.templateName,
         /** Thing names are `<thingNamePrefix><SerialNumber>`. */
         thingNamePrefix: p.thingNamePrefix,
+        /** The IoT policy the template attaches to every vehicle certificate. */
+        devicePolicyName: p.devicePolicyName ?? `${namePrefix}-device`,
         /** A serial is allowed only if it starts with one of these. */
         serialPrefixes: p.serialPrefixes,
         /** `prefix`: the prefix check alone; `registry`: the serial must also be registered and not revoked. */

@@ -6,25 +6,32 @@
  * stack (each block one valid diagram; a stack that could not be planned gets its error instead of a block).
  * --json: one stack prints its document; several print an array with `{stack, error}` for a stack that failed.
  *
+ * npm run plan -- --stack <name> --import-file[=<path>] --cloudformation <describe-stack-resources.json> ...
+ * writes a `pulumi import --file` document (to <path>, or stdout) adopting the CDK stacks' resources (plan/adopt.ts),
+ * and prints on stderr what is adopted, what needs a config line first, and what stays with CloudFormation.
+ *
  * Runs the real program for a stack on Pulumi mocks (no cloud account, no Pulumi CLI), runs the
  * guardrails over every resource, and prints the resource tree, the stack outputs and the findings.
  * Exit status: 0 clean, 1 a mandatory guardrail violation, 2 a config error, 3 the plan itself failed.
  */
 import { readStackFile, stackNames as listStacks } from "../config/stackFile";
 import { Finding } from "../guardrails/rules";
+import * as fs from "fs";
+import { adopt, adoptionReport, CfnResource, readCfnResources } from "./adopt";
 import { ProgramFailed, ProgramRun, runStack } from "./program";
 import { componentMermaid, guardrailFindings, planDocument, PlanDocument, resourceMermaid, SECRET_TEXT, tree } from "./report";
 
 export const EXIT = { clean: 0, violation: 1, config: 2, failed: 3 } as const;
 
 type MermaidView = "components" | "resources";
-interface Args { stacks: string[]; json: boolean; mermaid: MermaidView | false }
+interface Args { stacks: string[]; json: boolean; mermaid: MermaidView | false; importFile?: string | true; cloudformation: string[] }
 
-const USAGE = "usage: npm run plan -- (--stack <name> | --all) [--json | --mermaid[=components|resources]]";
+const USAGE = "usage: npm run plan -- (--stack <name> | --all) [--json | --mermaid[=components|resources]]\n" +
+    "       npm run plan -- --stack <name> --import-file[=<path>] --cloudformation <describe-stack-resources.json> [--cloudformation ...]";
 
 export function parseArgs(argv: string[], stackDir?: string): Args {
     const stackNames = () => listStacks(stackDir);
-    const args: Args = { stacks: [], json: false, mermaid: false };
+    const args: Args = { stacks: [], json: false, mermaid: false, cloudformation: [] };
     const view = (v: string): MermaidView => {
         if (v === "components" || v === "resources") return v;
         throw new Error(`--mermaid=${v}: the views are components (the default) and resources. ${USAGE}`);
@@ -40,11 +47,22 @@ export function parseArgs(argv: string[], stackDir?: string): Args {
         else if (a === "--json") args.json = true;
         else if (a === "--mermaid") args.mermaid = "components";
         else if (a.startsWith("--mermaid=")) args.mermaid = view(a.slice(10));
+        else if (a === "--import-file") args.importFile = true;
+        else if (a.startsWith("--import-file=")) args.importFile = a.slice(14);
+        else if (a === "--cloudformation") {
+            const file = argv[++i];
+            if (!file || file.startsWith("-")) throw new Error(`--cloudformation needs a file (aws cloudformation describe-stack-resources --output json). ${USAGE}`);
+            args.cloudformation.push(file);
+        } else if (a.startsWith("--cloudformation=")) args.cloudformation.push(a.slice(17));
         else if (a === "--help" || a === "-h") throw new Error(USAGE);
         else throw new Error(`unknown argument ${a}. ${USAGE}`);
     }
     if (args.stacks.length === 0) throw new Error(`no stack given. ${USAGE}`);
     if (args.json && args.mermaid) throw new Error(`--json and --mermaid do not go together. ${USAGE}`);
+    if (args.importFile !== undefined) {
+        if (args.json || args.mermaid) throw new Error(`--import-file goes alone (no --json or --mermaid). ${USAGE}`);
+        if (args.cloudformation.length === 0) throw new Error(`--import-file needs the CDK stacks' resources: --cloudformation <file> for each (aws cloudformation describe-stack-resources --stack-name <stack> --output json > <file>). ${USAGE}`);
+    } else if (args.cloudformation.length > 0) throw new Error(`--cloudformation goes with --import-file. ${USAGE}`);
     const unknown = args.stacks.filter((s) => !stackNames().includes(s));
     if (unknown.length > 0) throw new Error(`no Pulumi.${unknown[0]}.yaml; stacks are ${stackNames().join(", ")}`);
     args.stacks = [...new Set(args.stacks)];
@@ -121,6 +139,7 @@ export async function main(argv: string[], stackDir?: string): Promise<{ stdout:
     } catch (err) {
         return { stdout: "", stderr: `${(err as Error).message}\n`, exit: EXIT.config };
     }
+    if (args.importFile !== undefined) return importFile(args, stackDir);
     const plans: StackPlan[] = [];
     for (const stack of args.stacks) plans.push(await planStack(stack, stackDir));
     const exit = Math.max(...plans.map((p) => p.exit));
@@ -143,6 +162,26 @@ export async function main(argv: string[], stackDir?: string): Promise<{ stdout:
         stdout = ok.map((p) => `${text(p)}\n`).join("\n");
     }
     return { stdout, stderr, exit };
+}
+
+async function importFile(args: Args, stackDir?: string): Promise<{ stdout: string; stderr: string; exit: number }> {
+    if (args.stacks.length !== 1) return { stdout: "", stderr: `--import-file adopts into one stack: name it with --stack. ${USAGE}\n`, exit: EXIT.config };
+    let cfn: CfnResource[] = [];
+    try {
+        for (const f of args.cloudformation) cfn = cfn.concat(readCfnResources(JSON.parse(fs.readFileSync(f, "utf8")), f));
+    } catch (err) {
+        return { stdout: "", stderr: `${(err as Error).message}\n`, exit: EXIT.config };
+    }
+    const plan = await planStack(args.stacks[0], stackDir);
+    if (!plan.run) return { stdout: "", stderr: `${plan.configError ?? plan.error}\n`, exit: plan.exit };
+    const adoption = adopt(plan.run, cfn);
+    const document = `${JSON.stringify(adoption.file, null, 2)}\n`;
+    const report = `${adoptionReport(adoption, plan.stack)}\n`;
+    if (typeof args.importFile === "string") {
+        fs.writeFileSync(args.importFile, document);
+        return { stdout: "", stderr: `${report}\nwrote ${args.importFile}: pulumi import --file ${args.importFile} --generate-code=false (README: "Adopting a CDK country")\n`, exit: EXIT.clean };
+    }
+    return { stdout: document, stderr: report, exit: EXIT.clean };
 }
 
 if (require.main === module) {

@@ -1,7 +1,22 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT_ROOT, readStackFile } from "../config/stackFile";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { AwsMocks } from "./mocks";
+
+/**
+ * URNs as the engine makes them. The SDK's mock monitor prefixes a child's type with its parent's own type only
+ * (`SecureBucket$aws:s3/bucket:Bucket`); the engine prefixes the parent's whole qualified type, unless the parent
+ * is the stack (pulumi/pulumi sdk/go/common/resource/urn.go, NewURN:
+ * `if parentType != "" && parentType != RootStackType { typ = string(parentType) + URNTypeDelimiter + typ }`,
+ * with parentType = parent URN's QualifiedType()), as the Node SDK's own `createUrn` does. A grandchild's URN in a
+ * plan, a guardrail finding or an import file must be the one `pulumi up` will use.
+ */
+(MockMonitor.prototype as unknown as { newUrn: (parent: string, type: string, name: string) => string }).newUrn = function newUrn(parent, type, name) {
+    const qualified = parent ? parent.split("::")[2] : "";
+    const full = qualified && qualified !== "pulumi:pulumi:Stack" ? `${qualified}$${type}` : type;
+    return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${full}::${name}`;
+};
 
 /** One resource the program registered, as the engine would receive it. */
 export interface RecordedResource {

@@ -28,6 +28,9 @@ const CASES: [string, string, Edit][] = [
     ["a nucleus version AWS has not published", "kr", edit("greengrass", (g) => { g.nucleusVersion = "2.16.9"; })],
     ["a full component version (the patch follows the content)", "kr", edit("greengrass", (g) => { g.telemetry.componentVersion = "1.0.0"; })],
     ["a misspelt field", "kr", edit("provisioning", (p) => { p.serialPrefix = p.serialPrefixes; })],
+    ["an adopted rule name with a '-' (AWS IoT rule names have none)", "kr", edit("routing", (r) => { r.routes[0].ruleName = "test-rule-rule1"; })],
+    ["two routes given one rule name", "kr", edit("routing", (r) => { r.routes[0].ruleName = "test_rule_1"; r.routes[1].ruleName = "test_rule_1"; })],
+    ["a device policy name IoT refuses", "kr", edit("provisioning", (p) => { p.devicePolicyName = "fleet/device"; })],
 ];
 
 /** The message the program stops with: the first case through the real program, the others through its schema. */

@@ -1,0 +1,166 @@
+/**
+ * Adopting a country's CDK stacks (seed 000) with `npm run plan -- --stack <s> --import-file --cloudformation ...`.
+ * The fixtures are `aws cloudformation describe-stack-resources` output for the two stacks of
+ * aws-samples/42dot-cdk-fleetmanagement-system as deployed with its config (service fleetmgmt, application iot,
+ * environment dev): CDK's logical ids (construct id without non-alphanumerics, an 8-hex hash for L2 constructs),
+ * CloudFormation's physical ids (names, an ARN for the rule destination and the secret, a key id for the key).
+ *
+ * Referees: Pulumi's own `createUrn` for the URNs the imported resources will have (they must be the URNs the
+ * program registers, or `pulumi up` would create a second copy), Pulumi's `automation.ImportResource` type for the
+ * entries' shape, and @pulumi/aws's classes for the type tokens.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { ImportResource } from "@pulumi/pulumi/automation";
+import { PROJECT_ROOT } from "../config/stackFile";
+import { ImportFile, MAPPING_MARKERS, mappingTable } from "../plan/adopt";
+import { markedSection, replaceMarkedSection } from "../plan/readmeSection";
+import { main } from "../plan/cli";
+import { runStack, unwrap } from "../plan/program";
+
+const FIXTURES = path.join(PROJECT_ROOT, "test", "fixtures");
+const CFN = ["--cloudformation", path.join(FIXTURES, "cdk-provisioning-stack.json"), "--cloudformation", path.join(FIXTURES, "cdk-rule-stack.json")];
+
+/** A scratch project: Pulumi.yaml and a copy of kr's stack file, edited. */
+function stackDir(edit: (yaml: string) => string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fms-adopt-"));
+    fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    fs.writeFileSync(path.join(dir, "Pulumi.kr.yaml"), edit(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.kr.yaml"), "utf8")));
+    return dir;
+}
+
+/** kr's stack file with the config lines the first run asks for. */
+const ADOPTING = (yaml: string) => yaml
+    .replace("    templateName: fms-kr-vehicle\n", "    templateName: fleetmgmt-dev-provision-template\n    devicePolicyName: fleetmgmt-dev-device-policy\n")
+    .replace(/^( +)- key: (rule[123])$/gm, "$1- key: $2\n$1  ruleName: test_rule_$2");
+
+/** Every resource type token @pulumi/aws defines (each resource class's `__pulumiType`). */
+function awsTypeTokens(): Set<string> {
+    const tokens = new Set<string>();
+    for (const mod of Object.values(aws as Record<string, unknown>)) {
+        if (typeof mod !== "object" || mod === null) continue;
+        for (const cls of Object.values(mod as Record<string, unknown>)) {
+            const t = (cls as { __pulumiType?: unknown })?.__pulumiType;
+            if (typeof t === "string") tokens.add(t);
+        }
+    }
+    return tokens;
+}
+
+describe("adopting a CDK country: npm run plan -- --import-file", function () {
+    this.timeout(60_000);
+
+    it("first run: adopts what keeps its name, names the config lines that keep the rest, says what stays with CloudFormation", async () => {
+        const { stdout, stderr, exit } = await main(["--stack", "kr", "--import-file", ...CFN]);
+        assert.strictEqual(exit, 0, stderr);
+        const file: ImportFile = JSON.parse(stdout);
+        const adopted = file.resources.filter((r) => !r.component).map((r) => `${r.name} ${r.id}`).sort();
+        assert.deepStrictEqual(adopted, [
+            "fms-kr-claim-pems-bucket fleetmgmt-dev-123456789012-cdk-s3-test-bucket",
+            "fms-kr-provisioning-hook-role fleetmgmt-dev-pre-provisioning-lambda-role",
+            "fms-kr-provisioning-provisioning-role fleetmgmt-dev-provisioning-template-role",
+            "fms-kr-routing-destination arn:aws:iot:ap-northeast-2:123456789012:ruledestination/vpc/8f0c3b2a-1d4e-4f5a-9b6c-7d8e9f0a1b2c",
+            "fms-kr-routing-rule-role fleetmgmt-dev-rule-engine-role",
+            "fms-kr-routing-scram-key 0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e",
+        ]);
+        for (const line of [
+            "fms-iot:provisioning.devicePolicyName: fleetmgmt-dev-device-policy",
+            "fms-iot:provisioning.templateName: fleetmgmt-dev-provision-template",
+            "fms-iot:routing.routes, the route with key rule1: ruleName: test_rule_rule1",
+            "fms-iot:routing.routes, the route with key rule3: ruleName: test_rule_rule3",
+        ]) assert.ok(stderr.includes(`      ${line}\n`), line);
+        // Named here by the program, with no key to change it: left to CloudFormation, never replaced under a vehicle.
+        assert.match(stderr, /IoTSecret: CloudFormation's AmazonMSK_iot-dev, this program's AmazonMSK_fms-kr .*\n {6}no config key names it/);
+        assert.match(stderr, /fleetmgmtdevclaimcertificatepolicy: .*\n {6}no config key names it/);
+        assert.match(stderr, /\(Custom::AWS\): the CDK claim certificate/);
+        assert.match(stderr, /fleetmgmtdeviotcorerolepolicy2F3E4D5C \(AWS::IAM::Policy\): the CDK rule-engine policy/);
+    });
+
+    it("with those lines in the stack file: the template, device policy and Basic Ingest rules keep the names vehicles in the field use", async () => {
+        const dir = stackDir(ADOPTING);
+        const { stdout, stderr, exit } = await main(["--stack", "kr", "--import-file", ...CFN], dir);
+        assert.strictEqual(exit, 0, stderr);
+        assert.doesNotMatch(stderr, /fms-iot:provisioning\.|ruleName: test_rule/);
+        const file: ImportFile = JSON.parse(stdout);
+        const ids = new Map(file.resources.filter((r) => !r.component).map((r) => [r.name, r.id]));
+        assert.strictEqual(ids.get("fms-kr-provisioning-template"), "fleetmgmt-dev-provision-template");
+        assert.strictEqual(ids.get("fms-kr-provisioning-device-policy"), "fleetmgmt-dev-device-policy");
+        for (const k of [1, 2, 3]) assert.strictEqual(ids.get(`fms-kr-routing-rule${k}`), `test_rule_rule${k}`);
+
+        // The program, planned with the same file, publishes the names the firmware already uses.
+        const run = await runStack("kr", { stackDir: dir });
+        assert.strictEqual(run.outputs.provisioningTemplateName, "fleetmgmt-dev-provision-template");
+        assert.ok((run.outputs.basicIngestTopics as string[]).includes("$aws/rules/test_rule_rule1/test-rule/rule1"));
+        const devicePolicy = JSON.parse(run.one("aws:iot/policy:Policy", "-provisioning-device-policy").inputs.policy);
+        assert.ok(JSON.stringify(devicePolicy).includes("topic/$aws/rules/test_rule_rule2/"), "vehicles may still publish to the adopted rules");
+    });
+
+    it("the document is Pulumi's import file: its URNs are the ones the program registers, under the program's provider", async () => {
+        const dir = stackDir(ADOPTING);
+        const file: ImportFile = JSON.parse((await main(["--stack", "kr", "--import-file", ...CFN], dir)).stdout);
+        const entries: ImportResource[] = file.resources; // Pulumi's own type for an entry
+        const run = await runStack("kr", { stackDir: dir });
+        const planned = new Map(run.resources.map((r) => [r.urn, r]));
+        const urnOf = new Map<string, string>();
+        const tokens = awsTypeTokens();
+        for (const e of entries) {
+            // A parent is a component earlier in the file; a provider is in the name table (already in the stack).
+            if (e.parent) assert.ok(urnOf.has(e.parent), `${e.name}: parent ${e.parent} comes earlier in the file`);
+            const urn = (await unwrap(pulumi.createUrn(e.name, e.type, e.parent ? urnOf.get(e.parent) : undefined, "fms-iot", "kr"))).value;
+            urnOf.set(e.name, urn);
+            const ours = planned.get(urn);
+            assert.ok(ours, `${urn} is not a URN the program registers`);
+            assert.strictEqual(ours.type, e.type);
+            if (e.component) {
+                assert.strictEqual(ours.custom, false);
+                assert.strictEqual(e.id, undefined);
+                continue;
+            }
+            assert.ok(tokens.has(e.type), `${e.type} is an @pulumi/aws resource type`);
+            assert.ok(e.provider && file.nameTable[e.provider], `${e.name}: provider in the name table`);
+            assert.strictEqual(`${file.nameTable[e.provider]}`, ours.provider!.replace(/::[^:]*$/, ""), `${e.name}: the program's provider`);
+        }
+        for (const urn of Object.values(file.nameTable)) assert.strictEqual(planned.get(urn)?.type, "pulumi:providers:aws");
+        // Import IDs as each resource's Import section in the AWS provider's docs gives them.
+        const idOf = (name: string) => entries.find((e) => e.name === name)!.id!;
+        assert.match(idOf("fms-kr-routing-destination"), /^arn:aws:iot:ap-northeast-2:\d{12}:ruledestination\/vpc\//); // by ARN
+        assert.match(idOf("fms-kr-routing-scram-key"), /^[0-9a-f-]{36}$/); // by key id
+        assert.strictEqual(idOf("fms-kr-routing-rule-role"), "fleetmgmt-dev-rule-engine-role"); // by role name, not ARN
+    });
+
+    it("refuses what it cannot use: no CloudFormation file, a file of another shape, several stacks", async () => {
+        const bad = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fms-adopt-")), "x.json");
+        fs.writeFileSync(bad, JSON.stringify({ Stacks: [] }));
+        for (const [argv, message] of [
+            [["--stack", "kr", "--import-file"], /--import-file needs the CDK stacks' resources/],
+            [["--stack", "kr", "--import-file", "--cloudformation", bad], /x\.json: not the output of aws cloudformation describe-stack-resources/],
+            [["--all", "--import-file", ...CFN], /adopts into one stack/],
+            [["--stack", "kr", "--cloudformation", bad], /--cloudformation goes with --import-file/],
+        ] as [string[], RegExp][]) {
+            const { stderr, exit, stdout } = await main(argv);
+            assert.strictEqual(exit, 2, argv.join(" "));
+            assert.strictEqual(stdout, "");
+            assert.match(stderr, message);
+        }
+    });
+
+    it("--import-file=<path> writes the document there and says how to run pulumi import", async () => {
+        const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fms-adopt-")), "import-kr.json");
+        const { stdout, stderr, exit } = await main(["--stack", "kr", `--import-file=${out}`, ...CFN]);
+        assert.strictEqual(exit, 0);
+        assert.strictEqual(stdout, "");
+        assert.ok(JSON.parse(fs.readFileSync(out, "utf8")).resources.length > 0);
+        assert.ok(stderr.includes(`pulumi import --file ${out} --generate-code=false`));
+    });
+
+    it("the README's mapping table is the one the code applies", () => {
+        const file = path.join(PROJECT_ROOT, "README.md");
+        const readme = fs.readFileSync(file, "utf8");
+        if (process.env.UPDATE_README === "1") fs.writeFileSync(file, replaceMarkedSection(readme, MAPPING_MARKERS, mappingTable()));
+        else assert.strictEqual(markedSection(readme, MAPPING_MARKERS), mappingTable(), "UPDATE_README=1 npm test regenerates it");
+    });
+});
