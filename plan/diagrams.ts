@@ -6,7 +6,7 @@
 import { createHash } from "crypto";
 import * as path from "path";
 import { PROJECT_ROOT, stackNames } from "../config/stackFile";
-import { runStack } from "./program";
+import { ProgramRun, runStack } from "./program";
 import { componentMermaid } from "./report";
 import { Markers } from "./readmeSection";
 
@@ -18,10 +18,11 @@ export interface StackDiagram { stack: string; region: string; source: string }
 export const sourceHash = (source: string) => createHash("sha256").update(source).digest("hex");
 export const svgStamp = (source: string) => `<!-- rendered by npm run diagrams from a source with sha256 ${sourceHash(source)} -->`;
 
-export async function stackDiagrams(): Promise<StackDiagram[]> {
+/** Each stack's component view; `runs` reuses plans already made (by stack name). */
+export async function stackDiagrams(runs: Record<string, ProgramRun> = {}): Promise<StackDiagram[]> {
     const out: StackDiagram[] = [];
     for (const stack of stackNames()) {
-        const run = await runStack(stack);
+        const run = runs[stack] ?? await runStack(stack);
         out.push({ stack, region: run.region, source: `${componentMermaid(run.resources)}\n` });
     }
     return out;

@@ -20,7 +20,7 @@ import { PROJECT_ROOT } from "../config/stackFile";
 import { ImportFile, MAPPING_MARKERS, mappingTable } from "../plan/adopt";
 import { markedSection, replaceMarkedSection } from "../plan/readmeSection";
 import { main } from "../plan/cli";
-import { runStack, unwrap } from "../plan/program";
+import { ProgramRun, runStack, unwrap } from "../plan/program";
 
 const FIXTURES = path.join(PROJECT_ROOT, "test", "fixtures");
 const CFN = ["--cloudformation", path.join(FIXTURES, "cdk-provisioning-stack.json"), "--cloudformation", path.join(FIXTURES, "cdk-rule-stack.json")];
@@ -53,11 +53,22 @@ function awsTypeTokens(): Set<string> {
 
 describe("adopting a CDK country: npm run plan -- --import-file", function () {
     this.timeout(60_000);
+    /** kr with the config lines the first run asks for: the import file, the report, and the program's plan. */
+    let adopting: { file: ImportFile; stderr: string; exit: number; run: ProgramRun };
+
+    before(async () => {
+        const dir = stackDir(ADOPTING);
+        const { stdout, stderr, exit } = await main(["--stack", "kr", "--import-file", ...CFN], dir);
+        adopting = { file: JSON.parse(stdout || "{}"), stderr, exit, run: await runStack("kr", { stackDir: dir }) };
+    });
 
     it("first run: adopts what keeps its name, names the config lines that keep the rest, says what stays with CloudFormation", async () => {
-        const { stdout, stderr, exit } = await main(["--stack", "kr", "--import-file", ...CFN]);
+        const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fms-adopt-")), "import-kr.json");
+        const { stdout, stderr, exit } = await main(["--stack", "kr", `--import-file=${out}`, ...CFN]);
         assert.strictEqual(exit, 0, stderr);
-        const file: ImportFile = JSON.parse(stdout);
+        assert.strictEqual(stdout, "", "--import-file=<path> writes the document there, not to stdout");
+        assert.ok(stderr.includes(`pulumi import --file ${out} --generate-code=false`));
+        const file: ImportFile = JSON.parse(fs.readFileSync(out, "utf8"));
         const adopted = file.resources.filter((r) => !r.component).map((r) => `${r.name} ${r.id}`).sort();
         assert.deepStrictEqual(adopted, [
             "fms-kr-claim-pems-bucket fleetmgmt-dev-123456789012-cdk-s3-test-bucket",
@@ -81,18 +92,15 @@ describe("adopting a CDK country: npm run plan -- --import-file", function () {
     });
 
     it("with those lines in the stack file: the template, device policy and Basic Ingest rules keep the names vehicles in the field use", async () => {
-        const dir = stackDir(ADOPTING);
-        const { stdout, stderr, exit } = await main(["--stack", "kr", "--import-file", ...CFN], dir);
+        const { file, stderr, exit, run } = adopting;
         assert.strictEqual(exit, 0, stderr);
         assert.doesNotMatch(stderr, /fms-iot:provisioning\.|ruleName: test_rule/);
-        const file: ImportFile = JSON.parse(stdout);
         const ids = new Map(file.resources.filter((r) => !r.component).map((r) => [r.name, r.id]));
         assert.strictEqual(ids.get("fms-kr-provisioning-template"), "fleetmgmt-dev-provision-template");
         assert.strictEqual(ids.get("fms-kr-provisioning-device-policy"), "fleetmgmt-dev-device-policy");
         for (const k of [1, 2, 3]) assert.strictEqual(ids.get(`fms-kr-routing-rule${k}`), `test_rule_rule${k}`);
 
         // The program, planned with the same file, publishes the names the firmware already uses.
-        const run = await runStack("kr", { stackDir: dir });
         assert.strictEqual(run.outputs.provisioningTemplateName, "fleetmgmt-dev-provision-template");
         assert.ok((run.outputs.basicIngestTopics as string[]).includes("$aws/rules/test_rule_rule1/test-rule/rule1"));
         const devicePolicy = JSON.parse(run.one("aws:iot/policy:Policy", "-provisioning-device-policy").inputs.policy);
@@ -100,10 +108,8 @@ describe("adopting a CDK country: npm run plan -- --import-file", function () {
     });
 
     it("the document is Pulumi's import file: its URNs are the ones the program registers, under the program's provider", async () => {
-        const dir = stackDir(ADOPTING);
-        const file: ImportFile = JSON.parse((await main(["--stack", "kr", "--import-file", ...CFN], dir)).stdout);
+        const { file, run } = adopting;
         const entries: ImportResource[] = file.resources; // Pulumi's own type for an entry
-        const run = await runStack("kr", { stackDir: dir });
         const planned = new Map(run.resources.map((r) => [r.urn, r]));
         const urnOf = new Map<string, string>();
         const tokens = awsTypeTokens();
@@ -146,15 +152,6 @@ describe("adopting a CDK country: npm run plan -- --import-file", function () {
             assert.strictEqual(stdout, "");
             assert.match(stderr, message);
         }
-    });
-
-    it("--import-file=<path> writes the document there and says how to run pulumi import", async () => {
-        const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fms-adopt-")), "import-kr.json");
-        const { stdout, stderr, exit } = await main(["--stack", "kr", `--import-file=${out}`, ...CFN]);
-        assert.strictEqual(exit, 0);
-        assert.strictEqual(stdout, "");
-        assert.ok(JSON.parse(fs.readFileSync(out, "utf8")).resources.length > 0);
-        assert.ok(stderr.includes(`pulumi import --file ${out} --generate-code=false`));
     });
 
     it("the README's mapping table is the one the code applies", () => {

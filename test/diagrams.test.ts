@@ -10,9 +10,9 @@ import * as path from "path";
 import { PROJECT_ROOT, stackNames } from "../config/stackFile";
 import { main } from "../plan/cli";
 import { DIAGRAM_DIR, readmeSection, README_MARKERS, sourceHash, StackDiagram, stackDiagrams, svgStamp } from "../plan/diagrams";
-import { runStack } from "../plan/program";
+import { ProgramRun, runStack } from "../plan/program";
 import { markedSection } from "../plan/readmeSection";
-import { componentMermaid } from "../plan/report";
+import { componentMermaid, resourceMermaid } from "../plan/report";
 
 type Parsed = { ok: true; diagramType: string } | { ok: false; error: string };
 function mermaidParse(texts: string[]): Parsed[] {
@@ -27,30 +27,38 @@ describe("pictures of a stack", function () {
     const outputs: Record<string, string> = {};
     let diagrams: StackDiagram[];
 
+    let kr: ProgramRun;
+
     before(async () => {
-        for (const s of stacks) {
-            outputs[`${s} components`] = (await main(["--stack", s, "--mermaid"])).stdout;
-            outputs[`${s} resources`] = (await main(["--stack", s, "--mermaid=resources"])).stdout;
-        }
+        // The CLI once for all stacks (each block is what --stack <s> --mermaid prints), then each view from one run.
         outputs["--all"] = (await main(["--all", "--mermaid"])).stdout;
-        diagrams = await stackDiagrams();
+        const runs: Record<string, ProgramRun> = {};
+        for (const s of stacks) {
+            runs[s] = await runStack(s);
+            outputs[`${s} components`] = `%% stack ${s}\n${componentMermaid(runs[s].resources)}\n`;
+            outputs[`${s} resources`] = `%% stack ${s}\n${resourceMermaid(runs[s].resources)}\n`;
+        }
+        kr = runs.kr;
+        diagrams = await stackDiagrams(runs);
     });
 
-    it("Mermaid's parser accepts every diagram the plan prints, and every one in the README", () => {
+    it("--stack <s> --mermaid prints the component view, --mermaid=resources the resource view", async () => {
+        assert.strictEqual((await main(["--stack", "jp", "--mermaid"])).stdout, outputs["jp components"]);
+        assert.strictEqual((await main(["--stack", "jp", "--mermaid=resources"])).stdout, outputs["jp resources"]);
+    });
+
+    it("Mermaid's parser accepts every diagram the plan prints and every one in the README, and refuses the old --all text", () => {
         const texts: [string, string][] = [
             ...stacks.flatMap((s) => [[`${s} components`, outputs[`${s} components`]], [`${s} resources`, outputs[`${s} resources`]]] as [string, string][]),
             ...blocks(outputs["--all"]).map((b, i) => [`--all block ${i}`, b] as [string, string]),
             ...blocks(fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8")).map((b, i) => [`README block ${i}`, b] as [string, string]),
         ];
-        const results = mermaidParse(texts.map(([, t]) => t));
+        // The parser is a referee: it refuses the three flowcharts in one text that --all --mermaid used to print.
+        const joined = stacks.map((s) => outputs[`${s} components`]).join("\n");
+        const results = mermaidParse([...texts.map(([, t]) => t), joined]);
         texts.forEach(([what], i) => assert.ok(results[i].ok, `${what}: ${(results[i] as { error?: string }).error}`));
         assert.ok(results.filter((r) => r.ok && r.diagramType === "flowchart-v2").length >= stacks.length * 3);
-    });
-
-    it("the parser is a referee: it refuses the three flowcharts in one text that --all --mermaid used to print", () => {
-        const joined = stacks.map((s) => outputs[`${s} components`]).join("\n");
-        const [result] = mermaidParse([joined]);
-        assert.strictEqual(result.ok, false);
+        assert.strictEqual(results[texts.length].ok, false, "three flowcharts in one text");
     });
 
     it("--all --mermaid prints one heading and one diagram per stack", () => {
@@ -60,8 +68,8 @@ describe("pictures of a stack", function () {
         stacks.forEach((s, i) => assert.strictEqual(blocks(all)[i], outputs[`${s} components`]));
     });
 
-    it("the component view: one node per component index.ts builds, an edge where one needs another, no providers", async () => {
-        const run = await runStack("kr");
+    it("the component view: one node per component index.ts builds, an edge where one needs another, no providers", () => {
+        const run = kr;
         const text = componentMermaid(run.resources);
         const nodes = [...text.matchAll(/^ {2}(c\d+)\["([^<]+)<br\/>([^,"]+)/gm)].map((m) => ({ id: m[1], type: m[2], name: m[3] }));
         const tops = run.resources.filter((r) => r.parent === null || !run.resources.some((p) => p.urn === r.parent)).filter((r) => !r.type.startsWith("pulumi:providers:"));

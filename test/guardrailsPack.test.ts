@@ -29,23 +29,24 @@ const npm = (args: string[], cwd: string) =>
 /** Properties as the engine sends them: JSON values, a secret as Pulumi's signature object (plan/report reveals them). */
 const struct = (props: Record<string, unknown>) => Struct.fromJavaScript(JSON.parse(JSON.stringify(props)));
 
-function analyzeRequest(r: ResourceView): AnalyzeRequest {
-    const req = new AnalyzeRequest();
-    req.setType(r.type);
-    req.setName(r.name);
-    req.setUrn(r.urn);
-    req.setProperties(struct(r.props));
-    req.setOptions(new AnalyzerResourceOptions()); // the engine always sends options; the runner refuses a request without
-    return req;
+/** The fields a resource has in both an AnalyzeRequest and an AnalyzeStackRequest's AnalyzerResource. */
+interface ResourceMessage {
+    setType(v: string): unknown; setName(v: string): unknown; setUrn(v: string): unknown;
+    setProperties(v?: Struct): unknown; setOptions(v?: AnalyzerResourceOptions): unknown;
+}
+function describeResource<T extends ResourceMessage>(msg: T, r: ResourceView): T {
+    msg.setType(r.type);
+    msg.setName(r.name);
+    msg.setUrn(r.urn);
+    msg.setProperties(struct(r.props));
+    msg.setOptions(new AnalyzerResourceOptions()); // the engine always sends options; the runner refuses a request without
+    return msg;
 }
 
+const analyzeRequest = (r: ResourceView) => describeResource(new AnalyzeRequest(), r);
+
 function analyzerResource(r: ResourceView): AnalyzerResource {
-    const res = new AnalyzerResource();
-    res.setType(r.type);
-    res.setName(r.name);
-    res.setUrn(r.urn);
-    res.setProperties(struct(r.props));
-    res.setOptions(new AnalyzerResourceOptions());
+    const res = describeResource(new AnalyzerResource(), r);
     res.setDependenciesList(r.dependencies);
     // The program's dependencies, as the engine reports them per property (the rules read both lists).
     res.getPropertydependenciesMap().set("", new AnalyzerPropertyDependencies().setUrnsList(r.dependencies));
