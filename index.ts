@@ -13,19 +13,19 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { arnContext } from "./components/arnContext";
-import { CertificateRotation } from "./components/certificateRotation";
-import { DestinationWatch } from "./components/destinationWatch";
-import { ClaimCertificate } from "./components/claimCertificate";
-import { EdgeRuntime, telemetryComponentName } from "./components/edgeRuntime";
-import { FleetProvisioning } from "./components/fleetProvisioning";
-import { Operations } from "./components/operations";
-import { RuleRouting } from "./components/ruleRouting";
+import { CertificateRotation } from "./components/provisioning/certificateRotation";
+import { DestinationWatch } from "./components/routing/destinationWatch";
+import { ClaimCertificate } from "./components/provisioning/claimCertificate";
+import { EdgeRuntime, telemetryComponentName } from "./components/edge/edgeRuntime";
+import { FleetProvisioning } from "./components/provisioning/fleetProvisioning";
+import { Operations } from "./components/operations/operations";
+import { RuleRouting } from "./components/routing/ruleRouting";
 import { StackKey } from "./components/stackKey";
 import { stackProviders } from "./components/providers";
 import { CONFIRM_RULE_KEY, ruleNameFor } from "./config/routingConfig";
-import { metricNamespace } from "./components/operations";
+import { metricNamespace } from "./components/operations/operations";
 import { configIsSecret, loadStackConfig } from "./config/stackConfig";
-import { IOT_LOG_GROUP } from "./components/iotLogging";
+import { IOT_LOG_GROUP } from "./components/operations/iotLogging";
 import { greengrassComponentLogGroup, greengrassSystemLogGroup } from "./policies/greengrass";
 
 const cfg = loadStackConfig();

@@ -406,7 +406,7 @@ const mskPasswordSecret: ResourceRule = {
     },
 };
 
-/** The dynamic resource that holds a region's AWS IoT logging, audit and indexing (components/regionSettings.ts). */
+/** The dynamic resource that holds a region's AWS IoT logging, audit and indexing (components/operations/regionSettings.ts). */
 const REGION_SETTINGS = "pulumi-nodejs:dynamic/iot:RegionSettings";
 
 const loggingOn: StackRule = {

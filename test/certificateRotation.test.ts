@@ -10,7 +10,7 @@ import {
     DescribeAuditTaskCommand, DescribeCertificateCommand, DetachThingPrincipalCommand, ListAuditTasksCommand, ListThingPrincipalsCommand, UpdateCertificateCommand,
 } from "@aws-sdk/client-iot";
 import { PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
-import { configFromEnv, confirm, EXPIRING_CHECK, RotationConfig, RotationDeps, sweep } from "../lambda/certificateRotation";
+import { configFromEnv, confirm, EXPIRING_CHECK, RotationConfig, RotationDeps, sweep } from "../components/provisioning/lambda/certificateRotation";
 import { LocalDynamo } from "./support/dynalite";
 import { FakeClient } from "./support/fakeClient";
 

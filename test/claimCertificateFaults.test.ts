@@ -5,7 +5,7 @@ import {
     CreateCertificateFromCsrCommand, CreateKeysAndCertificateCommand, DeleteCertificateCommand, DescribeCertificateCommand,
     IoTClient, ListCertificatesCommand, UpdateCertificateCommand,
 } from "@aws-sdk/client-iot";
-import { answerMayBeLost, ClaimCertificateInputs, ClaimCertificateOutputs, claimCertificateProvider as provider } from "../components/claimCertificateProvider";
+import { answerMayBeLost, ClaimCertificateInputs, ClaimCertificateOutputs, claimCertificateProvider as provider } from "../components/provisioning/claimCertificateProvider";
 import { iotClient } from "../components/iotSdk";
 import { iot } from "./support/iotMock";
 import { makeCertificate, makeCsr } from "./support/x509";

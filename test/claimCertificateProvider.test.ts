@@ -7,7 +7,7 @@ import {
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { iot } from "./support/iotMock";
 import { sts } from "./support/sts";
-import { ClaimCertificateInputs, ClaimCertificateOutputs, claimCertificateProvider as provider } from "../components/claimCertificateProvider";
+import { ClaimCertificateInputs, ClaimCertificateOutputs, claimCertificateProvider as provider } from "../components/provisioning/claimCertificateProvider";
 import { CryptoKeyPair, makeCertificate, makeCsr } from "./support/x509";
 
 const ID = "f".repeat(64);

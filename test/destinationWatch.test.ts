@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { GetTopicRuleDestinationCommand, UpdateTopicRuleDestinationCommand } from "@aws-sdk/client-iot";
-import { configFromEnv, DISABLED_METRIC, watch, WatchDeps } from "../lambda/destinationWatch";
+import { configFromEnv, DISABLED_METRIC, watch, WatchDeps } from "../components/routing/lambda/destinationWatch";
 import { ACCOUNT_ID } from "../plan/mocks";
 import { ProgramRun, runStack } from "../plan/program";
 import { parsePolicy, statement } from "./support/assertions";

@@ -7,8 +7,8 @@ import { PROJECT_ROOT, readStackFile, stackNames } from "../config/stackFile";
 import { stackConfigFromEngine } from "../config/stackConfig";
 import { ACCOUNT_ID } from "../plan/mocks";
 import { ProgramRun, runStack } from "../plan/program";
-import { contentVersion, telemetryArtifactKey, telemetryRecipe } from "../components/edgeRuntime";
-import { LOG_MANAGER, NUCLEUS } from "../edge/awsComponents";
+import { contentVersion, telemetryArtifactKey, telemetryRecipe } from "../components/edge/edgeRuntime";
+import { LOG_MANAGER, NUCLEUS } from "../components/edge/awsComponents";
 import { nucleusClientIds } from "../policies/greengrass";
 import { assertStackConfigError, parsePolicy, statement } from "./support/assertions";
 import { isAllowed } from "./support/iotPolicyEvaluator";
@@ -283,7 +283,7 @@ describe("edge: stacks and config", function () {
     });
 
     it("the telemetry program's own tests pass (python3 -m unittest)", () => {
-        const out = execFileSync("python3", ["-m", "unittest", "-v", "test_telemetry"], { cwd: path.join(PROJECT_ROOT, "edge", "telemetry"), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" } });
+        const out = execFileSync("python3", ["-m", "unittest", "-v", "test_telemetry"], { cwd: path.join(PROJECT_ROOT, "components", "edge", "telemetry"), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" } });
         assert.strictEqual(out, "");
     });
 });

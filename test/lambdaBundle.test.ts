@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import Module = require("module");
 import * as path from "path";
-import { HOOK_ENTRY } from "../components/fleetProvisioning";
+import { HOOK_ENTRY } from "../components/provisioning/fleetProvisioning";
 import { bundleHandler } from "../components/lambdaBundle";
 
 describe("hook bundle", () => {

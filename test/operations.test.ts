@@ -1,8 +1,8 @@
 import * as assert from "assert";
 import { ConfigName } from "@aws-sdk/client-iot";
-import { AUDIT_CHECKS, DENIED_PATTERN } from "../components/operations";
-import { claimCertificateProvider } from "../components/claimCertificateProvider";
-import { createHandler } from "../lambda/provisioningHook";
+import { AUDIT_CHECKS, DENIED_PATTERN } from "../components/operations/operations";
+import { claimCertificateProvider } from "../components/provisioning/claimCertificateProvider";
+import { createHandler } from "../components/provisioning/lambda/provisioningHook";
 import { ACCOUNT_ID } from "../plan/mocks";
 import { ProgramRun, runStack } from "../plan/program";
 import { assertStackConfigError, parsePolicy, statement } from "./support/assertions";

@@ -3,7 +3,7 @@ import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, Update
 import { DescribeThingCommand, IoTClient, ListThingPrincipalsCommand, ResourceNotFoundException } from "@aws-sdk/client-iot";
 import { mockClient } from "aws-sdk-client-mock";
 import { FakeClient } from "./support/fakeClient";
-import { configFromEnv, createHandler, handler, HookConfig, HookResponse, UNKNOWN_EXPIRY } from "../lambda/provisioningHook";
+import { configFromEnv, createHandler, handler, HookConfig, HookResponse, UNKNOWN_EXPIRY } from "../components/provisioning/lambda/provisioningHook";
 import { ARN, CERT_ID, CLAIM_ID, event, NOW, pem, TEMPLATES } from "./support/hookEvents";
 
 const certArn = (id: string) => `arn:aws:iot:ap-northeast-2:123456789012:cert/${id}`;

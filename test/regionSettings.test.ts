@@ -3,7 +3,7 @@ import {
     DeleteAccountAuditConfigurationCommand, DescribeAccountAuditConfigurationCommand, DescribeIndexCommand, GetIndexingConfigurationCommand,
     GetV2LoggingOptionsCommand, SetV2LoggingOptionsCommand, UpdateAccountAuditConfigurationCommand, UpdateIndexingConfigurationCommand,
 } from "@aws-sdk/client-iot";
-import { RegionSettingsInputs, RegionSettingsOutputs, regionSettingsProvider as provider } from "../components/regionSettings";
+import { RegionSettingsInputs, RegionSettingsOutputs, regionSettingsProvider as provider } from "../components/operations/regionSettings";
 import { iot } from "./support/iotMock";
 
 const awsError = (name: string, message = name) => Object.assign(new Error(message), { name, $metadata: {} });

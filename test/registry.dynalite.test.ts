@@ -4,7 +4,7 @@
  */
 import * as assert from "assert";
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { createHandler, HookConfig, REARM, REGISTRY_CLAIM_ATTRIBUTES } from "../lambda/provisioningHook";
+import { createHandler, HookConfig, REARM, REGISTRY_CLAIM_ATTRIBUTES } from "../components/provisioning/lambda/provisioningHook";
 import { LocalDynamo } from "./support/dynalite";
 import { ARN, event, TEMPLATES } from "./support/hookEvents";
 

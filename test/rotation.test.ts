@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { CONFIRM_SQL, SWEEP_SCHEDULE } from "../components/certificateRotation";
+import { CONFIRM_SQL, SWEEP_SCHEDULE } from "../components/provisioning/certificateRotation";
 import { ACCOUNT_ID } from "../plan/mocks";
 import { ProgramRun, runStack } from "../plan/program";
 import { assertLeastPrivilege, parsePolicy, statement } from "./support/assertions";

@@ -251,7 +251,7 @@ describe("stacks", () => {
     }
 
     it("the private key is a secret output of the dynamic resource and of the component", async () => {
-        const { ClaimCertificate } = await import("../components/claimCertificate");
+        const { ClaimCertificate } = await import("../components/provisioning/claimCertificate");
         const { unwrap } = await import("../plan/program");
         const run = await runStack("dev");
         assert.deepStrictEqual(run.one("pulumi-nodejs:dynamic/iot:ClaimCertificate").additionalSecretOutputs, ["privateKeyPem"]);

@@ -3,7 +3,7 @@ import { DeleteProvisioningTemplateVersionCommand, ListProvisioningTemplateVersi
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { iot } from "./support/iotMock";
 import { sts } from "./support/sts";
-import { bodyHash, PrunerInputs, templateVersionPrunerProvider as provider } from "../components/templateVersionPruner";
+import { bodyHash, PrunerInputs, templateVersionPrunerProvider as provider } from "../components/provisioning/templateVersionPruner";
 import { runStack } from "../plan/program";
 
 const inputs: PrunerInputs = { region: "ap-northeast-2", templateName: "fms-kr-vehicle", bodyHash: "h1", keepPrevious: 2 };

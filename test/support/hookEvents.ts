@@ -1,5 +1,5 @@
 /** Pre-provisioning hook events and template rules shared by the hook tests. */
-import { HookConfig } from "../../lambda/provisioningHook";
+import { HookConfig } from "../../components/provisioning/lambda/provisioningHook";
 import { makeCertificate, makeKeys } from "./x509";
 
 export const NOW = new Date("2026-11-22T23:59:59Z");

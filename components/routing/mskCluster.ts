@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { CreatedMskConfig } from "../config/routingConfig";
+import { CreatedMskConfig } from "../../config/routingConfig";
 
 export interface MskClusterArgs {
     namePrefix: string;

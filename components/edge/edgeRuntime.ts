@@ -4,16 +4,16 @@ import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as awsnative from "@pulumi/aws-native";
 import * as pulumi from "@pulumi/pulumi";
-import { GreengrassConfig } from "../config/greengrassConfig";
-import { ArnContext } from "../policies/document";
-import { CORE_POLICY_KIND, coreDevicePolicy, greengrassComponentLogGroup, greengrassSystemLogGroup, roleAliasArn, tokenExchangePolicy } from "../policies/greengrass";
-import { serviceTrustPolicy } from "../policies/iam";
-import { policyJson } from "./arnContext";
-import { SecureBucket } from "./secureBucket";
-import { hookedTemplate } from "./hookedTemplate";
-import { AwsTarget } from "./iotSdk";
+import { GreengrassConfig } from "../../config/greengrassConfig";
+import { ArnContext } from "../../policies/document";
+import { CORE_POLICY_KIND, coreDevicePolicy, greengrassComponentLogGroup, greengrassSystemLogGroup, roleAliasArn, tokenExchangePolicy } from "../../policies/greengrass";
+import { serviceTrustPolicy } from "../../policies/iam";
+import { policyJson } from "../arnContext";
+import { SecureBucket } from "../secureBucket";
+import { hookedTemplate } from "../provisioning/hookedTemplate";
+import { AwsTarget } from "../iotSdk";
 
-export const TELEMETRY_SOURCE = path.join(__dirname, "..", "edge", "telemetry", "telemetry.py");
+export const TELEMETRY_SOURCE = path.join(__dirname, "telemetry", "telemetry.py");
 
 /**
  * The telemetry component's name: per stack, because component ARNs are account- and region-wide

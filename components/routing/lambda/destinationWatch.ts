@@ -13,7 +13,7 @@
  */
 import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { GetTopicRuleDestinationCommand, IoTClient, UpdateTopicRuleDestinationCommand } from "@aws-sdk/client-iot";
-import { errorName } from "./iotIdentity";
+import { errorName } from "../../runtime/iotIdentity";
 
 export const DISABLED_METRIC = "RuleDestinationDisabled";
 

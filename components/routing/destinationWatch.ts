@@ -1,13 +1,13 @@
 import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { DISABLED_METRIC } from "../lambda/destinationWatch";
-import { ArnContext } from "../policies/document";
-import { destinationWatchPolicy } from "../policies/ruleEngine";
-import { handlerArchive } from "./lambdaBundle";
-import { nodeLambda } from "./nodeLambda";
+import { DISABLED_METRIC } from "./lambda/destinationWatch";
+import { ArnContext } from "../../policies/document";
+import { destinationWatchPolicy } from "../../policies/ruleEngine";
+import { handlerArchive } from "../lambdaBundle";
+import { nodeLambda } from "../nodeLambda";
 
-export const WATCH_ENTRY = path.join(__dirname, "..", "lambda", "destinationWatch.ts");
+export const WATCH_ENTRY = path.join(__dirname, "lambda", "destinationWatch.ts");
 /** Often enough that a disabled route costs at most an hour of error-action traffic. */
 export const WATCH_SCHEDULE = "rate(1 hour)";
 
@@ -24,7 +24,7 @@ export interface DestinationWatchArgs {
 }
 
 /**
- * AWS IoT disables a VPC rule destination after 30 days without traffic (see lambda/destinationWatch.ts):
+ * AWS IoT disables a VPC rule destination after 30 days without traffic (see components/routing/lambda/destinationWatch.ts):
  * an hourly function reports its status as a metric, re-enables it when allowed, and an alarm tells
  * the operations topic while it is disabled.
  */

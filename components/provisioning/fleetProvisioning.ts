@@ -1,19 +1,19 @@
 import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ArnContext } from "../policies/document";
-import { hookRolePolicy, thingsRegistrationPolicyArn } from "../policies/iam";
-import { DeviceKeys } from "../policies/iotClaimPolicy";
-import { devicePolicy } from "../policies/iotDevicePolicy";
-import { REGISTRY_CLAIM_ATTRIBUTES, TemplateRule } from "../lambda/provisioningHook";
-import { policyJson, trustedBy } from "./arnContext";
-import { handlerArchive } from "./lambdaBundle";
-import { nodeLambda } from "./nodeLambda";
+import { ArnContext } from "../../policies/document";
+import { hookRolePolicy, thingsRegistrationPolicyArn } from "../../policies/iam";
+import { DeviceKeys } from "../../policies/iotClaimPolicy";
+import { devicePolicy } from "../../policies/iotDevicePolicy";
+import { REGISTRY_CLAIM_ATTRIBUTES, TemplateRule } from "./lambda/provisioningHook";
+import { policyJson, trustedBy } from "../arnContext";
+import { handlerArchive } from "../lambdaBundle";
+import { nodeLambda } from "../nodeLambda";
 import { hookedTemplate } from "./hookedTemplate";
-import { AwsTarget } from "./iotSdk";
+import { AwsTarget } from "../iotSdk";
 import { SEARCHABLE_ATTRIBUTES } from "./templateBody";
 
-export const HOOK_ENTRY = path.join(__dirname, "..", "lambda", "provisioningHook.ts");
+export const HOOK_ENTRY = path.join(__dirname, "lambda", "provisioningHook.ts");
 
 export interface FleetProvisioningArgs {
     ctx: pulumi.Input<ArnContext>;

@@ -8,7 +8,7 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { assertAllowedAccount, AwsTarget, errorName, explain, iotClient } from "./iotSdk";
+import { assertAllowedAccount, AwsTarget, errorName, explain, iotClient } from "../iotSdk";
 
 /** AWS IoT keeps at most this many versions of a provisioning template. */
 export const MAX_TEMPLATE_VERSIONS = 5;

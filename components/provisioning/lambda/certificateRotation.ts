@@ -1,6 +1,6 @@
 /**
  * Vehicle certificate rotation, the two steps after the rotation template has issued a new
- * certificate (see lambda/provisioningHook.ts for the first):
+ * certificate (see components/provisioning/lambda/provisioningHook.ts for the first):
  *
  * - `confirm`: invoked by the topic rule a vehicle reaches (Basic Ingest) once it is connected with
  *   its NEW certificate. The rule passes `principal()` (the certificate id of that connection,
@@ -19,7 +19,7 @@ import {
     DescribeAuditTaskCommand, DescribeCertificateCommand, DetachThingPrincipalCommand, IoTClient, ListAuditTasksCommand,
     UpdateCertificateCommand,
 } from "@aws-sdk/client-iot";
-import { CERTIFICATE_ID, certificateIdOf, errorName, thingCertificateArns } from "./iotIdentity";
+import { CERTIFICATE_ID, certificateIdOf, errorName, thingCertificateArns } from "../../runtime/iotIdentity";
 
 /** The Device Defender audit check whose findings the expiring-certificates metric counts. */
 export const EXPIRING_CHECK = "DEVICE_CERTIFICATE_EXPIRING_CHECK";

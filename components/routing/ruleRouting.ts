@@ -1,13 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { trustedBy } from "./arnContext";
+import { trustedBy } from "../arnContext";
 import * as random from "@pulumi/random";
-import { basicIngestTopicFor, RouteConfig, RoutingConfig } from "../config/routingConfig";
-import { ArnContext } from "../policies/document";
-import { ruleRolePolicy } from "../policies/ruleEngine";
+import { basicIngestTopicFor, RouteConfig, RoutingConfig } from "../../config/routingConfig";
+import { ArnContext } from "../../policies/document";
+import { ruleRolePolicy } from "../../policies/ruleEngine";
 import { CrossAccountPeering } from "./crossAccountPeering";
 import { MskCluster } from "./mskCluster";
-import { metricNamespace, ruleFailureMetricFilter } from "./operations";
+import { metricNamespace, ruleFailureMetricFilter } from "../operations/operations";
 import { PasswordSource, ScramSecret } from "./scramSecret";
 
 export interface RuleRoutingArgs {

@@ -15,7 +15,7 @@
  * `require`d inside each method (a client captured from module scope cannot be serialized).
  */
 import type { IoTClient } from "@aws-sdk/client-iot";
-import { assertAllowedAccount, AwsTarget, errorName, explain, iotClient } from "./iotSdk";
+import { assertAllowedAccount, AwsTarget, errorName, explain, iotClient } from "../iotSdk";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 
 export type CertificateStatus = "ACTIVE" | "INACTIVE";

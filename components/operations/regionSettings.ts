@@ -17,7 +17,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { IoTClient } from "@aws-sdk/client-iot";
-import { assertAllowedAccount, AwsTarget, errorName, explain, iotClient } from "./iotSdk";
+import { assertAllowedAccount, AwsTarget, errorName, explain, iotClient } from "../iotSdk";
 
 export interface AuditCheck {
     enabled: boolean;

@@ -1,16 +1,16 @@
 import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ArnContext } from "../policies/document";
-import { RotationRoleArgs, rotationConfirmPolicy, rotationSweepPolicy, ruleErrorLogPolicy } from "../policies/rotation";
-import { trustedBy } from "./arnContext";
-import { handlerArchive } from "./lambdaBundle";
-import { nodeLambda } from "./nodeLambda";
-import { ruleFailureMetricFilter } from "./operations";
-import { CONFIRM_TOPIC } from "../device/topics";
-import { EXPIRING_METRIC } from "../lambda/certificateRotation";
+import { ArnContext } from "../../policies/document";
+import { RotationRoleArgs, rotationConfirmPolicy, rotationSweepPolicy, ruleErrorLogPolicy } from "../../policies/rotation";
+import { trustedBy } from "../arnContext";
+import { handlerArchive } from "../lambdaBundle";
+import { nodeLambda } from "../nodeLambda";
+import { ruleFailureMetricFilter } from "../operations/operations";
+import { CONFIRM_TOPIC } from "../../device/topics";
+import { EXPIRING_METRIC } from "./lambda/certificateRotation";
 
-export const ROTATION_ENTRY = path.join(__dirname, "..", "lambda", "certificateRotation.ts");
+export const ROTATION_ENTRY = path.join(__dirname, "lambda", "certificateRotation.ts");
 
 
 /**

@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ArnContext } from "../policies/document";
-import { secretKeyPolicy } from "../policies/kms";
-import { policyJson } from "./arnContext";
+import { ArnContext } from "../../policies/document";
+import { secretKeyPolicy } from "../../policies/kms";
+import { policyJson } from "../arnContext";
 
 export interface ScramSecretArgs {
     ctx: pulumi.Input<ArnContext>;

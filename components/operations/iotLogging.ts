@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { trustedBy } from "./arnContext";
-import { ArnContext } from "../policies/document";
-import { iotLoggingPolicy } from "../policies/ruleEngine";
+import { trustedBy } from "../arnContext";
+import { ArnContext } from "../../policies/document";
+import { iotLoggingPolicy } from "../../policies/ruleEngine";
 
 /** The log group AWS IoT writes its logs (rule errors among them) to. */
 export const IOT_LOG_GROUP = "AWSIotLogsV2";

@@ -26,7 +26,7 @@
 import { X509Certificate } from "crypto";
 import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { DescribeThingCommand, IoTClient } from "@aws-sdk/client-iot";
-import { CERTIFICATE_ID, certificateIdOf, errorName, thingCertificateArns } from "./iotIdentity";
+import { CERTIFICATE_ID, certificateIdOf, errorName, thingCertificateArns } from "../../runtime/iotIdentity";
 
 export interface HookEvent {
     claimCertificateId: string;

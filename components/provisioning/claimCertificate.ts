@@ -1,10 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ArnContext } from "../policies/document";
-import { claimPolicy, DeviceKeys } from "../policies/iotClaimPolicy";
-import { policyJson } from "./arnContext";
+import { ArnContext } from "../../policies/document";
+import { claimPolicy, DeviceKeys } from "../../policies/iotClaimPolicy";
+import { policyJson } from "../arnContext";
 import { CertificateStatus, claimCertificateProvider } from "./claimCertificateProvider";
-import { SecureBucket } from "./secureBucket";
+import { SecureBucket } from "../secureBucket";
 
 /** Prefix under which the claim-certificate PEMs are delivered. */
 export const CLAIM_PREFIX = "claim-certificate";

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ArnContext, provisioningTemplateArn } from "../policies/document";
-import { AwsTarget } from "./iotSdk";
+import { ArnContext, provisioningTemplateArn } from "../../policies/document";
+import { AwsTarget } from "../iotSdk";
 import { provisioningTemplateBody } from "./templateBody";
 import { bodyHash, TemplateVersionPruner } from "./templateVersionPruner";
 

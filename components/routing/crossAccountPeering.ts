@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { CrossAccountConfig } from "../config/routingConfig";
+import { CrossAccountConfig } from "../../config/routingConfig";
 
 export interface CrossAccountPeeringArgs {
     namePrefix: string;

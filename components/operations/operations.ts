@@ -1,14 +1,14 @@
 import * as aws from "@pulumi/aws";
 import * as awsnative from "@pulumi/aws-native";
 import * as pulumi from "@pulumi/pulumi";
-import { trustedBy } from "./arnContext";
-import { OperationsConfig } from "../config/operationsConfig";
-import { ArnContext } from "../policies/document";
-import { deviceDefenderAuditPolicyArn, notificationPolicy } from "../policies/operations";
-import { AwsTarget } from "./iotSdk";
+import { trustedBy } from "../arnContext";
+import { OperationsConfig } from "../../config/operationsConfig";
+import { ArnContext } from "../../policies/document";
+import { deviceDefenderAuditPolicyArn, notificationPolicy } from "../../policies/operations";
+import { AwsTarget } from "../iotSdk";
 import { IotLogging } from "./iotLogging";
 import { AuditCheck, RegionSettings } from "./regionSettings";
-import { THING_ATTRIBUTES } from "./templateBody";
+import { THING_ATTRIBUTES } from "../provisioning/templateBody";
 
 /** This stack's CloudWatch metric namespace. */
 export function metricNamespace(namePrefix: string): string {
