@@ -24,7 +24,11 @@ import { views } from "../plan/report";
 
 const PACK_DIR = path.join(PROJECT_ROOT, "guardrails");
 const npm = (args: string[], cwd: string) =>
-    execFileSync("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    execFileSync("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 90_000 });
+
+/** `name@version` of every package a lock file installs. */
+const lockedPackages = (file: string): Set<string> => new Set(Object.entries(JSON.parse(fs.readFileSync(file, "utf8")).packages as Record<string, { version?: string }>)
+    .filter(([k]) => k !== "").map(([k, v]) => `${k.replace(/.*node_modules\//, "")}@${v.version}`));
 
 /** Properties as the engine sends them: JSON values, a secret as Pulumi's signature object (plan/report reveals them). */
 const struct = (props: Record<string, unknown>) => Struct.fromJavaScript(JSON.parse(JSON.stringify(props)));
@@ -73,7 +77,16 @@ describe("guardrails as a standalone policy pack", function () {
         fs.mkdirSync(installed);
         execFileSync("tar", ["xzf", path.join(tmp, packed[0].filename), "-C", installed, "--strip-components=1"]);
         // Nothing of the repository is reachable from here: no ../tsconfig.json, no root node_modules.
-        npm(["ci", "--prefer-offline"], installed);
+        // Offline, from the npm cache the project's own `npm ci` filled: the pack's shrinkwrap installs only versions
+        // the project's lock file has (a test below holds it to that), so no registry is needed, and none is waited on.
+        try {
+            npm(["ci", "--offline"], installed);
+        } catch (err) {
+            // A machine whose node_modules did not come through its npm cache: the same versions, from the project.
+            if (!/ENOTCACHED/.test(String((err as { stderr?: string }).stderr))) throw err;
+            fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(installed, "node_modules"), "dir");
+            console.warn("guardrails pack: npm cache empty, installed from the project's node_modules (same versions)");
+        }
         runner = spawn(process.execPath, [path.join("node_modules", "@pulumi", "pulumi", "cmd", "run-policy-pack"), "127.0.0.1:1", "."], {
             cwd: installed, stdio: ["ignore", "pipe", "pipe"],
         });
@@ -102,6 +115,12 @@ describe("guardrails as a standalone policy pack", function () {
         assert.strictEqual(tsconfig.extends, undefined, "a packed tsconfig cannot extend a file outside the pack (TS5058)");
         const pkg = JSON.parse(fs.readFileSync(path.join(PACK_DIR, "package.json"), "utf8"));
         for (const dep of ["@pulumi/policy", "@pulumi/pulumi", "typescript", "ts-node"]) assert.ok(pkg.dependencies[dep], dep);
+    });
+
+    it("its shrinkwrap installs only versions the project's lock has (so it installs offline; guardrails/package.json overrides pin strays)", () => {
+        const root = lockedPackages(path.join(PROJECT_ROOT, "package-lock.json"));
+        const strays = [...lockedPackages(path.join(PACK_DIR, "npm-shrinkwrap.json"))].filter((p) => !root.has(p));
+        assert.deepStrictEqual(strays, []);
     });
 
     it("loads in Pulumi's policy-pack runner, type-checked, and lists every guardrail with its enforcement level", async () => {
