@@ -35,8 +35,14 @@ export interface Mapping {
     /** This program's resource: its type and the end of its name (the names start with the stack's namePrefix). */
     type: string;
     nameSuffix: (m: RegExpExecArray) => string;
-    /** `pulumi import` ID from CloudFormation's physical id (the provider's Import section). */
-    importId: (physicalId: string) => string;
+    /**
+     * What identifies it, in both tools: CloudFormation's physical id (its `Ref` value, per the resource's "Return
+     * values" in the CloudFormation User Guide) and the id `pulumi import` takes (per the resource's "Import" section
+     * in @pulumi/aws). Where the two agree the physical id is the import id as is; test/adopt.test.ts reads the
+     * provider's own docs to hold `importBy` to them.
+     */
+    cfnRef: "name" | "arn" | "id" | "bucket";
+    importBy: "name" | "functionName" | "arn" | "id" | "bucket";
     naming?: Naming;
 }
 
@@ -46,33 +52,33 @@ const nameFromSecretArn = (arn: string) => /:secret:(.+)-[A-Za-z0-9]{6}$/.exec(a
 /** Seed 000's CDK resources this program has a counterpart for (README: "Adopting a CDK country"). */
 export const CDK_MAPPINGS: Mapping[] = [
     { construct: "<svc>-<env>device-policy (iot.CfnPolicy)", cfnType: "AWS::IoT::Policy", logicalId: new RegExp(`devicepolicy${HASH}`),
-        type: "aws:iot/policy:Policy", nameSuffix: () => "-provisioning-device-policy", importId: (id) => id,
+        type: "aws:iot/policy:Policy", nameSuffix: () => "-provisioning-device-policy", cfnRef: "name", importBy: "name",
         naming: { input: "name", config: { key: "fms-iot:provisioning.devicePolicyName", line: (_r, n) => `fms-iot:provisioning.devicePolicyName: ${n}` } } },
     { construct: "<svc>-<env>-pre-provisioning-lambda-role (iam.Role)", cfnType: "AWS::IAM::Role", logicalId: new RegExp(`preprovisioninglambdarole${HASH}`),
-        type: "aws:iam/role:Role", nameSuffix: () => "-provisioning-hook-role", importId: (id) => id },
+        type: "aws:iam/role:Role", nameSuffix: () => "-provisioning-hook-role", cfnRef: "name", importBy: "name" },
     { construct: "<svc>-<env>-pre-provisioning-hook-lambda (lambda.Function)", cfnType: "AWS::Lambda::Function", logicalId: new RegExp(`preprovisioninghooklambda${HASH}`),
-        type: "aws:lambda/function:Function", nameSuffix: () => "-provisioning-hook", importId: (id) => id, naming: { input: "name" } },
+        type: "aws:lambda/function:Function", nameSuffix: () => "-provisioning-hook", cfnRef: "name", importBy: "functionName", naming: { input: "name" } },
     { construct: "<svc>-<env>-provisioning-template-role (iam.Role)", cfnType: "AWS::IAM::Role", logicalId: new RegExp(`provisioningtemplaterole${HASH}`),
-        type: "aws:iam/role:Role", nameSuffix: () => "-provisioning-provisioning-role", importId: (id) => id },
+        type: "aws:iam/role:Role", nameSuffix: () => "-provisioning-provisioning-role", cfnRef: "name", importBy: "name" },
     { construct: "<svc>-<env>-provision-template (iot.CfnProvisioningTemplate)", cfnType: "AWS::IoT::ProvisioningTemplate", logicalId: new RegExp(`provisiontemplate${HASH}`),
-        type: "aws:iot/provisioningTemplate:ProvisioningTemplate", nameSuffix: () => "-provisioning-template", importId: (id) => id,
+        type: "aws:iot/provisioningTemplate:ProvisioningTemplate", nameSuffix: () => "-provisioning-template", cfnRef: "name", importBy: "name",
         naming: { input: "name", config: { key: "fms-iot:provisioning.templateName", line: (_r, n) => `fms-iot:provisioning.templateName: ${n}` } } },
     { construct: "<svc>-<env>-claim-certificate-policy (iot.CfnPolicy)", cfnType: "AWS::IoT::Policy", logicalId: new RegExp(`claimcertificatepolicy${HASH}`),
-        type: "aws:iot/policy:Policy", nameSuffix: () => "-claim-policy", importId: (id) => id, naming: { input: "name" } },
+        type: "aws:iot/policy:Policy", nameSuffix: () => "-claim-policy", cfnRef: "name", importBy: "name", naming: { input: "name" } },
     { construct: "cdkTestS3Bucket (s3.Bucket)", cfnType: "AWS::S3::Bucket", logicalId: new RegExp(`^cdkTestS3Bucket${HASH}`),
-        type: "aws:s3/bucket:Bucket", nameSuffix: () => "-claim-pems-bucket", importId: (id) => id },
+        type: "aws:s3/bucket:Bucket", nameSuffix: () => "-claim-pems-bucket", cfnRef: "bucket", importBy: "bucket" },
     { construct: "<svc>-<env>-rule-engine-role (iam.Role)", cfnType: "AWS::IAM::Role", logicalId: new RegExp(`ruleenginerole${HASH}`),
-        type: "aws:iam/role:Role", nameSuffix: () => "-routing-rule-role", importId: (id) => id },
+        type: "aws:iam/role:Role", nameSuffix: () => "-routing-rule-role", cfnRef: "name", importBy: "name" },
     { construct: "MyCfnTopicRuleDestination (iot.CfnTopicRuleDestination)", cfnType: "AWS::IoT::TopicRuleDestination", logicalId: new RegExp(`^MyCfnTopicRuleDestination${HASH}`),
-        type: "aws:iot/topicRuleDestination:TopicRuleDestination", nameSuffix: () => "-routing-destination", importId: (id) => id },
+        type: "aws:iot/topicRuleDestination:TopicRuleDestination", nameSuffix: () => "-routing-destination", cfnRef: "arn", importBy: "arn" },
     { construct: "Key (kms.CfnKey)", cfnType: "AWS::KMS::Key", logicalId: new RegExp(`^Key${HASH}`),
-        type: "aws:kms/key:Key", nameSuffix: () => "-routing-scram-key", importId: (id) => id },
+        type: "aws:kms/key:Key", nameSuffix: () => "-routing-scram-key", cfnRef: "id", importBy: "id" },
     { construct: "KeyAlias (kms.CfnAlias)", cfnType: "AWS::KMS::Alias", logicalId: new RegExp(`^KeyAlias${HASH}`),
-        type: "aws:kms/alias:Alias", nameSuffix: () => "-routing-scram-alias", importId: (id) => id, naming: { input: "name" } },
+        type: "aws:kms/alias:Alias", nameSuffix: () => "-routing-scram-alias", cfnRef: "name", importBy: "name", naming: { input: "name" } },
     { construct: "IoTSecret (secretsmanager.CfnSecret)", cfnType: "AWS::SecretsManager::Secret", logicalId: new RegExp(`^IoTSecret${HASH}`),
-        type: "aws:secretsmanager/secret:Secret", nameSuffix: () => "-routing-scram-secret", importId: (id) => id, naming: { input: "name" } },
+        type: "aws:secretsmanager/secret:Secret", nameSuffix: () => "-routing-scram-secret", cfnRef: "arn", importBy: "arn", naming: { input: "name" } },
     { construct: "<svc>-<env>-topic-rule-<key> (iot.CfnTopicRule)", cfnType: "AWS::IoT::TopicRule", logicalId: new RegExp(`topicrule([A-Za-z0-9]+?)${HASH}`),
-        type: "aws:iot/topicRule:TopicRule", nameSuffix: (m) => `-routing-${m[1]}`, importId: (id) => id,
+        type: "aws:iot/topicRule:TopicRule", nameSuffix: (m) => `-routing-${m[1]}`, cfnRef: "name", importBy: "name",
         naming: { input: "name", config: { key: "fms-iot:routing.routes[].ruleName", line: (ours, n) => `fms-iot:routing.routes, the route with key ${ours.name.replace(/^.*-routing-/, "")}: ruleName: ${n}` } } },
 ];
 
@@ -153,7 +159,7 @@ export function adopt(run: ProgramRun, cfn: CfnResource[]): Adoption {
         }
         const parent = ours.parent && byUrn.has(ours.parent) ? byUrn.get(ours.parent)!.name : undefined;
         file.resources.push({
-            type: ours.type, name: ours.name, id: mapping.importId(res.PhysicalResourceId),
+            type: ours.type, name: ours.name, id: res.PhysicalResourceId,
             ...(parent ? { parent } : {}), ...(providerName ? { provider: providerName } : {}),
         });
         adoption.adopted.push({ logicalId: res.LogicalResourceId, physicalId: res.PhysicalResourceId, name: ours.name, type: ours.type });

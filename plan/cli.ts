@@ -168,7 +168,15 @@ async function importFile(args: Args, stackDir?: string): Promise<{ stdout: stri
     if (args.stacks.length !== 1) return { stdout: "", stderr: `--import-file adopts into one stack: name it with --stack. ${USAGE}\n`, exit: EXIT.config };
     let cfn: CfnResource[] = [];
     try {
-        for (const f of args.cloudformation) cfn = cfn.concat(readCfnResources(JSON.parse(fs.readFileSync(f, "utf8")), f));
+        for (const f of args.cloudformation) {
+            let json: unknown;
+            try {
+                json = JSON.parse(fs.readFileSync(f, "utf8"));
+            } catch (err) {
+                throw new Error(`${f}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : `not JSON (${(err as Error).message})`}`);
+            }
+            cfn = cfn.concat(readCfnResources(json, f));
+        }
     } catch (err) {
         return { stdout: "", stderr: `${(err as Error).message}\n`, exit: EXIT.config };
     }

@@ -44,4 +44,4 @@ async function main(): Promise<void> {
     process.stderr.write(`wrote ${diagrams.map((d) => `docs/diagrams/${d.stack}.svg`).join(", ")} and the README's diagrams section\n`);
 }
 
-main().then(() => process.exit(0), (err) => { process.stderr.write(`${(err as Error)?.stack ?? err}\n`); process.exit(1); });
+main().then(() => process.exit(0), (err) => { process.stderr.write(`npm run diagrams: ${(err as Error)?.message ?? err}\n`); process.exit(1); });

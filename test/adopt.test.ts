@@ -17,7 +17,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ImportResource } from "@pulumi/pulumi/automation";
 import { PROJECT_ROOT } from "../config/stackFile";
-import { ImportFile, MAPPING_MARKERS, mappingTable } from "../plan/adopt";
+import { CDK_MAPPINGS, ImportFile, MAPPING_MARKERS, mappingTable } from "../plan/adopt";
 import { markedSection, replaceMarkedSection } from "../plan/readmeSection";
 import { main } from "../plan/cli";
 import { ProgramRun, runStack, unwrap } from "../plan/program";
@@ -131,11 +131,25 @@ describe("adopting a CDK country: npm run plan -- --import-file", function () {
             assert.strictEqual(`${file.nameTable[e.provider]}`, ours.provider!.replace(/::[^:]*$/, ""), `${e.name}: the program's provider`);
         }
         for (const urn of Object.values(file.nameTable)) assert.strictEqual(planned.get(urn)?.type, "pulumi:providers:aws");
-        // Import IDs as each resource's Import section in the AWS provider's docs gives them.
-        const idOf = (name: string) => entries.find((e) => e.name === name)!.id!;
-        assert.match(idOf("fms-kr-routing-destination"), /^arn:aws:iot:ap-northeast-2:\d{12}:ruledestination\/vpc\//); // by ARN
-        assert.match(idOf("fms-kr-routing-scram-key"), /^[0-9a-f-]{36}$/); // by key id
-        assert.strictEqual(idOf("fms-kr-routing-rule-role"), "fleetmgmt-dev-rule-engine-role"); // by role name, not ARN
+    });
+
+    it("imports each resource by what the AWS provider's own docs say it is imported by, which is CloudFormation's physical id", () => {
+        // @pulumi/aws documents each resource's import id in its .d.ts: "Using `pulumi import`, import IoT policies
+        // using the `name`", "... KMS Keys using the `id`", "... `aws.secretsmanager.Secret` using the secret ARN".
+        const sdk = path.dirname(require.resolve("@pulumi/aws/package.json"));
+        for (const m of CDK_MAPPINGS) {
+            const [, mod, file] = /^aws:([a-z0-9]+)\/([a-zA-Z0-9]+):/.exec(m.type)!;
+            const doc = fs.readFileSync(path.join(sdk, mod, `${file}.d.ts`), "utf8");
+            const by = /Using `pulumi import`, import .*? using the (?:`(\w+)`|secret (ARN))/.exec(doc);
+            assert.ok(by, `${m.type}: no import section in @pulumi/aws`);
+            assert.strictEqual(m.importBy, (by[1] ?? by[2]).replace(/^ARN$/, "arn"), m.type);
+            // CloudFormation's Ref (the physical id describe-stack-resources prints) for these types is the same
+            // attribute: AWS CloudFormation User Guide, each resource's "Return values" (Ref returns the name of an
+            // AWS::IoT::Policy, ::ProvisioningTemplate, ::TopicRule, AWS::IAM::Role, AWS::Lambda::Function,
+            // AWS::KMS::Alias and AWS::S3::Bucket; the key ID of an AWS::KMS::Key; the ARN of an
+            // AWS::IoT::TopicRuleDestination and an AWS::SecretsManager::Secret).
+            assert.ok(m.cfnRef === m.importBy || (m.cfnRef === "name" && m.importBy === "functionName"), `${m.type}: ${m.cfnRef} vs ${m.importBy}`);
+        }
     });
 
     it("refuses what it cannot use: no CloudFormation file, a file of another shape, several stacks", async () => {
@@ -144,6 +158,8 @@ describe("adopting a CDK country: npm run plan -- --import-file", function () {
         for (const [argv, message] of [
             [["--stack", "kr", "--import-file"], /--import-file needs the CDK stacks' resources/],
             [["--stack", "kr", "--import-file", "--cloudformation", bad], /x\.json: not the output of aws cloudformation describe-stack-resources/],
+            [["--stack", "kr", "--import-file", "--cloudformation", `${bad}.missing`], /x\.json\.missing: no such file\n$/],
+            [["--stack", "kr", "--import-file", "--cloudformation", path.join(PROJECT_ROOT, "README.md")], /README\.md: not JSON \(/],
             [["--all", "--import-file", ...CFN], /adopts into one stack/],
             [["--stack", "kr", "--cloudformation", bad], /--cloudformation goes with --import-file/],
         ] as [string[], RegExp][]) {

@@ -3,7 +3,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PROJECT_ROOT } from "../config/stackFile";
+import * as pulumi from "@pulumi/pulumi";
 import { exitCodeFor, main } from "../plan/cli";
+import { runStack, unwrap } from "../plan/program";
 
 /** A scratch folder with Pulumi.yaml and a stack file written by the test. */
 function stackDir(stack: string, edit: (yaml: string) => string): string {
@@ -64,6 +66,19 @@ describe("npm run plan", function () {
         assert.match(stdout, /\n├─ fms:storage:SecureBucket {2}fms-jp-claim-pems {2}\(protected\)\n│ {2}├─ aws:s3\/bucket:Bucket {2}fms-jp-claim-pems-bucket {2}\(protected\)\n/);
         assert.match(stdout, /\nOutputs:\n {2}iotEndpoint: "a1b2c3d4e5f6g7-ats\.iot\.ap-northeast-1\.amazonaws\.com"/);
         assert.match(stdout, /\nGuardrails: 0 mandatory, 0 advisory\n$/);
+    });
+
+    it("every URN is the one Pulumi makes (its createUrn: the parent's whole type chain), grandchildren included", async () => {
+        // The SDK's mock monitor prefixes only the parent's own type; plan/program.ts gives the engine's rule.
+        const run = await runStack("kr");
+        let nested = 0;
+        for (const r of run.resources) {
+            if (r.type.startsWith("pulumi:providers:")) continue;
+            const want = (await unwrap(pulumi.createUrn(r.name, r.type, r.parent ?? undefined, "fms-iot", "kr"))).value;
+            assert.strictEqual(r.urn, want);
+            if ((r.urn.split("::")[2].match(/\$/g) ?? []).length >= 2) nested++;
+        }
+        assert.ok(nested > 0, "kr has resources two components deep");
     });
 
     it("--all plans every stack file", async () => {
