@@ -65,10 +65,14 @@ function parseDoc(value: unknown): Statement[] | undefined {
 }
 
 function asObject(value: unknown): Record<string, any> | undefined {
-    if (typeof value === "string") {
-        try { return JSON.parse(value); } catch { return undefined; }
-    }
-    return typeof value === "object" && value !== null ? value as Record<string, any> : undefined;
+    const v = parsed(value);
+    return typeof v === "object" && v !== null ? v as Record<string, any> : undefined;
+}
+
+/** A value as given, or parsed when it is a JSON string (undefined when it is a string that is not JSON). */
+function parsed(value: unknown): unknown {
+    if (typeof value !== "string") return value;
+    try { return JSON.parse(value); } catch { return undefined; }
 }
 
 /** Policy documents a resource carries, by property. */
@@ -444,8 +448,9 @@ function credentialsOf(r: ResourceView): { region?: string; profile: string; acc
     const isProvider = r.type === "pulumi:providers:aws" || r.type === "pulumi:providers:aws-native";
     const isDynamic = r.type.startsWith("pulumi-nodejs:dynamic/") && typeof r.props.region === "string";
     if (!isProvider && !isDynamic) return undefined;
-    const accounts = typeof r.props.allowedAccountIds === "string" ? asObject(`{"a":${r.props.allowedAccountIds}}`)?.a : r.props.allowedAccountIds;
-    const assumeRoles = typeof r.props.assumeRoles === "string" ? asObject(`{"a":${r.props.assumeRoles}}`)?.a : r.props.assumeRoles;
+    // A provider's list inputs reach the engine JSON-encoded (the SDK serializes provider config as strings).
+    const accounts = parsed(r.props.allowedAccountIds);
+    const assumeRoles = parsed(r.props.assumeRoles);
     return {
         region: r.props.region,
         profile: r.props.profile ?? "(ambient credentials)",

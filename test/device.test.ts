@@ -32,6 +32,8 @@ describe("device simulator, end to end against a local broker (test double of AW
     let dir: string;
     let caFile: string;
     let claimDir: string;
+    /** The claim certificate and key as the simulator wrote them for the vehicle. */
+    const claimPems = () => ({ cert: fs.readFileSync(path.join(claimDir, "certificate.pem.crt"), "utf8"), key: fs.readFileSync(path.join(claimDir, "private.pem.key"), "utf8") });
     let template: string;
     let rule: string;
     let basicIngestTopic: string;
@@ -367,7 +369,7 @@ describe("device simulator, end to end against a local broker (test double of AW
         });
 
         it("AWS's official device SDK provisions a vehicle with a CSR against the double (the double speaks AWS's topics and fields)", async () => {
-            const claim = { cert: fs.readFileSync(path.join(claimDir, "certificate.pem.crt"), "utf8"), key: fs.readFileSync(path.join(claimDir, "private.pem.key"), "utf8") };
+            const claim = claimPems();
             const got = await provisionWithOfficialSdk({
                 host: "localhost", port: double.port, caPem: double.ca.certPem, claimCertPem: claim.cert, claimKeyPem: claim.key,
                 clientId: "claim-297468000321", template, serial: "297468000321", timeoutMs: 10_000,
@@ -394,7 +396,7 @@ describe("device simulator, end to end against a local broker (test double of AW
             assert.deepStrictEqual(r.out, ["fms-dev-core-297469000042"]);
             const config = parseYaml(fs.readFileSync(path.join(coreDir, "config.yaml"), "utf8"));
             const plugin = config.services["aws.greengrass.FleetProvisioningByClaim"].configuration;
-            const claim = { cert: fs.readFileSync(path.join(claimDir, "certificate.pem.crt"), "utf8"), key: fs.readFileSync(path.join(claimDir, "private.pem.key"), "utf8") };
+            const claim = claimPems();
             // What the plugin does with these (FleetProvisioningByClaimPlugin): connect with deviceId as the
             // client id, CreateCertificateFromCsr with the file at csrPath, RegisterThing(provisioningTemplate,
             // templateParameters), over AWS's own device SDK as the plugin does (aws-crt, iotidentity).
@@ -422,7 +424,7 @@ describe("device simulator, end to end against a local broker (test double of AW
 
         it("MQTT 5: AWS's official SDK (its current sample's IotIdentityClient over Mqtt5Client) provisions a vehicle and publishes to Basic Ingest", async () => {
             const port = await double.startMqtt5();
-            const claim = { cert: fs.readFileSync(path.join(claimDir, "certificate.pem.crt"), "utf8"), key: fs.readFileSync(path.join(claimDir, "private.pem.key"), "utf8") };
+            const claim = claimPems();
             const got = await provisionWithOfficialSdkMqtt5({
                 host: "localhost", port, caPem: double.ca.certPem, claimCertPem: claim.cert, claimKeyPem: claim.key,
                 clientId: "claim-297468000654", template, serial: "297468000654", timeoutMs: 10_000,
@@ -438,7 +440,7 @@ describe("device simulator, end to end against a local broker (test double of AW
 
         it("MQTT 5: a CONNECT the claim policy refuses gets CONNACK 0x87 Not authorized (AWS IoT's MQTT 5 reason code)", async () => {
             const port = await double.startMqtt5();
-            const claim = { cert: fs.readFileSync(path.join(claimDir, "certificate.pem.crt"), "utf8"), key: fs.readFileSync(path.join(claimDir, "private.pem.key"), "utf8") };
+            const claim = claimPems();
             const err = await provisionWithOfficialSdkMqtt5({
                 host: "localhost", port, caPem: double.ca.certPem, claimCertPem: claim.cert, claimKeyPem: claim.key,
                 clientId: "not-a-claim-id", template, serial: "297468000655", timeoutMs: 5_000,
