@@ -186,7 +186,11 @@ async function importFile(args: Args, stackDir?: string): Promise<{ stdout: stri
     const document = `${JSON.stringify(adoption.file, null, 2)}\n`;
     const report = `${adoptionReport(adoption, plan.stack)}\n`;
     if (typeof args.importFile === "string") {
-        fs.writeFileSync(args.importFile, document);
+        try {
+            fs.writeFileSync(args.importFile, document);
+        } catch (err) {
+            return { stdout: "", stderr: `${report}\n--import-file=${args.importFile}: cannot write it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})\n`, exit: EXIT.failed };
+        }
         return { stdout: "", stderr: `${report}\nwrote ${args.importFile}: pulumi import --file ${args.importFile} --generate-code=false (README: "Adopting a CDK country")\n`, exit: EXIT.clean };
     }
     return { stdout: document, stderr: report, exit: EXIT.clean };

@@ -170,6 +170,12 @@ describe("adopting a CDK country: npm run plan -- --import-file", function () {
         }
     });
 
+    it("an --import-file path it cannot write: one line naming it, exit 3", async () => {
+        const { stderr, exit } = await main(["--stack", "kr", "--import-file=/nonexistent-dir/import.json", ...CFN]);
+        assert.strictEqual(exit, 3);
+        assert.match(stderr, /\n--import-file=\/nonexistent-dir\/import\.json: cannot write it \(ENOENT\)\n$/);
+    });
+
     it("the README's mapping table is the one the code applies", () => {
         const file = path.join(PROJECT_ROOT, "README.md");
         const readme = fs.readFileSync(file, "utf8");
