@@ -133,6 +133,8 @@ const operations = new Operations(`${cfg.namePrefix}-operations`, {
     logRetentionDays: cfg.logRetentionDays,
     hookFunctionName: provisioning.hookFunctionName,
     hookLogGroupName: provisioning.hookLogGroupName,
+    claimCertificateId: claim.certificateId,
+    templateNames: edge ? [provisioning.templateName, provisioning.rotationTemplateName, edge.coreTemplateName] : [provisioning.templateName, provisioning.rotationTemplateName],
     vehicleThingGroupArn: provisioning.thingGroupArn,
     thingTypeName: provisioning.thingTypeName,
 }, { providers: [provider, native] });
@@ -151,6 +153,8 @@ const destinationWatch = rules && new DestinationWatch(`${cfg.namePrefix}-destin
 
 const rotation = new CertificateRotation(`${cfg.namePrefix}-rotation`, {
     ctx,
+    table: { name: provisioning.rotationTableName, arn: provisioning.rotationTableArn },
+    registryTable: cfg.provisioning.hookMode === "registry" ? { name: provisioning.registryTableName, arn: provisioning.registryTableArn } : undefined,
     namePrefix: cfg.namePrefix,
     ruleName: confirmRuleName,
     thingNamePrefix: cfg.provisioning.thingNamePrefix,
@@ -166,6 +170,7 @@ export const provisioningTemplateName = provisioning.templateName;
 export const rotationTemplateName = provisioning.rotationTemplateName;
 export const certificateConfirmRuleName = rotation.ruleName;
 export const rotationScheduleTable = rotation.tableName;
+export const rotationConfirmFailureQueue = rotation.failureQueueUrl;
 export const deviceKeys = cfg.provisioning.deviceKeys;
 export const claimCertificateArn = claim.certificateArn;
 export const claimCertificateId = claim.certificateId;

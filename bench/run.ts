@@ -64,7 +64,10 @@ async function main(): Promise<void> {
     ddb.on(GetItemCommand).resolves({ Item: { status: { S: "active" }, templates: { SS: ["fms-kr-vehicle"] } } });
     ddb.on(UpdateItemCommand).resolves({});
     const hook = createHandler({
-        config: { mode: "registry", tableName: "registry", allowReprovisioning: false, templates: { "fms-kr-vehicle": { purpose: "provision", thingNamePrefix: "test-thing-", serialPrefixes: ["297468"] } } },
+        config: {
+            mode: "registry", tableName: "registry", allowReprovisioning: false, bindKeys: false, rotationTable: "rotation", gracePeriodHours: 24, confirmTimeoutHours: 24,
+            templates: { "fms-kr-vehicle": { purpose: "provision", thingNamePrefix: "test-thing-", serialPrefixes: ["297468"], deviceParameters: ["SerialNumber"] } },
+        },
         dynamo: new DynamoDBClient({ region: "ap-northeast-2", credentials: { accessKeyId: "x", secretAccessKey: "y" } }),
         iot: { send: async () => ({}) },
         now: () => new Date(),

@@ -20,6 +20,6 @@ export function policyJson<T extends Record<string, pulumi.Input<unknown>>>(
 }
 
 /** Assume-role policy for an AWS service, guarded to act for this account only (`aws:SourceAccount`). */
-export function trustedBy(service: string, ctx: pulumi.Input<ArnContext>): pulumi.Output<string> {
-    return pulumi.output(ctx).apply((c) => JSON.stringify(serviceTrustPolicy(service, c.accountId)));
+export function trustedBy(service: string, ctx: pulumi.Input<ArnContext>, sourceArns?: (c: ArnContext) => string[]): pulumi.Output<string> {
+    return pulumi.output(ctx).apply((c) => JSON.stringify(serviceTrustPolicy(service, c.accountId, sourceArns?.(c))));
 }

@@ -20,6 +20,8 @@ export interface NodeLambdaArgs<T extends Record<string, pulumi.Input<unknown>>>
     policyInputs: T;
     /** The role's policy, given the function's own log group ARN and the resolved inputs. */
     policy: (ctx: ArnContext, logGroupArn: string, values: pulumi.UnwrappedObject<T>) => object;
+    /** Concurrency reserved for the function (none by default: a new account's quota leaves no room for any). */
+    reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -51,6 +53,7 @@ export function nodeLambda<T extends Record<string, pulumi.Input<unknown>>>(name
         timeout: a.timeout,
         memorySize: 256,
         environment: { variables: a.environment },
+        ...(a.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: a.reservedConcurrentExecutions } : {}),
         loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
     }, { parent, dependsOn: [policy, logGroup] });
     return { fn, logGroup };

@@ -22,7 +22,9 @@ export const operationsSchema = section({
     certificateExpiringDays: wholeNumber(1, 3652).optional(),
     alarms: section({
         hookErrors: count(), hookThrottles: count(), hookDenies: count(), connectAuthErrors: count(), ruleActionFailures: count(), errorActionFailures: count(),
-    }, "alarm thresholds, per 5 minutes").optional(),
+        provisioningsPerHour: count().meta({ description: "provisionings the hook may allow in an hour (and Things one claim certificate may register) before an alarm: the factory's hourly output with headroom" }),
+        provisioningFailures: count().meta({ description: "fleet-provisioning failures (CreateKeysAndCertificate, RegisterThing) per 5 minutes before an alarm" }),
+    }, "alarm thresholds, per 5 minutes unless named otherwise").optional(),
     securityProfile: section({ authorizationFailures: count(), messagesSent: count() }, "Device Defender behaviours per vehicle, per 5 minutes").optional(),
 }, "AWS IoT logging, Device Defender audit and detect, alarms, fleet indexing").optional();
 
@@ -61,6 +63,10 @@ export function resolveOperations(o: z.output<typeof operationsSchema>, producti
             ruleActionFailures: a.ruleActionFailures ?? 1,
             /** Failed error actions of one of this stack's rules (the message is lost), per 5 minutes. */
             errorActionFailures: a.errorActionFailures ?? 1,
+            /** Provisionings the hook allowed (and Things the claim certificate registered) in one hour. */
+            provisioningsPerHour: a.provisioningsPerHour ?? (production ? 1000 : 100),
+            /** CreateKeysAndCertificate / RegisterThing failures AWS IoT counted, per 5 minutes. */
+            provisioningFailures: a.provisioningFailures ?? (production ? 20 : 100),
         },
         /** Device Defender behaviours per vehicle, per 5 minutes. */
         securityProfile: { authorizationFailures: sp.authorizationFailures ?? 10, messagesSent: sp.messagesSent ?? 600 },

@@ -40,9 +40,13 @@ const provisioningSchema = section({
         .meta({ description: "the vehicles' IoT policy name when it is not <namePrefix>-device: keep an adopted policy, attached to every certificate in the field" }),
     deviceKeys: oneOf(DEVICE_KEYS).optional(),
     allowReprovisioning: flag.optional(),
+    hookReservedConcurrency: wholeNumber(1, 1000).optional()
+        .meta({ description: "concurrency reserved for the pre-provisioning hook (none by default: a new account's concurrency quota has no room to reserve)" }),
     rotation: section({
         templateName: text(TEMPLATE_NAME, /^[0-9A-Za-z_-]{1,36}$/).optional(),
         gracePeriodHours: wholeNumber(0, 720).optional(),
+        confirmTimeoutHours: wholeNumber(1, 720).optional()
+            .meta({ description: "hours a rotated certificate may stay unconfirmed before the sweep retires it (default 24)" }),
     }, "vehicle certificate rotation").optional(),
 }, "fleet provisioning by claim: template, Thing names, serials, pre-provisioning hook");
 
@@ -191,6 +195,11 @@ function resolveProvisioning(key: string, p: z.output<typeof provisioningSchema>
     if (allowReprovisioning && hookMode !== "prefix") {
         throw new ConfigError(`${key}.allowReprovisioning`, allowReprovisioning, "false in registry mode (re-arm the serial in the registry instead; see the README's runbook)");
     }
+    const deviceKeys = p.deviceKeys ?? "device";
+    if (deviceKeys === "aws" && environment === "production") {
+        throw new ConfigError(`${key}.deviceKeys`, deviceKeys,
+            "device on a production stack (with AWS-made keys the hook has no device key to bind a serial to, so a leaked claim certificate could claim any registered serial)");
+    }
     const rotationTemplate = p.rotation?.templateName ?? `${namePrefix}-rotate`;
     if (rotationTemplate === p.templateName) throw new ConfigError(`${key}.rotation.templateName`, rotationTemplate, "a template name other than provisioning.templateName");
     return {
@@ -207,7 +216,9 @@ function resolveProvisioning(key: string, p: z.output<typeof provisioningSchema>
         /** MQTT client ids a claim-certificate holder may connect with: `<claimClientIdPrefix>*`. */
         claimClientIdPrefix,
         /** `device` (default): CreateCertificateFromCsr only; `aws`: CreateKeysAndCertificate only. */
-        deviceKeys: p.deviceKeys ?? "device",
+        deviceKeys,
+        /** Concurrency reserved for the hook; none by default. */
+        hookReservedConcurrency: p.hookReservedConcurrency,
         /** Prefix mode only: let the hook provision a serial whose Thing already exists. */
         allowReprovisioning,
         rotation: {
@@ -215,6 +226,8 @@ function resolveProvisioning(key: string, p: z.output<typeof provisioningSchema>
             templateName: rotationTemplate,
             /** Hours the old certificate stays active after the vehicle has confirmed the new one (0-720). */
             gracePeriodHours: p.rotation?.gracePeriodHours ?? 24,
+            /** Hours a rotated certificate may stay unconfirmed before the sweep retires it. */
+            confirmTimeoutHours: p.rotation?.confirmTimeoutHours ?? 24,
         },
     };
 }

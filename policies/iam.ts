@@ -2,14 +2,20 @@ import { ArnContext, iotArn, PolicyDocument, policyDocument, Statement } from ".
 
 /**
  * Trust policy for an AWS service principal. `sourceAccount` adds the confused-deputy guard
- * `aws:SourceAccount` (the service may assume the role only on behalf of this account).
+ * `aws:SourceAccount` (the service may assume the role only on behalf of this account);
+ * `sourceArns` also `aws:SourceArn` (only on behalf of these resources), as AWS's "Cross-service
+ * confused deputy prevention" recommends (IAM User Guide and AWS IoT developer guide).
  */
-export function serviceTrustPolicy(service: string, sourceAccount?: string): PolicyDocument {
+export function serviceTrustPolicy(service: string, sourceAccount?: string, sourceArns?: readonly string[]): PolicyDocument {
+    const condition = {
+        ...(sourceAccount ? { StringEquals: { "aws:SourceAccount": sourceAccount } } : {}),
+        ...(sourceArns?.length ? { ArnLike: { "aws:SourceArn": [...sourceArns] } } : {}),
+    };
     return policyDocument({
         Effect: "Allow",
         Principal: { Service: service },
         Action: ["sts:AssumeRole"],
-        ...(sourceAccount ? { Condition: { StringEquals: { "aws:SourceAccount": sourceAccount } } } : {}),
+        ...(Object.keys(condition).length ? { Condition: condition } : {}),
     });
 }
 
@@ -30,6 +36,12 @@ export interface HookRolePolicyArgs extends ArnContext {
     describeThingPrefixes?: readonly string[];
     /** Rotation: Thing-name prefixes whose certificates the hook lists (is the requester attached?). */
     listPrincipalsThingPrefixes?: readonly string[];
+    /** Prefix mode: the hook claims serials with a conditional put into the registry table. */
+    prefixClaim?: boolean;
+    /** The rotation state table: the hook records unconfirmed rotations and re-registered certificates. */
+    rotationTableArn: string;
+    /** Attributes the hook writes there (its IAM condition lists exactly these). */
+    rotationAttributes: readonly string[];
 }
 
 /**
@@ -44,38 +56,45 @@ export function hookRolePolicy(args: HookRolePolicyArgs): PolicyDocument {
         Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
         Resource: [`${args.logGroupArn}:*`],
     });
+    // AWS docs, DynamoDB developer guide, "Using IAM policy conditions for fine-grained access control":
+    // the listed attributes "can be read, written, or evaluated in a conditional write", the list "must
+    // specify the names of all of the primary key ... attributes", and a write-only policy uses
+    // StringEquals on dynamodb:ReturnValues "because the ReturnValues parameter always has a value
+    // (NONE unless otherwise specified)".
+    const onlyAttributes = (attributes: readonly string[]) => ({
+        "ForAllValues:StringEquals": { "dynamodb:Attributes": [...attributes] },
+        StringEquals: { "dynamodb:ReturnValues": "NONE" },
+    });
+    const tables = [args.rotationTableArn];
     if (args.registryTableArn) {
+        tables.push(args.registryTableArn);
         statements.Statement.push(
+            { Sid: "ReadRegistry", Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: [args.registryTableArn] },
             {
-                Sid: "ReadRegistry",
+                Sid: args.prefixClaim ? "ClaimSerialOnceByPut" : "ClaimSerialOnce",
                 Effect: "Allow",
-                Action: ["dynamodb:GetItem"],
+                Action: [args.prefixClaim ? "dynamodb:PutItem" : "dynamodb:UpdateItem"],
                 Resource: [args.registryTableArn],
-            },
-            {
-                // AWS docs, DynamoDB developer guide, "Using IAM policy conditions for fine-grained access
-                // control": the listed attributes "can be read, written, or evaluated in a conditional write",
-                // the list "must specify the names of all of the primary key ... attributes", and a write-only
-                // UpdateItem policy uses StringEquals on dynamodb:ReturnValues "because the ReturnValues
-                // parameter always has a value (NONE unless otherwise specified)".
-                Sid: "ClaimSerialOnce",
-                Effect: "Allow",
-                Action: ["dynamodb:UpdateItem"],
-                Resource: [args.registryTableArn],
-                Condition: {
-                    "ForAllValues:StringEquals": { "dynamodb:Attributes": [...(args.registryClaimAttributes ?? [])] },
-                    StringEquals: { "dynamodb:ReturnValues": "NONE" },
-                },
-            },
-            {
-                Sid: "UseRegistryKeyThroughDynamoDB",
-                Effect: "Allow",
-                Action: ["kms:Decrypt", "kms:DescribeKey"],
-                Resource: [args.keyArn],
-                Condition: { StringEquals: { "kms:ViaService": `dynamodb.${args.region}.amazonaws.com` } },
+                Condition: onlyAttributes(args.registryClaimAttributes ?? []),
             },
         );
     }
+    statements.Statement.push(
+        {
+            Sid: "RecordRotationState",
+            Effect: "Allow",
+            Action: ["dynamodb:UpdateItem"],
+            Resource: [args.rotationTableArn],
+            Condition: onlyAttributes(args.rotationAttributes),
+        },
+        {
+            Sid: "UseTableKeyThroughDynamoDB",
+            Effect: "Allow",
+            Action: ["kms:Decrypt", "kms:DescribeKey"],
+            Resource: [args.keyArn],
+            Condition: { StringEquals: { "kms:ViaService": `dynamodb.${args.region}.amazonaws.com` } },
+        },
+    );
     if (args.describeThingPrefixes?.length) statements.Statement.push(onThings(args, "LookUpOwnThings", "iot:DescribeThing", args.describeThingPrefixes));
     if (args.listPrincipalsThingPrefixes?.length) statements.Statement.push(onThings(args, "ListOwnThingsCertificates", "iot:ListThingPrincipals", args.listPrincipalsThingPrefixes));
     return statements;

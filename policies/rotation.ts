@@ -1,6 +1,7 @@
 import { ArnContext, iotArn, PolicyDocument, policyDocument, Statement } from "./document";
 import { onThings } from "./iam";
 import { ruleErrorLogStatement } from "./ruleEngine";
+import { REGISTRY_CONFIRM_ATTRIBUTES } from "../components/provisioning/lambda/certificateRotation";
 
 export interface RotationRoleArgs extends ArnContext {
     logGroupArn: string;
@@ -8,6 +9,10 @@ export interface RotationRoleArgs extends ArnContext {
     keyArn: string;
     /** Vehicle Thing names start with this. */
     thingNamePrefix: string;
+    /** Registry mode: the confirmation records the current certificate there. */
+    registryTableArn?: string;
+    /** Where Lambda puts confirmations that failed all their attempts. */
+    failureQueueArn: string;
 }
 
 function common(args: RotationRoleArgs): Statement[] {
@@ -30,6 +35,31 @@ export function rotationConfirmPolicy(args: RotationRoleArgs): PolicyDocument {
         onThings(args, "ListVehicleCertificates", "iot:ListThingPrincipals", [args.thingNamePrefix]),
         { Sid: "ReadCertificateDates", Effect: "Allow", Action: ["iot:DescribeCertificate"], Resource: [iotArn(args, "cert/*")] },
         { Sid: "ScheduleRetirement", Effect: "Allow", Action: ["dynamodb:UpdateItem"], Resource: [args.tableArn] },
+        ...(args.registryTableArn ? [{
+            // Only the current certificate, its key and the time (DynamoDB fine-grained access control, as for the hook).
+            Sid: "RecordCurrentCertificate",
+            Effect: "Allow" as const,
+            Action: ["dynamodb:UpdateItem"],
+            Resource: [args.registryTableArn],
+            Condition: {
+                "ForAllValues:StringEquals": { "dynamodb:Attributes": [...REGISTRY_CONFIRM_ATTRIBUTES] },
+                StringEquals: { "dynamodb:ReturnValues": "NONE" },
+            },
+        }] : []),
+        {
+            // Lambda's on-failure destination sends with the function's role (Lambda developer guide, "Adding a destination").
+            Sid: "DeadLetterFailedConfirmations",
+            Effect: "Allow",
+            Action: ["sqs:SendMessage"],
+            Resource: [args.failureQueueArn],
+        },
+        {
+            Sid: "EncryptDeadLettersThroughSqs",
+            Effect: "Allow",
+            Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+            Resource: [args.keyArn],
+            Condition: { StringEquals: { "kms:ViaService": `sqs.${args.region}.amazonaws.com` } },
+        },
     );
 }
 
@@ -41,9 +71,10 @@ export function rotationConfirmPolicy(args: RotationRoleArgs): PolicyDocument {
 export function rotationSweepPolicy(args: RotationRoleArgs & { metricNamespace: string }): PolicyDocument {
     return policyDocument(
         ...common(args),
-        { Sid: "ReadSchedule", Effect: "Allow", Action: ["dynamodb:Scan", "dynamodb:DeleteItem"], Resource: [args.tableArn] },
+        { Sid: "ReadSchedule", Effect: "Allow", Action: ["dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], Resource: [args.tableArn] },
         { Sid: "DeactivateRetiredCertificates", Effect: "Allow", Action: ["iot:UpdateCertificate"], Resource: [iotArn(args, "cert/*")] },
-        onThings(args, "DetachFromVehicles", "iot:DetachThingPrincipal", [args.thingNamePrefix]),
+        // Service Authorization Reference (AWS IoT): DetachThingPrincipal is authorized on the certificate (`cert`), not the Thing.
+        { Sid: "DetachRetiredCertificates", Effect: "Allow", Action: ["iot:DetachThingPrincipal"], Resource: [iotArn(args, "cert/*")] },
         { Sid: "ReadAuditResults", Effect: "Allow", Action: ["iot:ListAuditTasks", "iot:DescribeAuditTask"], Resource: ["*"] },
         {
             Sid: "PublishExpiringMetric",

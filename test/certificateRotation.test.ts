@@ -48,7 +48,7 @@ describe("certificate rotation Lambdas (dynalite + fake IoT)", function () {
         iot.on(ListThingPrincipalsCommand).resolves({ principals: [arn("a"), arn("b"), arn("c")] });
         creationDates({ a: 1, b: 2, c: 3 });
         const r = await confirm({ certificateId: id("c"), thingName: "test-thing-1" }, deps());
-        assert.deepStrictEqual(r, { confirmed: true, thingName: "test-thing-1", retiring: [arn("a"), arn("b")], retireAfter: "2026-11-24T10:00:00.000Z" });
+        assert.deepStrictEqual(r, { confirmed: true, thingName: "test-thing-1", retiring: [arn("a"), arn("b")], retireAfter: "2026-11-24T10:00:00.000Z", current: true });
         const got = (await item("test-thing-1"))!;
         assert.deepStrictEqual([got.keeperCertificateArn.S, [...got.retiringCertificateArns.SS!].sort(), got.retireAfter.S], [arn("c"), [arn("a"), arn("b")], "2026-11-24T10:00:00.000Z"]);
     });
@@ -57,7 +57,7 @@ describe("certificate rotation Lambdas (dynalite + fake IoT)", function () {
         iot.on(ListThingPrincipalsCommand).resolves({ principals: [arn("d"), arn("e")] });
         creationDates({ d: 1, e: 2 });
         const r = await confirm({ certificateId: id("d"), thingName: "test-thing-2" }, deps());
-        assert.deepStrictEqual(r, { confirmed: true, thingName: "test-thing-2", retiring: [] });
+        assert.deepStrictEqual(r, { confirmed: true, thingName: "test-thing-2", retiring: [], current: false });
         assert.strictEqual(await item("test-thing-2"), undefined, "nothing scheduled");
     });
 
@@ -98,6 +98,24 @@ describe("certificate rotation Lambdas (dynalite + fake IoT)", function () {
         assert.strictEqual(await item("test-thing-5"), undefined);
     });
 
+    it("sweep: a rotated certificate never confirmed by its time is retired; one confirmed in time is not", async () => {
+        await local.client.send(new PutItemCommand({ TableName: TABLE, Item: {
+            thingName: { S: "test-thing-7" }, unconfirmedCertificateArn: { S: arn("9") }, confirmBy: { S: "2026-11-23T09:00:00.000Z" },
+        } }));
+        await local.client.send(new PutItemCommand({ TableName: TABLE, Item: {
+            thingName: { S: "test-thing-8" }, unconfirmedCertificateArn: { S: arn("8") }, confirmBy: { S: "2026-11-24T09:00:00.000Z" },
+        } }));
+        const r = await sweep(deps());
+        assert.ok(r.retired.includes(arn("9")));
+        assert.ok(!r.retired.includes(arn("8")), "still in time");
+        assert.strictEqual(await item("test-thing-7"), undefined, "nothing pending any more: the Thing may rotate again");
+        iot.on(ListThingPrincipalsCommand).resolves({ principals: [arn("7"), arn("8")] });
+        creationDates({ 7: 1, 8: 2 });
+        assert.strictEqual((await confirm({ certificateId: id("8"), thingName: "test-thing-8" }, deps())).confirmed, true);
+        const after = (await item("test-thing-8"))!;
+        assert.deepStrictEqual([after.unconfirmedCertificateArn, after.keeperCertificateArn.S, after.retiringCertificateArns.SS], [undefined, arn("8"), [arn("7")]]);
+    });
+
     it("sweep: a failed deactivation keeps the item for the next sweep; a certificate already gone is not a failure", async () => {
         await local.client.send(new PutItemCommand({ TableName: TABLE, Item: {
             thingName: { S: "test-thing-6" }, keeperCertificateArn: { S: arn("c") }, retiringCertificateArns: { SS: [arn("a"), arn("b")] }, retireAfter: { S: "2026-11-20T00:00:00.000Z" },
@@ -132,7 +150,8 @@ describe("certificate rotation Lambdas (dynalite + fake IoT)", function () {
     });
 
     it("reads its configuration from the environment, and rejects a bad one", () => {
-        assert.deepStrictEqual(configFromEnv({ ROTATION_TABLE: TABLE, THING_NAME_PREFIX: "test-thing-", GRACE_PERIOD_HOURS: "24", METRIC_NAMESPACE: "FMS/IoT/fms-kr" }), config);
+        assert.deepStrictEqual(configFromEnv({ ROTATION_TABLE: TABLE, THING_NAME_PREFIX: "test-thing-", GRACE_PERIOD_HOURS: "24", METRIC_NAMESPACE: "FMS/IoT/fms-kr" }), { ...config, registryTable: undefined });
+        assert.strictEqual(configFromEnv({ ROTATION_TABLE: TABLE, THING_NAME_PREFIX: "test-thing-", GRACE_PERIOD_HOURS: "24", METRIC_NAMESPACE: "x", REGISTRY_TABLE: "reg" })?.registryTable, "reg");
         assert.strictEqual(configFromEnv({ ROTATION_TABLE: TABLE, THING_NAME_PREFIX: "test-thing-", GRACE_PERIOD_HOURS: "-1", METRIC_NAMESPACE: "x" }), undefined);
         assert.strictEqual(configFromEnv({ THING_NAME_PREFIX: "test-thing-", GRACE_PERIOD_HOURS: "1", METRIC_NAMESPACE: "x" }), undefined);
     });

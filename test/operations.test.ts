@@ -121,7 +121,7 @@ for (const stack of ["kr", "dev"]) {
             assert.strictEqual(filter.pattern, DENIED_PATTERN);
             assert.deepStrictEqual([filter.metricTransformation.namespace, filter.metricTransformation.name], [`FMS/IoT/fms-${stack}`, "ProvisioningDenied"]);
             const lines: string[] = [];
-            const hook = createHandler({ config: { mode: "prefix", allowReprovisioning: true, templates: { t: { purpose: "provision", thingNamePrefix: "t-", serialPrefixes: ["297468"] } } }, dynamo: { send: async () => ({}) } as never, iot: { send: async () => ({}) } as never, now: () => new Date(), log: (l) => lines.push(l), registryTimeoutMs: 10 });
+            const hook = createHandler({ config: { mode: "prefix", allowReprovisioning: true, bindKeys: false, rotationTable: "r", gracePeriodHours: 1, confirmTimeoutHours: 1, templates: { t: { purpose: "provision", thingNamePrefix: "t-", serialPrefixes: ["297468"], deviceParameters: ["SerialNumber"] } } }, dynamo: { send: async () => ({}) } as never, iot: { send: async () => ({}) } as never, now: () => new Date(), log: (l) => lines.push(l), registryTimeoutMs: 10 });
             await hook({ certificateId: "a".repeat(64), parameters: { SerialNumber: "1" } });
             const decision = JSON.parse(lines[0]);
             const terms = [...DENIED_PATTERN.matchAll(/\$\.(\w+) (?:= "([^"]+)"|IS FALSE)/g)];

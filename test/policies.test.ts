@@ -46,15 +46,24 @@ describe("policy builders", () => {
         }
     });
 
-    it("hook role in prefix mode: logs only", () => {
-        const doc = hookRolePolicy({ ...ctx, logGroupArn: "arn:aws:logs:ap-northeast-2:123456789012:log-group:/aws/lambda/h", keyArn: "arn:aws:kms:ap-northeast-2:123456789012:key/k" });
-        assert.deepStrictEqual(doc.Statement.map((s) => s.Sid), ["OwnLogs"]);
+    it("hook role with no registry and no lookups: its logs and the rotation state only", () => {
+        const doc = hookRolePolicy({
+            ...ctx, logGroupArn: "arn:aws:logs:ap-northeast-2:123456789012:log-group:/aws/lambda/h", keyArn: "arn:aws:kms:ap-northeast-2:123456789012:key/k",
+            rotationTableArn: "arn:aws:dynamodb:ap-northeast-2:123456789012:table/rot", rotationAttributes: ["thingName", "unconfirmedCertificateArn"],
+        });
+        assert.deepStrictEqual(doc.Statement.map((s) => s.Sid), ["OwnLogs", "RecordRotationState", "UseTableKeyThroughDynamoDB"]);
+        assert.deepStrictEqual(doc.Statement[1].Condition, {
+            "ForAllValues:StringEquals": { "dynamodb:Attributes": ["thingName", "unconfirmedCertificateArn"] }, StringEquals: { "dynamodb:ReturnValues": "NONE" },
+        });
         assertLeastPrivilege(doc);
     });
 
     it("service trust carries the confused-deputy guard when given an account", () => {
         assert.deepStrictEqual(serviceTrustPolicy("iot.amazonaws.com").Statement[0].Condition, undefined);
         assert.deepStrictEqual(serviceTrustPolicy("iot.amazonaws.com", "123456789012").Statement[0].Condition, { StringEquals: { "aws:SourceAccount": "123456789012" } });
+        assert.deepStrictEqual(serviceTrustPolicy("iot.amazonaws.com", "123456789012", ["arn:aws:iot:ap-northeast-2:123456789012:provisioningtemplate/t"]).Statement[0].Condition, {
+            StringEquals: { "aws:SourceAccount": "123456789012" }, ArnLike: { "aws:SourceArn": ["arn:aws:iot:ap-northeast-2:123456789012:provisioningtemplate/t"] },
+        });
     });
 
     it("stack key lets CloudWatch Logs use it only for the stack's log groups", () => {

@@ -1,10 +1,10 @@
 import * as assert from "assert";
-import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { DescribeThingCommand, IoTClient, ListThingPrincipalsCommand, ResourceNotFoundException } from "@aws-sdk/client-iot";
 import { mockClient } from "aws-sdk-client-mock";
 import { FakeClient } from "./support/fakeClient";
 import { configFromEnv, createHandler, handler, HookConfig, HookResponse, UNKNOWN_EXPIRY } from "../components/provisioning/lambda/provisioningHook";
-import { ARN, CERT_ID, CLAIM_ID, event, NOW, pem, TEMPLATES } from "./support/hookEvents";
+import { ARN, CERT_ID, CLAIM_ID, event, hookConfig, NOW, pem, pemKey, TEMPLATES } from "./support/hookEvents";
 
 const certArn = (id: string) => `arn:aws:iot:ap-northeast-2:123456789012:cert/${id}`;
 // Not the SDK classes: other suites mock IoTClient's class, and the dynalite suite needs the real DynamoDBClient.
@@ -22,12 +22,14 @@ function hook(config: HookConfig | undefined, registryTimeoutMs = 200) {
     return { h, lines, reason: (i = 0) => JSON.parse(lines[i]).reason };
 }
 
-const prefixMode: HookConfig = { mode: "prefix", templates: TEMPLATES, allowReprovisioning: false };
-const registryMode: HookConfig = { mode: "registry", tableName: "fms-kr-registry", templates: TEMPLATES, allowReprovisioning: false };
+const prefixMode: HookConfig = hookConfig({ mode: "prefix", bindKeys: false });
+const registryMode: HookConfig = hookConfig();
 const DENY: HookResponse = { allowProvisioning: false };
 const notFound = () => new ResourceNotFoundException({ message: "not found", $metadata: {} });
-const item = (status: string, templates = ["fms-kr-vehicle"], certificateId?: string) => ({
-    serialNumber: { S: "297468000123" }, status: { S: status }, templates: { SS: templates }, ...(certificateId ? { certificateId: { S: certificateId } } : {}),
+const item = (status: string, templates = ["fms-kr-vehicle"], certificateId?: string, key: string | null = pemKey()) => ({
+    serialNumber: { S: "297468000123" }, status: { S: status }, templates: { SS: templates },
+    ...(certificateId ? { certificateId: { S: certificateId }, templateName: { S: templates[0] } } : {}),
+    ...(key ? { publicKeyFingerprint: { S: key } } : {}),
 });
 
 describe("pre-provisioning hook", () => {
@@ -41,6 +43,17 @@ describe("pre-provisioning hook", () => {
             assert.deepStrictEqual(iot.commandCalls(DescribeThingCommand)[0].args[0].input, { thingName: "test-thing-297468000123" });
         });
 
+        it("claims the serial with a conditional put: of two concurrent first provisionings one wins", async () => {
+            iot.on(DescribeThingCommand).rejects(notFound());
+            ddb.on(PutItemCommand).resolvesOnce({}).rejects(new ConditionalCheckFailedException({ message: "The conditional request failed", $metadata: {} }));
+            const { h, reason } = hook(prefixMode);
+            const [a, b] = await Promise.all([h(event()), h(event(undefined, undefined, { certificateId: "b".repeat(64) }))]);
+            assert.deepStrictEqual([a.allowProvisioning, b.allowProvisioning].sort(), [false, true]);
+            const put = ddb.commandCalls(PutItemCommand)[0].args[0].input;
+            assert.strictEqual(put.ConditionExpression, "attribute_not_exists(#k) OR #c = :cert");
+            assert.ok([reason(0), reason(1)].includes("serial-already-provisioned"));
+        });
+
         it("refuses a serial whose Thing already exists: the claim certificate cannot clone a vehicle", async () => {
             iot.on(DescribeThingCommand).resolves({ thingName: "test-thing-297468000123" });
             const { h, reason } = hook(prefixMode);
@@ -48,10 +61,11 @@ describe("pre-provisioning hook", () => {
             assert.strictEqual(reason(), "thing-already-exists");
         });
 
-        it("allowReprovisioning skips the lookup (and so allows it)", async () => {
+        it("allowReprovisioning skips the lookup and the condition (and so allows it)", async () => {
             const { h } = hook({ ...prefixMode, allowReprovisioning: true });
             assert.strictEqual((await h(event())).allowProvisioning, true);
             assert.strictEqual(iot.commandCalls(DescribeThingCommand).length, 0);
+            assert.strictEqual(ddb.commandCalls(PutItemCommand)[0].args[0].input.ConditionExpression, undefined);
         });
 
         it("binds serials to templates: a vehicle serial through the core template (or a core serial through the vehicle one) is denied", async () => {
@@ -95,7 +109,8 @@ describe("pre-provisioning hook", () => {
             const get = ddb.commandCalls(GetItemCommand)[0].args[0].input;
             assert.deepStrictEqual([get.TableName, get.Key, get.ConsistentRead], ["fms-kr-registry", { serialNumber: { S: "297468000123" } }, true]);
             const put = ddb.commandCalls(UpdateItemCommand)[0].args[0].input;
-            assert.strictEqual(put.ConditionExpression, "#s = :active");
+            assert.strictEqual(put.ConditionExpression, "#s = :active AND #fp = :fp");
+            assert.deepStrictEqual(put.ExpressionAttributeValues![":fp"], { S: pemKey() }, "the key read is the key the write requires");
             assert.deepStrictEqual(put.ExpressionAttributeValues![":cert"], { S: CERT_ID });
             assert.deepStrictEqual(put.ExpressionAttributeValues![":template"], { S: "fms-kr-vehicle" });
             assert.deepStrictEqual(put.ExpressionAttributeValues![":provisioned"], { S: "provisioned" });
@@ -103,15 +118,17 @@ describe("pre-provisioning hook", () => {
         });
 
         for (const [label, got, reason] of [
-            ["revoked", item("revoked"), "serial-revoked"],
-            ["unknown", undefined, "serial-not-registered"],
-            ["registered without a status", { serialNumber: { S: "297468000123" }, templates: { SS: ["fms-kr-vehicle"] } }, "serial-status-not-active"],
-            ["registered for another template only", item("active", ["fms-kr-edge-core"]), "serial-template-not-allowed"],
-            ["registered with no templates", { serialNumber: { S: "297468000123" }, status: { S: "active" } }, "serial-template-not-allowed"],
-            ["already provisioned with another certificate", item("provisioned", ["fms-kr-vehicle"], "b".repeat(64)), "serial-already-provisioned"],
+            ["revoked", () => item("revoked"), "serial-revoked"],
+            ["unknown", () => undefined, "serial-not-registered"],
+            ["registered without a status", () => ({ serialNumber: { S: "297468000123" }, templates: { SS: ["fms-kr-vehicle"] }, publicKeyFingerprint: { S: pemKey() } }), "serial-status-not-active"],
+            ["registered for another template only", () => item("active", ["fms-kr-edge-core"]), "serial-template-not-allowed"],
+            ["registered with no templates", () => ({ serialNumber: { S: "297468000123" }, status: { S: "active" }, publicKeyFingerprint: { S: pemKey() } }), "serial-template-not-allowed"],
+            ["registered without a key fingerprint", () => item("active", ["fms-kr-vehicle"], undefined, null), "serial-key-not-registered"],
+            ["registered for another unit's key", () => item("active", ["fms-kr-vehicle"], undefined, "0".repeat(64)), "device-key-mismatch"],
+            ["provisioned through the core template, asked through the vehicle one", () => ({ ...item("provisioned", ["fms-kr-vehicle", "fms-kr-edge-core"], "b".repeat(64)), templateName: { S: "fms-kr-edge-core" } }), "serial-already-provisioned"],
         ] as const) {
             it(`denies a serial ${label}, writing nothing`, async () => {
-                ddb.on(GetItemCommand).resolves({ Item: got as never });
+                ddb.on(GetItemCommand).resolves({ Item: got() as never });
                 const { h, reason: r } = hook(registryMode);
                 assert.deepStrictEqual(await h(event()), DENY);
                 assert.strictEqual(r(), reason);
@@ -124,6 +141,33 @@ describe("pre-provisioning hook", () => {
             const { h } = hook(registryMode);
             assert.strictEqual((await h(event())).allowProvisioning, true);
             assert.strictEqual(ddb.commandCalls(UpdateItemCommand).length, 0);
+        });
+
+        it("registers the same unit again (same key, same template, new certificate): records it and schedules the earlier one", async () => {
+            ddb.on(GetItemCommand).resolves({ Item: item("provisioned", ["fms-kr-vehicle"], "b".repeat(64)) });
+            ddb.on(UpdateItemCommand).resolves({});
+            const { h } = hook(registryMode);
+            assert.strictEqual((await h(event())).allowProvisioning, true);
+            const [registry, rotation] = ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
+            assert.strictEqual(registry.ConditionExpression, "#s = :provisioned AND #tn = :template AND #c = :current AND #fp = :fp");
+            assert.deepStrictEqual([registry.ExpressionAttributeValues![":cert"], registry.ExpressionAttributeValues![":current"]], [{ S: CERT_ID }, { S: "b".repeat(64) }]);
+            assert.strictEqual(rotation.TableName, "fms-kr-rotation");
+            assert.deepStrictEqual(rotation.ExpressionAttributeValues![":old"], { SS: [`arn:aws:iot:ap-northeast-2:123456789012:cert/${"b".repeat(64)}`] });
+            assert.deepStrictEqual(rotation.ExpressionAttributeValues![":after"], { S: "2026-11-25T23:59:59.000Z" }, "after the grace period (72 h)");
+        });
+
+        it("without key binding (deviceKeys: aws) a provisioned serial never registers again with another certificate", async () => {
+            ddb.on(GetItemCommand).resolves({ Item: item("provisioned", ["fms-kr-vehicle"], "b".repeat(64), null) });
+            const { h, reason } = hook(hookConfig({ bindKeys: false }));
+            assert.deepStrictEqual(await h(event()), DENY);
+            assert.strictEqual(reason(), "serial-already-provisioned");
+        });
+
+        it("denies a device parameter the template does not declare", async () => {
+            const { h, reason } = hook(registryMode);
+            assert.deepStrictEqual(await h(event({ SerialNumber: "297468000123", CertDate: "20990101" })), DENY);
+            assert.strictEqual(reason(), "unexpected-parameter");
+            assert.strictEqual(ddb.calls().length, 0);
         });
 
         it("denies the loser of a race (the conditional write fails)", async () => {
@@ -173,13 +217,25 @@ describe("pre-provisioning hook", () => {
         });
 
         it("reads every page of the Thing's certificates", async () => {
-            iot.on(ListThingPrincipalsCommand).resolvesOnce({ principals: [certArn("d".repeat(64))], nextToken: "n" }).resolvesOnce({ principals: [certArn(CLAIM_ID)] });
+            iot.on(ListThingPrincipalsCommand).resolvesOnce({ principals: [], nextToken: "n" }).resolvesOnce({ principals: [certArn(CLAIM_ID)] });
             const { h } = hook(prefixMode);
             assert.strictEqual((await h(rotate())).allowProvisioning, true);
         });
 
-        it("denies a Thing that does not exist, and one that already holds three certificates", async () => {
-            iot.on(ListThingPrincipalsCommand).rejectsOnce(notFound()).resolves({ principals: [certArn(CLAIM_ID), certArn("d".repeat(64)), certArn("e".repeat(64))] });
+        it("records the new certificate as unconfirmed, only if nothing is pending for that Thing", async () => {
+            iot.on(ListThingPrincipalsCommand).resolves({ principals: [certArn(CLAIM_ID)] });
+            ddb.on(UpdateItemCommand).resolvesOnce({}).rejects(new ConditionalCheckFailedException({ message: "The conditional request failed", $metadata: {} }));
+            const { h, reason } = hook(prefixMode);
+            assert.strictEqual((await h(rotate())).allowProvisioning, true);
+            const w = ddb.commandCalls(UpdateItemCommand)[0].args[0].input;
+            assert.deepStrictEqual([w.TableName, w.Key, w.ConditionExpression], ["fms-kr-rotation", { thingName: { S: "test-thing-297468000123" } }, "attribute_not_exists(#u) AND attribute_not_exists(#r)"]);
+            assert.deepStrictEqual(w.ExpressionAttributeValues, { ":new": { S: certArn(CERT_ID) }, ":by": { S: "2026-11-23T23:59:59.000Z" } });
+            assert.deepStrictEqual(await h(rotate()), DENY);
+            assert.strictEqual(reason(1), "rotation-pending");
+        });
+
+        it("denies a Thing that does not exist, and one that already holds two certificates (a rotation in its grace period)", async () => {
+            iot.on(ListThingPrincipalsCommand).rejectsOnce(notFound()).resolves({ principals: [certArn(CLAIM_ID), certArn("d".repeat(64))] });
             const { h, reason } = hook(prefixMode);
             assert.deepStrictEqual(await h(rotate()), DENY);
             assert.deepStrictEqual(await h(rotate()), DENY);
@@ -230,13 +286,19 @@ describe("pre-provisioning hook", () => {
 
     it("denies everything when its environment is misconfigured", async () => {
         const templates = JSON.stringify(TEMPLATES);
-        assert.strictEqual(configFromEnv({ HOOK_MODE: "registry", HOOK_TEMPLATES: templates }), undefined, "registry mode without a table");
-        assert.strictEqual(configFromEnv({ HOOK_MODE: "prefix", HOOK_TEMPLATES: "{}" }), undefined, "no templates");
-        assert.strictEqual(configFromEnv({ HOOK_MODE: "prefix", HOOK_TEMPLATES: "{" }), undefined, "not JSON");
-        assert.strictEqual(configFromEnv({ HOOK_MODE: "prefix", HOOK_TEMPLATES: JSON.stringify({ t: { purpose: "anything", thingNamePrefix: "x", serialPrefixes: ["1"] } }) }), undefined, "unknown purpose");
-        assert.strictEqual(configFromEnv({ HOOK_MODE: "prefix", HOOK_TEMPLATES: JSON.stringify({ t: { purpose: "provision", thingNamePrefix: "x", serialPrefixes: [] } }) }), undefined, "no prefixes");
-        assert.strictEqual(configFromEnv({ HOOK_MODE: "allow-all", HOOK_TEMPLATES: templates }), undefined, "unknown mode");
-        assert.deepStrictEqual(configFromEnv({ HOOK_MODE: "prefix", HOOK_TEMPLATES: templates, ALLOW_REPROVISIONING: "true" }), { mode: "prefix", tableName: undefined, templates: TEMPLATES, allowReprovisioning: true });
+        const env = { REGISTRY_TABLE: "r", ROTATION_TABLE: "rot", BIND_KEYS: "false", GRACE_PERIOD_HOURS: "72", CONFIRM_TIMEOUT_HOURS: "24" };
+        assert.strictEqual(configFromEnv({ ...env, HOOK_MODE: "registry", REGISTRY_TABLE: undefined, HOOK_TEMPLATES: templates }), undefined, "registry mode without a table");
+        assert.strictEqual(configFromEnv({ ...env, HOOK_MODE: "registry", ROTATION_TABLE: undefined, HOOK_TEMPLATES: templates }), undefined, "no rotation table");
+        assert.strictEqual(configFromEnv({ ...env, HOOK_MODE: "registry", BIND_KEYS: undefined, HOOK_TEMPLATES: templates }), undefined, "key binding unsaid");
+        assert.strictEqual(configFromEnv({ ...env, HOOK_MODE: "registry", CONFIRM_TIMEOUT_HOURS: "0", HOOK_TEMPLATES: templates }), undefined, "no time to confirm");
+        assert.strictEqual(configFromEnv({ ...env, HOOK_MODE: "prefix", HOOK_TEMPLATES: JSON.stringify({ t: { ...TEMPLATES["fms-kr-vehicle"], deviceParameters: [] } }) }), undefined, "no device parameters");
+        assert.strictEqual(configFromEnv({ ...env, HOOK_MODE: "prefix", HOOK_TEMPLATES: "{}" }), undefined, "no templates");
+        assert.strictEqual(configFromEnv({ ...env, HOOK_MODE: "prefix", HOOK_TEMPLATES: "{" }), undefined, "not JSON");
+        assert.strictEqual(configFromEnv({ ...env, HOOK_MODE: "prefix", HOOK_TEMPLATES: JSON.stringify({ t: { purpose: "anything", thingNamePrefix: "x", serialPrefixes: ["1"], deviceParameters: ["SerialNumber"] } }) }), undefined, "unknown purpose");
+        assert.strictEqual(configFromEnv({ ...env, HOOK_MODE: "prefix", HOOK_TEMPLATES: JSON.stringify({ t: { purpose: "provision", thingNamePrefix: "x", serialPrefixes: [] } }) }), undefined, "no prefixes");
+        assert.strictEqual(configFromEnv({ ...env, HOOK_MODE: "allow-all", HOOK_TEMPLATES: templates }), undefined, "unknown mode");
+        assert.deepStrictEqual(configFromEnv({ ...env, HOOK_MODE: "prefix", HOOK_TEMPLATES: templates, ALLOW_REPROVISIONING: "true" }),
+            { mode: "prefix", tableName: "r", templates: TEMPLATES, allowReprovisioning: true, bindKeys: false, rotationTable: "rot", gracePeriodHours: 72, confirmTimeoutHours: 24 });
         const { h, reason } = hook(undefined);
         assert.deepStrictEqual(await h(event()), DENY);
         assert.strictEqual(reason(), "hook-misconfigured");
@@ -257,7 +319,10 @@ describe("pre-provisioning hook", () => {
 
     it("the Lambda entry point reads its configuration from the environment", async () => {
         const env = { ...process.env };
-        Object.assign(process.env, { HOOK_MODE: "registry", REGISTRY_TABLE: "fms-dev-registry", HOOK_TEMPLATES: JSON.stringify(TEMPLATES) });
+        Object.assign(process.env, {
+            HOOK_MODE: "registry", REGISTRY_TABLE: "fms-dev-registry", HOOK_TEMPLATES: JSON.stringify(TEMPLATES),
+            BIND_KEYS: "true", ROTATION_TABLE: "fms-dev-rotation", GRACE_PERIOD_HOURS: "24", CONFIRM_TIMEOUT_HOURS: "24",
+        });
         const ddb = mockClient(DynamoDBClient); // the entry point makes its own client (restored below)
         ddb.on(GetItemCommand).resolves({ Item: item("active") });
         ddb.on(UpdateItemCommand).resolves({});

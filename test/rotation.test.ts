@@ -38,19 +38,46 @@ describe("certificate rotation (kr)", () => {
     });
 
     it("confirm and sweep roles: this stack's vehicles and schedule table only", () => {
-        const table = run.one("aws:dynamodb/table:Table", "-rotation-schedule").state.arn;
+        const table = run.one("aws:dynamodb/table:Table", "-rotation-state").state.arn;
         const confirm = parsePolicy(run.one("aws:iam/rolePolicy:RolePolicy", "-confirm-policy").inputs.policy);
         assertLeastPrivilege(confirm);
         assert.deepStrictEqual(statement(confirm, "ListVehicleCertificates").Resource, [iot("thing/kr-vehicle-*")]);
         assert.deepStrictEqual(statement(confirm, "ScheduleRetirement").Resource, [table]);
         const sweep = parsePolicy(run.one("aws:iam/rolePolicy:RolePolicy", "-sweep-policy").inputs.policy);
         assertLeastPrivilege(sweep);
-        assert.deepStrictEqual(statement(sweep, "DetachFromVehicles").Resource, [iot("thing/kr-vehicle-*")]);
+        // Service Authorization Reference: DetachThingPrincipal is authorized on `cert` (test/sar.test.ts holds every action to it).
+        assert.deepStrictEqual(statement(sweep, "DetachRetiredCertificates").Resource, [iot("cert/*")]);
+        assert.deepStrictEqual(statement(confirm, "RecordCurrentCertificate").Resource, [run.one("aws:dynamodb/table:Table", "-registry").state.arn]);
+        assert.deepStrictEqual(statement(confirm, "RecordCurrentCertificate").Condition["ForAllValues:StringEquals"]["dynamodb:Attributes"], ["serialNumber", "status", "certificateId", "publicKeyFingerprint", "confirmedAt"]);
         assert.deepStrictEqual(statement(sweep, "DeactivateRetiredCertificates").Resource, [iot("cert/*")]);
         assert.deepStrictEqual(statement(sweep, "PublishExpiringMetric").Condition, { StringEquals: { "cloudwatch:namespace": "FMS/IoT/fms-kr" } });
         const env = run.one("aws:lambda/function:Function", "-rotation-sweep").inputs.environment.variables;
-        assert.deepStrictEqual(env, { ROTATION_TABLE: run.one("aws:dynamodb/table:Table", "-rotation-schedule").state.name, THING_NAME_PREFIX: "kr-vehicle-", GRACE_PERIOD_HOURS: "72", METRIC_NAMESPACE: "FMS/IoT/fms-kr" });
+        assert.deepStrictEqual(env, {
+            ROTATION_TABLE: run.one("aws:dynamodb/table:Table", "-rotation-state").state.name, THING_NAME_PREFIX: "kr-vehicle-", GRACE_PERIOD_HOURS: "72", METRIC_NAMESPACE: "FMS/IoT/fms-kr",
+            REGISTRY_TABLE: run.one("aws:dynamodb/table:Table", "-registry").state.name,
+        });
         assert.strictEqual(run.one("aws:cloudwatch/eventRule:EventRule", "-sweep-schedule").inputs.scheduleExpression, SWEEP_SCHEDULE);
+    });
+
+    it("the state table is the old schedule table (aliased, so pending retirements survive the move) and the hook writes it", () => {
+        const table = run.one("aws:dynamodb/table:Table", "-rotation-state");
+        assert.strictEqual(table.parent, run.one("fms:iot:FleetProvisioning").urn);
+        const hook = run.one("aws:lambda/function:Function", "-provisioning-hook").inputs.environment.variables;
+        assert.deepStrictEqual([hook.ROTATION_TABLE, hook.BIND_KEYS, hook.GRACE_PERIOD_HOURS, hook.CONFIRM_TIMEOUT_HOURS], [table.state.name, "true", "72", "24"]);
+    });
+
+    it("a confirmation that keeps failing goes to an encrypted queue, and confirm or sweep errors alarm", () => {
+        const onFailure = run.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "-confirm-on-failure").inputs;
+        const queue = run.one("aws:sqs/queue:Queue", "-confirm-failures");
+        assert.deepStrictEqual(onFailure.destinationConfig, { onFailure: { destination: queue.state.arn } });
+        assert.strictEqual(onFailure.functionName, run.one("aws:lambda/function:Function", "-rotation-confirm").state.name);
+        assert.strictEqual(queue.inputs.kmsMasterKeyId, run.one("aws:kms/key:Key", "-key-key").state.arn);
+        const confirm = parsePolicy(run.one("aws:iam/rolePolicy:RolePolicy", "-confirm-policy").inputs.policy);
+        assert.deepStrictEqual(statement(confirm, "DeadLetterFailedConfirmations").Resource, [queue.state.arn]);
+        for (const [suffix, fn] of [["-rotation-confirm-errors", "-rotation-confirm"], ["-rotation-sweep-errors", "-rotation-sweep"]]) {
+            const a = run.one("aws:cloudwatch/metricAlarm:MetricAlarm", suffix).inputs;
+            assert.deepStrictEqual([a.namespace, a.metricName, a.dimensions, a.threshold], ["AWS/Lambda", "Errors", { FunctionName: run.one("aws:lambda/function:Function", fn).state.name }, 1]);
+        }
     });
 
     it("outputs the rotation template and confirmation rule the simulator's --stack reads", () => {

@@ -79,6 +79,21 @@ export function ruleMetricQuery(metricName: "Failure" | "ErrorActionFailure" | s
 
 /** The metric filter pattern for hook decisions that denied provisioning. */
 export const DENIED_PATTERN = '{ $.event = "provisioning-decision" && $.allowProvisioning IS FALSE }';
+/** The metric filter pattern for hook decisions that allowed it (a successful squat or a flood denies nothing). */
+export const ALLOWED_PATTERN = '{ $.event = "provisioning-decision" && $.allowProvisioning IS TRUE }';
+
+/**
+ * Metrics Insights queries over AWS IoT's fleet-provisioning metrics (AWS IoT developer guide, "AWS IoT
+ * metrics and dimensions", Device provisioning metrics: ApproximateNumberOfThingsRegistered,
+ * CreateKeysAndCertificateFailed, RegisterThingFailed; dimensions ClaimCertificateId and TemplateName).
+ */
+export function provisioningMetricQuery(metricName: "ApproximateNumberOfThingsRegistered" | "CreateKeysAndCertificateFailed", claimCertificateId: string): string;
+export function provisioningMetricQuery(metricName: "RegisterThingFailed", templateName: string): string;
+export function provisioningMetricQuery(metricName: string, value: string): string {
+    const dimension = metricName === "RegisterThingFailed" ? "TemplateName" : "ClaimCertificateId";
+    if (!/^[0-9A-Za-z_-]{1,64}$/.test(value)) throw new Error(`provisioningMetricQuery: ${value} is not a ${dimension}`);
+    return `SELECT SUM(${metricName}) FROM SCHEMA("AWS/IoT", ${dimension}) WHERE ${dimension} = '${value}'`;
+}
 
 export interface OperationsArgs {
     ctx: pulumi.Input<ArnContext>;
@@ -91,6 +106,10 @@ export interface OperationsArgs {
     logRetentionDays: number;
     hookFunctionName: pulumi.Input<string>;
     hookLogGroupName: pulumi.Input<string>;
+    /** The claim certificate whose registrations are counted (AWS/IoT ApproximateNumberOfThingsRegistered). */
+    claimCertificateId: pulumi.Input<string>;
+    /** This stack's provisioning templates, whose RegisterThing failures are alarmed. */
+    templateNames: pulumi.Input<string>[];
     /** The group the vehicles' security profile watches. */
     vehicleThingGroupArn: pulumi.Input<string>;
     thingTypeName: pulumi.Input<string>;
@@ -182,6 +201,12 @@ export class Operations extends pulumi.ComponentResource {
             metricTransformation: { namespace: deniedNamespace, name: "ProvisioningDenied", value: "1", defaultValue: "0", unit: "Count" },
         }, parent);
 
+        new aws.cloudwatch.LogMetricFilter(`${name}-hook-allowed`, {
+            logGroupName: args.hookLogGroupName,
+            pattern: ALLOWED_PATTERN,
+            metricTransformation: { namespace: deniedNamespace, name: "ProvisioningAllowed", value: "1", defaultValue: "0", unit: "Count" },
+        }, parent);
+
         const alarm = (suffix: string, description: string, threshold: number, metric: Partial<aws.cloudwatch.MetricAlarmArgs>) =>
             new aws.cloudwatch.MetricAlarm(`${name}-${suffix}`, {
                 name: `${args.namePrefix}-${suffix}`,
@@ -214,6 +239,19 @@ export class Operations extends pulumi.ComponentResource {
             alarm("rule-action-failures", "Actions of this stack's rules failed; the messages went to the error action (for example Kafka unreachable)", ops.alarms.ruleActionFailures,
                 { namespace: deniedNamespace, metricName: RULE_FAILURES_METRIC, ...sum5min }),
             ...perRule("error-action-failures", "Error actions failed: those messages are lost", ops.alarms.errorActionFailures, "ErrorActionFailure"),
+            // Misuse of a leaked claim certificate shows as volume, not as denials (docs/provisioning-security.md).
+            alarm("provisionings-per-hour", "More provisionings allowed in an hour than the factory makes: a leaked claim certificate? (docs/provisioning-security.md)",
+                ops.alarms.provisioningsPerHour, { namespace: deniedNamespace, metricName: "ProvisioningAllowed", statistic: "Sum", period: 3600 }),
+            alarm("claim-registrations-per-hour", "More Things registered with the claim certificate in an hour than the factory makes (AWS IoT's own count)",
+                ops.alarms.provisioningsPerHour, {
+                    metricQueries: [{ id: "m", expression: pulumi.output(args.claimCertificateId).apply((id) => provisioningMetricQuery("ApproximateNumberOfThingsRegistered", id)), period: 3600, returnData: true }],
+                }),
+            alarm("claim-create-failures", "CreateKeysAndCertificate failures with the claim certificate (a flood, or AWS refusing)", ops.alarms.provisioningFailures, {
+                metricQueries: [{ id: "m", expression: pulumi.output(args.claimCertificateId).apply((id) => provisioningMetricQuery("CreateKeysAndCertificateFailed", id)), period: 300, returnData: true }],
+            }),
+            ...args.templateNames.map((t, i) => alarm(`register-thing-failures-${i}`, "RegisterThing failures of one of this stack's templates", ops.alarms.provisioningFailures, {
+                metricQueries: [{ id: "m", expression: pulumi.output(t).apply((name) => provisioningMetricQuery("RegisterThingFailed", name)), period: 300, returnData: true }],
+            })),
         ];
 
         if (settings) {

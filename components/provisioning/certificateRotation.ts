@@ -37,6 +37,10 @@ export interface CertificateRotationArgs {
     logRetentionDays: number;
     /** Where the expiring-certificates alarm notifies (the operations topic). */
     alarmTopicArn: pulumi.Input<string>;
+    /** The rotation state table (FleetProvisioning owns it: the hook writes it too). */
+    table: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+    /** Registry mode: the serial registry, where a confirmation records the current certificate. */
+    registryTable?: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
 }
 
 /**
@@ -48,6 +52,7 @@ export interface CertificateRotationArgs {
 export class CertificateRotation extends pulumi.ComponentResource {
     public readonly ruleName: pulumi.Output<string>;
     public readonly tableName: pulumi.Output<string>;
+    public readonly failureQueueUrl: pulumi.Output<string>;
     public readonly confirmFunctionName: pulumi.Output<string>;
     public readonly sweepFunctionName: pulumi.Output<string>;
 
@@ -56,12 +61,13 @@ export class CertificateRotation extends pulumi.ComponentResource {
         const parent = { parent: this };
         const ctx = pulumi.output(args.ctx);
 
-        const table = new aws.dynamodb.Table(`${name}-schedule`, {
-            billingMode: "PAY_PER_REQUEST",
-            hashKey: "thingName",
-            attributes: [{ name: "thingName", type: "S" }],
-            pointInTimeRecovery: { enabled: true },
-            serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn },
+        const table = args.table;
+        // A confirmation that keeps failing (AWS IoT invokes rule Lambda actions asynchronously: nobody
+        // sees the error) lands here after Lambda's retries; an alarm watches it.
+        const failures = new aws.sqs.Queue(`${name}-confirm-failures`, {
+            name: `${args.namePrefix}-rotation-confirm-failures`,
+            kmsMasterKeyId: args.kmsKeyArn,
+            messageRetentionSeconds: 1_209_600,
         }, parent);
 
         const code = handlerArchive(ROTATION_ENTRY);
@@ -70,6 +76,7 @@ export class CertificateRotation extends pulumi.ComponentResource {
             THING_NAME_PREFIX: args.thingNamePrefix,
             GRACE_PERIOD_HOURS: String(args.gracePeriodHours),
             METRIC_NAMESPACE: args.metricNamespace,
+            REGISTRY_TABLE: args.registryTable?.name ?? "",
         };
         const fn = (step: "confirm" | "sweep", description: string, timeout: number, policy: (r: RotationRoleArgs) => object) => nodeLambda(`${name}-${step}`, this, {
             ctx,
@@ -82,8 +89,11 @@ export class CertificateRotation extends pulumi.ComponentResource {
             environment,
             kmsKeyArn: args.kmsKeyArn,
             logRetentionDays: args.logRetentionDays,
-            policyInputs: { tableArn: table.arn, keyArn: args.kmsKeyArn },
-            policy: (c, logGroupArn, v) => policy({ ...c, logGroupArn, tableArn: v.tableArn, keyArn: v.keyArn, thingNamePrefix: args.thingNamePrefix }),
+            policyInputs: { tableArn: table.arn, keyArn: args.kmsKeyArn, registryTableArn: args.registryTable?.arn ?? "", failureQueueArn: failures.arn },
+            policy: (c, logGroupArn, v) => policy({
+                ...c, logGroupArn, tableArn: v.tableArn, keyArn: v.keyArn, thingNamePrefix: args.thingNamePrefix,
+                registryTableArn: v.registryTableArn || undefined, failureQueueArn: v.failureQueueArn,
+            }),
         }).fn;
         const confirm = fn("confirm", "Certificate rotation: schedules a vehicle's older certificates once it confirms its new one", 30, rotationConfirmPolicy);
         const sweep = fn("sweep", "Certificate rotation: retires certificates after their grace period", 300,
@@ -120,6 +130,12 @@ export class CertificateRotation extends pulumi.ComponentResource {
             errorAction: { cloudwatchLogs: { logGroupName: errorLogs.name, roleArn: ruleRole.arn } },
         }, { parent: this, dependsOn: [invoke, ruleRolePolicy] });
 
+        new aws.lambda.FunctionEventInvokeConfig(`${name}-confirm-on-failure`, {
+            functionName: confirm.name,
+            maximumRetryAttempts: 2,
+            destinationConfig: { onFailure: { destination: failures.arn } },
+        }, parent);
+
         const schedule = new aws.cloudwatch.EventRule(`${name}-sweep-schedule`, {
             name: `${args.namePrefix}-rotation-sweep`,
             description: "Retire certificates whose grace period is over",
@@ -150,10 +166,32 @@ export class CertificateRotation extends pulumi.ComponentResource {
             okActions: [args.alarmTopicArn],
         }, parent);
 
+        // Silent failures are the dangerous ones here: a vehicle's old certificate would stay ACTIVE.
+        const alarmOn = (suffix: string, description: string, metric: Partial<aws.cloudwatch.MetricAlarmArgs>) => new aws.cloudwatch.MetricAlarm(`${name}-${suffix}`, {
+            name: `${args.namePrefix}-${suffix}`,
+            alarmDescription: description,
+            statistic: "Sum",
+            period: 300,
+            evaluationPeriods: 1,
+            threshold: 1,
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            treatMissingData: "notBreaching",
+            alarmActions: [args.alarmTopicArn],
+            okActions: [args.alarmTopicArn],
+            ...metric,
+        }, parent);
+        alarmOn("rotation-confirm-errors", "Certificate confirmations failed: vehicles' old certificates are not scheduled for retirement (docs/provisioning-security.md)",
+            { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: confirm.name } });
+        alarmOn("rotation-sweep-errors", "The certificate sweep failed: retired and unconfirmed certificates stay ACTIVE (docs/provisioning-security.md)",
+            { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: sweep.name } });
+        alarmOn("rotation-confirm-dead-letters", "Certificate confirmations failed after Lambda's retries; the events are in the failure queue",
+            { namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", statistic: "Maximum", dimensions: { QueueName: failures.name } });
+
         this.ruleName = rule.name;
-        this.tableName = table.name;
+        this.tableName = pulumi.output(table.name);
         this.confirmFunctionName = confirm.name;
         this.sweepFunctionName = sweep.name;
-        this.registerOutputs({ ruleName: this.ruleName, tableName: this.tableName, confirmFunctionName: this.confirmFunctionName, sweepFunctionName: this.sweepFunctionName });
+        this.failureQueueUrl = failures.url;
+        this.registerOutputs({ ruleName: this.ruleName, tableName: this.tableName, failureQueueUrl: this.failureQueueUrl, confirmFunctionName: this.confirmFunctionName, sweepFunctionName: this.sweepFunctionName });
     }
 }

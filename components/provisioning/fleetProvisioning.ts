@@ -1,17 +1,18 @@
 import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ArnContext } from "../../policies/document";
+import { ArnContext, iotArn } from "../../policies/document";
 import { hookRolePolicy, thingsRegistrationPolicyArn } from "../../policies/iam";
 import { DeviceKeys } from "../../policies/iotClaimPolicy";
 import { devicePolicy } from "../../policies/iotDevicePolicy";
 import { REGISTRY_CLAIM_ATTRIBUTES, TemplateRule } from "./lambda/provisioningHook";
+import { ROTATION_HOOK_ATTRIBUTES } from "../runtime/rotationState";
 import { policyJson, trustedBy } from "../arnContext";
 import { handlerArchive } from "../lambdaBundle";
 import { nodeLambda } from "../nodeLambda";
 import { hookedTemplate } from "./hookedTemplate";
 import { AwsTarget } from "../iotSdk";
-import { SEARCHABLE_ATTRIBUTES } from "./templateBody";
+import { SEARCHABLE_ATTRIBUTES, TEMPLATE_PARAMETERS } from "./templateBody";
 
 export const HOOK_ENTRY = path.join(__dirname, "lambda", "provisioningHook.ts");
 
@@ -31,8 +32,13 @@ export interface FleetProvisioningArgs {
     deviceKeys: DeviceKeys;
     /** Prefix mode only: the hook provisions a serial whose Thing already exists. */
     allowReprovisioning: boolean;
-    /** The template a provisioned vehicle calls, with its own certificate, for its next certificate. */
-    rotation: { templateName: string };
+    /**
+     * The template a provisioned vehicle calls, with its own certificate, for its next certificate;
+     * how long a replaced certificate stays active, and how long a rotated one may stay unconfirmed.
+     */
+    rotation: { templateName: string; gracePeriodHours: number; confirmTimeoutHours: number };
+    /** Concurrency reserved for the hook (none by default). */
+    hookReservedConcurrency?: number;
     /** Another template the shared hook serves (Greengrass core devices), with the serials bound to it. */
     coreTemplate?: { templateName: string; thingNamePrefix: string; serialPrefixes: string[] };
     deviceRoot: string;
@@ -67,6 +73,8 @@ export class FleetProvisioning extends pulumi.ComponentResource {
     public readonly thingGroupArn: pulumi.Output<string>;
     public readonly thingTypeName: pulumi.Output<string>;
     public readonly provisioningRoleArn: pulumi.Output<string>;
+    public readonly rotationTableName: pulumi.Output<string>;
+    public readonly rotationTableArn: pulumi.Output<string>;
 
     constructor(name: string, args: FleetProvisioningArgs, opts?: pulumi.ComponentResourceOptions) {
         super("fms:iot:FleetProvisioning", name, {}, opts);
@@ -101,11 +109,24 @@ export class FleetProvisioning extends pulumi.ComponentResource {
             deletionProtectionEnabled: args.protect,
         }, { parent: this, protect: args.protect });
 
-        // What the hook accepts through each template it serves: a serial is bound to one of them.
+        // Rotation state per Thing (pending retirements, unconfirmed rotations): the hook writes it, the
+        // rotation component's confirm and sweep steps read and clear it. It was the rotation component's
+        // schedule table: the alias keeps that table (and what it has scheduled) in place.
+        const rotationTable = new aws.dynamodb.Table(`${name}-rotation-state`, {
+            billingMode: "PAY_PER_REQUEST",
+            hashKey: "thingName",
+            attributes: [{ name: "thingName", type: "S" }],
+            pointInTimeRecovery: { enabled: true },
+            serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn },
+        }, { parent: this, aliases: [{ name: `${args.namePrefix}-rotation-schedule`, parent: pulumi.createUrn(`${args.namePrefix}-rotation`, "fms:iot:CertificateRotation") }] });
+
+        // What the hook accepts through each template it serves: a serial is bound to one of them, and
+        // a device sends no parameter but the serial.
+        const deviceParameters = [TEMPLATE_PARAMETERS.serialNumber];
         const rules: Record<string, TemplateRule> = {
-            [args.templateName]: { purpose: "provision", thingNamePrefix: args.thingNamePrefix, serialPrefixes: args.serialPrefixes },
-            [args.rotation.templateName]: { purpose: "rotate", thingNamePrefix: args.thingNamePrefix, serialPrefixes: args.serialPrefixes },
-            ...(args.coreTemplate ? { [args.coreTemplate.templateName]: { purpose: "provision" as const, thingNamePrefix: args.coreTemplate.thingNamePrefix, serialPrefixes: args.coreTemplate.serialPrefixes } } : {}),
+            [args.templateName]: { purpose: "provision", thingNamePrefix: args.thingNamePrefix, serialPrefixes: args.serialPrefixes, deviceParameters },
+            [args.rotation.templateName]: { purpose: "rotate", thingNamePrefix: args.thingNamePrefix, serialPrefixes: args.serialPrefixes, deviceParameters },
+            ...(args.coreTemplate ? { [args.coreTemplate.templateName]: { purpose: "provision" as const, thingNamePrefix: args.coreTemplate.thingNamePrefix, serialPrefixes: args.coreTemplate.serialPrefixes, deviceParameters } } : {}),
         };
         const provisionPrefixes = Object.values(rules).filter((r) => r.purpose === "provision").map((r) => r.thingNamePrefix);
         const { fn: hook, logGroup } = nodeLambda(`${name}-hook`, this, {
@@ -121,24 +142,35 @@ export class FleetProvisioning extends pulumi.ComponentResource {
                 REGISTRY_TABLE: registry.name,
                 HOOK_TEMPLATES: JSON.stringify(rules),
                 ALLOW_REPROVISIONING: String(args.allowReprovisioning),
+                // With AWS-made keys (deviceKeys: aws) there is no device key to bind a serial to.
+                BIND_KEYS: String(args.hookMode === "registry" && args.deviceKeys === "device"),
+                ROTATION_TABLE: rotationTable.name,
+                GRACE_PERIOD_HOURS: String(args.rotation.gracePeriodHours),
+                CONFIRM_TIMEOUT_HOURS: String(args.rotation.confirmTimeoutHours),
             },
+            reservedConcurrentExecutions: args.hookReservedConcurrency,
             kmsKeyArn: args.kmsKeyArn,
             logRetentionDays: args.logRetentionDays,
-            policyInputs: { tableArn: registry.arn, keyArn: args.kmsKeyArn },
+            policyInputs: { tableArn: registry.arn, rotationTableArn: rotationTable.arn, keyArn: args.kmsKeyArn },
             policy: (c, logGroupArn, v) => hookRolePolicy({
                 ...c,
                 logGroupArn,
-                registryTableArn: args.hookMode === "registry" ? v.tableArn : undefined,
+                registryTableArn: v.tableArn,
+                prefixClaim: args.hookMode === "prefix",
                 registryClaimAttributes: REGISTRY_CLAIM_ATTRIBUTES,
+                rotationTableArn: v.rotationTableArn,
+                rotationAttributes: ROTATION_HOOK_ATTRIBUTES,
                 keyArn: v.keyArn,
                 describeThingPrefixes: args.hookMode === "prefix" && !args.allowReprovisioning ? provisionPrefixes : [],
                 listPrincipalsThingPrefixes: [args.thingNamePrefix],
             }),
         });
 
+        // AWS IoT assumes it on behalf of this stack's templates only (aws:SourceArn as well as aws:SourceAccount).
+        const templateArns = Object.keys(rules);
         const provisioningRole = new aws.iam.Role(`${name}-provisioning-role`, {
             description: `Fleet provisioning role of ${args.templateName}`,
-            assumeRolePolicy: trustedBy("iot.amazonaws.com", ctx),
+            assumeRolePolicy: trustedBy("iot.amazonaws.com", ctx, (c) => templateArns.map((t) => iotArn(c, `provisioningtemplate/${t}`))),
         }, parent);
         const registration = new aws.iam.RolePolicyAttachment(`${name}-provisioning-registration`, {
             role: provisioningRole.name,
@@ -179,6 +211,8 @@ export class FleetProvisioning extends pulumi.ComponentResource {
         this.thingGroupArn = thingGroup.arn;
         this.thingTypeName = thingType.name;
         this.provisioningRoleArn = provisioningRole.arn;
+        this.rotationTableName = rotationTable.name;
+        this.rotationTableArn = rotationTable.arn;
         this.registerOutputs({
             devicePolicyName: this.devicePolicyName,
             templateName: this.templateName,

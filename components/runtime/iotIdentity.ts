@@ -13,6 +13,15 @@ export function certificateIdOf(arn: string): string | undefined {
     return /:cert\/([0-9a-f]{64})$/.exec(arn)?.[1];
 }
 
+/**
+ * The ARN of a certificate in the region and account of another IoT ARN (the event's template ARN,
+ * a Thing's principal): `arn:<partition>:iot:<region>:<account>:cert/<certificateId>`.
+ */
+export function certificateArn(sameAccountArn: string, certificateId: string): string | undefined {
+    const m = /^(arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}):/.exec(sameAccountArn);
+    return m ? `${m[1]}:cert/${certificateId}` : undefined;
+}
+
 /** Every certificate ARN attached to a Thing, all pages; `send` may add a deadline. */
 export async function thingCertificateArns(send: (command: ListThingPrincipalsCommand) => Promise<ListThingPrincipalsCommandOutput>, thingName: string): Promise<string[]> {
     const arns: string[] = [];

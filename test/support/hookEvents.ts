@@ -1,5 +1,6 @@
 /** Pre-provisioning hook events and template rules shared by the hook tests. */
 import { HookConfig } from "../../components/provisioning/lambda/provisioningHook";
+import { certificateKeyFingerprint } from "../../components/runtime/keyFingerprint";
 import { makeCertificate, makeKeys } from "./x509";
 
 export const NOW = new Date("2026-11-22T23:59:59Z");
@@ -11,6 +12,8 @@ export const ARN = (template: string) => `arn:aws:iot:ap-northeast-2:12345678901
 let PEM = "";
 before(async () => { PEM = await makeCertificate(await makeKeys()); });
 export const pem = () => PEM;
+/** The fingerprint of the key in `pem()`: what the factory registers for the unit that holds that key. */
+export const pemKey = () => certificateKeyFingerprint(PEM)!;
 
 export function event(parameters: unknown = { SerialNumber: "297468000123" }, template = "fms-kr-vehicle", over: Record<string, unknown> = {}): Record<string, unknown> {
     return {
@@ -24,8 +27,17 @@ export function event(parameters: unknown = { SerialNumber: "297468000123" }, te
     };
 }
 
+const deviceParameters = ["SerialNumber"];
 export const TEMPLATES: HookConfig["templates"] = {
-    "fms-kr-vehicle": { purpose: "provision", thingNamePrefix: "test-thing-", serialPrefixes: ["297468"] },
-    "fms-kr-rotate": { purpose: "rotate", thingNamePrefix: "test-thing-", serialPrefixes: ["297468"] },
-    "fms-kr-edge-core": { purpose: "provision", thingNamePrefix: "test-thing-core-", serialPrefixes: ["297469"] },
+    "fms-kr-vehicle": { purpose: "provision", thingNamePrefix: "test-thing-", serialPrefixes: ["297468"], deviceParameters },
+    "fms-kr-rotate": { purpose: "rotate", thingNamePrefix: "test-thing-", serialPrefixes: ["297468"], deviceParameters },
+    "fms-kr-edge-core": { purpose: "provision", thingNamePrefix: "test-thing-core-", serialPrefixes: ["297469"], deviceParameters },
 };
+
+/** A hook configuration as the component sets it (registry mode, keys bound), with `over` applied. */
+export function hookConfig(over: Partial<HookConfig> = {}): HookConfig {
+    return {
+        mode: "registry", tableName: "fms-kr-registry", templates: TEMPLATES, allowReprovisioning: false, bindKeys: true,
+        rotationTable: "fms-kr-rotation", gracePeriodHours: 72, confirmTimeoutHours: 24, ...over,
+    };
+}

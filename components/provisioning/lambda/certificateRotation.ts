@@ -6,11 +6,15 @@
  *   its NEW certificate. The rule passes `principal()` (the certificate id of that connection,
  *   which AWS IoT sets, not the device) and `clientid()` (the Thing name: the device policy lets a
  *   certificate connect only as its own attached Thing). Every certificate of that Thing created
- *   before the confirming one is scheduled for retirement after the grace period.
- * - `sweep`: on a schedule, deactivates and detaches the certificates whose grace period is over,
- *   and publishes how many device certificates the latest Device Defender audit found expiring.
+ *   before the confirming one is scheduled for retirement after the grace period, the pending
+ *   unconfirmed rotation (if it is this certificate) is cleared, and in registry mode the registry
+ *   records the confirmed certificate and its key as the serial's current ones.
+ * - `sweep`: on a schedule, deactivates and detaches the certificates whose grace period is over
+ *   and the rotated certificates never confirmed in time, and publishes how many device
+ *   certificates the latest Device Defender audit found expiring.
  *
- * Older certificates only: a confirmation sent with an old certificate retires nothing newer.
+ * Older certificates only: a confirmation sent with an old certificate retires nothing newer (and
+ * records nothing). The state machine is described in components/runtime/rotationState.ts.
  * Runs on the Node.js 22 Lambda runtime, whose bundled AWS SDK v3 it uses.
  */
 import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
@@ -20,6 +24,10 @@ import {
     UpdateCertificateCommand,
 } from "@aws-sdk/client-iot";
 import { CERTIFICATE_ID, certificateIdOf, errorName, thingCertificateArns } from "../../runtime/iotIdentity";
+import { certificateKeyFingerprint } from "../../runtime/keyFingerprint";
+import { hoursAfter, ROTATION } from "../../runtime/rotationState";
+
+export { ROTATION };
 
 /** The Device Defender audit check whose findings the expiring-certificates metric counts. */
 export const EXPIRING_CHECK = "DEVICE_CERTIFICATE_EXPIRING_CHECK";
@@ -32,6 +40,8 @@ export interface RotationConfig {
     gracePeriodHours: number;
     /** CloudWatch namespace of this stack's metrics. */
     metricNamespace: string;
+    /** Registry mode: the serial registry, whose `certificateId` and key the confirmation updates. */
+    registryTable?: string;
 }
 
 export interface RotationDeps {
@@ -43,18 +53,21 @@ export interface RotationDeps {
     log: (line: string) => void;
 }
 
-/** Rotation table items, keyed by Thing name. */
-export const ROTATION = { thingName: "thingName", keeper: "keeperCertificateArn", retiring: "retiringCertificateArns", retireAfter: "retireAfter" } as const;
+/** Registry attributes the confirmation writes (its IAM condition lists exactly these and the key). */
+export const REGISTRY_CONFIRM_ATTRIBUTES = ["serialNumber", "status", "certificateId", "publicKeyFingerprint", "confirmedAt"] as const;
 
 const THING = /^[a-zA-Z0-9:_-]{1,128}$/;
 
 export function configFromEnv(env: NodeJS.ProcessEnv): RotationConfig | undefined {
     const grace = Number(env.GRACE_PERIOD_HOURS);
     if (!env.ROTATION_TABLE || !env.THING_NAME_PREFIX || !env.METRIC_NAMESPACE || !Number.isInteger(grace) || grace < 0) return undefined;
-    return { tableName: env.ROTATION_TABLE, thingNamePrefix: env.THING_NAME_PREFIX, gracePeriodHours: grace, metricNamespace: env.METRIC_NAMESPACE };
+    return {
+        tableName: env.ROTATION_TABLE, thingNamePrefix: env.THING_NAME_PREFIX, gracePeriodHours: grace, metricNamespace: env.METRIC_NAMESPACE,
+        registryTable: env.REGISTRY_TABLE || undefined,
+    };
 }
 
-export type ConfirmResult = { confirmed: true; thingName: string; retiring: string[]; retireAfter?: string } | { confirmed: false; reason: string };
+export type ConfirmResult = { confirmed: true; thingName: string; retiring: string[]; retireAfter?: string; current: boolean } | { confirmed: false; reason: string };
 
 /** The rule's event: `{certificateId: principal(), thingName: clientid()}`. */
 export async function confirm(event: unknown, deps: RotationDeps): Promise<ConfirmResult> {
@@ -73,20 +86,68 @@ async function confirmAttached(certificateId: string, thingName: string, config:
     const arns = await thingCertificateArns((c) => deps.iot.send(c), thingName);
     const mine = arns.find((a) => certificateIdOf(a) === certificateId);
     if (!mine) return { confirmed: false, reason: "certificate-not-attached" };
-    const created = async (arn: string) => (await deps.iot.send(new DescribeCertificateCommand({ certificateId: certificateIdOf(arn)! }))).certificateDescription?.creationDate?.getTime() ?? Number.POSITIVE_INFINITY;
-    const confirmedAt = await created(mine);
+    const describe = async (arn: string) => (await deps.iot.send(new DescribeCertificateCommand({ certificateId: certificateIdOf(arn)! }))).certificateDescription;
+    const own = await describe(mine);
+    const confirmedAt = own?.creationDate?.getTime() ?? Number.POSITIVE_INFINITY;
     const older: string[] = [];
-    for (const arn of arns) if (arn !== mine && (await created(arn)) < confirmedAt) older.push(arn);
-    if (older.length === 0) return { confirmed: true, thingName, retiring: [] };
-    const retireAfter = new Date(deps.now().getTime() + config.gracePeriodHours * 3600_000).toISOString();
-    await deps.dynamo.send(new UpdateItemCommand({
-        TableName: config.tableName,
-        Key: { [ROTATION.thingName]: { S: thingName } },
-        UpdateExpression: "SET #k = :keeper, #after = :after ADD #r :older",
-        ExpressionAttributeNames: { "#k": ROTATION.keeper, "#after": ROTATION.retireAfter, "#r": ROTATION.retiring },
-        ExpressionAttributeValues: { ":keeper": { S: mine }, ":after": { S: retireAfter }, ":older": { SS: older } },
-    }));
-    return { confirmed: true, thingName, retiring: older, retireAfter };
+    let newest = true;
+    for (const arn of arns) {
+        if (arn === mine) continue;
+        const created = (await describe(arn))?.creationDate?.getTime() ?? Number.POSITIVE_INFINITY;
+        if (created < confirmedAt) older.push(arn);
+        else newest = false;
+    }
+    // Only the newest certificate confirms anything: an older one (a rotated-out key) changes nothing.
+    if (!newest) return { confirmed: true, thingName, retiring: [], current: false };
+    const retireAfter = hoursAfter(deps.now(), config.gracePeriodHours);
+    const key = { [ROTATION.thingName]: { S: thingName } };
+    const names = { "#u": ROTATION.unconfirmed, "#by": ROTATION.confirmBy };
+    try {
+        await deps.dynamo.send(new UpdateItemCommand(older.length > 0 ? {
+            TableName: config.tableName,
+            Key: key,
+            // The pending rotation, if any, must be this certificate's (it is newest, so it can be no other).
+            ConditionExpression: "attribute_not_exists(#u) OR #u = :mine",
+            UpdateExpression: "SET #k = :mine, #after = :after ADD #r :older REMOVE #u, #by",
+            ExpressionAttributeNames: { ...names, "#k": ROTATION.keeper, "#after": ROTATION.retireAfter, "#r": ROTATION.retiring },
+            ExpressionAttributeValues: { ":mine": { S: mine }, ":after": { S: retireAfter }, ":older": { SS: older } },
+        } : {
+            TableName: config.tableName,
+            Key: key,
+            ConditionExpression: "#u = :mine",
+            UpdateExpression: "REMOVE #u, #by",
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ":mine": { S: mine } },
+        }));
+    } catch (err) {
+        // Nothing pending for this certificate and nothing older: a repeated confirmation.
+        if (errorName(err) !== "ConditionalCheckFailedException") throw err;
+        if (older.length > 0) throw err;
+    }
+    if (config.registryTable && thingName.startsWith(config.thingNamePrefix)) await recordCurrent(config, deps, thingName.slice(config.thingNamePrefix.length), certificateId, own?.certificatePem);
+    return older.length > 0 ? { confirmed: true, thingName, retiring: older, retireAfter, current: true } : { confirmed: true, thingName, retiring: [], current: true };
+}
+
+/** Registry mode: the serial's current certificate and key are the confirmed ones (the runbooks read them). */
+async function recordCurrent(config: RotationConfig, deps: RotationDeps, serial: string, certificateId: string, pem: string | undefined): Promise<void> {
+    const fingerprint = certificateKeyFingerprint(pem);
+    try {
+        await deps.dynamo.send(new UpdateItemCommand({
+            TableName: config.registryTable,
+            Key: { serialNumber: { S: serial } },
+            ConditionExpression: "#s = :provisioned",
+            UpdateExpression: `SET #c = :cert, #at = :at${fingerprint ? ", #fp = :fp" : ""}`,
+            ExpressionAttributeNames: { "#s": "status", "#c": "certificateId", "#at": "confirmedAt", ...(fingerprint ? { "#fp": "publicKeyFingerprint" } : {}) },
+            ExpressionAttributeValues: {
+                ":provisioned": { S: "provisioned" }, ":cert": { S: certificateId }, ":at": { S: deps.now().toISOString() },
+                ...(fingerprint ? { ":fp": { S: fingerprint } } : {}),
+            },
+            ReturnValues: "NONE",
+        }));
+    } catch (err) {
+        // A revoked or re-armed serial keeps what the operator wrote.
+        if (errorName(err) !== "ConditionalCheckFailedException") throw err;
+    }
 }
 
 export interface SweepResult {
@@ -106,12 +167,12 @@ export async function sweep(deps: RotationDeps): Promise<SweepResult> {
         const page = await deps.dynamo.send(new ScanCommand({
             TableName: config.tableName,
             ConsistentRead: true,
-            FilterExpression: "#after <= :now",
-            ExpressionAttributeNames: { "#after": ROTATION.retireAfter },
+            FilterExpression: "#after <= :now OR #by <= :now",
+            ExpressionAttributeNames: { "#after": ROTATION.retireAfter, "#by": ROTATION.confirmBy },
             ExpressionAttributeValues: { ":now": { S: now } },
             ExclusiveStartKey: startKey,
         }));
-        for (const item of page.Items ?? []) await retireItem(item, config, deps, result);
+        for (const item of page.Items ?? []) await retireItem(item, now, config, deps, result);
         startKey = page.LastEvaluatedKey;
     } while (startKey);
     result.expiringCertificates = await publishExpiring(config, deps);
@@ -119,13 +180,16 @@ export async function sweep(deps: RotationDeps): Promise<SweepResult> {
     return result;
 }
 
-async function retireItem(item: Record<string, any>, config: RotationConfig, deps: RotationDeps, result: SweepResult): Promise<void> {
+async function retireItem(item: Record<string, any>, now: string, config: RotationConfig, deps: RotationDeps, result: SweepResult): Promise<void> {
     const thingName: string = item[ROTATION.thingName].S;
     const keeper: string | undefined = item[ROTATION.keeper]?.S;
+    const due = (at: string | undefined) => at !== undefined && at <= now;
+    const replaced = due(item[ROTATION.retireAfter]?.S) ? ((item[ROTATION.retiring]?.SS ?? []) as string[]).filter((a) => a !== keeper) : [];
+    const unconfirmed: string | undefined = due(item[ROTATION.confirmBy]?.S) ? item[ROTATION.unconfirmed]?.S : undefined;
     let ok = true;
-    for (const arn of (item[ROTATION.retiring]?.SS ?? []) as string[]) {
+    for (const arn of [...replaced, ...(unconfirmed ? [unconfirmed] : [])]) {
         const certificateId = certificateIdOf(arn);
-        if (!certificateId || arn === keeper) continue;
+        if (!certificateId) continue;
         try {
             await tolerateGone(deps.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: "INACTIVE" })));
             await tolerateGone(deps.iot.send(new DetachThingPrincipalCommand({ thingName, principal: arn })));
@@ -136,14 +200,31 @@ async function retireItem(item: Record<string, any>, config: RotationConfig, dep
         }
     }
     if (!ok) return; // the item stays: the next sweep tries again
+    // Clear only what this sweep saw: a confirmation or rotation that arrived meanwhile keeps its part.
+    const clear: { attrs: string[]; seen: string; at: string }[] = [];
+    if (due(item[ROTATION.retireAfter]?.S)) clear.push({ attrs: [ROTATION.retiring, ROTATION.retireAfter, ROTATION.keeper], seen: item[ROTATION.retireAfter].S, at: ROTATION.retireAfter });
+    if (unconfirmed) clear.push({ attrs: [ROTATION.unconfirmed, ROTATION.confirmBy], seen: item[ROTATION.confirmBy].S, at: ROTATION.confirmBy });
+    for (const c of clear) {
+        try {
+            await deps.dynamo.send(new UpdateItemCommand({
+                TableName: config.tableName,
+                Key: { [ROTATION.thingName]: { S: thingName } },
+                ConditionExpression: "#at = :seen",
+                UpdateExpression: `REMOVE ${c.attrs.map((_, i) => `#a${i}`).join(", ")}`,
+                ExpressionAttributeNames: { "#at": c.at, ...Object.fromEntries(c.attrs.map((a, i) => [`#a${i}`, a])) },
+                ExpressionAttributeValues: { ":seen": { S: c.seen } },
+            }));
+        } catch (err) {
+            if (errorName(err) !== "ConditionalCheckFailedException") throw err;
+        }
+    }
     try {
-        // Delete only what this sweep saw: a confirmation that arrived meanwhile keeps its item.
+        // An item with nothing pending any more is removed.
         await deps.dynamo.send(new DeleteItemCommand({
             TableName: config.tableName,
             Key: { [ROTATION.thingName]: { S: thingName } },
-            ConditionExpression: "#after = :seen",
-            ExpressionAttributeNames: { "#after": ROTATION.retireAfter },
-            ExpressionAttributeValues: { ":seen": item[ROTATION.retireAfter] },
+            ConditionExpression: "attribute_not_exists(#r) AND attribute_not_exists(#u)",
+            ExpressionAttributeNames: { "#r": ROTATION.retiring, "#u": ROTATION.unconfirmed },
         }));
     } catch (err) {
         if (errorName(err) !== "ConditionalCheckFailedException") throw err;

@@ -10,23 +10,33 @@
  * Each template the hook serves has a rule (from `HOOK_TEMPLATES`): its purpose, its Thing-name
  * prefix and the serial prefixes it accepts. A serial is allowed only through the template it is
  * bound to, and:
- * - `provision`, registry mode: the serial is registered for this template with status `active`,
- *   and the hook claims it with a conditional write (`active` → `provisioned`, with the new
- *   certificate id): a second provisioning of the serial, or the loser of a race, is denied;
- * - `provision`, prefix mode (development only): the serial's Thing must not exist yet, unless the
- *   stack allows re-provisioning;
- * - `rotate`: the asking certificate must be attached to the serial's Thing (so one vehicle cannot
- *   rotate another's), the Thing may not hold too many certificates already, and in registry mode
- *   the serial must be `provisioned` (not revoked).
+ * - the device sends no parameter but the template's own (`SerialNumber`);
+ * - `provision`, registry mode: the serial is registered for this template with the fingerprint of
+ *   the unit's public key (SHA-256 of its SubjectPublicKeyInfo, written at end of line), and the new
+ *   certificate (`certificatePem`, made from the unit's CSR) carries that key: holding the shared
+ *   claim certificate proves nothing, holding the unit's private key does. An `active` serial is
+ *   claimed with a conditional write (`active` → `provisioned`, with the new certificate id): the
+ *   loser of a race is denied. A `provisioned` serial may register again only through the same
+ *   template with the same key (a lost answer, a reboot, the Greengrass plugin re-sending its CSR):
+ *   the registry then records the new certificate and the earlier one is scheduled for retirement;
+ * - `provision`, prefix mode (development only): the serial's Thing must not exist yet (unless the
+ *   stack allows re-provisioning), and the serial is claimed with a conditional write as well;
+ * - `rotate`: the asking certificate must be the only one attached to the serial's Thing (so a
+ *   rotated-out certificate in its grace period cannot rotate, and one vehicle cannot rotate
+ *   another's), no retirement or unconfirmed rotation may be pending for that Thing, and in
+ *   registry mode the serial must be `provisioned` (not revoked). The new certificate is recorded
+ *   as unconfirmed: the sweep retires it if the vehicle never confirms it.
  * It never throws: any malformed event, bad configuration or AWS error is a denial. Every decision
  * is logged as one JSON line; the certificate PEM is never logged.
  *
  * Runs on the Node.js 22 Lambda runtime, whose bundled AWS SDK v3 it uses (not bundled here).
  */
 import { X509Certificate } from "crypto";
-import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { AttributeValue, ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { DescribeThingCommand, IoTClient } from "@aws-sdk/client-iot";
-import { CERTIFICATE_ID, certificateIdOf, errorName, thingCertificateArns } from "../../runtime/iotIdentity";
+import { CERTIFICATE_ID, certificateArn, certificateIdOf, errorName, thingCertificateArns } from "../../runtime/iotIdentity";
+import { certificateKeyFingerprint } from "../../runtime/keyFingerprint";
+import { hoursAfter, ROTATION } from "../../runtime/rotationState";
 
 export interface HookEvent {
     claimCertificateId: string;
@@ -52,6 +62,8 @@ export interface TemplateRule {
     thingNamePrefix: string;
     /** Serials this template accepts start with one of these. */
     serialPrefixes: string[];
+    /** The only parameters a device may send through this template (the hook denies any other). */
+    deviceParameters: string[];
 }
 
 export interface HookConfig {
@@ -61,6 +73,17 @@ export interface HookConfig {
     templates: Record<string, TemplateRule>;
     /** Prefix mode only: provision a serial whose Thing already exists (a development convenience). */
     allowReprovisioning: boolean;
+    /**
+     * Registry mode: the new certificate's public key must be the one registered for the serial.
+     * Off only with `deviceKeys: aws` (AWS makes the key: there is nothing to bind; refused in production).
+     */
+    bindKeys: boolean;
+    /** The rotation state table (keyed by Thing name): pending retirements and unconfirmed rotations. */
+    rotationTable: string;
+    /** A re-registered serial's earlier certificate retires after this many hours. */
+    gracePeriodHours: number;
+    /** A rotated certificate the vehicle has not confirmed within this many hours is retired. */
+    confirmTimeoutHours: number;
 }
 
 /** Registry item attributes (table keyed by `serialNumber`). */
@@ -73,25 +96,27 @@ export const REGISTRY = {
     templateName: "templateName",
     provisionedAt: "provisionedAt",
     claimCertificateId: "claimCertificateId",
+    /** SHA-256 of the unit's public key (SubjectPublicKeyInfo DER), 64 lowercase hex digits. */
+    publicKeyFingerprint: "publicKeyFingerprint",
+    /** The certificate a re-registration or a re-arm replaced. */
+    previousCertificateId: "previousCertificateId",
 } as const;
-/** Attributes the hook writes when it claims a serial (the hook role may write these only). */
-export const REGISTRY_CLAIM_ATTRIBUTES = [REGISTRY.key, REGISTRY.status, REGISTRY.certificateId, REGISTRY.templateName, REGISTRY.provisionedAt, REGISTRY.claimCertificateId] as const;
+/**
+ * Attributes the hook names when it claims or re-registers a serial (the hook role may touch these
+ * only): it writes all but the fingerprint, which it evaluates in its conditions.
+ */
+export const REGISTRY_CLAIM_ATTRIBUTES = [
+    REGISTRY.key, REGISTRY.status, REGISTRY.certificateId, REGISTRY.templateName, REGISTRY.provisionedAt, REGISTRY.claimCertificateId,
+    REGISTRY.publicKeyFingerprint, REGISTRY.previousCertificateId,
+] as const;
 
 export const SERIAL_STATUS = { active: "active", provisioned: "provisioned", revoked: "revoked" } as const;
 
 /**
- * The operator's re-arm of a provisioned serial (README runbook), as `aws dynamodb update-item`
- * takes it: back to `active`, the certificate it was claimed with kept as `previousCertificateId`.
+ * A Thing may hold at most this many certificates: the one in use and, during a rotation, its
+ * successor. A rotation therefore starts only from a Thing with one certificate (the asker's).
  */
-export const REARM = {
-    updateExpression: "SET #s = :active, previousCertificateId = certificateId REMOVE certificateId, provisionedAt, templateName, claimCertificateId",
-    conditionExpression: "#s = :provisioned",
-    names: { "#s": "status" },
-    values: { ":active": { S: "active" }, ":provisioned": { S: "provisioned" } },
-} as const;
-
-/** A Thing holding this many certificates already (pending rotations) may not get another. */
-export const MAX_THING_CERTIFICATES = 3;
+export const MAX_THING_CERTIFICATES = 2;
 
 export interface HookDeps {
     /** undefined when the environment is misconfigured: every request is then denied. */
@@ -132,19 +157,30 @@ function isRecord(v: unknown): v is Record<string, unknown> {
     return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+const nonEmptyStrings = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && v.every((p) => typeof p === "string" && p.length > 0);
+
 function parseRule(value: unknown): TemplateRule | undefined {
     if (!isRecord(value)) return undefined;
-    const { purpose, thingNamePrefix, serialPrefixes } = value;
+    const { purpose, thingNamePrefix, serialPrefixes, deviceParameters } = value;
     if (!HOOK_PURPOSES.includes(purpose as HookPurpose) || typeof thingNamePrefix !== "string") return undefined;
-    if (!Array.isArray(serialPrefixes) || serialPrefixes.length === 0 || !serialPrefixes.every((p) => typeof p === "string" && p.length > 0)) return undefined;
-    return { purpose: purpose as HookPurpose, thingNamePrefix, serialPrefixes: serialPrefixes as string[] };
+    if (!nonEmptyStrings(serialPrefixes) || !nonEmptyStrings(deviceParameters)) return undefined;
+    return { purpose: purpose as HookPurpose, thingNamePrefix, serialPrefixes, deviceParameters };
 }
 
-/** The environment the component sets: `HOOK_MODE`, `REGISTRY_TABLE`, `HOOK_TEMPLATES` (JSON), `ALLOW_REPROVISIONING`. */
+const hours = (v: string | undefined): number | undefined => (v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined);
+
+/**
+ * The environment the component sets: `HOOK_MODE`, `REGISTRY_TABLE`, `HOOK_TEMPLATES` (JSON),
+ * `ALLOW_REPROVISIONING`, `BIND_KEYS`, `ROTATION_TABLE`, `GRACE_PERIOD_HOURS`, `CONFIRM_TIMEOUT_HOURS`.
+ */
 export function configFromEnv(env: NodeJS.ProcessEnv): HookConfig | undefined {
     const mode = env.HOOK_MODE;
     if (mode !== "prefix" && mode !== "registry") return undefined;
-    if (mode === "registry" && !env.REGISTRY_TABLE) return undefined;
+    if (!env.REGISTRY_TABLE || !env.ROTATION_TABLE) return undefined;
+    if (env.BIND_KEYS !== "true" && env.BIND_KEYS !== "false") return undefined;
+    const gracePeriodHours = hours(env.GRACE_PERIOD_HOURS);
+    const confirmTimeoutHours = hours(env.CONFIRM_TIMEOUT_HOURS);
+    if (gracePeriodHours === undefined || confirmTimeoutHours === undefined || confirmTimeoutHours === 0) return undefined;
     let raw: unknown;
     try {
         raw = JSON.parse(env.HOOK_TEMPLATES ?? "");
@@ -158,7 +194,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv): HookConfig | undefined {
         if (!rule) return undefined;
         templates[name] = rule;
     }
-    return { mode, tableName: env.REGISTRY_TABLE, templates, allowReprovisioning: env.ALLOW_REPROVISIONING === "true" };
+    return {
+        mode, tableName: env.REGISTRY_TABLE, templates, allowReprovisioning: env.ALLOW_REPROVISIONING === "true",
+        bindKeys: env.BIND_KEYS === "true", rotationTable: env.ROTATION_TABLE, gracePeriodHours, confirmTimeoutHours,
+    };
 }
 
 /** Short, printable rendering of an untrusted value for a log line. */
@@ -192,7 +231,17 @@ interface Request {
     rule: TemplateRule;
     thingName: string;
     deadline: number;
+    /** Fingerprint of the new certificate's public key (undefined when its PEM does not parse). */
+    keyFingerprint?: string;
+    /** The new certificate's ARN (same region and account as the template). */
+    certificateArn: string;
 }
+
+type Send = (command: any) => Promise<any>;
+const within = (client: Pick<DynamoDBClient | IoTClient, "send">, deadline: number): Send =>
+    (command) => withDeadline((abortSignal) => (client.send as (c: unknown, o: unknown) => Promise<unknown>)(command, { abortSignal }), deadline);
+
+const isConditionFailure = (err: unknown) => err instanceof ConditionalCheckFailedException || errorName(err) === "ConditionalCheckFailedException";
 
 async function decide(event: unknown, deps: HookDeps): Promise<Decision> {
     const config = deps.config;
@@ -207,6 +256,9 @@ async function decide(event: unknown, deps: HookDeps): Promise<Decision> {
     const templateName = typeof event.templateArn === "string" ? TEMPLATE_ARN.exec(event.templateArn)?.[1] : undefined;
     const rule = templateName !== undefined && Object.hasOwn(config.templates, templateName) ? config.templates[templateName] : undefined;
     if (!templateName || !rule) return { allow: false, serial, reason: "template-not-served" };
+    // AWS passes the device's RegisterThing parameters as they came (developer guide, "Pre-provisioning
+    // hooks"): anything beyond the template's own is a device trying something the template never meant.
+    if (Object.keys(event.parameters).some((k) => !rule.deviceParameters.includes(k))) return { allow: false, serial, reason: "unexpected-parameter" };
     if (typeof event.claimCertificateId !== "string" || !CERTIFICATE_ID.test(event.claimCertificateId)) {
         return { allow: false, serial, reason: "invalid-claim-certificate-id" };
     }
@@ -216,80 +268,153 @@ async function decide(event: unknown, deps: HookDeps): Promise<Decision> {
     const request: Request = {
         event: event as unknown as HookEvent, serial, templateName, rule, thingName: `${rule.thingNamePrefix}${serial}`,
         deadline: Date.now() + deps.registryTimeoutMs,
+        keyFingerprint: certificateKeyFingerprint(event.certificatePem),
+        certificateArn: certificateArn(event.templateArn as string, event.certificateId)!,
     };
     if (rule.purpose === "rotate") return rotate(request, config, deps);
     return config.mode === "registry" ? claimSerial(request, config, deps) : firstThingOnly(request, config, deps);
 }
 
-/** Registry mode: the serial must be registered for this template and still `active`; claim it atomically. */
+/**
+ * Registry mode: the serial must be registered for this template (and, binding keys, for the key
+ * the new certificate carries) and still `active`; claim it atomically. A `provisioned` serial
+ * registers again only through the template it was claimed with and with the same key.
+ */
 async function claimSerial(r: Request, config: HookConfig, deps: HookDeps): Promise<Decision> {
+    const dynamo = within(deps.dynamo, r.deadline);
     const key = { [REGISTRY.key]: { S: r.serial } };
-    const read = await withDeadline((abortSignal) => deps.dynamo.send(new GetItemCommand({
+    const read = await dynamo(new GetItemCommand({
         TableName: config.tableName,
         Key: key,
-        ProjectionExpression: "#s, #t, #c",
-        ExpressionAttributeNames: { "#s": REGISTRY.status, "#t": REGISTRY.templates, "#c": REGISTRY.certificateId },
+        ProjectionExpression: "#s, #t, #c, #tn, #fp",
+        ExpressionAttributeNames: { "#s": REGISTRY.status, "#t": REGISTRY.templates, "#c": REGISTRY.certificateId, "#tn": REGISTRY.templateName, "#fp": REGISTRY.publicKeyFingerprint },
         ConsistentRead: true,
-    }), { abortSignal }), r.deadline);
+    }));
     const item = read.Item;
     if (!item) return { allow: false, serial: r.serial, reason: "serial-not-registered" };
     const status = item[REGISTRY.status]?.S;
     if (status === SERIAL_STATUS.revoked) return { allow: false, serial: r.serial, reason: "serial-revoked" };
     if (!(item[REGISTRY.templates]?.SS ?? []).includes(r.templateName)) return { allow: false, serial: r.serial, reason: "serial-template-not-allowed" };
+    const registeredKey: string | undefined = item[REGISTRY.publicKeyFingerprint]?.S;
+    if (config.bindKeys) {
+        if (!registeredKey) return { allow: false, serial: r.serial, reason: "serial-key-not-registered" };
+        if (!r.keyFingerprint) return { allow: false, serial: r.serial, reason: "certificate-unreadable" };
+        if (r.keyFingerprint !== registeredKey) return { allow: false, serial: r.serial, reason: "device-key-mismatch" };
+    }
+    const names = { "#s": REGISTRY.status, "#c": REGISTRY.certificateId, "#tn": REGISTRY.templateName, "#at": REGISTRY.provisionedAt, "#claim": REGISTRY.claimCertificateId };
+    const values = {
+        ":provisioned": { S: SERIAL_STATUS.provisioned },
+        ":template": { S: r.templateName },
+        ":cert": { S: r.event.certificateId },
+        ":at": { S: deps.now().toISOString() },
+        ":claim": { S: r.event.claimCertificateId },
+    };
+    // The key checked on the read must still be the registered one when the write lands (a re-arm between them).
+    const keyCondition = config.bindKeys ? " AND #fp = :fp" : "";
+    const keyNames: Record<string, string> = config.bindKeys ? { "#fp": REGISTRY.publicKeyFingerprint } : {};
+    const keyValues: Record<string, AttributeValue> = config.bindKeys ? { ":fp": { S: registeredKey! } } : {};
+
     if (status === SERIAL_STATUS.provisioned) {
-        // AWS retries a registration whose later steps failed with the same certificate (its ownership
-        // token lives an hour): that is the same device, not a second one.
-        if (item[REGISTRY.certificateId]?.S === r.event.certificateId) return { allow: true, serial: r.serial };
-        return { allow: false, serial: r.serial, reason: "serial-already-provisioned" };
+        const current: string | undefined = item[REGISTRY.certificateId]?.S;
+        // AWS retrying a registration with the same certificate: nothing to write.
+        if (current === r.event.certificateId && item[REGISTRY.templateName]?.S === r.templateName) return { allow: true, serial: r.serial };
+        // The same unit again (same key, same template): a lost answer, a reboot, the plugin re-sending its CSR.
+        // Without key binding nothing tells that unit from another: refused.
+        if (!config.bindKeys || item[REGISTRY.templateName]?.S !== r.templateName || !current) {
+            return { allow: false, serial: r.serial, reason: "serial-already-provisioned" };
+        }
+        try {
+            await dynamo(new UpdateItemCommand({
+                TableName: config.tableName,
+                Key: key,
+                ConditionExpression: `#s = :provisioned AND #tn = :template AND #c = :current${keyCondition}`,
+                UpdateExpression: "SET #c = :cert, #prev = :current, #at = :at, #claim = :claim",
+                ExpressionAttributeNames: { "#s": names["#s"], "#c": names["#c"], "#tn": names["#tn"], "#at": names["#at"], "#claim": names["#claim"], "#prev": REGISTRY.previousCertificateId, ...keyNames },
+                ExpressionAttributeValues: { ":provisioned": values[":provisioned"], ":template": values[":template"], ":cert": values[":cert"], ":at": values[":at"], ":claim": values[":claim"], ":current": { S: current }, ...keyValues },
+            }));
+        } catch (err) {
+            if (isConditionFailure(err)) return { allow: false, serial: r.serial, reason: "serial-changed-concurrently" };
+            throw err;
+        }
+        // The earlier certificate carries the same key; it retires after the grace period (in case it is in use).
+        await scheduleRetirement(r, config, deps, certificateArn(r.certificateArn, current)!);
+        return { allow: true, serial: r.serial };
     }
     if (status !== SERIAL_STATUS.active) return { allow: false, serial: r.serial, reason: "serial-status-not-active" };
     try {
-        await withDeadline((abortSignal) => deps.dynamo.send(new UpdateItemCommand({
+        await dynamo(new UpdateItemCommand({
             TableName: config.tableName,
             Key: key,
             // The template was checked on the read; the condition names only claim attributes (IAM allows no others).
-            ConditionExpression: "#s = :active",
+            ConditionExpression: `#s = :active${keyCondition}`,
             UpdateExpression: "SET #s = :provisioned, #c = :cert, #tn = :template, #at = :at, #claim = :claim",
-            ExpressionAttributeNames: {
-                "#s": REGISTRY.status, "#c": REGISTRY.certificateId, "#tn": REGISTRY.templateName,
-                "#at": REGISTRY.provisionedAt, "#claim": REGISTRY.claimCertificateId,
-            },
-            ExpressionAttributeValues: {
-                ":active": { S: SERIAL_STATUS.active },
-                ":provisioned": { S: SERIAL_STATUS.provisioned },
-                ":template": { S: r.templateName },
-                ":cert": { S: r.event.certificateId },
-                ":at": { S: deps.now().toISOString() },
-                ":claim": { S: r.event.claimCertificateId },
-            },
-        }), { abortSignal }), r.deadline);
+            ExpressionAttributeNames: { ...names, ...keyNames },
+            ExpressionAttributeValues: { ":active": { S: SERIAL_STATUS.active }, ...values, ...keyValues },
+        }));
     } catch (err) {
         // Another request claimed the serial between our read and our write: exactly one wins.
-        if (err instanceof ConditionalCheckFailedException || errorName(err) === "ConditionalCheckFailedException") {
-            return { allow: false, serial: r.serial, reason: "serial-already-provisioned" };
-        }
+        if (isConditionFailure(err)) return { allow: false, serial: r.serial, reason: "serial-already-provisioned" };
         throw err;
     }
     return { allow: true, serial: r.serial };
 }
 
-/** Prefix mode (development): refuse a serial whose Thing exists, unless the stack allows re-provisioning. */
-async function firstThingOnly(r: Request, config: HookConfig, deps: HookDeps): Promise<Decision> {
-    if (config.allowReprovisioning) return { allow: true, serial: r.serial };
-    try {
-        await withDeadline((abortSignal) => deps.iot.send(new DescribeThingCommand({ thingName: r.thingName }), { abortSignal }), r.deadline);
-    } catch (err) {
-        if (errorName(err) === "ResourceNotFoundException") return { allow: true, serial: r.serial };
-        throw err;
-    }
-    return { allow: false, serial: r.serial, reason: "thing-already-exists" };
+/** A replaced certificate of `r.thingName` retires after the grace period (the sweep deactivates and detaches it). */
+async function scheduleRetirement(r: Request, config: HookConfig, deps: HookDeps, arn: string): Promise<void> {
+    await within(deps.dynamo, r.deadline)(new UpdateItemCommand({
+        TableName: config.rotationTable,
+        Key: { [ROTATION.thingName]: { S: r.thingName } },
+        UpdateExpression: "SET #k = :keeper, #after = :after ADD #r :old",
+        ExpressionAttributeNames: { "#k": ROTATION.keeper, "#after": ROTATION.retireAfter, "#r": ROTATION.retiring },
+        ExpressionAttributeValues: { ":keeper": { S: r.certificateArn }, ":after": { S: hoursAfter(deps.now(), config.gracePeriodHours) }, ":old": { SS: [arn] } },
+    }));
 }
 
-/** Rotation: only a certificate already attached to the serial's Thing may get it a new one. */
+/**
+ * Prefix mode (development): refuse a serial whose Thing exists, unless the stack allows
+ * re-provisioning; then claim the serial in the registry table with a conditional put, so of two
+ * concurrent first provisionings exactly one wins (AWS's retry with the same certificate passes).
+ */
+async function firstThingOnly(r: Request, config: HookConfig, deps: HookDeps): Promise<Decision> {
+    if (!config.allowReprovisioning) {
+        try {
+            await within(deps.iot, r.deadline)(new DescribeThingCommand({ thingName: r.thingName }));
+            return { allow: false, serial: r.serial, reason: "thing-already-exists" };
+        } catch (err) {
+            if (errorName(err) !== "ResourceNotFoundException") throw err;
+        }
+    }
+    try {
+        await within(deps.dynamo, r.deadline)(new PutItemCommand({
+            TableName: config.tableName,
+            Item: {
+                [REGISTRY.key]: { S: r.serial },
+                [REGISTRY.status]: { S: SERIAL_STATUS.provisioned },
+                [REGISTRY.certificateId]: { S: r.event.certificateId },
+                [REGISTRY.templateName]: { S: r.templateName },
+                [REGISTRY.provisionedAt]: { S: deps.now().toISOString() },
+                [REGISTRY.claimCertificateId]: { S: r.event.claimCertificateId },
+            },
+            ConditionExpression: config.allowReprovisioning ? undefined : "attribute_not_exists(#k) OR #c = :cert",
+            ExpressionAttributeNames: config.allowReprovisioning ? undefined : { "#k": REGISTRY.key, "#c": REGISTRY.certificateId },
+            ExpressionAttributeValues: config.allowReprovisioning ? undefined : { ":cert": { S: r.event.certificateId } },
+        }));
+    } catch (err) {
+        if (isConditionFailure(err)) return { allow: false, serial: r.serial, reason: "serial-already-provisioned" };
+        throw err;
+    }
+    return { allow: true, serial: r.serial };
+}
+
+/**
+ * Rotation: only the certificate attached to the serial's Thing, alone, may get it a successor, and
+ * only while nothing is pending for that Thing. The successor is recorded as unconfirmed (with a
+ * condition that nothing is pending, so two concurrent rotations have one winner).
+ */
 async function rotate(r: Request, config: HookConfig, deps: HookDeps): Promise<Decision> {
     let ids: string[];
     try {
-        const arns = await thingCertificateArns((c) => withDeadline((abortSignal) => deps.iot.send(c, { abortSignal }), r.deadline), r.thingName);
+        const arns = await thingCertificateArns(within(deps.iot, r.deadline), r.thingName);
         ids = arns.map((a) => certificateIdOf(a)!);
     } catch (err) {
         if (errorName(err) === "ResourceNotFoundException") return { allow: false, serial: r.serial, reason: "thing-not-found" };
@@ -297,15 +422,29 @@ async function rotate(r: Request, config: HookConfig, deps: HookDeps): Promise<D
     }
     if (!ids.includes(r.event.claimCertificateId)) return { allow: false, serial: r.serial, reason: "requester-not-attached-to-thing" };
     if (ids.length >= MAX_THING_CERTIFICATES) return { allow: false, serial: r.serial, reason: "too-many-certificates" };
+    const dynamo = within(deps.dynamo, r.deadline);
     if (config.mode === "registry") {
-        const read = await withDeadline((abortSignal) => deps.dynamo.send(new GetItemCommand({
+        const read = await dynamo(new GetItemCommand({
             TableName: config.tableName,
             Key: { [REGISTRY.key]: { S: r.serial } },
             ProjectionExpression: "#s",
             ExpressionAttributeNames: { "#s": REGISTRY.status },
             ConsistentRead: true,
-        }), { abortSignal }), r.deadline);
+        }));
         if (read.Item?.[REGISTRY.status]?.S !== SERIAL_STATUS.provisioned) return { allow: false, serial: r.serial, reason: "serial-not-provisioned" };
+    }
+    try {
+        await dynamo(new UpdateItemCommand({
+            TableName: config.rotationTable,
+            Key: { [ROTATION.thingName]: { S: r.thingName } },
+            ConditionExpression: "attribute_not_exists(#u) AND attribute_not_exists(#r)",
+            UpdateExpression: "SET #u = :new, #by = :by",
+            ExpressionAttributeNames: { "#u": ROTATION.unconfirmed, "#by": ROTATION.confirmBy, "#r": ROTATION.retiring },
+            ExpressionAttributeValues: { ":new": { S: r.certificateArn }, ":by": { S: hoursAfter(deps.now(), config.confirmTimeoutHours) } },
+        }));
+    } catch (err) {
+        if (isConditionFailure(err)) return { allow: false, serial: r.serial, reason: "rotation-pending" };
+        throw err;
     }
     return { allow: true, serial: r.serial };
 }
