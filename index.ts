@@ -181,6 +181,7 @@ export const registryTableName = provisioning.registryTableName;
 export const devicePolicyName = provisioning.devicePolicyName;
 export const thingGroupName = provisioning.thingGroupName;
 export const claimClientIdPrefix = cfg.provisioning.claimClientIdPrefix;
+export const thingNamePrefix = cfg.provisioning.thingNamePrefix;
 export const ruleNames = rules?.ruleNames ?? [];
 export const basicIngestTopics = rules?.basicIngestTopics ?? [];
 export const mskSecretName = rules?.secretName;

@@ -4,6 +4,10 @@
  *   provision --endpoint <host> --template <name> --serial <n> --claim-dir <dir> --out <dir> [--csr]
  *   publish   --cert <file> --key <file> --thing <name> --rule <ruleName> [--topic <t>] --count <N>
  *   rotate    --dir <dir> --thing <name> --serial <n> --template <rotation template> --rule <confirm rule> [--csr]
+ *   confirm   --dir <dir> --thing <name> --rule <confirm rule>
+ *   keygen    --serial <n> --template <name> --out <dir>
+ *   register  --table <registry> --csv <file> [--region <r>]
+ *   quarantine / rearm --table <registry> --rotation-table <t> --thing <name> --serial <n> [--public-key <fp>]
  *   edge-config --stack <name> --serial <n> --out <dir> [--root /greengrass/v2] [--claim-path <dir>] [--port 8883|443]
  *
  * Common: --port (8883), --ca <file> (default: Node's root store, which holds Amazon Root CA 1),
@@ -12,20 +16,37 @@
  */
 import { execFileSync } from "child_process";
 import { EdgeConfigError, EdgeStack, writeEdgeConfig } from "./edgeConfig";
+import * as fs from "fs";
+import * as path from "path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { IoTClient } from "@aws-sdk/client-iot";
+import { makePrivateKey } from "./credentials";
+import { fingerprintOf, quarantine, readRegistrations, rearm, registerSerials, RegistrationError } from "./fleetOps";
 import { provision, ProvisioningRejected } from "./provision";
 import { publishTelemetry } from "./publish";
-import { rotate } from "./rotate";
+import { confirmCertificate, rotate } from "./rotate";
+import { publicKeyFingerprint } from "../components/runtime/keyFingerprint";
+
+/** The unit's own key, as `keygen` writes it: what the factory registers by fingerprint. */
+export const UNIT_KEY_FILE = "unit-key.pem";
 
 export const USAGE = `usage: npm run device -- <command> [options]
 
 commands:
+  keygen     --serial <n> --template <name> --out <dir>
+             End of line: makes the unit's own key (<out>/unit-key.pem, mode 0600, never leaves the unit)
+             and prints the registration line serial,publicKey,template (publicKey: the key's SHA-256
+             SubjectPublicKeyInfo fingerprint) for register. --stack fills --template.
+  register   --table <registry table> --csv <file> [--region <region>]
+             Registers serials in bulk from a CSV (header serial,publicKey,template): BatchWriteItem,
+             idempotent and resumable; a serial registered otherwise is reported, never overwritten.
   provision  --endpoint <host> --template <name> --serial <n> --claim-dir <dir> --out <dir>
-             [--client-id-prefix claim-] [--csr]
+             [--client-id-prefix claim-] [--csr [--key <unit-key.pem>]]
              Fleet provisioning by claim: trades the claim certificate in <claim-dir>
              (certificate.pem.crt, private.pem.key) for the vehicle's own, written to <out> (mode 0600);
-             prints the Thing name. --csr: the key is made here and only a CSR is sent
-             (CreateCertificateFromCsr; the stack's deviceKeys: device). Without it AWS IoT makes the
-             key and sends it (CreateKeysAndCertificate; deviceKeys: aws). --stack picks the stack's mode.
+             prints the Thing name. --csr: only a CSR is sent (CreateCertificateFromCsr; the stack's
+             deviceKeys: device), for the unit's registered key (--key) or a new one. Without it AWS IoT
+             makes the key and sends it (CreateKeysAndCertificate; deviceKeys: aws). --stack picks the mode.
   publish    --cert <file> --key <file> --thing <name> --rule <ruleName> --count <N>
              [--topic <topic after the rule name>] [--interval-ms 0]
              Connects as the Thing and publishes N messages with QoS 1 to $aws/rules/<rule>/<topic>
@@ -34,7 +55,15 @@ commands:
              Certificate rotation with the vehicle's own certificate in <dir>: a new certificate through
              the rotation template, then a connection with the new one that confirms it (the stack
              retires the old one after its grace period). The new files replace the old, which stay
-             as *.previous. --stack fills --template and --rule.
+             as *.previous. --stack fills --template and --rule. A confirmation that fails is retried;
+             the new certificate is kept either way (run confirm later).
+  confirm    --dir <dir> --thing <name> --rule <confirm rule>
+             Publishes the rotation confirmation with the certificate in <dir> (again).
+  quarantine --table <registry> --rotation-table <table> --thing <name> --serial <n> [--region <r>]
+             A suspected key compromise: deactivates and detaches every certificate of the Thing, sets
+             the serial revoked and drops its pending rotation. --stack fills the tables and --thing.
+  rearm      (quarantine's flags) --public-key <fingerprint or base64 SubjectPublicKeyInfo>
+             A replacement unit: quarantine, then the serial active again, bound to the new unit's key.
 
   edge-config --stack <name> --serial <n> --out <dir> [--root /greengrass/v2] [--claim-path <root>/claim-certs]
              [--port 8883|443]
@@ -52,6 +81,7 @@ options:
   --mqtt5            MQTT 5 instead of MQTT 3.1.1
   --ca <file>        CA bundle for the server (default: Node's roots, which include Amazon Root CA 1)
   --timeout <s>      seconds to wait for each answer (10)
+  (register, quarantine and rearm call AWS with your credentials, in --region or the stack's region)
   --help`;
 
 export interface Io {
@@ -64,7 +94,7 @@ export interface Io {
 class UsageError extends Error {}
 
 const FLAGS = new Set(["endpoint", "template", "serial", "claim-dir", "out", "client-id-prefix", "cert", "key", "thing", "rule", "topic", "count", "interval-ms", "stack", "port", "ca", "timeout", "dir",
-    "root", "claim-path", "region", "credential-endpoint", "role-alias", "nucleus-version", "core-prefix"]);
+    "root", "claim-path", "region", "credential-endpoint", "role-alias", "nucleus-version", "core-prefix", "key", "table", "rotation-table", "csv", "public-key"]);
 /** Flags that take no value. */
 const SWITCHES = new Set(["csr", "mqtt5"]);
 
@@ -113,9 +143,17 @@ function fromStack(command: string, flags: Map<string, string>, outputs: Record<
         if (Array.isArray(outputs.edgeSerialPrefixes)) serialPrefixes.set(flags, outputs.edgeSerialPrefixes as string[]);
         return;
     }
-    if (command === "rotate") {
+    if (command === "rotate" || command === "confirm") {
         setDefault("template", outputs.rotationTemplateName);
         setDefault("rule", outputs.certificateConfirmRuleName);
+        return;
+    }
+    if (["register", "quarantine", "rearm"].includes(command)) {
+        setDefault("table", outputs.registryTableName);
+        setDefault("rotation-table", outputs.rotationScheduleTable);
+        setDefault("region", outputs.awsRegion);
+        const serial = flags.get("serial");
+        if (serial && typeof outputs.thingNamePrefix === "string") setDefault("thing", `${outputs.thingNamePrefix}${serial}`);
         return;
     }
     setDefault("template", outputs.provisioningTemplateName);
@@ -150,13 +188,21 @@ function positive(flags: Map<string, string>, name: string, fallback: number, mi
     return n;
 }
 
+const COMMANDS = ["provision", "publish", "rotate", "confirm", "keygen", "register", "quarantine", "rearm", "edge-config"];
+
+/** AWS clients for the operator commands (the caller's credentials, the given region). */
+function awsClients(flags: Map<string, string>): { iot: IoTClient; dynamo: DynamoDBClient } {
+    const region = required(flags, "region");
+    return { iot: new IoTClient({ region, maxAttempts: 5 }), dynamo: new DynamoDBClient({ region, maxAttempts: 5 }) };
+}
+
 export async function run(argv: string[], io: Io): Promise<number> {
     let command: string;
     let flags: Map<string, string>;
     try {
         ({ command, flags } = parse(argv));
         if (command === "--help" || command === "-h" || command === "help") throw new UsageError("");
-        if (!["provision", "publish", "rotate", "edge-config"].includes(command)) throw new UsageError(command ? `unknown command ${command}` : "no command");
+        if (!COMMANDS.includes(command)) throw new UsageError(command ? `unknown command ${command}` : "no command");
         const stack = flags.get("stack");
         if (stack) fromStack(command, flags, (io.stackOutputs ?? pulumiStackOutputs)(stack));
     } catch (err) {
@@ -205,6 +251,41 @@ export async function run(argv: string[], io: Io): Promise<number> {
             io.out(result.thingName);
             return 0;
         }
+        if (command === "keygen") {
+            const serial = required(flags, "serial");
+            const template = required(flags, "template");
+            const file = path.join(required(flags, "out"), UNIT_KEY_FILE);
+            if (fs.existsSync(file)) throw new UsageError(`${file} exists: a unit keeps the key it was registered with (remove it only for a new unit)`);
+            const key = await makePrivateKey();
+            fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+            fs.writeFileSync(file, key, { mode: 0o600, flag: "wx" });
+            io.err(`wrote ${file} (mode 0600); register the line below, then provision with --csr --key ${file}`);
+            io.out(`${serial},${publicKeyFingerprint(key)},${template}`);
+            return 0;
+        }
+        if (command === "register") {
+            const regs = readRegistrations(required(flags, "csv"));
+            const { dynamo } = awsClients(flags);
+            const r = await registerSerials(dynamo, required(flags, "table"), regs, (l) => io.err(l));
+            for (const c of r.conflicts) io.err(`not changed: ${c.serial}: ${c.why}`);
+            io.out(`${r.written.length} registered, ${r.unchanged.length} already registered, ${r.conflicts.length} conflicting`);
+            return r.conflicts.length ? 1 : 0;
+        }
+        if (command === "quarantine" || command === "rearm") {
+            const { iot, dynamo } = awsClients(flags);
+            const target = { registryTable: required(flags, "table"), rotationTable: required(flags, "rotation-table"), thingName: required(flags, "thing"), serial: required(flags, "serial") };
+            const retired = command === "rearm"
+                ? await rearm(iot, dynamo, { ...target, fingerprint: fingerprintOf(required(flags, "public-key"), "--public-key") })
+                : await quarantine(iot, dynamo, target);
+            io.err(`${target.thingName}: ${retired.length} certificate(s) deactivated and detached; serial ${target.serial} ${command === "rearm" ? "active for the new unit's key" : "revoked"}`);
+            for (const arn of retired) io.out(arn);
+            return 0;
+        }
+        if (command === "confirm") {
+            await confirmCertificate({ ...common(), dir: required(flags, "dir"), thing: required(flags, "thing"), confirmRule: required(flags, "rule"), attempts: 3 });
+            io.err(`confirmed the certificate in ${flags.get("dir")} for ${flags.get("thing")}`);
+            return 0;
+        }
         if (command === "provision") {
             const result = await provision({
                 ...common(),
@@ -214,6 +295,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
                 outDir: required(flags, "out"),
                 clientIdPrefix: flags.get("client-id-prefix") ?? "claim-",
                 csr: flags.get("csr") === "true",
+                keyFile: flags.get("key"),
             });
             io.err(`provisioned ${result.thingName} (certificate ${result.certificateId}); wrote ${result.certificateFile} and ${result.privateKeyFile}`);
             io.out(result.thingName);
@@ -250,7 +332,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
             io.err(USAGE);
             return 2;
         }
-        if (err instanceof EdgeConfigError) {
+        if (err instanceof EdgeConfigError || err instanceof RegistrationError) {
             io.err(`error: ${err.message}`);
             return 2;
         }

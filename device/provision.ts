@@ -20,6 +20,11 @@ export interface ProvisionOptions {
     clientIdPrefix: string;
     /** Make the key here and send a CSR (CreateCertificateFromCsr) instead of taking AWS's key. */
     csr: boolean;
+    /**
+     * With `csr`: the unit's own private key (PEM), made at end of line and registered by its
+     * fingerprint; the CSR is made for it. Without it a new key is made (registry stacks refuse it).
+     */
+    keyFile?: string;
     timeoutMs: number;
 }
 
@@ -62,8 +67,27 @@ export function readIdentity(certFile: string, keyFile: string, caFile?: string)
     };
 }
 
+/** A unit's private key file (PEM), checked. */
+export function readPrivateKey(file: string): string {
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch {
+        throw new Error(`cannot read the private key ${file}`);
+    }
+    try {
+        crypto.createPrivateKey(text);
+    } catch (err) {
+        throw new Error(`${file} is not a PEM private key (${(err as Error).message.split("\n")[0]})`);
+    }
+    return text;
+}
+
 export async function call(session: MqttSession, step: string, topic: string, body: object): Promise<Record<string, any>> {
+    // Subscribed before publishing (AWS answers once, on the same connection). If the publish fails, this
+    // wait is abandoned: its later rejection (connection closed, timer) is handled here, never unhandled.
     const waiting = session.next([`${topic}/accepted`, `${topic}/rejected`]);
+    waiting.catch(() => undefined);
     await session.publish(topic, JSON.stringify(body));
     const { topic: answer, payload } = await waiting;
     let parsed: Record<string, any>;
@@ -79,10 +103,10 @@ export async function call(session: MqttSession, step: string, topic: string, bo
 }
 
 /** Asks for a new certificate: from a CSR made here (the key never leaves), or AWS's key pair. */
-export async function newCertificate(session: MqttSession, csr: boolean, subject: string): Promise<{ certificateId: string; certificatePem: string; privateKeyPem: string; token: string }> {
+export async function newCertificate(session: MqttSession, csr: boolean, subject: string, privateKeyPem?: string): Promise<{ certificateId: string; certificatePem: string; privateKeyPem: string; token: string }> {
     if (csr) {
         const request = "$aws/certificates/create-from-csr/json";
-        const made = await makeKeyAndCsr(subject);
+        const made = await makeKeyAndCsr(subject, privateKeyPem);
         const answer = await call(session, "CreateCertificateFromCsr", request, { certificateSigningRequest: made.csrPem });
         for (const field of ["certificateId", "certificatePem", "certificateOwnershipToken"]) {
             if (typeof answer[field] !== "string") throw new Error(`CreateCertificateFromCsr: the answer has no ${field}`);
@@ -114,12 +138,14 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
     for (const f of Object.values(FILES)) {
         if (fs.existsSync(path.join(o.outDir, f))) throw new Error(`${path.join(o.outDir, f)} exists: this vehicle looks provisioned already (remove it to provision again)`);
     }
+    if (o.keyFile && !o.csr) throw new Error("--key needs --csr: with AWS-made keys (deviceKeys: aws) the unit has no key of its own to send");
+    const unitKey = o.keyFile ? readPrivateKey(o.keyFile) : undefined;
     const identity = readIdentity(path.join(o.claimDir, FILES.certificate), path.join(o.claimDir, FILES.privateKey), o.ca);
     const session = await MqttSession.connect({ host: o.endpoint, port: o.port, clientId: `${o.clientIdPrefix}${o.serial}`, identity, timeoutMs: o.timeoutMs, mqttVersion: o.mqttVersion });
     const pending = new PendingCredentials(o.outDir);
     try {
         await session.subscribe(provisioningTopics(o.csr, o.template));
-        const created = await newCertificate(session, o.csr, `CN=${o.serial}`);
+        const created = await newCertificate(session, o.csr, `CN=${o.serial}`, unitKey);
         pending.stage(FILES.certificate, created.certificatePem);
         pending.stage(FILES.privateKey, created.privateKeyPem);
         const registered = await call(session, "RegisterThing", `$aws/provisioning-templates/${o.template}/provision/json`, {

@@ -22,6 +22,8 @@ export interface RotateOptions {
     confirmRule: string;
     csr: boolean;
     timeoutMs: number;
+    /** Confirmation attempts before giving up (the credentials are kept either way). */
+    confirmAttempts?: number;
 }
 
 export interface RotateResult {
@@ -31,17 +33,23 @@ export interface RotateResult {
     privateKeyFile: string;
 }
 
+/** The confirmation could not be published: the new credentials are in place; `confirm` retries it. */
+export class ConfirmationFailed extends Error {}
+
 /**
  * Certificate rotation, with the vehicle's own certificate (never the claim): a new certificate
  * through the rotation template, then a connection with the NEW certificate that publishes the
  * confirmation AWS IoT's rule turns into "retire my older certificates after the grace period".
- * The new credentials replace the old files only once confirmed; the old ones stay as `*.previous`.
+ * The new credentials replace the old files as soon as RegisterThing has accepted them (the old ones
+ * stay as `*.previous`, still attached until the grace period after the confirmation): a failed
+ * confirmation is retried, and if it still fails the vehicle keeps its new certificate and runs
+ * `confirm` later (the stack retires a rotated certificate it never hears of after its timeout).
  */
 export async function rotate(o: RotateOptions): Promise<RotateResult> {
     const current = readIdentity(path.join(o.dir, FILES.certificate), path.join(o.dir, FILES.privateKey), o.ca);
     const pending = new PendingCredentials(o.dir);
+    let created: Awaited<ReturnType<typeof newCertificate>>;
     try {
-        let created: Awaited<ReturnType<typeof newCertificate>>;
         const session = await MqttSession.connect({ host: o.endpoint, port: o.port, clientId: o.thing, identity: current, timeoutMs: o.timeoutMs, mqttVersion: o.mqttVersion });
         try {
             await session.subscribe(provisioningTopics(o.csr, o.template));
@@ -56,19 +64,48 @@ export async function rotate(o: RotateOptions): Promise<RotateResult> {
         } finally {
             await session.end();
         }
-        const confirmed = await MqttSession.connect({
-            host: o.endpoint, port: o.port, clientId: o.thing, timeoutMs: o.timeoutMs, mqttVersion: o.mqttVersion,
-            identity: { cert: created.certificatePem, key: created.privateKeyPem, ...(current.ca ? { ca: current.ca } : {}) },
-        });
-        try {
-            await confirmed.publish(basicIngestTopic(o.confirmRule, CONFIRM_TOPIC), JSON.stringify({ certificateId: created.certificateId }));
-        } finally {
-            await confirmed.end();
-        }
-        const [certificateFile, privateKeyFile] = pending.commit(true);
-        return { thingName: o.thing, certificateId: created.certificateId, certificateFile, privateKeyFile };
     } catch (err) {
         pending.discard();
         throw err;
     }
+    // Accepted: the new certificate is the vehicle's now, whatever happens to the confirmation.
+    const [certificateFile, privateKeyFile] = pending.commit(true);
+    const result = { thingName: o.thing, certificateId: created.certificateId, certificateFile, privateKeyFile };
+    await confirmCertificate({ ...o, attempts: o.confirmAttempts ?? 3 });
+    return result;
+}
+
+export interface ConfirmOptions {
+    mqttVersion?: 4 | 5;
+    endpoint: string;
+    port: number;
+    ca?: string;
+    /** Directory with the certificate to confirm (certificate.pem.crt, private.pem.key). */
+    dir: string;
+    thing: string;
+    confirmRule: string;
+    timeoutMs: number;
+    attempts?: number;
+}
+
+/** Connects with the certificate in `dir` and publishes the confirmation (QoS 1, acknowledged), retrying. */
+export async function confirmCertificate(o: ConfirmOptions): Promise<void> {
+    const identity = readIdentity(path.join(o.dir, FILES.certificate), path.join(o.dir, FILES.privateKey), o.ca);
+    const attempts = o.attempts ?? 1;
+    let last: unknown;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+        try {
+            const session = await MqttSession.connect({ host: o.endpoint, port: o.port, clientId: o.thing, timeoutMs: o.timeoutMs, mqttVersion: o.mqttVersion, identity });
+            try {
+                await session.publish(basicIngestTopic(o.confirmRule, CONFIRM_TOPIC), JSON.stringify({ thingName: o.thing }));
+                return;
+            } finally {
+                await session.end();
+            }
+        } catch (err) {
+            last = err;
+            if (attempt < attempts) await new Promise((r) => setTimeout(r, 250 * attempt));
+        }
+    }
+    throw new ConfirmationFailed(`the new certificate is in ${o.dir} but its confirmation failed (${(last as Error).message}); run npm run device -- confirm --dir ${o.dir} --thing ${o.thing} --rule ${o.confirmRule} to confirm it`);
 }

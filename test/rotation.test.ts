@@ -48,7 +48,7 @@ describe("certificate rotation (kr)", () => {
         // Service Authorization Reference: DetachThingPrincipal is authorized on `cert` (test/sar.test.ts holds every action to it).
         assert.deepStrictEqual(statement(sweep, "DetachRetiredCertificates").Resource, [iot("cert/*")]);
         assert.deepStrictEqual(statement(confirm, "RecordCurrentCertificate").Resource, [run.one("aws:dynamodb/table:Table", "-registry").state.arn]);
-        assert.deepStrictEqual(statement(confirm, "RecordCurrentCertificate").Condition["ForAllValues:StringEquals"]["dynamodb:Attributes"], ["serialNumber", "status", "certificateId", "publicKeyFingerprint", "confirmedAt"]);
+        assert.deepStrictEqual(statement(confirm, "RecordCurrentCertificate").Condition!["ForAllValues:StringEquals"]!["dynamodb:Attributes"], ["serialNumber", "status", "certificateId", "publicKeyFingerprint", "confirmedAt"]);
         assert.deepStrictEqual(statement(sweep, "DeactivateRetiredCertificates").Resource, [iot("cert/*")]);
         assert.deepStrictEqual(statement(sweep, "PublishExpiringMetric").Condition, { StringEquals: { "cloudwatch:namespace": "FMS/IoT/fms-kr" } });
         const env = run.one("aws:lambda/function:Function", "-rotation-sweep").inputs.environment.variables;

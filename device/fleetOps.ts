@@ -1,0 +1,183 @@
+/**
+ * The operator's side of the serial registry and of a vehicle's certificates, as `npm run device`
+ * commands (they call AWS with the caller's credentials; `--stack` names the tables):
+ * - `register`: the factory's end-of-line registration, a CSV of `serial,publicKey,template` written
+ *   with BatchWriteItem. Idempotent and resumable: serials already registered with the same key and
+ *   templates are skipped, serials registered differently are reported and never overwritten (an
+ *   overwrite could re-arm a provisioned vehicle), and unprocessed items are retried.
+ * - `quarantine`: a suspected key compromise: every certificate attached to the Thing is deactivated
+ *   and detached, the serial is `revoked` (no claim-certificate holder can provision it) and any
+ *   pending rotation state of the Thing is dropped.
+ * - `rearm`: a replacement unit for a serial: what quarantine does, then the replacement unit's key
+ *   fingerprint written and the serial set `active`, so only that unit can provision it.
+ * Each takes its AWS clients as arguments (the CLI makes real ones).
+ */
+import * as fs from "fs";
+import {
+    BatchGetItemCommand, BatchGetItemCommandOutput, BatchWriteItemCommand, DeleteItemCommand, DynamoDBClient, UpdateItemCommand, WriteRequest,
+} from "@aws-sdk/client-dynamodb";
+import { DetachThingPrincipalCommand, IoTClient, UpdateCertificateCommand } from "@aws-sdk/client-iot";
+import { certificateIdOf, thingCertificateArns } from "../components/runtime/iotIdentity";
+import { FINGERPRINT, publicKeyFingerprint } from "../components/runtime/keyFingerprint";
+import { REGISTRY, SERIAL_STATUS } from "../components/provisioning/lambda/provisioningHook";
+import { ROTATION } from "../components/runtime/rotationState";
+
+export type Dynamo = Pick<DynamoDBClient, "send">;
+export type Iot = Pick<IoTClient, "send">;
+
+/** A registration line or argument that cannot be used, named. */
+export class RegistrationError extends Error {}
+
+const SERIAL = /^[A-Za-z0-9_-]{1,64}$/;
+const TEMPLATE = /^[0-9A-Za-z_-]{1,36}$/;
+
+/**
+ * A unit's key as the factory gives it: the 64-hex-digit fingerprint itself, or the public key as the
+ * base64 DER SubjectPublicKeyInfo (a PEM `PUBLIC KEY` body on one line), or a PEM block. Returns the
+ * fingerprint; a private key is refused (it never belongs in a registration file).
+ */
+export function fingerprintOf(value: string, where: string): string {
+    const v = value.trim();
+    if (FINGERPRINT.test(v)) return v;
+    if (/PRIVATE KEY/.test(v)) throw new RegistrationError(`${where}: that is a private key; register the public key or its fingerprint (npm run device -- keygen prints it)`);
+    try {
+        const pem = v.startsWith("-----BEGIN") ? v : `-----BEGIN PUBLIC KEY-----\n${v.replace(/\s+/g, "").match(/.{1,64}/g)?.join("\n") ?? ""}\n-----END PUBLIC KEY-----\n`;
+        return publicKeyFingerprint(pem);
+    } catch {
+        throw new RegistrationError(`${where}: publicKey is neither a 64-hex-digit SHA-256 fingerprint nor a base64 SubjectPublicKeyInfo (it starts "${v.slice(0, 8)}...")`);
+    }
+}
+
+export interface Registration { serial: string; fingerprint: string; templates: string[] }
+
+/** Parses `serial,publicKey,template` lines (a header line first); a serial may appear once per template. */
+export function parseRegistrations(csv: string, file: string): Registration[] {
+    const lines = csv.split(/\r?\n/).map((l) => l.trim());
+    const header = lines.shift()?.split(",").map((h) => h.trim());
+    if (header?.join(",") !== "serial,publicKey,template") throw new RegistrationError(`${file}:1: the header must be serial,publicKey,template`);
+    const bySerial = new Map<string, Registration>();
+    lines.forEach((line, i) => {
+        if (!line || line.startsWith("#")) return;
+        const where = `${file}:${i + 2}`;
+        const cells = line.split(",").map((c) => c.trim());
+        if (cells.length !== 3) throw new RegistrationError(`${where}: expected 3 columns (serial,publicKey,template), found ${cells.length}`);
+        const [serial, key, template] = cells;
+        if (!SERIAL.test(serial)) throw new RegistrationError(`${where}: serial "${serial.slice(0, 64)}" is not 1-64 characters of A-Z a-z 0-9 _ -`);
+        if (!TEMPLATE.test(template)) throw new RegistrationError(`${where}: template "${template.slice(0, 36)}" is not a provisioning template name`);
+        const fingerprint = fingerprintOf(key, where);
+        const seen = bySerial.get(serial);
+        if (seen && seen.fingerprint !== fingerprint) throw new RegistrationError(`${where}: serial ${serial} appears with two different keys`);
+        if (seen) seen.templates = [...new Set([...seen.templates, template])];
+        else bySerial.set(serial, { serial, fingerprint, templates: [template] });
+    });
+    return [...bySerial.values()];
+}
+
+export interface RegisterResult {
+    written: string[];
+    /** Already registered with the same key and templates. */
+    unchanged: string[];
+    /** Registered with another key or other templates, or no longer `active`: left as they are. */
+    conflicts: { serial: string; why: string }[];
+}
+
+const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
+
+/** Registers serials in batches of 25 (BatchWriteItem's limit), reading each batch first (BatchGetItem). */
+export async function registerSerials(dynamo: Dynamo, table: string, regs: Registration[], log: (line: string) => void = () => undefined): Promise<RegisterResult> {
+    const result: RegisterResult = { written: [], unchanged: [], conflicts: [] };
+    for (let i = 0; i < regs.length; i += 25) {
+        const batch = regs.slice(i, i + 25);
+        const existing = new Map<string, Record<string, any>>();
+        let keys: Record<string, any>[] | undefined = batch.map((r) => ({ [REGISTRY.key]: { S: r.serial } }));
+        for (let attempt = 0; keys?.length && attempt < 8; attempt++) {
+            const got: BatchGetItemCommandOutput = await dynamo.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
+            for (const item of got.Responses?.[table] ?? []) existing.set(item[REGISTRY.key].S!, item);
+            keys = got.UnprocessedKeys?.[table]?.Keys;
+            if (keys?.length) await backoff(attempt);
+        }
+        if (keys?.length) throw new Error(`DynamoDB left ${keys.length} reads unprocessed after 8 attempts; run the same command again (it resumes)`);
+        let writes: WriteRequest[] = [];
+        for (const r of batch) {
+            const item = existing.get(r.serial);
+            if (item) {
+                const status = item[REGISTRY.status]?.S;
+                if (item[REGISTRY.publicKeyFingerprint]?.S === r.fingerprint && sameSet(item[REGISTRY.templates]?.SS ?? [], r.templates)) result.unchanged.push(r.serial);
+                else result.conflicts.push({ serial: r.serial, why: status === SERIAL_STATUS.active ? "registered with another key or other templates" : `already ${status}: use rearm for a replacement unit` });
+                continue;
+            }
+            writes.push({ PutRequest: { Item: {
+                [REGISTRY.key]: { S: r.serial }, [REGISTRY.status]: { S: SERIAL_STATUS.active },
+                [REGISTRY.templates]: { SS: r.templates }, [REGISTRY.publicKeyFingerprint]: { S: r.fingerprint },
+            } } });
+        }
+        const serials = writes.map((w) => w.PutRequest!.Item![REGISTRY.key].S!);
+        for (let attempt = 0; writes.length && attempt < 8; attempt++) {
+            const put = await dynamo.send(new BatchWriteItemCommand({ RequestItems: { [table]: writes } }));
+            writes = put.UnprocessedItems?.[table] ?? [];
+            if (writes.length) await backoff(attempt);
+        }
+        if (writes.length) throw new Error(`DynamoDB left ${writes.length} writes unprocessed after 8 attempts; run the same command again (it resumes)`);
+        result.written.push(...serials);
+        log(`registered ${Math.min(i + 25, regs.length)}/${regs.length}`);
+    }
+    return result;
+}
+
+function backoff(attempt: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** attempt)));
+}
+
+export interface ThingTarget { registryTable: string; rotationTable: string; thingName: string; serial: string }
+
+/** Deactivates, then detaches, every certificate attached to the Thing; returns their ARNs. */
+export async function retireAll(iot: Iot, thingName: string): Promise<string[]> {
+    const arns = await thingCertificateArns((c) => iot.send(c), thingName);
+    for (const arn of arns) {
+        await iot.send(new UpdateCertificateCommand({ certificateId: certificateIdOf(arn)!, newStatus: "INACTIVE" }));
+        await iot.send(new DetachThingPrincipalCommand({ thingName, principal: arn }));
+    }
+    return arns;
+}
+
+/** A suspected compromise: no certificate of the Thing works any more, and nobody can provision the serial. */
+export async function quarantine(iot: Iot, dynamo: Dynamo, t: ThingTarget): Promise<string[]> {
+    // The serial first: from here on no claim-certificate holder can register it, whatever happens next.
+    await dynamo.send(new UpdateItemCommand({
+        TableName: t.registryTable, Key: { [REGISTRY.key]: { S: t.serial } },
+        ConditionExpression: "attribute_exists(#k)",
+        UpdateExpression: "SET #s = :revoked",
+        ExpressionAttributeNames: { "#k": REGISTRY.key, "#s": REGISTRY.status },
+        ExpressionAttributeValues: { ":revoked": { S: SERIAL_STATUS.revoked } },
+    }));
+    const retired = await retireAll(iot, t.thingName);
+    await dynamo.send(new DeleteItemCommand({ TableName: t.rotationTable, Key: { [ROTATION.thingName]: { S: t.thingName } } }));
+    return retired;
+}
+
+/** A replacement unit: quarantine, then the serial bound to the new unit's key and `active` again. */
+export async function rearm(iot: Iot, dynamo: Dynamo, t: ThingTarget & { fingerprint: string }): Promise<string[]> {
+    const retired = await quarantine(iot, dynamo, t);
+    await dynamo.send(new UpdateItemCommand({
+        TableName: t.registryTable, Key: { [REGISTRY.key]: { S: t.serial } },
+        ConditionExpression: "#s = :revoked",
+        UpdateExpression: "SET #s = :active, #fp = :fp, #prev = if_not_exists(#c, :none) REMOVE #c, #tn, #at, #claim",
+        ExpressionAttributeNames: {
+            "#s": REGISTRY.status, "#fp": REGISTRY.publicKeyFingerprint, "#prev": REGISTRY.previousCertificateId, "#c": REGISTRY.certificateId,
+            "#tn": REGISTRY.templateName, "#at": REGISTRY.provisionedAt, "#claim": REGISTRY.claimCertificateId,
+        },
+        ExpressionAttributeValues: { ":revoked": { S: SERIAL_STATUS.revoked }, ":active": { S: SERIAL_STATUS.active }, ":fp": { S: t.fingerprint }, ":none": { S: "none" } },
+    }));
+    return retired;
+}
+
+/** Reads a registration CSV file, naming it in every error. */
+export function readRegistrations(file: string): Registration[] {
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch {
+        throw new RegistrationError(`cannot read ${file}`);
+    }
+    return parseRegistrations(text, file);
+}
