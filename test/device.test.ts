@@ -16,6 +16,7 @@ import { provisioningTopics } from "../device/provision";
 import { parse as parseYaml } from "yaml";
 import { AwsIotDouble } from "./support/awsIotDouble";
 import { provisionWithOfficialSdk, provisionWithOfficialSdkMqtt5, publishWithOfficialSdk, publishWithOfficialSdkMqtt5 } from "./support/officialSdk";
+import { LocalDynamo } from "./support/dynalite";
 
 /** Runs the CLI as `npm run device -- ...` would, capturing its output. */
 async function cli(argv: string[], stackOutputs?: Record<string, unknown>): Promise<{ code: number; out: string[]; err: string[] }> {
@@ -38,6 +39,7 @@ describe("device simulator, end to end against a local broker (test double of AW
     let rule: string;
     let basicIngestTopic: string;
     let stackOutputs: Record<string, unknown>;
+    let local: LocalDynamo;
     /** Every decision our hook logged: why a request was denied, not only that it was. */
     const hookDecisions: { serial?: string; allowProvisioning: boolean; reason: string }[] = [];
     const lastReason = () => hookDecisions.at(-1)!.reason;
@@ -51,9 +53,13 @@ describe("device simulator, end to end against a local broker (test double of AW
         const templates: Record<string, object> = {};
         for (const t of stack.ofType("aws:iot/provisioningTemplate:ProvisioningTemplate")) templates[t.inputs.name] = JSON.parse(t.inputs.templateBody);
         const hookEnv = stack.one("aws:lambda/function:Function", "-hook").inputs.environment.variables;
+        // dev runs the hook in prefix mode: it claims serials (and records rotations) in a real DynamoDB.
+        local = await LocalDynamo.start();
+        await local.table(hookEnv.REGISTRY_TABLE, "serialNumber");
+        await local.table(hookEnv.ROTATION_TABLE, "thingName");
         const hook = createHandler({
             config: configFromEnv(hookEnv),
-            dynamo: { send: async () => { throw new Error("dev runs the hook in prefix mode"); } } as never,
+            dynamo: local.client,
             iot: { send: (c: never) => double.iotApi().send(c) } as never,
             now: () => new Date(),
             log: (line) => hookDecisions.push(JSON.parse(line)),
@@ -77,6 +83,7 @@ describe("device simulator, end to end against a local broker (test double of AW
 
     after(async () => {
         await double?.close();
+        await local?.stop();
         if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
 
