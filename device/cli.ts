@@ -89,6 +89,8 @@ export interface Io {
     err: (line: string) => void;
     /** `pulumi stack output --json --stack <name>`; replaceable in tests. */
     stackOutputs?: (stack: string) => Record<string, unknown>;
+    /** AWS clients of the operator commands, for a region; replaceable in tests. */
+    aws?: (region: string) => { iot: Pick<IoTClient, "send">; dynamo: Pick<DynamoDBClient, "send"> };
 }
 
 class UsageError extends Error {}
@@ -191,8 +193,7 @@ function positive(flags: Map<string, string>, name: string, fallback: number, mi
 const COMMANDS = ["provision", "publish", "rotate", "confirm", "keygen", "register", "quarantine", "rearm", "edge-config"];
 
 /** AWS clients for the operator commands (the caller's credentials, the given region). */
-function awsClients(flags: Map<string, string>): { iot: IoTClient; dynamo: DynamoDBClient } {
-    const region = required(flags, "region");
+function realAwsClients(region: string): { iot: IoTClient; dynamo: DynamoDBClient } {
     return { iot: new IoTClient({ region, maxAttempts: 5 }), dynamo: new DynamoDBClient({ region, maxAttempts: 5 }) };
 }
 
@@ -265,14 +266,14 @@ export async function run(argv: string[], io: Io): Promise<number> {
         }
         if (command === "register") {
             const regs = readRegistrations(required(flags, "csv"));
-            const { dynamo } = awsClients(flags);
+            const { dynamo } = (io.aws ?? realAwsClients)(required(flags, "region"));
             const r = await registerSerials(dynamo, required(flags, "table"), regs, (l) => io.err(l));
             for (const c of r.conflicts) io.err(`not changed: ${c.serial}: ${c.why}`);
             io.out(`${r.written.length} registered, ${r.unchanged.length} already registered, ${r.conflicts.length} conflicting`);
             return r.conflicts.length ? 1 : 0;
         }
         if (command === "quarantine" || command === "rearm") {
-            const { iot, dynamo } = awsClients(flags);
+            const { iot, dynamo } = (io.aws ?? realAwsClients)(required(flags, "region"));
             const target = { registryTable: required(flags, "table"), rotationTable: required(flags, "rotation-table"), thingName: required(flags, "thing"), serial: required(flags, "serial") };
             const retired = command === "rearm"
                 ? await rearm(iot, dynamo, { ...target, fingerprint: fingerprintOf(required(flags, "public-key"), "--public-key") })
