@@ -9,7 +9,6 @@ import { certDate, configFromEnv, createHandler } from "../components/provisioni
 import { ACCOUNT_ID } from "../plan/mocks";
 import { runStack } from "../plan/program";
 import { PolicyDocument } from "../policies/document";
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { confirm, RotationDeps, sweep } from "../components/provisioning/lambda/certificateRotation";
 import { claimPolicy } from "../policies/iotClaimPolicy";
 import { provisioningTopics } from "../device/provision";
@@ -136,6 +135,30 @@ describe("device simulator, end to end against a local broker (test double of AW
         assert.ok(double.refusals.some((r) => r.clientId === "test-thing-297468000123" && r.action === "iot:Connect"));
         assert.ok(!fs.existsSync(path.join(dir, "x")) && !fs.existsSync(path.join(dir, "y")));
     });
+
+    for (const mqtt5 of [false, true]) {
+        it(`a connection dropped mid-command (a publish AWS IoT refuses closes it) ends ${mqtt5 ? "MQTT 5" : "MQTT 3.1.1"} provision (rotate shares its request path) with one error line, exit 1, no unhandled rejection`, async () => {
+            const unhandled: unknown[] = [];
+            const onUnhandled = (reason: unknown) => unhandled.push(reason);
+            process.on("unhandledRejection", onUnhandled);
+            try {
+                // Subscribed to the answers, the certificate made, then RegisterThing's publish refused: the broker closes
+                // the connection while the simulator waits for the answer.
+                const register = `$aws/provisioning-templates/${template}/provision/json`;
+                double.refusePublishes.add(register);
+                const connection = mqtt5 ? ["--endpoint", "localhost", "--port", String(await double.startMqtt5()), "--ca", caFile, "--mqtt5"] : common();
+                const r = await cli(["provision", ...connection, "--template", template, "--serial", "297468000881", "--claim-dir", claimDir, "--out", path.join(dir, `drop${mqtt5}`), "--csr", "--timeout", "1"])
+                    .finally(() => double.refusePublishes.delete(register));
+                assert.strictEqual(r.code, 1);
+                assert.strictEqual(r.err.length, 1, r.err.join("\n"));
+                assert.match(r.err[0], /^error: /);
+                await new Promise((resolve) => setTimeout(resolve, 1300)); // past the answer wait's own timer (--timeout 1)
+                assert.deepStrictEqual(unhandled, []);
+            } finally {
+                process.off("unhandledRejection", onUnhandled);
+            }
+        });
+    }
 
     it("every wait has a timeout: a server that never answers MQTT fails in --timeout seconds", async () => {
         const tls = await import("tls");
@@ -266,15 +289,15 @@ describe("device simulator, end to end against a local broker (test double of AW
         const thing1 = `test-thing-${SERIAL}`;
         const thing2 = `test-thing-${SERIAL2}`;
         const confirmations: Promise<unknown>[] = [];
-        let ddbServer: { listen(p: number, h: string, cb: () => void): void; close(cb: () => void): void; address(): { port: number } };
-        let ddbClient: DynamoDBClient;
+        let rotationTable: string;
         let rotationTemplate: string;
         let confirmRule: string;
         let confirmSql: string;
         const metrics: unknown[] = [];
         const rotationDeps = (now: () => Date): RotationDeps => ({
-            config: { tableName: "fms-dev-rotation", thingNamePrefix: "test-thing-", gracePeriodHours: 1, metricNamespace: "FMS/IoT/fms-dev" },
-            dynamo: ddbClient, iot: double.iotApi() as never, cloudwatch: { send: async (c: unknown) => { metrics.push(c); return {}; } } as never, now, log: () => undefined,
+            // The hook's own state table: it records the unconfirmed rotation that confirm clears.
+            config: { tableName: rotationTable, thingNamePrefix: "test-thing-", gracePeriodHours: 1, metricNamespace: "FMS/IoT/fms-dev" },
+            dynamo: local.client, iot: double.iotApi() as never, cloudwatch: { send: async (c: unknown) => { metrics.push(c); return {}; } } as never, now, log: () => undefined,
         });
         const identityOf = (d: string) => ({ cert: fs.readFileSync(path.join(d, "certificate.pem.crt"), "utf8"), key: fs.readFileSync(path.join(d, "private.pem.key"), "utf8"), ca: double.ca.certPem });
 
@@ -283,10 +306,7 @@ describe("device simulator, end to end against a local broker (test double of AW
             rotationTemplate = String(stack.outputs.rotationTemplateName);
             confirmRule = String(stack.outputs.certificateConfirmRuleName);
             confirmSql = stack.one("aws:iot/topicRule:TopicRule", "-confirm-topic-rule").inputs.sql;
-            ddbServer = require("dynalite")({ createTableMs: 0 });
-            await new Promise<void>((resolve) => ddbServer.listen(0, "127.0.0.1", resolve));
-            ddbClient = new DynamoDBClient({ endpoint: `http://127.0.0.1:${ddbServer.address().port}`, region: "ap-northeast-2", credentials: { accessKeyId: "t", secretAccessKey: "t" } });
-            await ddbClient.send(new CreateTableCommand({ TableName: "fms-dev-rotation", BillingMode: "PAY_PER_REQUEST", AttributeDefinitions: [{ AttributeName: "thingName", AttributeType: "S" }], KeySchema: [{ AttributeName: "thingName", KeyType: "HASH" }] }));
+            rotationTable = stack.one("aws:lambda/function:Function", "-hook").inputs.environment.variables.ROTATION_TABLE;
             // The rules engine: the confirmation rule's SQL selects principal() and clientid() of the connection.
             const selects = [...confirmSql.matchAll(/(\w+)\(\) AS (\w+)/g)].map((m) => [m[1], m[2]]);
             assert.deepStrictEqual(selects, [["principal", "certificateId"], ["clientid", "thingName"]]);
@@ -298,10 +318,6 @@ describe("device simulator, end to end against a local broker (test double of AW
             });
             const r = await cli(["provision", ...common(), "--template", template, "--serial", SERIAL2, "--claim-dir", claimDir, "--out", path.join(dir, "vehicle2"), "--csr"]);
             assert.strictEqual(r.code, 0, r.err.join("\n"));
-        });
-        after(async () => {
-            ddbClient?.destroy();
-            if (ddbServer) await new Promise<void>((resolve) => ddbServer.close(() => resolve()));
         });
 
         it("a second provisioning of a provisioned serial is denied: the leaked claim certificate cannot clone a vehicle", async () => {

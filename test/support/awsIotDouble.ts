@@ -79,6 +79,8 @@ export class AwsIotDouble {
     public readonly ingested: { clientId: string; topic: string; payload: string }[] = [];
     public readonly hookEvents: unknown[] = [];
     public readonly refusals: Refusal[] = [];
+    /** Topics whose publishes are refused even where the policy allows them (the broker then closes the connection). */
+    public readonly refusePublishes = new Set<string>();
     /** Every subscription granted, by client. */
     public readonly subscriptions: { clientId: string; topic: string }[] = [];
     private readonly tokens = new Map<string, { certificateId: string; expires: number }>();
@@ -152,6 +154,7 @@ export class AwsIotDouble {
         b.authorizePublish = (client, packet, done) => {
             if (!client) return done(null);
             if (!this.allowed(client, packet.retain ? "iot:RetainPublish" : "iot:Publish", `topic/${packet.topic}`)) return done(new Error("not authorized"));
+            if (this.refusePublishes.has(packet.topic)) return done(new Error("refused"));
             done(null);
             const topic = packet.topic;
             if (topic.startsWith("$aws/rules/")) {
