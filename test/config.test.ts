@@ -74,7 +74,7 @@ describe("stack config validation", () => {
         assert.strictEqual(cfg.provisioning.hookMode, "registry");
         assert.strictEqual(cfg.provisioning.claimClientIdPrefix, "claim-");
         assert.strictEqual(cfg.topics.deviceRoot, "vehicles");
-        assert.deepStrictEqual([cfg.provisioning.deviceKeys, cfg.provisioning.allowReprovisioning, cfg.provisioning.rotation], ["device", false, { templateName: "fms-de-rotate", gracePeriodHours: 24 }]);
+        assert.deepStrictEqual([cfg.provisioning.deviceKeys, cfg.provisioning.allowReprovisioning, cfg.provisioning.rotation], ["device", false, { templateName: "fms-de-rotate", gracePeriodHours: 24, confirmTimeoutHours: 24 }]);
         assert.deepStrictEqual(cfg.claimCertificate, { rotation: "1", status: "ACTIVE", csrPem: undefined, assumeRoleArn: undefined });
         assert.deepStrictEqual(cfg.tags, { Country: "DE", Environment: "production", Project: "fms-iot" });
         const dev = parseStackConfig({ ...raw, values: { ...raw.values, environment: "dev" } });

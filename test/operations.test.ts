@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { ConfigName } from "@aws-sdk/client-iot";
-import { AUDIT_CHECKS, DENIED_PATTERN } from "../components/operations/operations";
+import { ALLOWED_PATTERN, AUDIT_CHECKS, DENIED_PATTERN } from "../components/operations/operations";
 import { claimCertificateProvider } from "../components/provisioning/claimCertificateProvider";
 import { createHandler } from "../components/provisioning/lambda/provisioningHook";
 import { ACCOUNT_ID } from "../plan/mocks";
@@ -83,7 +83,9 @@ for (const stack of ["kr", "dev"]) {
 
         it("alarms: each metric, threshold and action; rule alarms one per rule of this stack, one Metrics Insights query each", () => {
             const hook = run.one("aws:lambda/function:Function", "-hook").state.name;
-            const alarms = Object.fromEntries(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => !a.inputs.name.endsWith("-expiring-device-certificates") && !a.inputs.name.endsWith("-rule-destination-disabled")).map((a) => [a.inputs.name.replace(`fms-${stack}-`, ""), a.inputs]));
+            const templates = [run.outputs.provisioningTemplateName, run.outputs.rotationTemplateName, ...(run.outputs.edgeCoreTemplateName ? [run.outputs.edgeCoreTemplateName] : [])] as string[];
+            const others = ["-expiring-device-certificates", "-rule-destination-disabled", "-rotation-confirm-errors", "-rotation-sweep-errors", "-rotation-confirm-dead-letters"];
+            const alarms = Object.fromEntries(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => !others.some((o) => a.inputs.name.endsWith(o))).map((a) => [a.inputs.name.replace(`fms-${stack}-`, ""), a.inputs]));
             const rules = [1, 2, 3].map((n) => `fms_${stack}_rule${n}`).concat(`fms_${stack}_cert_confirm`);
             const expected: Record<string, [string | undefined, string | undefined, Record<string, string> | undefined, number]> = {
                 "hook-errors": ["AWS/Lambda", "Errors", { FunctionName: hook }, 1],
@@ -92,6 +94,11 @@ for (const stack of ["kr", "dev"]) {
                 "connect-auth-errors": ["AWS/IoT", "Connect.AuthError", { Protocol: "MQTT" }, production ? 50 : 500],
                 "rule-action-failures": [`FMS/IoT/fms-${stack}`, "RuleActionFailures", undefined, 1],
                 ...Object.fromEntries(rules.map((r) => [`error-action-failures-${r}`, [undefined, undefined, undefined, 1]])),
+                // Misuse of a leaked claim certificate: volume, not denials (issue 19).
+                "provisionings-per-hour": [`FMS/IoT/fms-${stack}`, "ProvisioningAllowed", undefined, production ? 1000 : 100],
+                "claim-registrations-per-hour": [undefined, undefined, undefined, production ? 1000 : 100],
+                "claim-create-failures": [undefined, undefined, undefined, production ? 20 : 100],
+                ...Object.fromEntries(templates.map((_, i) => [`register-thing-failures-${i}`, [undefined, undefined, undefined, production ? 20 : 100]])),
             };
             assert.deepStrictEqual(Object.keys(alarms).sort(), Object.keys(expected).sort());
             for (const [name, [namespace, metricName, dimensions, threshold]] of Object.entries(expected)) {
@@ -100,6 +107,17 @@ for (const stack of ["kr", "dev"]) {
                 assert.deepStrictEqual(a.alarmActions, [topicArn()], name);
                 assert.strictEqual(a.comparisonOperator, "GreaterThanOrEqualToThreshold");
             }
+            // AWS IoT's fleet-provisioning metrics (developer guide, "AWS IoT metrics and dimensions", device provisioning
+            // metrics and their dimensions ClaimCertificateId and TemplateName), one Metrics Insights query each.
+            const claim = run.outputs.claimCertificateId as string;
+            assert.deepStrictEqual([alarms["claim-registrations-per-hour"].metricQueries, alarms["provisionings-per-hour"].period], [[{
+                id: "m", expression: `SELECT SUM(ApproximateNumberOfThingsRegistered) FROM SCHEMA("AWS/IoT", ClaimCertificateId) WHERE ClaimCertificateId = '${claim}'`, period: 3600, returnData: true,
+            }], 3600]);
+            assert.strictEqual(alarms["claim-create-failures"].metricQueries[0].expression, `SELECT SUM(CreateKeysAndCertificateFailed) FROM SCHEMA("AWS/IoT", ClaimCertificateId) WHERE ClaimCertificateId = '${claim}'`);
+            assert.deepStrictEqual(templates.map((_, i) => alarms[`register-thing-failures-${i}`].metricQueries[0].expression),
+                templates.map((t) => `SELECT SUM(RegisterThingFailed) FROM SCHEMA("AWS/IoT", TemplateName) WHERE TemplateName = '${t}'`));
+            const allowed = run.one("aws:cloudwatch/logMetricFilter:LogMetricFilter", "-hook-allowed").inputs;
+            assert.deepStrictEqual([allowed.pattern, allowed.metricTransformation.name], [ALLOWED_PATTERN, "ProvisioningAllowed"]);
             for (const r of rules) {
                 // CloudWatch: an alarm takes one Metrics Insights query.
                 assert.deepStrictEqual(alarms[`error-action-failures-${r}`].metricQueries, [{ id: "m", expression: `SELECT SUM(ErrorActionFailure) FROM SCHEMA("AWS/IoT", ActionType, RuleName) WHERE RuleName = '${r}'`, period: 300, returnData: true }]);
@@ -162,7 +180,8 @@ describe("operations: region settings, kill switch, config", function () {
             assert.strictEqual(run.ofType(type).length, 0, type);
         }
         assert.strictEqual(run.ofType("aws-native:iot:SecurityProfile").length, 1);
-        assert.strictEqual(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").length, 5 + 4 + 2, "five operations alarms, one per rule for lost messages, rotation's expiring-certificates alarm and the destination watch's");
+        assert.strictEqual(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").length, 5 + 4 + 6 + 4 + 1,
+            "five operations alarms, one per rule for lost messages, six for provisioning misuse (three templates), rotation's four, the destination watch's");
     });
 
     it("claim kill switch: status INACTIVE in config is an in-place update of the same certificate", async () => {

@@ -111,7 +111,11 @@ describe("stacks", () => {
                 const role = run.one("aws:iam/role:Role", "-provisioning-role");
                 const trust = parsePolicy(role.inputs.assumeRolePolicy);
                 assert.deepStrictEqual(trust.Statement[0].Principal, { Service: "iot.amazonaws.com" });
-                assert.deepStrictEqual(trust.Statement[0].Condition, { StringEquals: { "aws:SourceAccount": ACCOUNT_ID } });
+                // AWS IoT may assume it for this account's provisioning templates of this stack only (aws:SourceArn too).
+                const templates = [cfg.provisioning.templateName, cfg.provisioning.rotation.templateName, ...(cfg.greengrass ? [cfg.greengrass.templateName] : [])];
+                assert.deepStrictEqual(trust.Statement[0].Condition, {
+                    StringEquals: { "aws:SourceAccount": ACCOUNT_ID }, ArnLike: { "aws:SourceArn": templates.map((t) => iot(`provisioningtemplate/${t}`)) },
+                });
                 const att = run.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "-provisioning-registration");
                 assert.strictEqual(att.inputs.policyArn, "arn:aws:iam::aws:policy/service-role/AWSIoTThingsRegistration");
                 assert.strictEqual(att.inputs.role, role.state.name);
@@ -126,13 +130,21 @@ describe("stacks", () => {
                     HOOK_MODE: cfg.provisioning.hookMode,
                     REGISTRY_TABLE: run.one("aws:dynamodb/table:Table", "-registry").state.name,
                     ALLOW_REPROVISIONING: String(cfg.provisioning.allowReprovisioning),
+                    // Keys are bound in registry mode with device-made keys (every production stack).
+                    BIND_KEYS: String(cfg.provisioning.hookMode === "registry" && cfg.provisioning.deviceKeys === "device"),
+                    ROTATION_TABLE: run.one("aws:dynamodb/table:Table", "-rotation-state").state.name,
+                    GRACE_PERIOD_HOURS: String(cfg.provisioning.rotation.gracePeriodHours),
+                    CONFIRM_TIMEOUT_HOURS: String(cfg.provisioning.rotation.confirmTimeoutHours),
                 });
-                // Each template the hook serves, with the serials bound to it: vehicles, their rotation, cores.
+                if (cfg.environment === "production") assert.strictEqual(plain.BIND_KEYS, "true");
+                // Each template the hook serves, with the serials bound to it: vehicles, their rotation, cores;
+                // a device may send its serial and nothing else.
                 const p = cfg.provisioning;
+                const deviceParameters = ["SerialNumber"];
                 assert.deepStrictEqual(JSON.parse(HOOK_TEMPLATES), {
-                    [p.templateName]: { purpose: "provision", thingNamePrefix: p.thingNamePrefix, serialPrefixes: p.serialPrefixes },
-                    [p.rotation.templateName]: { purpose: "rotate", thingNamePrefix: p.thingNamePrefix, serialPrefixes: p.serialPrefixes },
-                    ...(cfg.greengrass ? { [cfg.greengrass.templateName]: { purpose: "provision", thingNamePrefix: cfg.greengrass.coreThingNamePrefix, serialPrefixes: cfg.greengrass.serialPrefixes } } : {}),
+                    [p.templateName]: { purpose: "provision", thingNamePrefix: p.thingNamePrefix, serialPrefixes: p.serialPrefixes, deviceParameters },
+                    [p.rotation.templateName]: { purpose: "rotate", thingNamePrefix: p.thingNamePrefix, serialPrefixes: p.serialPrefixes, deviceParameters },
+                    ...(cfg.greengrass ? { [cfg.greengrass.templateName]: { purpose: "provision", thingNamePrefix: cfg.greengrass.coreThingNamePrefix, serialPrefixes: cfg.greengrass.serialPrefixes, deviceParameters } } : {}),
                 });
                 const perm = run.one("aws:lambda/permission:Permission", "-provisioning-hook-invoke");
                 assert.strictEqual(perm.inputs.principal, "iot.amazonaws.com");
@@ -149,22 +161,27 @@ describe("stacks", () => {
                 assert.deepStrictEqual(statement(doc, "OwnLogs").Resource, [`${logs.state.arn}:*`]);
                 assert.strictEqual(logs.inputs.retentionInDays, cfg.logRetentionDays);
                 assert.ok(logs.inputs.kmsKeyId.startsWith(`arn:aws:kms:${cfg.region}:`));
-                const reads = doc.Statement.filter((s) => s.Action.includes("dynamodb:GetItem"));
+                const table = run.one("aws:dynamodb/table:Table", "-registry").state.arn;
+                const onlyAttributes = (attributes: string[]) => ({
+                    "ForAllValues:StringEquals": { "dynamodb:Attributes": attributes }, StringEquals: { "dynamodb:ReturnValues": "NONE" },
+                });
+                const claimAttributes = ["serialNumber", "status", "certificateId", "templateName", "provisionedAt", "claimCertificateId", "publicKeyFingerprint", "previousCertificateId"];
+                assert.deepStrictEqual(statement(doc, "ReadRegistry").Resource, [table]);
+                assert.deepStrictEqual(statement(doc, "RecordRotationState"), {
+                    Sid: "RecordRotationState", Effect: "Allow", Action: ["dynamodb:UpdateItem"], Resource: [run.one("aws:dynamodb/table:Table", "-rotation-state").state.arn],
+                    Condition: onlyAttributes(["thingName", "unconfirmedCertificateArn", "confirmBy", "keeperCertificateArn", "retiringCertificateArns", "retireAfter"]),
+                });
+                assert.deepStrictEqual(statement(doc, "UseTableKeyThroughDynamoDB").Condition, { StringEquals: { "kms:ViaService": `dynamodb.${cfg.region}.amazonaws.com` } });
                 if (cfg.provisioning.hookMode === "registry") {
-                    const table = run.one("aws:dynamodb/table:Table", "-registry").state.arn;
-                    assert.deepStrictEqual(reads.map((s) => s.Resource), [[table]]);
                     assert.deepStrictEqual(statement(doc, "ClaimSerialOnce"), {
-                        Sid: "ClaimSerialOnce", Effect: "Allow", Action: ["dynamodb:UpdateItem"], Resource: [table],
-                        Condition: {
-                            "ForAllValues:StringEquals": { "dynamodb:Attributes": ["serialNumber", "status", "certificateId", "templateName", "provisionedAt", "claimCertificateId"] },
-                            StringEquals: { "dynamodb:ReturnValues": "NONE" },
-                        },
+                        Sid: "ClaimSerialOnce", Effect: "Allow", Action: ["dynamodb:UpdateItem"], Resource: [table], Condition: onlyAttributes(claimAttributes),
                     });
-                    assert.deepStrictEqual(statement(doc, "UseRegistryKeyThroughDynamoDB").Condition, { StringEquals: { "kms:ViaService": `dynamodb.${cfg.region}.amazonaws.com` } });
                     assert.ok(!doc.Statement.some((s) => s.Sid === "LookUpOwnThings"));
                 } else {
-                    assert.strictEqual(reads.length, 0);
-                    assert.ok(!doc.Statement.some((s) => s.Action.some((a) => a.startsWith("dynamodb:"))));
+                    // Prefix mode claims serials with a conditional put into the same table.
+                    assert.deepStrictEqual(statement(doc, "ClaimSerialOnceByPut"), {
+                        Sid: "ClaimSerialOnceByPut", Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: [table], Condition: onlyAttributes(claimAttributes),
+                    });
                     const prefixes = [cfg.provisioning.thingNamePrefix, ...(cfg.greengrass ? [cfg.greengrass.coreThingNamePrefix] : [])];
                     assert.deepStrictEqual(statement(doc, "LookUpOwnThings").Resource, prefixes.map((x) => iot(`thing/${x}*`)));
                 }
