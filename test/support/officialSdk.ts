@@ -20,6 +20,8 @@ export interface OfficialProvisionOptions {
     csrPem?: string;
     /** RegisterThing parameters; by default `{ SerialNumber: serial }`. */
     parameters?: Record<string, string>;
+    /** CreateKeysAndCertificate (AWS makes the key: deviceKeys: aws) instead of CreateCertificateFromCsr. */
+    awsKeys?: boolean;
 }
 
 function within<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
@@ -46,20 +48,44 @@ export async function provisionWithOfficialSdk(o: OfficialProvisionOptions): Pro
     }
 }
 
-/** CreateCertificateFromCsr then RegisterThing through an IotIdentityClient (over MQTT 3.1.1 or 5). */
+/** CreateKeysAndCertificate then RegisterThing through an IotIdentityClient: AWS makes the key and sends it. */
+async function provisionWithAwsKeys(identity: iotidentity.IotIdentityClient, o: OfficialProvisionOptions): Promise<{ thingName: string; certificateId: string; certificatePem: string; privateKeyPem: string }> {
+    const subscriptions: Promise<unknown>[] = [];
+    const created = new Promise<iotidentity.model.CreateKeysAndCertificateResponse>((resolve, reject) => {
+        subscriptions.push(identity.subscribeToCreateKeysAndCertificateAccepted({}, mqtt.QoS.AtLeastOnce, (err, res) => (err || !res ? reject(err ?? new Error("no answer")) : resolve(res))));
+        subscriptions.push(identity.subscribeToCreateKeysAndCertificateRejected({}, mqtt.QoS.AtLeastOnce, (_e, res) => reject(new Error(`CreateKeysAndCertificate rejected: ${JSON.stringify(res)}`))));
+    });
+    const registered = registration(identity, o, subscriptions);
+    created.catch(() => undefined);
+    await within("SUBACKs", o.timeoutMs, Promise.all(subscriptions));
+    await identity.publishCreateKeysAndCertificate({}, mqtt.QoS.AtLeastOnce);
+    const keys = await within("CreateKeysAndCertificate", o.timeoutMs, created);
+    await identity.publishRegisterThing({ templateName: o.template, certificateOwnershipToken: keys.certificateOwnershipToken!, parameters: o.parameters ?? { SerialNumber: o.serial } }, mqtt.QoS.AtLeastOnce);
+    const thing = await within("RegisterThing", o.timeoutMs, registered);
+    return { thingName: thing.thingName!, certificateId: keys.certificateId!, certificatePem: keys.certificatePem!, privateKeyPem: keys.privateKey! };
+}
+
+/** The RegisterThing answer, its subscriptions added to `subscriptions`. */
+function registration(identity: iotidentity.IotIdentityClient, o: OfficialProvisionOptions, subscriptions: Promise<unknown>[]): Promise<iotidentity.model.RegisterThingResponse> {
+    const registered = new Promise<iotidentity.model.RegisterThingResponse>((resolve, reject) => {
+        subscriptions.push(identity.subscribeToRegisterThingAccepted({ templateName: o.template }, mqtt.QoS.AtLeastOnce, (err, res) => (err || !res ? reject(err ?? new Error("no answer")) : resolve(res))));
+        subscriptions.push(identity.subscribeToRegisterThingRejected({ templateName: o.template }, mqtt.QoS.AtLeastOnce, (_e, res) => reject(new Error(`RegisterThing rejected: ${JSON.stringify(res)}`))));
+    });
+    registered.catch(() => undefined);
+    return registered;
+}
+
+/** CreateCertificateFromCsr (or, with `awsKeys`, CreateKeysAndCertificate) then RegisterThing through an IotIdentityClient (over MQTT 3.1.1 or 5). */
 async function provisionOver(identity: iotidentity.IotIdentityClient, o: OfficialProvisionOptions): Promise<{ thingName: string; certificateId: string; certificatePem: string; privateKeyPem: string }> {
-        const made = o.csrPem ? { csrPem: o.csrPem, privateKeyPem: "" } : await makeKeyAndCsr(`CN=${o.serial}`);
+    if (o.awsKeys) return provisionWithAwsKeys(identity, o);
+    const made = o.csrPem ? { csrPem: o.csrPem, privateKeyPem: "" } : await makeKeyAndCsr(`CN=${o.serial}`);
     const subscriptions: Promise<unknown>[] = [];
     const created = new Promise<iotidentity.model.CreateCertificateFromCsrResponse>((resolve, reject) => {
         subscriptions.push(identity.subscribeToCreateCertificateFromCsrAccepted({}, mqtt.QoS.AtLeastOnce, (err, res) => (err || !res ? reject(err ?? new Error("no answer")) : resolve(res))));
         subscriptions.push(identity.subscribeToCreateCertificateFromCsrRejected({}, mqtt.QoS.AtLeastOnce, (_e, res) => reject(new Error(`CreateCertificateFromCsr rejected: ${JSON.stringify(res)}`))));
     });
-    const registered = new Promise<iotidentity.model.RegisterThingResponse>((resolve, reject) => {
-        subscriptions.push(identity.subscribeToRegisterThingAccepted({ templateName: o.template }, mqtt.QoS.AtLeastOnce, (err, res) => (err || !res ? reject(err ?? new Error("no answer")) : resolve(res))));
-        subscriptions.push(identity.subscribeToRegisterThingRejected({ templateName: o.template }, mqtt.QoS.AtLeastOnce, (_e, res) => reject(new Error(`RegisterThing rejected: ${JSON.stringify(res)}`))));
-    });
+    const registered = registration(identity, o, subscriptions);
     created.catch(() => undefined);
-    registered.catch(() => undefined);
     await within("SUBACKs", o.timeoutMs, Promise.all(subscriptions));
     await identity.publishCreateCertificateFromCsr({ certificateSigningRequest: made.csrPem }, mqtt.QoS.AtLeastOnce);
     const cert = await within("CreateCertificateFromCsr", o.timeoutMs, created);
