@@ -157,7 +157,7 @@ const rotation = new CertificateRotation(`${cfg.namePrefix}-rotation`, {
     registryTable: cfg.provisioning.hookMode === "registry" ? { name: provisioning.registryTableName, arn: provisioning.registryTableArn } : undefined,
     namePrefix: cfg.namePrefix,
     ruleName: confirmRuleName,
-    thingNamePrefix: cfg.provisioning.thingNamePrefix,
+    thingNamePrefixes: [cfg.provisioning.thingNamePrefix],
     gracePeriodHours: cfg.provisioning.rotation.gracePeriodHours,
     metricNamespace: metricNamespace(cfg.namePrefix),
     kmsKeyArn: key.arn,

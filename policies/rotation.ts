@@ -7,8 +7,8 @@ export interface RotationRoleArgs extends ArnContext {
     logGroupArn: string;
     tableArn: string;
     keyArn: string;
-    /** Vehicle Thing names start with this. */
-    thingNamePrefix: string;
+    /** Thing names of the devices that rotate (vehicles, cores) start with these. */
+    thingNamePrefixes: string[];
     /** Registry mode: the confirmation records the current certificate there. */
     registryTableArn?: string;
     /** Where Lambda puts confirmations that failed all their attempts. */
@@ -32,7 +32,7 @@ function common(args: RotationRoleArgs): Statement[] {
 export function rotationConfirmPolicy(args: RotationRoleArgs): PolicyDocument {
     return policyDocument(
         ...common(args),
-        onThings(args, "ListVehicleCertificates", "iot:ListThingPrincipals", [args.thingNamePrefix]),
+        onThings(args, "ListVehicleCertificates", "iot:ListThingPrincipals", args.thingNamePrefixes),
         { Sid: "ReadCertificateDates", Effect: "Allow", Action: ["iot:DescribeCertificate"], Resource: [iotArn(args, "cert/*")] },
         { Sid: "ScheduleRetirement", Effect: "Allow", Action: ["dynamodb:UpdateItem"], Resource: [args.tableArn] },
         ...(args.registryTableArn ? [{

@@ -46,7 +46,7 @@ describe("attacks with a leaked claim certificate or a stolen vehicle key (issue
         mode, tableName: REGISTRY, templates, allowReprovisioning: false, bindKeys: mode === "registry", rotationTable: ROTATION, gracePeriodHours: 72, confirmTimeoutHours: 24,
     });
     const rotation = (): RotationDeps => ({
-        config: { tableName: ROTATION, thingNamePrefix: "kr-vehicle-", gracePeriodHours: 72, metricNamespace: "FMS/IoT/fms-kr", registryTable: REGISTRY },
+        config: { tableName: ROTATION, thingNamePrefixes: ["kr-vehicle-"], gracePeriodHours: 72, metricNamespace: "FMS/IoT/fms-kr", registryTable: REGISTRY },
         dynamo: local.client, iot, cloudwatch: { send: async () => ({}) } as never, now: () => now, log: () => undefined,
     });
     const lastReason = () => decisions.at(-1)!.reason;

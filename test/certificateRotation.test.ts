@@ -18,7 +18,7 @@ const TABLE = "fms-kr-rotation";
 const NOW = new Date("2026-11-23T10:00:00Z");
 const id = (c: string) => c.repeat(64);
 const arn = (c: string) => `arn:aws:iot:ap-northeast-2:123456789012:cert/${id(c)}`;
-const config: RotationConfig = { tableName: TABLE, thingNamePrefix: "test-thing-", gracePeriodHours: 24, metricNamespace: "FMS/IoT/fms-kr" };
+const config: RotationConfig = { tableName: TABLE, thingNamePrefixes: ["test-thing-"], gracePeriodHours: 24, metricNamespace: "FMS/IoT/fms-kr" };
 
 describe("certificate rotation Lambdas (dynalite + fake IoT)", function () {
     this.timeout(20_000);
@@ -149,10 +149,21 @@ describe("certificate rotation Lambdas (dynalite + fake IoT)", function () {
         assert.strictEqual(cloudwatch.calls().length, 0);
     });
 
+    it("a core's extra connection (<thing>#<n>, as its policy allows) confirms for its Thing; a foreign prefix does not", async () => {
+        iot.on(ListThingPrincipalsCommand).resolves({ principals: [arn("a")] });
+        creationDates({ a: 1 });
+        const deps2 = { ...deps(), config: { ...config, thingNamePrefixes: ["test-thing-", "test-core-"] } };
+        assert.deepStrictEqual(await confirm({ certificateId: id("a"), thingName: "test-core-9#rotate" }, deps2), { confirmed: true, thingName: "test-core-9", retiring: [], current: true });
+        assert.deepStrictEqual(iot.commandCalls(ListThingPrincipalsCommand)[0].args[0].input.thingName, "test-core-9");
+        assert.deepStrictEqual(await confirm({ certificateId: id("a"), thingName: "other-9#1" }, deps2), { confirmed: false, reason: "not-a-vehicle" });
+    });
+
     it("reads its configuration from the environment, and rejects a bad one", () => {
-        assert.deepStrictEqual(configFromEnv({ ROTATION_TABLE: TABLE, THING_NAME_PREFIX: "test-thing-", GRACE_PERIOD_HOURS: "24", METRIC_NAMESPACE: "FMS/IoT/fms-kr" }), { ...config, registryTable: undefined });
-        assert.strictEqual(configFromEnv({ ROTATION_TABLE: TABLE, THING_NAME_PREFIX: "test-thing-", GRACE_PERIOD_HOURS: "24", METRIC_NAMESPACE: "x", REGISTRY_TABLE: "reg" })?.registryTable, "reg");
-        assert.strictEqual(configFromEnv({ ROTATION_TABLE: TABLE, THING_NAME_PREFIX: "test-thing-", GRACE_PERIOD_HOURS: "-1", METRIC_NAMESPACE: "x" }), undefined);
-        assert.strictEqual(configFromEnv({ THING_NAME_PREFIX: "test-thing-", GRACE_PERIOD_HOURS: "1", METRIC_NAMESPACE: "x" }), undefined);
+        assert.deepStrictEqual(configFromEnv({ ROTATION_TABLE: TABLE, THING_NAME_PREFIXES: "test-thing-", GRACE_PERIOD_HOURS: "24", METRIC_NAMESPACE: "FMS/IoT/fms-kr" }), { ...config, registryTable: undefined });
+        assert.strictEqual(configFromEnv({ ROTATION_TABLE: TABLE, THING_NAME_PREFIXES: "test-thing-", GRACE_PERIOD_HOURS: "24", METRIC_NAMESPACE: "x", REGISTRY_TABLE: "reg" })?.registryTable, "reg");
+        assert.strictEqual(configFromEnv({ ROTATION_TABLE: TABLE, THING_NAME_PREFIXES: "test-thing-", GRACE_PERIOD_HOURS: "-1", METRIC_NAMESPACE: "x" }), undefined);
+        assert.strictEqual(configFromEnv({ THING_NAME_PREFIXES: "test-thing-", GRACE_PERIOD_HOURS: "1", METRIC_NAMESPACE: "x" }), undefined);
+        assert.deepStrictEqual(configFromEnv({ ROTATION_TABLE: TABLE, THING_NAME_PREFIXES: "a-,b-", GRACE_PERIOD_HOURS: "1", METRIC_NAMESPACE: "x" })?.thingNamePrefixes, ["a-", "b-"]);
+        assert.strictEqual(configFromEnv({ ROTATION_TABLE: TABLE, THING_NAME_PREFIXES: "", GRACE_PERIOD_HOURS: "1", METRIC_NAMESPACE: "x" }), undefined);
     });
 });

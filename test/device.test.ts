@@ -296,7 +296,7 @@ describe("device simulator, end to end against a local broker (test double of AW
         const metrics: unknown[] = [];
         const rotationDeps = (now: () => Date): RotationDeps => ({
             // The hook's own state table: it records the unconfirmed rotation that confirm clears.
-            config: { tableName: rotationTable, thingNamePrefix: "test-thing-", gracePeriodHours: 1, metricNamespace: "FMS/IoT/fms-dev" },
+            config: { tableName: rotationTable, thingNamePrefixes: ["test-thing-"], gracePeriodHours: 1, metricNamespace: "FMS/IoT/fms-dev" },
             dynamo: local.client, iot: double.iotApi() as never, cloudwatch: { send: async (c: unknown) => { metrics.push(c); return {}; } } as never, now, log: () => undefined,
         });
         const identityOf = (d: string) => ({ cert: fs.readFileSync(path.join(d, "certificate.pem.crt"), "utf8"), key: fs.readFileSync(path.join(d, "private.pem.key"), "utf8"), ca: double.ca.certPem });

@@ -100,7 +100,7 @@ describe("a registry stack end to end: factory registration, AWS's device SDK, r
         const registryTable = f.env.REGISTRY_TABLE;
         f.double.ruleActions.set(confirmRule, async (m) => {
             await confirm({ certificateId: m.principal, thingName: m.clientId }, {
-                config: { tableName: f.env.ROTATION_TABLE, thingNamePrefix: "kr-vehicle-", gracePeriodHours: 72, metricNamespace: "FMS/IoT/fms-kr", registryTable },
+                config: { tableName: f.env.ROTATION_TABLE, thingNamePrefixes: ["kr-vehicle-"], gracePeriodHours: 72, metricNamespace: "FMS/IoT/fms-kr", registryTable },
                 dynamo: f.local.client, iot: f.double.iotApi() as never, cloudwatch: { send: async () => ({}) } as never, now: () => new Date(), log: () => undefined,
             });
         });

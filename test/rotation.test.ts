@@ -53,7 +53,7 @@ describe("certificate rotation (kr)", () => {
         assert.deepStrictEqual(statement(sweep, "PublishExpiringMetric").Condition, { StringEquals: { "cloudwatch:namespace": "FMS/IoT/fms-kr" } });
         const env = run.one("aws:lambda/function:Function", "-rotation-sweep").inputs.environment.variables;
         assert.deepStrictEqual(env, {
-            ROTATION_TABLE: run.one("aws:dynamodb/table:Table", "-rotation-state").state.name, THING_NAME_PREFIX: "kr-vehicle-", GRACE_PERIOD_HOURS: "72", METRIC_NAMESPACE: "FMS/IoT/fms-kr",
+            ROTATION_TABLE: run.one("aws:dynamodb/table:Table", "-rotation-state").state.name, THING_NAME_PREFIXES: "kr-vehicle-", GRACE_PERIOD_HOURS: "72", METRIC_NAMESPACE: "FMS/IoT/fms-kr",
             REGISTRY_TABLE: run.one("aws:dynamodb/table:Table", "-registry").state.name,
         });
         assert.strictEqual(run.one("aws:cloudwatch/eventRule:EventRule", "-sweep-schedule").inputs.scheduleExpression, SWEEP_SCHEDULE);

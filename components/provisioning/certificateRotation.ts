@@ -29,7 +29,8 @@ export interface CertificateRotationArgs {
     namePrefix: string;
     /** The confirmation rule's name (`^[a-zA-Z0-9_]+$`), reached through Basic Ingest. */
     ruleName: string;
-    thingNamePrefix: string;
+    /** Thing-name prefixes of the devices that rotate (vehicles, and Greengrass cores if the stack has them). */
+    thingNamePrefixes: string[];
     gracePeriodHours: number;
     /** CloudWatch namespace of this stack's metrics. */
     metricNamespace: string;
@@ -73,7 +74,7 @@ export class CertificateRotation extends pulumi.ComponentResource {
         const code = handlerArchive(ROTATION_ENTRY);
         const environment = {
             ROTATION_TABLE: table.name,
-            THING_NAME_PREFIX: args.thingNamePrefix,
+            THING_NAME_PREFIXES: args.thingNamePrefixes.join(","),
             GRACE_PERIOD_HOURS: String(args.gracePeriodHours),
             METRIC_NAMESPACE: args.metricNamespace,
             REGISTRY_TABLE: args.registryTable?.name ?? "",
@@ -91,7 +92,7 @@ export class CertificateRotation extends pulumi.ComponentResource {
             logRetentionDays: args.logRetentionDays,
             policyInputs: { tableArn: table.arn, keyArn: args.kmsKeyArn, registryTableArn: args.registryTable?.arn ?? "", failureQueueArn: failures.arn },
             policy: (c, logGroupArn, v) => policy({
-                ...c, logGroupArn, tableArn: v.tableArn, keyArn: v.keyArn, thingNamePrefix: args.thingNamePrefix,
+                ...c, logGroupArn, tableArn: v.tableArn, keyArn: v.keyArn, thingNamePrefixes: args.thingNamePrefixes,
                 registryTableArn: v.registryTableArn || undefined, failureQueueArn: v.failureQueueArn,
             }),
         }).fn;

@@ -35,8 +35,8 @@ export const EXPIRING_METRIC = "ExpiringDeviceCertificates";
 
 export interface RotationConfig {
     tableName: string;
-    /** Vehicle Thing names start with this. */
-    thingNamePrefix: string;
+    /** Thing names of the devices that rotate through this stack start with one of these (vehicles, cores). */
+    thingNamePrefixes: string[];
     gracePeriodHours: number;
     /** CloudWatch namespace of this stack's metrics. */
     metricNamespace: string;
@@ -60,24 +60,41 @@ const THING = /^[a-zA-Z0-9:_-]{1,128}$/;
 
 export function configFromEnv(env: NodeJS.ProcessEnv): RotationConfig | undefined {
     const grace = Number(env.GRACE_PERIOD_HOURS);
-    if (!env.ROTATION_TABLE || !env.THING_NAME_PREFIX || !env.METRIC_NAMESPACE || !Number.isInteger(grace) || grace < 0) return undefined;
+    const prefixes = (env.THING_NAME_PREFIXES ?? "").split(",").filter((p) => p.length > 0);
+    if (!env.ROTATION_TABLE || prefixes.length === 0 || !env.METRIC_NAMESPACE || !Number.isInteger(grace) || grace < 0) return undefined;
     return {
-        tableName: env.ROTATION_TABLE, thingNamePrefix: env.THING_NAME_PREFIX, gracePeriodHours: grace, metricNamespace: env.METRIC_NAMESPACE,
+        tableName: env.ROTATION_TABLE, thingNamePrefixes: prefixes, gracePeriodHours: grace, metricNamespace: env.METRIC_NAMESPACE,
         registryTable: env.REGISTRY_TABLE || undefined,
     };
 }
 
 export type ConfirmResult = { confirmed: true; thingName: string; retiring: string[]; retireAfter?: string; current: boolean } | { confirmed: false; reason: string };
 
+/**
+ * The Thing a client id stands for. A vehicle's policy lets it connect only as its Thing name; a
+ * Greengrass core's as `<thing>` or `<thing>#<n>` (the nucleus' extra connections, and the rotation
+ * command's, which must not take the nucleus' own client id over): the part before `#`.
+ */
+export function thingOfClientId(clientId: string): string {
+    const hash = clientId.indexOf("#");
+    return hash < 0 ? clientId : clientId.slice(0, hash);
+}
+
+/** The prefix of this stack's devices that a Thing name has, if any. */
+function prefixOf(config: RotationConfig, thingName: string): string | undefined {
+    return config.thingNamePrefixes.find((p) => thingName.startsWith(p));
+}
+
 /** The rule's event: `{certificateId: principal(), thingName: clientid()}`. */
 export async function confirm(event: unknown, deps: RotationDeps): Promise<ConfirmResult> {
     const config = deps.config;
     const e = (typeof event === "object" && event !== null ? event : {}) as Record<string, unknown>;
+    const thingName = typeof e.thingName === "string" ? thingOfClientId(e.thingName) : undefined;
     let result: ConfirmResult;
     if (!config) result = { confirmed: false, reason: "misconfigured" };
     else if (typeof e.certificateId !== "string" || !CERTIFICATE_ID.test(e.certificateId)) result = { confirmed: false, reason: "invalid-certificate-id" };
-    else if (typeof e.thingName !== "string" || !THING.test(e.thingName) || !e.thingName.startsWith(config.thingNamePrefix)) result = { confirmed: false, reason: "not-a-vehicle" };
-    else result = await confirmAttached(e.certificateId, e.thingName, config, deps);
+    else if (thingName === undefined || !THING.test(thingName) || !prefixOf(config, thingName)) result = { confirmed: false, reason: "not-a-vehicle" };
+    else result = await confirmAttached(e.certificateId, thingName, config, deps);
     deps.log(JSON.stringify({ event: "rotation-confirm", time: deps.now().toISOString(), thingName: typeof e.thingName === "string" ? e.thingName.slice(0, 128) : undefined, certificateId: typeof e.certificateId === "string" ? e.certificateId.slice(0, 64) : undefined, ...result }));
     return result;
 }
@@ -124,7 +141,8 @@ async function confirmAttached(certificateId: string, thingName: string, config:
         if (errorName(err) !== "ConditionalCheckFailedException") throw err;
         if (older.length > 0) throw err;
     }
-    if (config.registryTable && thingName.startsWith(config.thingNamePrefix)) await recordCurrent(config, deps, thingName.slice(config.thingNamePrefix.length), certificateId, own?.certificatePem);
+    const prefix = prefixOf(config, thingName);
+    if (config.registryTable && prefix) await recordCurrent(config, deps, thingName.slice(prefix.length), certificateId, own?.certificatePem);
     return older.length > 0 ? { confirmed: true, thingName, retiring: older, retireAfter, current: true } : { confirmed: true, thingName, retiring: [], current: true };
 }
 
