@@ -91,6 +91,29 @@ describe("AWS's references as referees (SAR, call ledger, CloudFormation schemas
             assert.ok(findings.every((f) => /Sid=ReadSchedule: condition key cloudwatch:namespace does not apply to dynamodb:(Scan|DeleteItem)/.test(f)), findings.join("\n"));
         });
 
+        it("reaches IoT policy documents a provisioning template creates (Fn::Join with Ref), and names a bad one", async () => {
+            const run = planted(runs.kr, (rs) => {
+                const t = rs.find((r) => r.name === "fms-kr-edge-core-template")!;
+                const body = JSON.parse(t.inputs.templateBody);
+                // AWS IoT developer guide, "Provisioning templates": AWS::IoT::Policy with a PolicyDocument built from parameters.
+                body.Resources.corePolicy = {
+                    Type: "AWS::IoT::Policy",
+                    Properties: {
+                        PolicyDocument: { "Fn::Join": ["", [
+                            '{"Version":"2012-10-17","Statement":[{"Sid":"OwnShadow","Effect":"Allow","Action":["iot:GetThingShadow","iot:Publish"],"Resource":["arn:aws:iot:ap-northeast-2:123456789012:thing/',
+                            { Ref: "SerialNumber" }, '"]}]}',
+                        ]] },
+                    },
+                };
+                t.inputs.templateBody = JSON.stringify(body);
+            });
+            const docs = policyDocuments(run).filter((d) => d.field === "templateBody.Resources.corePolicy");
+            assert.strictEqual(docs.length, 1);
+            assert.deepStrictEqual(await checkPolicy(docs[0]), [
+                "kr aws:iot/provisioningTemplate:ProvisioningTemplate fms-kr-edge-core-template templateBody.Resources.corePolicy Sid=OwnShadow: iot:Publish on arn:aws:iot:ap-northeast-2:123456789012:thing/${SerialNumber}, not a resource type AWS authorizes it on; AWS expects arn:${Partition}:iot:${Region}:${Account}:topic/${TopicName}",
+            ]);
+        });
+
         it("planted: * action on * is refused (outside a key policy)", async () => {
             const findings = await sweepFindings((s) => { s.Action = ["iot:*"]; s.Resource = ["*"]; }, "ReadAuditResults");
             assert.deepStrictEqual(findings, ["kr aws:iam/rolePolicy:RolePolicy fms-kr-rotation-sweep-policy policy Sid=ReadAuditResults: Allow of iot:* on *; no * action on *"]);

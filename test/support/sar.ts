@@ -82,6 +82,23 @@ function parseDoc(v: unknown): PolicyDocument | undefined {
     return undefined;
 }
 
+/**
+ * A provisioning template's PolicyDocument as text: a JSON string, or built with the template's intrinsic functions
+ * (AWS IoT developer guide, "Provisioning templates": Fn::Join, Fn::Sub, Ref). A `Ref` to a parameter becomes
+ * `${Parameter}`, which the ARN check reads as a value (like a policy variable).
+ */
+function templateText(v: unknown): unknown {
+    if (typeof v === "string" || v === null || typeof v !== "object") return v;
+    const o = v as Record<string, unknown>;
+    if (typeof o.Ref === "string") return `\${${o.Ref}}`;
+    if (Array.isArray(o["Fn::Join"])) {
+        const [sep, parts] = o["Fn::Join"] as [string, unknown[]];
+        return parts.map((p) => String(templateText(p))).join(sep);
+    }
+    if (typeof o["Fn::Sub"] === "string") return o["Fn::Sub"];
+    return v;
+}
+
 function kindOf(r: RecordedResource, field: string, doc: PolicyDocument): PolicyKind {
     if (r.type === "aws:iot/policy:Policy" || field.startsWith("templateBody")) return "iot";
     if (r.type === "aws:kms/key:Key") return "key";
@@ -100,8 +117,12 @@ export function policyDocuments(run: ProgramRun): PolicySource[] {
                 // templates", resources section: AWS::IoT::Policy with PolicyDocument, a JSON string or object).
                 const body = JSON.parse(value) as { Resources?: Record<string, { Type: string; Properties?: { PolicyDocument?: unknown } }> };
                 for (const [name, res] of Object.entries(body.Resources ?? {})) {
-                    const doc = res.Type === "AWS::IoT::Policy" ? parseDoc(res.Properties?.PolicyDocument) : undefined;
-                    if (doc) found.push({ stack: run.stack, resource: `${r.type} ${r.name}`, field: `templateBody.Resources.${name}`, kind: "iot", doc });
+                    if (res.Type !== "AWS::IoT::Policy" || res.Properties?.PolicyDocument === undefined) continue;
+                    const doc = parseDoc(templateText(res.Properties.PolicyDocument));
+                    const field = `templateBody.Resources.${name}`;
+                    // A document this walk cannot read would go unchecked: say so instead.
+                    if (!doc) throw new Error(`${run.stack} ${r.type} ${r.name} ${field}: PolicyDocument is not a policy document the SAR check can read`);
+                    found.push({ stack: run.stack, resource: `${r.type} ${r.name}`, field, kind: "iot", doc });
                 }
                 return;
             }
