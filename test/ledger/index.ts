@@ -7,8 +7,9 @@ import { audit, confirmErrors, iotLogging, notifier } from "./operations";
 import { provisioningRole } from "./provisioningRole";
 import { tokenExchange } from "./tokenExchange";
 import { mqttClaim, mqttCore, mqttVehicle } from "./mqtt";
+import { alarmsUseKey, eventsInvoke, iotInvokes } from "./services";
 
 export const LEDGER: ActorLedger[] = [
     provisioningHook, rotationConfirm, rotationSweep, destinationWatch, ruleEngine, notifier, iotLogging, audit, confirmErrors,
-    provisioningRole, tokenExchange, mqttClaim, mqttVehicle, mqttCore,
+    provisioningRole, tokenExchange, mqttClaim, mqttVehicle, mqttCore, iotInvokes, eventsInvoke, alarmsUseKey,
 ];

@@ -9,8 +9,11 @@
  * `${SecretKeyArn}`, `${StackKeyArn}`, `${DestinationArn}`, `${ArtifactBucket}`, `${LogDate}`.
  */
 
-/** Who makes the call: a role, or an MQTT connection governed by an IoT policy (plan resource-name suffixes). */
-export type LedgerPrincipal = { role: string } | { iotPolicy: string };
+/**
+ * Who makes the call: a role, or an MQTT connection governed by an IoT policy (plan resource-name suffixes), or an
+ * AWS service principal (`iot.amazonaws.com`) that only the resource's own policy authorizes.
+ */
+export type LedgerPrincipal = { role: string } | { iotPolicy: string } | { service: string };
 
 /** The MQTT connection an IoT policy is evaluated for (AWS IoT resolves its policy variables from it). */
 export interface MqttConnection {

@@ -53,6 +53,8 @@ export function ledgerVars(run: ProgramRun): Record<string, string> {
     set("DestinationArn", find("aws:iot/topicRuleDestination:TopicRuleDestination", "")?.state.arn);
     set("ArtifactBucket", run.resources.find((r) => r.type === "aws:s3/bucket:Bucket" && r.name.includes("-edge-artifacts"))?.state.bucket);
     set("HookMode", hook?.inputs.environment.variables.HOOK_MODE);
+    set("SweepScheduleArn", find("aws:cloudwatch/eventRule:EventRule", "-sweep-schedule")?.state.arn);
+    set("WatchScheduleArn", find("aws:cloudwatch/eventRule:EventRule", "-destination-watch-schedule")?.state.arn);
     const topics = readStackFile(run.stack).config["fms-iot:topics"];
     vars.DeviceRoot = (topics ? JSON.parse(topics).deviceRoot : undefined) ?? "vehicles";
     // AWS IoT developer guide, "Device provisioning MQTT API": CreateCertificateFromCsr or CreateKeysAndCertificate.
@@ -72,6 +74,7 @@ export function fill(template: string, vars: Record<string, string>, where: stri
 
 /** The role or IoT policy a principal names, if the stack has it. */
 export function principalResource(run: ProgramRun, p: LedgerPrincipal): RecordedResource | undefined {
+    if ("service" in p) return { urn: `service:${p.service}`, type: "service", name: p.service, parent: null, custom: false, inputs: {}, state: {}, dependencies: [], protect: false, retainOnDelete: false, additionalSecretOutputs: [] };
     const [type, suffix] = "role" in p ? ["aws:iam/role:Role", p.role] : ["aws:iot/policy:Policy", p.iotPolicy];
     const found = run.resources.filter((r) => r.type === type && r.name.endsWith(suffix));
     if (found.length > 1) throw new Error(`ledger principal *${suffix} names ${found.length} resources`);
@@ -100,6 +103,23 @@ export function rolePolicies(run: ProgramRun, role: RecordedResource): { name: s
 function resourcePolicyFor(run: ProgramRun, arn: string): PolicyDocument | undefined {
     const key = run.ofType("aws:kms/key:Key").find((k) => k.state.arn === arn);
     if (key) return parse(key.inputs.policy);
+    const fn = run.ofType("aws:lambda/function:Function").find((f) => f.state.arn === arn);
+    if (fn) {
+        // The function policy Lambda builds from its permissions (AWS Lambda developer guide, "Viewing resource-based
+        // IAM policies in Lambda": SourceAccount becomes StringEquals aws:SourceAccount, SourceArn ArnLike aws:SourceArn).
+        const statements: Statement[] = run.ofType("aws:lambda/permission:Permission").filter((p) => p.inputs.function === fn.state.name || p.inputs.function === fn.state.arn).map((p) => ({
+            Sid: p.name,
+            Effect: "Allow",
+            Principal: { Service: p.inputs.principal },
+            Action: [p.inputs.action],
+            Resource: [arn],
+            Condition: {
+                ...(p.inputs.sourceAccount ? { StringEquals: { "aws:SourceAccount": p.inputs.sourceAccount } } : {}),
+                ...(p.inputs.sourceArn ? { ArnLike: { "aws:SourceArn": p.inputs.sourceArn } } : {}),
+            },
+        }));
+        return statements.length ? { Version: "2012-10-17", Statement: statements } : undefined;
+    }
     const s3 = /^arn:[^:]+:s3:::([^/]+)/.exec(arn);
     if (s3) {
         const policy = run.ofType("aws:s3/bucketPolicy:BucketPolicy").find((p) => p.inputs.bucket === s3[1]);
@@ -158,13 +178,18 @@ export async function simulate(run: ProgramRun, ledger: ActorLedger, call: Ledge
         identityPolicies = rolePolicies(run, principal).map((p) => ({ name: p.name, policy: withSessionVariables(p.policy, sessionVariables) }));
         principalArn = principal.state.arn;
         resourcePolicy = resourcePolicyFor(run, resource);
+    } else if ("service" in ledger.principal) {
+        identityPolicies = [];
+        principalArn = ledger.principal.service;
+        resourcePolicy = resourcePolicyFor(run, resource);
+        if (!resourcePolicy) throw new Error(`${where}: ${resource} has no resource policy in the plan, so no service can be allowed it`);
     } else {
         if (!call.connection) throw new Error(`${where}: an IoT-policy call needs its connection`);
         const connection = { clientId: fill(call.connection.clientId, vars, where), attachedThing: call.connection.attachedThing && fill(call.connection.attachedThing, vars, where) };
         identityPolicies = [{ name: principal.name, policy: resolveIotPolicy(parse(principal.inputs.policy), connection) }];
         principalArn = `arn:${vars.Partition}:iot:${vars.Region}:${vars.Account}:cert/${vars.CertificateId}`;
     }
-    if (!("role" in ledger.principal) && EXCEPTIONS.actions[call.action]) {
+    if ("iotPolicy" in ledger.principal && EXCEPTIONS.actions[call.action]) {
         // Not an IAM action (not in the SAR), so iam-simulate refuses it: the IoT policy evaluator double decides.
         const connection = { clientId: fill(call.connection!.clientId, vars, where), attachedThing: call.connection!.attachedThing && fill(call.connection!.attachedThing, vars, where) };
         const prefix = `arn:${vars.Partition}:iot:${vars.Region}:${vars.Account}:`;
@@ -220,6 +245,7 @@ export async function checkLedger(run: ProgramRun, ledger: readonly ActorLedger[
             }
         }
     }
+    const invoked = new Set<string>();
     for (const l of ledger) {
         const principal = principalResource(run, l.principal);
         if (!principal) continue;
@@ -231,6 +257,7 @@ export async function checkLedger(run: ProgramRun, ledger: readonly ActorLedger[
         for (const call of l.calls.filter((c) => applies(c, vars))) {
             const r = await simulate(run, l, call, vars);
             if (r.decision !== "Allowed") failures.push(`${run.stack} ${l.actor}: ${r.detail} is ${r.decision}, but the actor makes this call (${call.source})`);
+            if ("service" in l.principal && call.action === "lambda:InvokeFunction") invoked.add(`${r.resource} ${fill(String(call.context?.["aws:SourceArn"] ?? ""), vars, l.actor)}`);
         }
         for (const call of l.mustDeny.filter((c) => applies(c, vars))) {
             const r = await simulate(run, l, call, vars);
@@ -238,6 +265,11 @@ export async function checkLedger(run: ProgramRun, ledger: readonly ActorLedger[
                 if (r.decision !== "Allowed") failures.push(`${run.stack} ${l.actor}: ${r.detail} is now ${r.decision}: the known gap (${call.knownGap}) is closed, drop its knownGap marker`);
             } else if (r.decision === "Allowed") failures.push(`${run.stack} ${l.actor}: ${r.detail} is Allowed, but must be refused (${call.why})`);
         }
+    }
+    // Every invoke permission is a call some service ledger makes (a new trigger needs its entry).
+    for (const p of run.ofType("aws:lambda/permission:Permission")) {
+        const fn = run.ofType("aws:lambda/function:Function").find((f) => f.state.name === p.inputs.function || f.state.arn === p.inputs.function);
+        if (fn && !invoked.has(`${fn.state.arn} ${p.inputs.sourceArn ?? ""}`)) failures.push(`${run.stack}: permission ${p.name} (${p.inputs.principal} from ${p.inputs.sourceArn}) is no call of a service's ledger (test/ledger/services.ts)`);
     }
     return failures;
 }
