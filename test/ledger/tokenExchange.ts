@@ -1,4 +1,4 @@
-import type { ActorLedger } from "./types";
+import type { ActorLedger, LedgerCall } from "./types";
 
 // aws-greengrass/aws-greengrass-nucleus v2.16.1, S3Downloader: GetBucketLocation (line 206, to pick the regional
 // client), HeadObject (line 172, the download size; authorized as s3:GetObject) and GetObject (line 109) of the
@@ -38,3 +38,17 @@ export const tokenExchange: ActorLedger = {
     ],
     notes: "Log-manager entries come from issue 20.",
 };
+
+/**
+ * Folds issue 20's log-manager call sequence (`{ action, resource, source }[]`, its Thing as `${ThingName}`) into this
+ * ledger: the core's Thing becomes `${CoreThingName}`, and the credentials provider's `credentials-iot:ThingName` is
+ * set from it. Use: `tokenExchange.calls.push(...logManagerCalls(LOG_MANAGER_CALLS))`.
+ */
+export function logManagerCalls(calls: readonly { action: string; resource: string; source: string }[]): LedgerCall[] {
+    return calls.map((c) => ({
+        action: c.action,
+        resource: c.resource.split("${ThingName}").join("${CoreThingName}"),
+        sessionVariables: { "credentials-iot:ThingName": "${CoreThingName}" },
+        source: c.source,
+    }));
+}
