@@ -223,6 +223,9 @@ function actionFacts(action: string): Promise<ActionFacts> {
     return actionCache.get(key)!;
 }
 
+/** Exception entries a check relied on (a test holds the list to the ones the shipped stacks use). */
+export const usedExceptions = new Set<string>();
+
 const isWildcardAction = (a: string) => a === "*" || a.includes("*") || a.includes("?");
 
 /** Every finding for one document: `<stack> <resource> <field> Sid=<sid>: <what>; AWS expects <what>`. */
@@ -249,12 +252,14 @@ export async function checkPolicy(src: PolicySource): Promise<string[]> {
             const facts = await actionFacts(action);
             if (!facts.exists) { findings.push(`${where}: action ${action} does not exist in the Service Authorization Reference`); continue; }
             known.push({ action, facts });
+            if (facts.exception) usedExceptions.add(action);
             if (src.kind === "trust") continue; // the resource is the role itself
             const star = effective.includes("*");
             const specific = effective.filter((r) => r !== "*");
             if (facts.formats.length === 0) {
                 if (!star) findings.push(`${where}: ${action} on ${specific.join(", ")}; AWS authorizes it only on * (no resource types)`);
             } else if (star) {
+                if (EXCEPTIONS.wildcardResource[action]) usedExceptions.add(action);
                 if (facts.required && !EXCEPTIONS.wildcardResource[action] && !facts.exception) {
                     findings.push(`${where}: ${action} on * although AWS requires a resource of type ${facts.formats.join(" or ")}`);
                 }
@@ -273,7 +278,7 @@ export async function checkPolicy(src: PolicySource): Promise<string[]> {
         for (const { action, facts } of known) {
             for (const entries of Object.values(s.Condition ?? {})) {
                 for (const key of Object.keys(entries)) {
-                    if (src.kind === "iot" && EXCEPTIONS.iotConditionKeys[key]) continue;
+                    if (src.kind === "iot" && EXCEPTIONS.iotConditionKeys[key]) { usedExceptions.add(key); continue; }
                     if (key.toLowerCase().startsWith("aws:")) {
                         if (!(await findConditionKey(key))) findings.push(`${where}: condition key ${key} is not a global condition key`);
                         continue;
