@@ -7,9 +7,12 @@
  * One plan per stack, shared by all three; each planted defect fails with a message naming it.
  */
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { PROJECT_ROOT } from "../config/stackFile";
 import { ProgramRun, RecordedResource, runStack } from "../plan/program";
 import { LEDGER } from "./ledger";
-import { checkLedger } from "./support/ledger";
+import { checkLedger, handlerCalls } from "./support/ledger";
 import { checkNativeResources, replacements } from "./support/cfnSchema";
 import { checkPlan, checkPolicy, EXCEPTIONS, policyDocuments, resourceMatchesFormat, usedExceptions } from "./support/sar";
 
@@ -132,6 +135,17 @@ describe("AWS's references as referees (SAR, call ledger, CloudFormation schemas
                 assert.deepStrictEqual(await checkLedger(runs[stack], LEDGER), []);
             });
         }
+
+        it("every AWS call a Lambda handler makes (each `new XxxCommand`) is a ledger call citing that file", () => {
+            const files = ["components/provisioning/lambda/provisioningHook.ts", "components/provisioning/lambda/certificateRotation.ts", "components/routing/lambda/destinationWatch.ts", "components/runtime/iotIdentity.ts"];
+            const onDisk = fs.readdirSync(path.join(PROJECT_ROOT, "components"), { recursive: true }).map(String).filter((f) => /(^|\/)(lambda|runtime)\/[^/]+\.ts$/.test(f)).map((f) => `components/${f}`);
+            assert.deepStrictEqual(onDisk.filter((f) => !files.includes(f) && !f.endsWith("keyFingerprint.ts")), [], "a new handler file: add it here");
+            const calls = handlerCalls(PROJECT_ROOT, files);
+            assert.ok(calls.length >= 14, `found ${calls.length} calls`);
+            const ledgerCalls = LEDGER.flatMap((l) => l.calls);
+            const missing = calls.filter((c) => !ledgerCalls.some((l) => l.action === c.action && l.source.includes(c.file)));
+            assert.deepStrictEqual(missing.map((c) => `${c.file}:${c.line} ${c.action}`), [], "calls without a ledger entry (test/ledger/)");
+        });
 
         it("planted: a ledger call the policy does not allow (the sweep's detach granted on thing/ again)", async () => {
             const run = planted(runs.kr, (rs) => editStatement(rs, "-rotation-sweep-policy", "DetachFromVehicles", (s) => {

@@ -273,3 +273,35 @@ export async function checkLedger(run: ProgramRun, ledger: readonly ActorLedger[
     }
     return failures;
 }
+
+/** IAM prefixes of the AWS SDK v3 clients the handlers import (`@aws-sdk/client-<name>`). */
+const SDK_CLIENT_PREFIX: Record<string, string> = {
+    cloudwatch: "cloudwatch", dynamodb: "dynamodb", iot: "iot", "iot-data-plane": "iot", s3: "s3", kms: "kms", sts: "sts",
+    "secrets-manager": "secretsmanager", "cloudwatch-logs": "logs", lambda: "lambda", sns: "sns",
+};
+
+/**
+ * Every AWS call the Lambda handlers make (each `new XxxCommand(` of an `@aws-sdk/client-*` import), as
+ * `{ file, line, action }`: the SDK's command names are the API operations, which are the IAM action names.
+ */
+export function handlerCalls(root: string, files: string[]): { file: string; line: number; action: string }[] {
+    const fs = require("fs") as typeof import("fs");
+    const path = require("path") as typeof import("path");
+    const calls: { file: string; line: number; action: string }[] = [];
+    for (const file of files) {
+        const text = fs.readFileSync(path.join(root, file), "utf8");
+        const prefixOf = new Map<string, string>();
+        for (const m of text.matchAll(/import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*"@aws-sdk\/client-([\w-]+)"/g)) {
+            const prefix = SDK_CLIENT_PREFIX[m[2]];
+            if (!prefix) throw new Error(`${file}: @aws-sdk/client-${m[2]} has no IAM prefix in SDK_CLIENT_PREFIX (test/support/ledger.ts)`);
+            for (const name of m[1].split(",").map((n) => n.trim()).filter((n) => /Command$/.test(n))) prefixOf.set(name, prefix);
+        }
+        text.split("\n").forEach((line, i) => {
+            for (const m of line.matchAll(/new (\w+Command)\(/g)) {
+                const prefix = prefixOf.get(m[1]);
+                if (prefix) calls.push({ file, line: i + 1, action: `${prefix}:${m[1].replace(/Command$/, "")}` });
+            }
+        });
+    }
+    return calls;
+}
