@@ -12,7 +12,7 @@ import * as path from "path";
 import { PROJECT_ROOT } from "../config/stackFile";
 import { ProgramRun, RecordedResource, runStack } from "../plan/program";
 import { LEDGER } from "./ledger";
-import { checkLedger, handlerCalls } from "./support/ledger";
+import { checkLedger, handlerCalls, principalResource } from "./support/ledger";
 import { checkNativeResources, replacements } from "./support/cfnSchema";
 import { checkPlan, checkPolicy, EXCEPTIONS, policyDocuments, resourceMatchesFormat, usedExceptions } from "./support/sar";
 
@@ -135,6 +135,11 @@ describe("AWS's references as referees (SAR, call ledger, CloudFormation schemas
                 assert.deepStrictEqual(await checkLedger(runs[stack], LEDGER), []);
             });
         }
+
+        it("every actor of the ledger is an actor of at least one shipped stack (none is silently skipped everywhere)", () => {
+            const idle = LEDGER.filter((l) => !STACKS.some((s) => principalResource(runs[s], l.principal)));
+            assert.deepStrictEqual(idle.map((l) => l.actor), []);
+        });
 
         it("every AWS call a Lambda handler makes (each `new XxxCommand`) is a ledger call citing that file", () => {
             const files = ["components/provisioning/lambda/provisioningHook.ts", "components/provisioning/lambda/certificateRotation.ts", "components/routing/lambda/destinationWatch.ts", "components/runtime/iotIdentity.ts"];
