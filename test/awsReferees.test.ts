@@ -12,6 +12,7 @@ import * as path from "path";
 import { PROJECT_ROOT } from "../config/stackFile";
 import { ProgramRun, RecordedResource, runStack } from "../plan/program";
 import { LEDGER } from "./ledger";
+import type { ActorLedger } from "./ledger/types";
 import { checkLedger, handlerCalls, principalResource } from "./support/ledger";
 import { checkNativeResources, replacements } from "./support/cfnSchema";
 import { checkPlan, checkPolicy, EXCEPTIONS, policyDocuments, resourceMatchesFormat, usedExceptions } from "./support/sar";
@@ -150,6 +151,43 @@ describe("AWS's references as referees (SAR, call ledger, CloudFormation schemas
             const ledgerCalls = LEDGER.flatMap((l) => l.calls);
             const missing = calls.filter((c) => !ledgerCalls.some((l) => l.action === c.action && l.source.includes(c.file)));
             assert.deepStrictEqual(missing.map((c) => `${c.file}:${c.line} ${c.action}`), [], "calls without a ledger entry (test/ledger/)");
+        });
+
+        it("an IoT policy a provisioning template creates per core is a principal: uncovered it fails, covered it is simulated", async () => {
+            // AWS IoT developer guide, "Provisioning templates": an AWS::IoT::Policy resource with a PolicyDocument built
+            // from the template's parameters, created for (and attached to) each device the template provisions.
+            const arn = (r: string) => `arn:aws:iot:ap-northeast-2:123456789012:${r}`;
+            const run = planted(runs.kr, (rs) => {
+                const t = rs.find((r) => r.name === "fms-kr-edge-core-template")!;
+                const body = JSON.parse(t.inputs.templateBody);
+                const thing = (r: string) => [arn(r), { Ref: "SerialNumber" }];
+                body.Resources.corePolicy = {
+                    Type: "AWS::IoT::Policy",
+                    Properties: { PolicyDocument: { "Fn::Join": ["", [
+                        '{"Version":"2012-10-17","Statement":[{"Sid":"ConnectAsThisCore","Effect":"Allow","Action":["iot:Connect"],"Resource":["',
+                        ...thing("client/fms-kr-core-"), '"]},{"Sid":"ThisCoresShadow","Effect":"Allow","Action":["iot:Publish"],"Resource":["',
+                        ...thing("topic/$aws/things/fms-kr-core-"), '/shadow/*"]}]}',
+                    ]] } },
+                };
+                t.inputs.templateBody = JSON.stringify(body);
+            });
+            assert.deepStrictEqual(await checkLedger(run, LEDGER), [
+                "kr: IoT policy aws:iot/provisioningTemplate:ProvisioningTemplate fms-kr-edge-core-template templateBody.Resources.corePolicy (created by the template) has no ledger entries (principal templatePolicy, test/ledger/)",
+            ]);
+            const core = { clientId: "${CoreThingName}", attachedThing: "${CoreThingName}" };
+            const perCore: ActorLedger = {
+                actor: "core (per-core policy)",
+                principal: { templatePolicy: { template: "-edge-core-template", resource: "corePolicy", parameters: { SerialNumber: "297469000001" } } },
+                calls: [
+                    { action: "iot:Connect", resource: "arn:${Partition}:iot:${Region}:${Account}:client/${CoreThingName}", connection: core, source: "test" },
+                    { action: "iot:Publish", resource: "arn:${Partition}:iot:${Region}:${Account}:topic/$aws/things/${CoreThingName}/shadow/update", connection: core, source: "test" },
+                ],
+                mustDeny: [
+                    { action: "iot:Publish", resource: "arn:${Partition}:iot:${Region}:${Account}:topic/$aws/things/${OtherCoreThingName}/shadow/update", connection: core, why: "another core's shadow", source: "test" },
+                    { action: "iot:Connect", resource: "arn:${Partition}:iot:${Region}:${Account}:client/${OtherCoreThingName}", connection: { clientId: "${OtherCoreThingName}", attachedThing: "${CoreThingName}" }, why: "another core's client id", source: "test" },
+                ],
+            };
+            assert.deepStrictEqual(await checkLedger(run, [...LEDGER, perCore]), []);
         });
 
         it("planted: a ledger call the policy does not allow (the sweep's detach granted on thing/ again)", async () => {

@@ -13,7 +13,12 @@
  * Who makes the call: a role, or an MQTT connection governed by an IoT policy (plan resource-name suffixes), or an
  * AWS service principal (`iot.amazonaws.com`) that only the resource's own policy authorizes.
  */
-export type LedgerPrincipal = { role: string } | { iotPolicy: string } | { service: string };
+export type LedgerPrincipal =
+    | { role: string }
+    | { iotPolicy: string }
+    | { service: string }
+    /** An IoT policy a provisioning template creates per device: the template (name suffix), its resource, the parameters (templates allowed). */
+    | { templatePolicy: { template: string; resource: string; parameters: Record<string, string> } };
 
 /** The MQTT connection an IoT policy is evaluated for (AWS IoT resolves its policy variables from it). */
 export interface MqttConnection {

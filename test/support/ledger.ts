@@ -22,8 +22,9 @@ import { MANAGED_POLICIES } from "../ledger/managedPolicies";
 import { readStackFile } from "../../config/stackFile";
 import { CONFIRM_TOPIC } from "../../device/topics";
 import { isAllowed } from "./iotPolicyEvaluator";
-import { EXCEPTIONS, policyDocuments } from "./sar";
+import { EXCEPTIONS, policyDocuments, templatePolicy } from "./sar";
 
+const unsecretText = (v: unknown): string => (typeof v === "string" ? v : String((v as { value: unknown }).value));
 const parse = (v: unknown): PolicyDocument => (typeof v === "string" ? JSON.parse(v) : (v as { value?: unknown }).value !== undefined ? parse((v as { value: unknown }).value) : v) as PolicyDocument;
 
 /** Template values of one plan (see test/ledger/types.ts). */
@@ -75,6 +76,12 @@ export function fill(template: string, vars: Record<string, string>, where: stri
 /** The role or IoT policy a principal names, if the stack has it. */
 export function principalResource(run: ProgramRun, p: LedgerPrincipal): RecordedResource | undefined {
     if ("service" in p) return { urn: `service:${p.service}`, type: "service", name: p.service, parent: null, custom: false, inputs: {}, state: {}, dependencies: [], protect: false, retainOnDelete: false, additionalSecretOutputs: [] };
+    if ("templatePolicy" in p) {
+        const template = run.ofType("aws:iot/provisioningTemplate:ProvisioningTemplate").find((t) => t.name.endsWith(p.templatePolicy.template));
+        const body = template && JSON.parse(unsecretText(template.inputs.templateBody));
+        if (!template || body.Resources?.[p.templatePolicy.resource]?.Type !== "AWS::IoT::Policy") return undefined;
+        return { ...template, urn: `${template.urn}#${p.templatePolicy.resource}` };
+    }
     const [type, suffix] = "role" in p ? ["aws:iam/role:Role", p.role] : ["aws:iot/policy:Policy", p.iotPolicy];
     const found = run.resources.filter((r) => r.type === type && r.name.endsWith(suffix));
     if (found.length > 1) throw new Error(`ledger principal *${suffix} names ${found.length} resources`);
@@ -161,6 +168,15 @@ function withSessionVariables(doc: PolicyDocument, vars: Record<string, string> 
     return JSON.parse(text);
 }
 
+/** The IoT policy document of an IoT principal: the plan's policy, or the one its provisioning template creates. */
+function iotDocument(p: LedgerPrincipal, r: RecordedResource, vars: Record<string, string>, where: string): PolicyDocument {
+    if (!("templatePolicy" in p)) return parse(r.inputs.policy);
+    const parameters = Object.fromEntries(Object.entries(p.templatePolicy.parameters).map(([k, v]) => [k, fill(v, vars, where)]));
+    const doc = templatePolicy(unsecretText(r.inputs.templateBody), p.templatePolicy.resource, parameters);
+    if (!doc) throw new Error(`${where}: ${r.name} creates no readable IoT policy ${p.templatePolicy.resource}`);
+    return doc;
+}
+
 export type Decision = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
 
 /** One call, filled in and simulated: AWS's decision, or an error naming what is wrong with the ledger entry. */
@@ -186,15 +202,15 @@ export async function simulate(run: ProgramRun, ledger: ActorLedger, call: Ledge
     } else {
         if (!call.connection) throw new Error(`${where}: an IoT-policy call needs its connection`);
         const connection = { clientId: fill(call.connection.clientId, vars, where), attachedThing: call.connection.attachedThing && fill(call.connection.attachedThing, vars, where) };
-        identityPolicies = [{ name: principal.name, policy: resolveIotPolicy(parse(principal.inputs.policy), connection) }];
+        identityPolicies = [{ name: principal.name, policy: resolveIotPolicy(iotDocument(ledger.principal, principal, vars, where), connection) }];
         principalArn = `arn:${vars.Partition}:iot:${vars.Region}:${vars.Account}:cert/${vars.CertificateId}`;
     }
-    if ("iotPolicy" in ledger.principal && EXCEPTIONS.actions[call.action]) {
+    if (("iotPolicy" in ledger.principal || "templatePolicy" in ledger.principal) && EXCEPTIONS.actions[call.action]) {
         // Not an IAM action (not in the SAR), so iam-simulate refuses it: the IoT policy evaluator double decides.
         const connection = { clientId: fill(call.connection!.clientId, vars, where), attachedThing: call.connection!.attachedThing && fill(call.connection!.attachedThing, vars, where) };
         const prefix = `arn:${vars.Partition}:iot:${vars.Region}:${vars.Account}:`;
         if (!resource.startsWith(prefix)) throw new Error(`${where}: ${resource} is not an IoT resource of this stack`);
-        const allowed = isAllowed([parse(principal.inputs.policy)], call.action, resource.slice(prefix.length), { region: vars.Region, accountId: vars.Account, ...connection });
+        const allowed = isAllowed([iotDocument(ledger.principal, principal, vars, where)], call.action, resource.slice(prefix.length), { region: vars.Region, accountId: vars.Account, ...connection });
         return { decision: allowed ? "Allowed" : "ImplicitlyDenied", resource, detail: `${call.action} on ${resource} (IoT policy evaluator: not an IAM action)` };
     }
     const result = await runSimulation({
@@ -225,9 +241,12 @@ export async function checkLedger(run: ProgramRun, ledger: readonly ActorLedger[
     const roles = run.ofType("aws:iam/role:Role");
     for (const role of roles) if (!principals.has(role.urn)) failures.push(`${run.stack}: role ${role.name} has no ledger entries (test/ledger/)`);
     for (const policy of run.ofType("aws:iot/policy:Policy")) if (!principals.has(policy.urn)) failures.push(`${run.stack}: IoT policy ${policy.name} has no ledger entries (test/ledger/)`);
-    // IoT policies a provisioning template creates (one per device) are principals too; the ledger has no way to
-    // name one yet, so a template that starts creating one fails here until it does.
-    for (const d of policyDocuments(run).filter((x) => x.field.startsWith("templateBody."))) failures.push(`${run.stack}: IoT policy ${d.resource} ${d.field} (created by the template) has no ledger entries (test/ledger/)`);
+    // IoT policies a provisioning template creates (one per device) are principals too (`templatePolicy`).
+    for (const t of run.ofType("aws:iot/provisioningTemplate:ProvisioningTemplate")) {
+        for (const d of policyDocuments({ ...run, resources: [t] }).filter((x) => x.field.startsWith("templateBody."))) {
+            if (!principals.has(`${t.urn}#${d.field.replace("templateBody.Resources.", "")}`)) failures.push(`${run.stack}: IoT policy ${d.resource} ${d.field} (created by the template) has no ledger entries (principal templatePolicy, test/ledger/)`);
+        }
+    }
     for (const fn of run.ofType("aws:lambda/function:Function")) {
         const role = roles.find((r) => r.state.arn === fn.inputs.role);
         const owners = role ? principals.get(role.urn) ?? [] : [];

@@ -87,16 +87,26 @@ function parseDoc(v: unknown): PolicyDocument | undefined {
  * (AWS IoT developer guide, "Provisioning templates": Fn::Join, Fn::Sub, Ref). A `Ref` to a parameter becomes
  * `${Parameter}`, which the ARN check reads as a value (like a policy variable).
  */
-function templateText(v: unknown): unknown {
-    if (typeof v === "string" || v === null || typeof v !== "object") return v;
+export function templateText(v: unknown, parameters?: Record<string, string>): unknown {
+    const sub = (text: string) => (parameters ? text.replace(/\$\{([\w:]+)\}/g, (m, k: string) => parameters[k] ?? m) : text);
+    if (typeof v === "string") return sub(v);
+    if (v === null || typeof v !== "object") return v;
     const o = v as Record<string, unknown>;
-    if (typeof o.Ref === "string") return `\${${o.Ref}}`;
+    if (typeof o.Ref === "string") return parameters?.[o.Ref] ?? `\${${o.Ref}}`;
     if (Array.isArray(o["Fn::Join"])) {
         const [sep, parts] = o["Fn::Join"] as [string, unknown[]];
-        return parts.map((p) => String(templateText(p))).join(sep);
+        return parts.map((p) => String(templateText(p, parameters))).join(sep);
     }
-    if (typeof o["Fn::Sub"] === "string") return o["Fn::Sub"];
+    if (typeof o["Fn::Sub"] === "string") return sub(o["Fn::Sub"]);
     return v;
+}
+
+/** The IoT policy a provisioning template creates (`Resources.<name>`, an AWS::IoT::Policy), for these parameters. */
+export function templatePolicy(templateBody: string, resource: string, parameters: Record<string, string>): PolicyDocument | undefined {
+    const body = JSON.parse(templateBody) as { Resources?: Record<string, { Type: string; Properties?: { PolicyDocument?: unknown } }> };
+    const res = body.Resources?.[resource];
+    if (res?.Type !== "AWS::IoT::Policy") return undefined;
+    return parseDoc(templateText(res.Properties?.PolicyDocument, parameters));
 }
 
 function kindOf(r: RecordedResource, field: string, doc: PolicyDocument): PolicyKind {
