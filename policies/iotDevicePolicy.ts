@@ -78,9 +78,11 @@ export function thingPolicy(args: ThingPolicyArgs): PolicyDocument {
             Condition: { Bool: { "iot:Connection.Thing.IsAttached": "true" } },
         },
         {
+            // No iot:RetainPublish: nothing here publishes retained messages, and a retained message outlives the
+            // certificate that wrote it (AWS IoT keeps it until replaced or deleted, "Retained messages").
             Sid: "OwnTopics",
             Effect: "Allow",
-            Action: ["iot:Publish", "iot:Receive", "iot:RetainPublish"],
+            Action: ["iot:Publish", "iot:Receive"],
             Resource: args.ownTopicPaths.map((t) => iotArn(args, `topic/${t}`)),
         },
         {

@@ -15,11 +15,14 @@ export interface StackKeyPolicyArgs extends ArnContext {
 export function stackKeyPolicy(args: StackKeyPolicyArgs): PolicyDocument {
     const statements: Statement[] = [rootAdministersKey(args)];
     if (args.logGroupPatterns.length > 0) {
+        // No kms:DescribeKey here: a DescribeKey request carries no encryption context, so under the
+        // kms:EncryptionContext:aws:logs:arn condition it could never be allowed (the Service Authorization
+        // Reference lists no such condition key for DescribeKey; IAM evaluates a condition on an absent key as false).
         statements.push({
             Sid: "CloudWatchLogsForStackLogGroups",
             Effect: "Allow",
             Principal: { Service: `logs.${args.region}.amazonaws.com` },
-            Action: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"],
+            Action: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"],
             Resource: ["*"],
             Condition: {
                 ArnLike: {

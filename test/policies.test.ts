@@ -23,7 +23,7 @@ describe("policy builders", () => {
         const doc = devicePolicy({ ...ctx, deviceRoot: "fleet/kr", basicIngestRuleNames: [] });
         assert.ok(!doc.Statement.some((s) => s.Sid === "BasicIngest"));
         for (const s of doc.Statement) for (const r of s.Resource ?? []) assert.ok(r.includes(THING_NAME), r);
-        assert.ok(doc.Statement.every((s) => !s.Action.includes("iot:PublishRetain")), "the retain action is iot:RetainPublish");
+        assert.ok(doc.Statement.every((s) => !s.Action.includes("iot:RetainPublish")), "no retained messages: they outlive the certificate that wrote them");
     });
 
     it("claim policy covers every template it is given, and refuses none", () => {

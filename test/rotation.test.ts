@@ -45,8 +45,9 @@ describe("certificate rotation (kr)", () => {
         assert.deepStrictEqual(statement(confirm, "ScheduleRetirement").Resource, [table]);
         const sweep = parsePolicy(run.one("aws:iam/rolePolicy:RolePolicy", "-sweep-policy").inputs.policy);
         assertLeastPrivilege(sweep);
-        // Service Authorization Reference: DetachThingPrincipal is authorized on `cert` (test/sar.test.ts holds every action to it).
-        assert.deepStrictEqual(statement(sweep, "DetachRetiredCertificates").Resource, [iot("cert/*")]);
+        // SAR (iam-data iot.json): DetachThingPrincipal is authorized on `cert`, the Thing is condition key iot:thingArn.
+        assert.deepStrictEqual(statement(sweep, "DetachFromVehicles").Resource, [iot("cert/*")]);
+        assert.deepStrictEqual(statement(sweep, "DetachFromVehicles").Condition, { ArnLike: { "iot:thingArn": [iot("thing/kr-vehicle-*")] } });
         assert.deepStrictEqual(statement(confirm, "RecordCurrentCertificate").Resource, [run.one("aws:dynamodb/table:Table", "-registry").state.arn]);
         assert.deepStrictEqual(statement(confirm, "RecordCurrentCertificate").Condition!["ForAllValues:StringEquals"]!["dynamodb:Attributes"], ["serialNumber", "status", "certificateId", "publicKeyFingerprint", "confirmedAt"]);
         assert.deepStrictEqual(statement(sweep, "DeactivateRetiredCertificates").Resource, [iot("cert/*")]);

@@ -1,0 +1,15 @@
+/** Every actor's ledger. A new Lambda, topic rule, role or IoT policy needs an entry here (test/awsReferees.test.ts). */
+import type { ActorLedger } from "./types";
+import { provisioningHook } from "./provisioningHook";
+import { rotationConfirm, rotationSweep } from "./rotation";
+import { destinationWatch, ruleEngine } from "./routing";
+import { audit, confirmErrors, iotLogging, notifier } from "./operations";
+import { provisioningRole } from "./provisioningRole";
+import { tokenExchange } from "./tokenExchange";
+import { mqttClaim, mqttCore, mqttVehicle } from "./mqtt";
+import { alarmsUseKey, eventsInvoke, iotInvokes } from "./services";
+
+export const LEDGER: ActorLedger[] = [
+    provisioningHook, rotationConfirm, rotationSweep, destinationWatch, ruleEngine, notifier, iotLogging, audit, confirmErrors,
+    provisioningRole, tokenExchange, mqttClaim, mqttVehicle, mqttCore, iotInvokes, eventsInvoke, alarmsUseKey,
+];

@@ -1,0 +1,52 @@
+import type { ActorLedger } from "./types";
+import { lambdaLogCalls, otherFunctionLogs } from "./lambdaLogs";
+import { REGISTRY_CLAIM_ATTRIBUTES } from "../../components/provisioning/lambda/provisioningHook";
+
+const HOOK = "components/provisioning/lambda/provisioningHook.ts";
+const table = "arn:${Partition}:dynamodb:${Region}:${Account}:table/${registryTableName}";
+// DynamoDB developer guide, "Encryption at rest: how it works" (customer managed keys): DynamoDB calls KMS on the
+// caller's behalf, so the caller needs kms:Decrypt, seen with kms:ViaService = dynamodb.<region>.amazonaws.com.
+const viaDynamo = { "kms:ViaService": "dynamodb.${Region}.amazonaws.com", "kms:CallerAccount": "${Account}" };
+const kmsSource = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.howitworks.html";
+
+/** The pre-provisioning hook, as its handler calls AWS today (every `new XxxCommand`). */
+export const provisioningHook: ActorLedger = {
+    actor: "provisioning hook",
+    principal: { role: "-provisioning-hook-role" },
+    lambdas: ["-provisioning-hook"],
+    calls: [
+        ...lambdaLogCalls("${NamePrefix}-provisioning-hook"),
+        { action: "dynamodb:GetItem", resource: table, when: { HookMode: "registry" }, source: `${HOOK}:227 (claimSerial) and :301 (rotate)` },
+        {
+            // The conditional claim: dynamodb:Attributes are the attributes the request names (its key included),
+            // dynamodb:ReturnValues is NONE when the request sets none (DynamoDB developer guide, "Using IAM
+            // policy conditions for fine-grained access control").
+            action: "dynamodb:UpdateItem", resource: table, when: { HookMode: "registry" },
+            context: { "dynamodb:Attributes": [...REGISTRY_CLAIM_ATTRIBUTES], "dynamodb:ReturnValues": "NONE" },
+            source: `${HOOK}:247 (claimSerial)`,
+        },
+        { action: "kms:Decrypt", resource: "${StackKeyArn}", context: viaDynamo, when: { HookMode: "registry" }, source: kmsSource },
+        { action: "iot:DescribeThing", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/${ThingName}", when: { HookMode: "prefix" }, source: `${HOOK}:280 (firstThingOnly)` },
+        {
+            action: "iot:ListThingPrincipals", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/${ThingName}", when: { rotationTemplateName: true },
+            source: `${HOOK}:292 (rotate) through components/runtime/iotIdentity.ts:21`,
+        },
+    ],
+    mustDeny: [
+        otherFunctionLogs(),
+        { action: "dynamodb:GetItem", resource: "arn:${Partition}:dynamodb:${Region}:${Account}:table/fms-other-provisioning-registry", why: "another stack's table", source: `${HOOK}:227` },
+        {
+            action: "dynamodb:UpdateItem", resource: table, when: { HookMode: "registry" },
+            context: { "dynamodb:Attributes": [...REGISTRY_CLAIM_ATTRIBUTES, "templates"], "dynamodb:ReturnValues": "NONE" },
+            why: "writing an attribute beyond the claim (the serial's allowed templates)", source: `${HOOK}:247`,
+        },
+        {
+            action: "dynamodb:UpdateItem", resource: table, when: { HookMode: "registry" },
+            context: { "dynamodb:Attributes": [...REGISTRY_CLAIM_ATTRIBUTES], "dynamodb:ReturnValues": "ALL_OLD" },
+            why: "reading the item back through UpdateItem", source: `${HOOK}:247`,
+        },
+        { action: "dynamodb:DeleteItem", resource: table, when: { HookMode: "registry" }, why: "deleting a registration", source: HOOK },
+        { action: "kms:Decrypt", resource: "${StackKeyArn}", context: { "kms:ViaService": "s3.${Region}.amazonaws.com" }, why: "the stack key through another service", source: kmsSource },
+        { action: "iot:DescribeThing", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/fms-other-core-1", when: { HookMode: "prefix" }, why: "Things of other prefixes", source: `${HOOK}:280` },
+    ],
+};

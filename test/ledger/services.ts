@@ -1,0 +1,62 @@
+import type { ActorLedger } from "./types";
+
+const fn = (name: string) => `arn:\${Partition}:lambda:\${Region}:\${Account}:function:${name}`;
+const iot = (r: string) => `arn:\${Partition}:iot:\${Region}:\${Account}:${r}`;
+// AWS IoT developer guide, "Pre-provisioning hooks": IoT invokes the hook for the template; the permission names the
+// template as source ("lambda add-permission ... --source-arn <template ARN>").
+const HOOKS = "https://docs.aws.amazon.com/iot/latest/developerguide/pre-provisioning-hook.html";
+// "AWS Lambda" rule action: AWS IoT invokes the function for the rule (source ARN = the rule's ARN).
+const RULE_LAMBDA = "https://docs.aws.amazon.com/iot/latest/developerguide/lambda-rule-action.html";
+// Amazon EventBridge user guide, "Using resource-based policies": a scheduled rule invokes a Lambda through its policy.
+const EVENTS = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-lambda-permissions";
+const here = { "aws:SourceAccount": "${Account}" };
+
+/** AWS IoT invoking this stack's functions: the hook for each of its templates, the confirmation for its rule. */
+export const iotInvokes: ActorLedger = {
+    actor: "AWS IoT (invokes the hook and the confirmation)",
+    principal: { service: "iot.amazonaws.com" },
+    calls: [
+        { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-provisioning-hook"), context: { ...here, "aws:SourceArn": iot("provisioningtemplate/${provisioningTemplateName}") }, source: HOOKS },
+        { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-provisioning-hook"), context: { ...here, "aws:SourceArn": iot("provisioningtemplate/${rotationTemplateName}") }, when: { rotationTemplateName: true }, source: HOOKS },
+        { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-provisioning-hook"), context: { ...here, "aws:SourceArn": iot("provisioningtemplate/${edgeCoreTemplateName}") }, when: { edgeCoreTemplateName: true }, source: HOOKS },
+        { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-rotation-confirm"), context: { ...here, "aws:SourceArn": iot("rule/${certificateConfirmRuleName}") }, when: { certificateConfirmRuleName: true }, source: RULE_LAMBDA },
+    ],
+    mustDeny: [
+        { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-provisioning-hook"), context: { ...here, "aws:SourceArn": iot("provisioningtemplate/fms-other-vehicle") }, why: "another template (confused deputy)", source: HOOKS },
+        { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-provisioning-hook"), context: { "aws:SourceAccount": "999999999999", "aws:SourceArn": "arn:${Partition}:iot:${Region}:999999999999:provisioningtemplate/${provisioningTemplateName}" }, why: "another account's template of the same name", source: HOOKS },
+        { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-rotation-confirm"), context: { ...here, "aws:SourceArn": iot("rule/fms_other_rule") }, when: { certificateConfirmRuleName: true }, why: "another rule", source: RULE_LAMBDA },
+        { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-rotation-sweep"), context: { ...here, "aws:SourceArn": iot("rule/${certificateConfirmRuleName}") }, when: { certificateConfirmRuleName: true }, why: "the sweep is EventBridge's to call", source: RULE_LAMBDA },
+    ],
+};
+
+/** EventBridge's schedules invoking the sweep and the destination watch. */
+export const eventsInvoke: ActorLedger = {
+    actor: "EventBridge schedules",
+    principal: { service: "events.amazonaws.com" },
+    calls: [
+        { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-rotation-sweep"), context: { ...here, "aws:SourceArn": "${SweepScheduleArn}" }, when: { SweepScheduleArn: true }, source: EVENTS },
+        { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-destination-watch"), context: { ...here, "aws:SourceArn": "${WatchScheduleArn}" }, when: { WatchScheduleArn: true }, source: EVENTS },
+    ],
+    mustDeny: [
+        { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-provisioning-hook"), context: { ...here, "aws:SourceArn": "${SweepScheduleArn}" }, when: { SweepScheduleArn: true }, why: "the hook is AWS IoT's to call", source: EVENTS },
+        { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-destination-watch"), context: { ...here, "aws:SourceArn": "${SweepScheduleArn}" }, when: { SweepScheduleArn: true, WatchScheduleArn: true }, why: "another schedule", source: EVENTS },
+    ],
+};
+
+// CloudWatch user guide, "Using Amazon CloudWatch alarms" > notifications to an encrypted SNS topic: the key policy lets
+// cloudwatch.amazonaws.com use the key (kms:Decrypt, kms:GenerateDataKey*).
+const ALARMS = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html";
+
+/** CloudWatch alarms publishing to the encrypted operations topic: the stack key's policy. */
+export const alarmsUseKey: ActorLedger = {
+    actor: "CloudWatch alarms (encrypted operations topic)",
+    principal: { service: "cloudwatch.amazonaws.com" },
+    calls: [
+        { action: "kms:GenerateDataKey", resource: "${StackKeyArn}", context: here, when: { operationsTopicArn: true }, source: ALARMS },
+        { action: "kms:Decrypt", resource: "${StackKeyArn}", context: here, when: { operationsTopicArn: true }, source: ALARMS },
+    ],
+    mustDeny: [
+        { action: "kms:GenerateDataKey", resource: "${StackKeyArn}", context: { "aws:SourceAccount": "999999999999" }, why: "alarms of another account", source: ALARMS },
+        { action: "kms:CreateGrant", resource: "${StackKeyArn}", context: here, why: "anything beyond encrypting for the topic", source: ALARMS },
+    ],
+};
