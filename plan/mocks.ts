@@ -118,6 +118,9 @@ export class AwsMocks implements pulumi.runtime.Mocks {
                 const deploymentId = `${hex(args.name, 8)}-${hex(args.name + "1", 4)}-${hex(args.name + "2", 4)}-${hex(args.name + "3", 4)}-${hex(args.name + "4", 12)}`;
                 return { ...i, id: deploymentId, deploymentId };
             }
+            case "aws:sqs/queue:Queue":
+                // As AWS names them: the queue's id is its URL, the ARN is arn:aws:sqs:<region>:<account>:<name>.
+                return { ...i, id: `https://sqs.${r}.amazonaws.com/${a}/${i.name}`, url: `https://sqs.${r}.amazonaws.com/${a}/${i.name}`, arn: `arn:aws:sqs:${r}:${a}:${i.name}` };
             case "aws:sns/topic:Topic":
                 return { ...i, id: `arn:aws:sns:${r}:${a}:${i.name}`, arn: `arn:aws:sns:${r}:${a}:${i.name}` };
             case "aws:cloudwatch/metricAlarm:MetricAlarm":

@@ -1,9 +1,11 @@
 import type { ActorLedger } from "./types";
 import { lambdaLogCalls, otherFunctionLogs } from "./lambdaLogs";
 import { REGISTRY_CLAIM_ATTRIBUTES } from "../../components/provisioning/lambda/provisioningHook";
+import { ROTATION_HOOK_ATTRIBUTES } from "../../components/runtime/rotationState";
 
 const HOOK = "components/provisioning/lambda/provisioningHook.ts";
 const table = "arn:${Partition}:dynamodb:${Region}:${Account}:table/${registryTableName}";
+const rotationTable = "arn:${Partition}:dynamodb:${Region}:${Account}:table/${rotationScheduleTable}";
 // DynamoDB developer guide, "Encryption at rest: how it works" (customer managed keys): DynamoDB calls KMS on the
 // caller's behalf, so the caller needs kms:Decrypt, seen with kms:ViaService = dynamodb.<region>.amazonaws.com.
 const viaDynamo = { "kms:ViaService": "dynamodb.${Region}.amazonaws.com", "kms:CallerAccount": "${Account}" };
@@ -16,37 +18,56 @@ export const provisioningHook: ActorLedger = {
     lambdas: ["-provisioning-hook"],
     calls: [
         ...lambdaLogCalls("${NamePrefix}-provisioning-hook"),
-        { action: "dynamodb:GetItem", resource: table, when: { HookMode: "registry" }, source: `${HOOK}:227 (claimSerial) and :301 (rotate)` },
+        { action: "dynamodb:GetItem", resource: table, when: { HookMode: "registry" }, source: `${HOOK}:286 (claimSerial) and :427 (rotate)` },
         {
-            // The conditional claim: dynamodb:Attributes are the attributes the request names (its key included),
-            // dynamodb:ReturnValues is NONE when the request sets none (DynamoDB developer guide, "Using IAM
-            // policy conditions for fine-grained access control").
+            // The conditional claim and the same-key re-registration: dynamodb:Attributes are the attributes the
+            // request names (its key included), dynamodb:ReturnValues is NONE when the request sets none (DynamoDB
+            // developer guide, "Using IAM policy conditions for fine-grained access control").
             action: "dynamodb:UpdateItem", resource: table, when: { HookMode: "registry" },
             context: { "dynamodb:Attributes": [...REGISTRY_CLAIM_ATTRIBUTES], "dynamodb:ReturnValues": "NONE" },
-            source: `${HOOK}:247 (claimSerial)`,
+            source: `${HOOK}:345 (claimSerial) and :327 (re-registration)`,
         },
-        { action: "kms:Decrypt", resource: "${StackKeyArn}", context: viaDynamo, when: { HookMode: "registry" }, source: kmsSource },
-        { action: "iot:DescribeThing", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/${ThingName}", when: { HookMode: "prefix" }, source: `${HOOK}:280 (firstThingOnly)` },
+        {
+            // Prefix mode claims the serial with a conditional put into the same table.
+            action: "dynamodb:PutItem", resource: table, when: { HookMode: "prefix" },
+            context: { "dynamodb:Attributes": ["serialNumber", "status", "certificateId", "templateName", "provisionedAt", "claimCertificateId"], "dynamodb:ReturnValues": "NONE" },
+            source: `${HOOK}:388 (firstThingOnly)`,
+        },
+        {
+            // Unconfirmed rotations and re-registered certificates go into the rotation state table.
+            action: "dynamodb:UpdateItem", resource: rotationTable,
+            context: { "dynamodb:Attributes": [...ROTATION_HOOK_ATTRIBUTES], "dynamodb:ReturnValues": "NONE" },
+            source: `${HOOK}:437 (rotate) and :364 (scheduleRetirement)`,
+        },
+        { action: "kms:Decrypt", resource: "${StackKeyArn}", context: viaDynamo, source: kmsSource },
+        { action: "iot:DescribeThing", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/${ThingName}", when: { HookMode: "prefix" }, source: `${HOOK}:381 (firstThingOnly)` },
         {
             action: "iot:ListThingPrincipals", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/${ThingName}", when: { rotationTemplateName: true },
-            source: `${HOOK}:292 (rotate) through components/runtime/iotIdentity.ts:21`,
+            source: `${HOOK}:418 (rotate) through components/runtime/iotIdentity.ts:30`,
         },
     ],
     mustDeny: [
         otherFunctionLogs(),
-        { action: "dynamodb:GetItem", resource: "arn:${Partition}:dynamodb:${Region}:${Account}:table/fms-other-provisioning-registry", why: "another stack's table", source: `${HOOK}:227` },
+        { action: "dynamodb:GetItem", resource: "arn:${Partition}:dynamodb:${Region}:${Account}:table/fms-other-provisioning-registry", why: "another stack's table", source: `${HOOK}:286` },
         {
             action: "dynamodb:UpdateItem", resource: table, when: { HookMode: "registry" },
             context: { "dynamodb:Attributes": [...REGISTRY_CLAIM_ATTRIBUTES, "templates"], "dynamodb:ReturnValues": "NONE" },
-            why: "writing an attribute beyond the claim (the serial's allowed templates)", source: `${HOOK}:247`,
+            why: "writing an attribute beyond the claim (the serial's allowed templates)", source: `${HOOK}:345`,
         },
         {
             action: "dynamodb:UpdateItem", resource: table, when: { HookMode: "registry" },
             context: { "dynamodb:Attributes": [...REGISTRY_CLAIM_ATTRIBUTES], "dynamodb:ReturnValues": "ALL_OLD" },
-            why: "reading the item back through UpdateItem", source: `${HOOK}:247`,
+            why: "reading the item back through UpdateItem", source: `${HOOK}:345`,
         },
         { action: "dynamodb:DeleteItem", resource: table, when: { HookMode: "registry" }, why: "deleting a registration", source: HOOK },
+        {
+            action: "dynamodb:UpdateItem", resource: rotationTable,
+            context: { "dynamodb:Attributes": [...ROTATION_HOOK_ATTRIBUTES, "status"], "dynamodb:ReturnValues": "NONE" },
+            why: "writing rotation state beyond its own attributes", source: `${HOOK}:437`,
+        },
+        { action: "dynamodb:DeleteItem", resource: rotationTable, why: "clearing a pending retirement (only the sweep clears)", source: HOOK },
+        { action: "dynamodb:Scan", resource: rotationTable, why: "reading every Thing's rotation state", source: HOOK },
         { action: "kms:Decrypt", resource: "${StackKeyArn}", context: { "kms:ViaService": "s3.${Region}.amazonaws.com" }, why: "the stack key through another service", source: kmsSource },
-        { action: "iot:DescribeThing", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/fms-other-core-1", when: { HookMode: "prefix" }, why: "Things of other prefixes", source: `${HOOK}:280` },
+        { action: "iot:DescribeThing", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/fms-other-core-1", when: { HookMode: "prefix" }, why: "Things of other prefixes", source: `${HOOK}:381` },
     ],
 };

@@ -1,7 +1,10 @@
 import type { ActorLedger } from "./types";
 import { lambdaLogCalls, otherFunctionLogs } from "./lambdaLogs";
 
+import { REGISTRY_CONFIRM_ATTRIBUTES } from "../../components/provisioning/lambda/certificateRotation";
+
 const ROT = "components/provisioning/lambda/certificateRotation.ts";
+const registry = "arn:${Partition}:dynamodb:${Region}:${Account}:table/${registryTableName}";
 const table = "arn:${Partition}:dynamodb:${Region}:${Account}:table/${rotationScheduleTable}";
 const thing = "arn:${Partition}:iot:${Region}:${Account}:thing/${ThingName}";
 const cert = "arn:${Partition}:iot:${Region}:${Account}:cert/${CertificateId}";
@@ -15,15 +18,36 @@ export const rotationConfirm: ActorLedger = {
     lambdas: ["-rotation-confirm"],
     calls: [
         ...lambdaLogCalls("${NamePrefix}-rotation-confirm"),
-        { action: "iot:ListThingPrincipals", resource: thing, source: `${ROT}:73 (confirmAttached) through components/runtime/iotIdentity.ts:21` },
-        { action: "iot:DescribeCertificate", resource: cert, source: `${ROT}:76` },
-        { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:82` },
+        { action: "iot:ListThingPrincipals", resource: thing, source: `${ROT}:103 (confirmAttached) through components/runtime/iotIdentity.ts:30` },
+        { action: "iot:DescribeCertificate", resource: cert, source: `${ROT}:106` },
+        { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:123` },
+        {
+            // Registry mode: the confirmed certificate and its key become the serial's current ones, and nothing else.
+            action: "dynamodb:UpdateItem", resource: registry, when: { HookMode: "registry" },
+            context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_ATTRIBUTES], "dynamodb:ReturnValues": "NONE" }, source: `${ROT}:153 (recordCurrent)`,
+        },
         { action: "kms:Decrypt", resource: "${StackKeyArn}", context: viaDynamo, source: kmsSource },
+        {
+            // Lambda's on-failure destination for the asynchronous invocation sends with the function's execution role
+            // (Lambda developer guide, "Capturing records of Lambda asynchronous invocations": "Lambda ... needs
+            // permission" on the destination in the execution role); the queue is encrypted with the stack key.
+            action: "sqs:SendMessage", resource: "arn:${Partition}:sqs:${Region}:${Account}:${NamePrefix}-rotation-confirm-failures",
+            source: "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html",
+        },
+        {
+            action: "kms:GenerateDataKey", resource: "${StackKeyArn}", context: { "kms:ViaService": "sqs.${Region}.amazonaws.com", "kms:CallerAccount": "${Account}" },
+            source: "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html",
+        },
     ],
     mustDeny: [
         otherFunctionLogs(),
-        { action: "iot:ListThingPrincipals", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/fms-other-vehicle-1", why: "Things of other stacks", source: `${ROT}:73` },
-        { action: "dynamodb:UpdateItem", resource: "arn:${Partition}:dynamodb:${Region}:${Account}:table/${registryTableName}", when: { registryTableName: true }, why: "the provisioning registry", source: `${ROT}:82` },
+        { action: "iot:ListThingPrincipals", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/fms-other-vehicle-1", why: "Things of other stacks", source: `${ROT}:103` },
+        {
+            action: "dynamodb:UpdateItem", resource: registry, when: { HookMode: "registry" },
+            context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_ATTRIBUTES, "templates"], "dynamodb:ReturnValues": "NONE" },
+            why: "writing registry attributes beyond the current certificate (the serial's templates)", source: `${ROT}:153`,
+        },
+        { action: "sqs:SendMessage", resource: "arn:${Partition}:sqs:${Region}:${Account}:${NamePrefix}-iot-operations", why: "other queues", source: ROT },
         { action: "iot:UpdateCertificate", resource: cert, why: "confirmation schedules; only the sweep deactivates", source: ROT },
     ],
 };
@@ -35,27 +59,28 @@ export const rotationSweep: ActorLedger = {
     lambdas: ["-rotation-sweep"],
     calls: [
         ...lambdaLogCalls("${NamePrefix}-rotation-sweep"),
-        { action: "dynamodb:Scan", resource: table, source: `${ROT}:106` },
+        { action: "dynamodb:Scan", resource: table, source: `${ROT}:185` },
         { action: "kms:Decrypt", resource: "${StackKeyArn}", context: viaDynamo, source: kmsSource },
-        { action: "iot:UpdateCertificate", resource: cert, source: `${ROT}:130` },
+        { action: "iot:UpdateCertificate", resource: cert, source: `${ROT}:212` },
         {
             // SAR (iam-data iot.json): DetachThingPrincipal is authorized on `cert`, condition key iot:thingArn.
-            action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": thing }, source: `${ROT}:131`,
+            action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": thing }, source: `${ROT}:213`,
         },
-        { action: "dynamodb:DeleteItem", resource: table, source: `${ROT}:141` },
+        { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:227 (clearing what it retired)` },
+        { action: "dynamodb:DeleteItem", resource: table, source: `${ROT}:241` },
         // ListAuditTasks and DescribeAuditTask have no resource types in the SAR: the request's resource is *.
-        { action: "iot:ListAuditTasks", resource: "*", source: `${ROT}:171` },
-        { action: "iot:DescribeAuditTask", resource: "*", source: `${ROT}:177` },
-        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "FMS/IoT/${NamePrefix}" }, source: `${ROT}:182` },
+        { action: "iot:ListAuditTasks", resource: "*", source: `${ROT}:270` },
+        { action: "iot:DescribeAuditTask", resource: "*", source: `${ROT}:276` },
+        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "FMS/IoT/${NamePrefix}" }, source: `${ROT}:281` },
     ],
     mustDeny: [
         otherFunctionLogs(),
         {
             action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": "arn:${Partition}:iot:${Region}:${Account}:thing/fms-other-vehicle-1" },
-            why: "detaching certificates from other stacks' Things", source: `${ROT}:131`,
+            why: "detaching certificates from other stacks' Things", source: `${ROT}:213`,
         },
-        { action: "dynamodb:DeleteItem", resource: "arn:${Partition}:dynamodb:${Region}:${Account}:table/${registryTableName}", when: { registryTableName: true }, why: "the provisioning registry", source: `${ROT}:141` },
-        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "AWS/IoT" }, why: "another metric namespace", source: `${ROT}:182` },
+        { action: "dynamodb:DeleteItem", resource: "arn:${Partition}:dynamodb:${Region}:${Account}:table/${registryTableName}", when: { registryTableName: true }, why: "the provisioning registry", source: `${ROT}:241` },
+        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "AWS/IoT" }, why: "another metric namespace", source: `${ROT}:281` },
         { action: "iot:DeleteCertificate", resource: cert, why: "the sweep deactivates and detaches, never deletes", source: ROT },
     ],
 };
