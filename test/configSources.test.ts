@@ -8,6 +8,7 @@ import { PLACEHOLDER_REGION, PROJECT_ROOT, readStackFile, stackNames } from "../
 import { stackKeys } from "../config/stackConfig";
 import { main as plan } from "../plan/cli";
 import { SCHEMA_FILE, schemaText } from "../scripts/schema";
+import { findBotocore, SERVICE_REGIONS_FILE, serviceRegionsText } from "../scripts/serviceRegions";
 
 /** A temporary project: Pulumi.yaml (as given, or ours) and one stack file. */
 function project(stackFile: string, stack = "x", pulumiYaml?: string): string {
@@ -51,6 +52,14 @@ describe("config from real Pulumi sources: the stack-file schema, Pulumi.yaml, E
             assert.match(paths, /\/config\/aws:region enum/);
             assert.match(paths, /\/config\/fms-iot:routing\/msk\/kafkaVersion enum/);
         });
+    });
+
+    it("config/serviceRegions.ts (regions with an IoT Core, Greengrass V2 and MSK endpoint) is what botocore's endpoint data says", function () {
+        // The data behind "a region where AWS IoT Core has no endpoint": botocore's data/endpoints.json,
+        // the AWS CLI's own (the JS SDK v3 packages here ship only partition rules). Checked where botocore is installed.
+        const found = findBotocore();
+        if (!found) this.skip();
+        assert.strictEqual(fs.readFileSync(SERVICE_REGIONS_FILE, "utf8"), serviceRegionsText(found!.file, found!.version), "run npm run service-regions");
     });
 
     it("Pulumi.yaml declares the project's scalar keys with the types Pulumi's project schema allows, each with a description", () => {
