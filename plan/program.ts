@@ -37,6 +37,8 @@ export interface RecordedResource {
     protect: boolean;
     retainOnDelete: boolean;
     additionalSecretOutputs: string[];
+    /** Input properties whose changes the engine ignores once the resource is in the state (`ignoreChanges`). */
+    ignoreChanges: string[];
 }
 
 export interface ProgramRun {
@@ -100,7 +102,7 @@ async function settle(resources: RecordedResource[]): Promise<void> {
 type Request = {
     getType(): string; getName(): string; getParent(): string; getCustom(): boolean; getObject(): unknown; getProvider(): string;
     getDependenciesList(): string[]; getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
-    getProtect(): boolean; getRetainondelete(): boolean; getAdditionalsecretoutputsList(): string[];
+    getProtect(): boolean; getRetainondelete(): boolean; getAdditionalsecretoutputsList(): string[]; getIgnorechangesList(): string[];
 };
 type Response = { getUrn(): string; getObject(): { toJavaScript(): Record<string, any> } | undefined };
 
@@ -128,6 +130,7 @@ function recordRegistrations(resources: RecordedResource[]): void {
                     protect: req.getProtect(),
                     retainOnDelete: req.getRetainondelete(),
                     additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+                    ignoreChanges: req.getIgnorechangesList(),
                 });
             }
             callback(err, resp);
