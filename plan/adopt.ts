@@ -6,7 +6,7 @@
  * registers them with, so the first `pulumi up` after the import updates them in place.
  *
  * The document's shape is Pulumi's, as the CLI at the pinned version reads it (pulumi/pulumi v3.248.0
- * pkg/cmd/pulumi/operations/import.go, `importFile` and `importSpec`):
+ * pkg/cmd/pulumi/operations/import.go:162-185, `importSpec` and `importFile`; read at 488-498):
  *   {"nameTable": {"<name>": "<provider urn>"},
  *    "resources": [{"type", "name", "id", "parent"?, "provider"?, "component"?}],
  *    "providerInputs": {"<name>": {<the provider's inputs>}}}
@@ -15,7 +15,8 @@
  * `providerInputs` (import.go: "allows the import system to create explicit providers that are not yet in state with
  * the correct configuration") is what the engine creates a provider that is not yet in the stack from; without it the
  * engine creates that provider with empty inputs (pkg/resource/deploy/import.go: "ProviderInputs may be nil ...
- * inputs = resource.PropertyMap{}"), that is with no region, profile or allowed accounts. So the file carries the
+ * inputs = resource.PropertyMap{}", lines 457-462), that is with no region, profile or allowed accounts (the field came
+ * with pulumi/pulumi#21671, first in v3.231.0). So the file carries the
  * inputs the program registers its providers with, and `pulumi import` needs no targeted `up` first.
  */
 import { ProgramRun, RecordedResource } from "./program";

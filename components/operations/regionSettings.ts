@@ -20,12 +20,13 @@
  * - a create that fails after reading the region (the index wait timing out on a large fleet, a role
  *   not yet assumable) still records what the region had: the error carries `id` and `properties`,
  *   which the dynamic-provider host turns into a partial-state (ErrorResourceInitFailed) response
- *   (@pulumi/pulumi v3.248.0 sdk/nodejs/cmd/dynamic-provider/index.ts, grpcResponseFromError), so the
+ *   (@pulumi/pulumi v3.248.0 sdk/nodejs/cmd/dynamic-provider/index.ts:447-470, grpcResponseFromError), so the
  *   next `up` updates with the first record instead of creating again and calling this stack's own
  *   settings "previous";
  * - `read` (pulumi refresh) reports what the region has now, so drift shows in the next preview; the
  *   diff ignores `__provider` (the serialized provider code), which changes with any edit to code it
- *   captures and would otherwise re-apply every setting and wait for the index.
+ *   captures and would otherwise re-apply every setting and wait for the index. (Delete and read run the
+ *   `__provider` in the state, index.ts:266-336: new code reaches them with the next real update.)
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";

@@ -156,9 +156,9 @@ export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificate
         const updates = (["status", "profile", "assumeRoleArn"] as const).filter((k) => (olds[k] ?? "") !== (news[k] ?? ""));
         const changes = replaces.length > 0 || updates.length > 0;
         // No `stables`: the dynamic-provider host never passes them on (@pulumi/pulumi v3.248.0
-        // sdk/nodejs/cmd/dynamic-provider/index.ts, diff sets changes, replaces and deleteBeforeReplace only),
+        // sdk/nodejs/cmd/dynamic-provider/index.ts:195-232, diff sets changes, replaces and deleteBeforeReplace only),
         // and a dynamic provider does not support preview, so a previewed update returns the new inputs as its
-        // state (sdk/go/common/resource/plugin/provider_plugin.go, Update: "If the provider does not support
+        // state (sdk/go/common/resource/plugin/provider_plugin.go:1661-1676, Update: "If the provider does not support
         // previews, return the inputs as the state"): certificateId and the PEMs are unknown in that preview, and
         // what depends on them previews as replaced although `up` updates in place (README "Day two").
         return { changes, replaces, deleteBeforeReplace: false };

@@ -84,7 +84,7 @@ export const templateVersionPrunerProvider: dynamic.ResourceProvider<PrunerInput
      * `pulumi refresh`: the template's versions as AWS IoT has them (versions added by hand show up; the
      * next body change prunes them). A template deleted by hand drops the pruner from the state too, so
      * the next `up` creates both again. Without `read` the host hands back the old state unchanged
-     * (@pulumi/pulumi v3.248.0 sdk/nodejs/cmd/dynamic-provider/index.ts, read).
+     * (@pulumi/pulumi v3.248.0 sdk/nodejs/cmd/dynamic-provider/index.ts:288-291, read).
      */
     async read(id, props) {
         if (!props) throw new Error(`${RESOURCE}: import is not supported; pulumi up creates it`);
