@@ -22,7 +22,8 @@ export const operationsSchema = section({
     // AWS IoT Device Defender Developer Guide, "Device certificate age check": "can be configured between
     // 30 days (minimum) and 3652 days (10 years, maximum)".
     certificateAgeDays: wholeNumber(30, 3652).optional(),
-    certificateExpiringDays: wholeNumber(1, 3652).optional(),
+    // Ibid., "Device certificate expiring": "can be configured between 30 days (minimum) and 3652 days".
+    certificateExpiringDays: wholeNumber(30, 3652).optional(),
     alarms: section({
         hookErrors: count(), hookThrottles: count(), hookDenies: count(), connectAuthErrors: count(), ruleActionFailures: count(), errorActionFailures: count(),
     }, "alarm thresholds, per 5 minutes").optional(),

@@ -88,6 +88,7 @@ const CASES: [string, string, Edit][] = [
     ["rule SQL without FROM", "kr", edit("routing", (r) => { r.routes[0].sql = "SELECT * WHERE temperature > 50"; })],
     // Device Defender, alarms, operations
     ["a certificate age Device Defender does not take (30-3652 days)", "kr", edit("operations", (o) => { o.certificateAgeDays = 7; })],
+    ["a certificate-expiring threshold under Device Defender's 30 days", "kr", edit("operations", (o) => { o.certificateExpiringDays = 14; })],
     ["a security-profile threshold of 0", "kr", edit("operations", (o) => { o.securityProfile = { messagesSent: 0 }; })],
     ["an alarm threshold written as a word", "kr", edit("operations", (o) => { o.alarms.hookDenies = "twenty"; })],
     ["a misspelt alarm", "kr", edit("operations", (o) => { o.alarms.hookDenys = 20; })],
