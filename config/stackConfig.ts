@@ -370,7 +370,7 @@ function parseValue(key: string, text: string): unknown {
 
 /** The JSON Schema of `Pulumi.<stack>.yaml` (for yaml-language-server and other editors). */
 export function stackFileJsonSchema(project: string): Record<string, unknown> {
-    const config = z.object(configShape(project)).catchall(z.unknown()).meta({ description: `the stack's configuration: ${project}:, aws: and pulumi: keys` });
+    const config = z.object(configShape(project)).meta({ description: `the stack's configuration: ${project}:, aws: and pulumi: keys` });
     const file = z.object({
         config,
         environment: z.array(z.string()).optional().meta({ description: "Pulumi ESC environments this stack imports" }),
@@ -378,7 +378,12 @@ export function stackFileJsonSchema(project: string): Record<string, unknown> {
         encryptionsalt: z.string().optional(),
         encryptedkey: z.string().optional(),
     }).meta({ title: `Pulumi.<stack>.yaml of ${project}` });
-    return z.toJSONSchema(file, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+    const schema = z.toJSONSchema(file, { io: "input", unrepresentable: "any" }) as unknown as { properties: { config: Record<string, unknown> } };
+    // As the program refuses them (checkKeys): any key but the project's, the three aws: keys it reads and pulumi:
+    // keys is a mistake, so an editor flags a misspelt aws:profle or fms-iot:routng as the program would.
+    schema.properties.config.additionalProperties = false;
+    schema.properties.config.patternProperties = { "^pulumi:": {} };
+    return schema as unknown as Record<string, unknown>;
 }
 
 export { keyOf };

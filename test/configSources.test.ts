@@ -41,15 +41,19 @@ describe("config from real Pulumi sources: the stack-file schema, Pulumi.yaml, E
             }
         });
 
-        it("an editor sees the same mistakes: a misspelt field, an unsupported Kafka version, a region the provider does not know", () => {
+        it("an editor sees the same mistakes: a misspelt field or key (aws: too), an unsupported Kafka version, a region the provider does not know", () => {
             const doc = parse(kr());
             doc.config["fms-iot:provisioning"].serialPrefix = ["297468"];
             doc.config["aws:region"] = "ap-northeast-9";
+            doc.config["aws:profle"] = "fms-kr";
+            doc.config["fms-iot:routng"] = {};
             doc.config["fms-iot:routing"].msk = { mode: "create", vpcCidr: "10.40.0.0/16", subnetCidrs: ["10.40.1.0/24", "10.40.2.0/24"], kafkaVersion: "3.6.0" };
             assert.ok(!validate(doc));
             const paths = validate.errors!.map((e) => `${e.instancePath} ${e.keyword}`).join("\n");
             assert.match(paths, /\/config\/fms-iot:provisioning additionalProperties/);
             assert.match(paths, /\/config\/aws:region enum/);
+            const extra = validate.errors!.filter((e) => e.instancePath === "/config" && e.keyword === "additionalProperties").map((e) => (e.params as { additionalProperty: string }).additionalProperty);
+            assert.deepStrictEqual(extra.sort(), ["aws:profle", "fms-iot:routng"], "misspelt keys flagged as the program refuses them");
             assert.match(paths, /\/config\/fms-iot:routing\/msk\/kafkaVersion enum/);
         });
     });
