@@ -64,6 +64,8 @@ export interface RunOptions {
     secretKeys?: string[];
     /** Where `Pulumi.yaml` and `Pulumi.<stack>.yaml` are read from (default: the project). */
     stackDir?: string;
+    /** A preview of an update (dry run): dynamic resources keep their id and compute nothing (plan/mocks.ts). */
+    previewUpdate?: boolean;
 }
 
 export class ProgramFailed extends Error {
@@ -147,7 +149,7 @@ export async function runStack(stack: string, options: RunOptions = {}): Promise
     const file = readStackFile(stack, options.stackDir ?? root);
     options.edit?.(file.config);
     const region = file.config["aws:region"] ?? "us-east-1";
-    await pulumi.runtime.setMocks(new AwsMocks(region), file.project, stack, false);
+    await pulumi.runtime.setMocks(new AwsMocks(region, options.previewUpdate), file.project, stack, options.previewUpdate === true);
     pulumi.runtime.setAllConfig(file.config, options.secretKeys ?? []);
     const resources: RecordedResource[] = [];
     recordRegistrations(resources);
