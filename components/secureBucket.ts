@@ -27,7 +27,7 @@ export class SecureBucket extends pulumi.ComponentResource {
         super("fms:storage:SecureBucket", name, {}, opts);
         const parent = { parent: this };
         // bucketPrefix forces a new bucket, and an imported bucket has none (terraform-provider-aws
-        // internal/service/s3/bucket.go: bucket_prefix ForceNew; the import reads only `bucket`): without
+        // internal/service/s3/bucket.go at 4c72bcc, schema "bucket_prefix": ForceNew; the import reads only `bucket`): without
         // ignoreChanges the first `up` after adopting a bucket (README "Adopting a CDK country") would replace
         // it (on a protected stack: "unable to replace resource"). The prefix names new buckets only; a bucket
         // keeps its name, so a later namePrefix change does not replace (and empty) it either.

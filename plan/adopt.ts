@@ -96,6 +96,8 @@ export const CDK_MAPPINGS: Mapping[] = [
 /** What CloudFormation holds that is not adopted, and why (shown to the user with the plan). First match wins. */
 export const NOT_ADOPTED: { cfnType: string; logicalId?: RegExp; why: string }[] = [
     { cfnType: "Custom::AWS", why: "the CDK claim certificate (AwsCustomResource CreateKeysAndCertificate): this program makes its own claim certificate; keep the CDK one ACTIVE until every vehicle built with it has provisioned, then deactivate it (aws iot update-certificate --new-status INACTIVE)" },
+    // terraform-provider-aws internal/service/iot/topic_rule_destination.go at 03b0fbe: schema "vpc_configuration"
+    // (and each of role_arn, security_groups, subnet_ids, vpc_id) ForceNew; Update changes `enabled` only.
     { cfnType: "AWS::IoT::TopicRuleDestination", why: "a VPC destination's VPC configuration (role, VPC, subnets, security groups) is create-only (terraform-provider-aws internal/service/iot/topic_rule_destination.go: vpc_configuration ForceNew) and this program's has a security group of its own, so adopting it would replace it. The program creates its own destination; the adopted rules switch to it in the same up, once it is ENABLED; the CDK one goes with its CloudFormation stack (step 4), when no rule uses it" },
     { cfnType: "AWS::IoT::PolicyPrincipalAttachment", why: "attaches the CDK claim policy to the CDK claim certificate, which stay with CloudFormation" },
     { cfnType: "AWS::Lambda::Permission", logicalId: /preprovisioninghooklambdaInvokePermission/, why: "IoT's invoke permission on the CDK hook function, which stays with CloudFormation (this program's hook has its own)" },
