@@ -73,14 +73,15 @@ export function errorName(err: unknown): string {
 }
 
 /** A one-line, actionable error for a failed AWS IoT call. */
-export function explain(resource: string, operation: string, region: string, err: unknown): Error {
+export function explain(resource: string, operation: string, region: string, err: unknown, attempts?: number): Error {
     const name = errorName(err);
     const message = (err as { message?: string })?.message ?? String(err);
     let hint = "";
     if (name === "AccessDeniedException" || name === "UnauthorizedException" || name === "AccessDenied") {
         hint = ` The identity running Pulumi needs iot:${operation} in ${region}.`;
     } else if (name === "ThrottlingException" || name === "LimitExceededException" || name === "TooManyRequestsException") {
-        hint = " AWS IoT kept throttling after the SDK's retries; run the update again in a minute.";
+        hint = attempts === undefined ? " AWS IoT kept throttling after the SDK's retries; run the update again in a minute."
+            : ` AWS IoT throttled all ${attempts} attempts (a throttled request is refused: nothing was created); run the update again in a minute.`;
     }
     return new Error(`${resource}: ${operation} failed in ${region}: ${name}: ${message}.${hint}`);
 }

@@ -26,7 +26,12 @@ export class SecureBucket extends pulumi.ComponentResource {
     constructor(name: string, args: SecureBucketArgs, opts?: pulumi.ComponentResourceOptions) {
         super("fms:storage:SecureBucket", name, {}, opts);
         const parent = { parent: this };
-        this.bucket = new aws.s3.Bucket(`${name}-bucket`, { bucketPrefix: args.bucketPrefix, forceDestroy: false }, parent);
+        // bucketPrefix forces a new bucket, and an imported bucket has none (terraform-provider-aws
+        // internal/service/s3/bucket.go at 4c72bcc, schema "bucket_prefix": ForceNew; the import reads only `bucket`): without
+        // ignoreChanges the first `up` after adopting a bucket (README "Adopting a CDK country") would replace
+        // it (on a protected stack: "unable to replace resource"). The prefix names new buckets only; a bucket
+        // keeps its name, so a later namePrefix change does not replace (and empty) it either.
+        this.bucket = new aws.s3.Bucket(`${name}-bucket`, { bucketPrefix: args.bucketPrefix, forceDestroy: false }, { parent: this, ignoreChanges: ["bucketPrefix"] });
         const publicAccess = new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, {
             bucket: this.bucket.id,
             blockPublicAcls: true,

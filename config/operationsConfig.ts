@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ConfigError } from "./errors";
 import { flag, list, oneOf, section, text, wholeNumber } from "./schema";
 
 /** The `operations` section of stack config: logging, Device Defender, alarms and fleet indexing. */
@@ -18,8 +19,11 @@ export const operationsSchema = section({
     manageIotLogGroup: flag.optional(),
     notifyEmails: list(text("an e-mail address", EMAIL), 0, "an e-mail address").optional(),
     auditFrequency: oneOf(AUDIT_FREQUENCIES).optional(),
-    certificateAgeDays: wholeNumber(1, 3652).optional(),
-    certificateExpiringDays: wholeNumber(1, 3652).optional(),
+    // AWS IoT Device Defender Developer Guide, "Device certificate age check": "can be configured between
+    // 30 days (minimum) and 3652 days (10 years, maximum)".
+    certificateAgeDays: wholeNumber(30, 3652).optional(),
+    // Ibid., "Device certificate expiring": "can be configured between 30 days (minimum) and 3652 days".
+    certificateExpiringDays: wholeNumber(30, 3652).optional(),
     alarms: section({
         hookErrors: count(), hookThrottles: count(), hookDenies: count(), connectAuthErrors: count(), ruleActionFailures: count(), errorActionFailures: count(),
         provisioningsPerHour: count().meta({ description: "provisionings the hook may allow in an hour (and Things one claim certificate may register) before an alarm: the factory's hourly output with headroom" }),
@@ -29,8 +33,12 @@ export const operationsSchema = section({
 }, "AWS IoT logging, Device Defender audit and detect, alarms, fleet indexing").optional();
 
 /** Defaults that depend on the environment and the stack's name. */
-export function resolveOperations(o: z.output<typeof operationsSchema>, production: boolean, stack: string) {
+export function resolveOperations(key: string, o: z.output<typeof operationsSchema>, production: boolean, stack: string, stacks?: string[]) {
     const owner = o?.regionSettingsOwner ?? stack;
+    // An owner with no stack creates nothing: the region would run without logging, audit and index, silently.
+    if (stacks && owner !== stack && !stacks.includes(owner)) {
+        throw new ConfigError(`${key}.regionSettingsOwner`, owner, `a stack of this project (stack files here: ${stacks.join(", ")}): the owner is the one stack that creates the region's AWS IoT logging, audit and fleet index`);
+    }
     const a = o?.alarms ?? {};
     const sp = o?.securityProfile ?? {};
     return {

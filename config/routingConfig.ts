@@ -1,7 +1,7 @@
 import * as net from "net";
 import { z } from "zod";
 import { ConfigError } from "./errors";
-import { flag, list, oneOf, section, text, wholeNumber } from "./schema";
+import { flag, list, oneOf, says, section, text, wholeNumber } from "./schema";
 
 /** The `routing` section of stack config: topic rules from Basic Ingest to Kafka on Amazon MSK. */
 
@@ -17,6 +17,17 @@ export const THING_NAME_KEY = "${clientid()}";
  */
 export const KAFKA_VERSIONS = ["3.7.x", "3.8.x", "3.9.x", "4.0.x"] as const;
 export const DEFAULT_KAFKA_VERSION = "3.8.x";
+
+/**
+ * Standard broker sizes MSK offers for a provisioned cluster (Amazon MSK Developer Guide, "Broker
+ * types" / "Standard broker sizes", checked 2026-12). Express brokers (express.m7g.*) are left out:
+ * they take no EBS volume, which this program sets.
+ */
+export const MSK_BROKER_TYPES = [
+    "kafka.t3.small",
+    ...["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge"].map((s) => `kafka.m5.${s}`),
+    ...["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"].map((s) => `kafka.m7g.${s}`),
+] as const;
 
 const KEY = /^[A-Za-z0-9_]{1,64}$/;
 const RULE_NAME = /^[a-zA-Z0-9_]{1,128}$/;
@@ -93,9 +104,9 @@ const existingSchema = section({
 const createSchema = section({
     mode: z.literal("create"),
     vpcCidr: cidr(),
-    subnetCidrs: list(cidr(), 2, "an IPv4 CIDR of /16-/28"),
+    subnetCidrs: list(cidr(), 2, "an IPv4 CIDR of /16-/28").refine((l) => l.length <= 3, { error: "2 or 3 subnets: MSK puts one broker in each, in two or three Availability Zones" }),
     kafkaVersion: oneOf(KAFKA_VERSIONS).optional(),
-    brokerInstanceType: text("an MSK broker type such as kafka.t3.small", /^kafka\.[a-z0-9]+\.[a-z0-9]+$/).optional(),
+    brokerInstanceType: oneOf(MSK_BROKER_TYPES).optional(),
     brokerVolumeGiB: wholeNumber(1, 16384).optional(),
 }, "an MSK cluster this stack creates");
 
@@ -106,7 +117,7 @@ const mskSchema = z.discriminatedUnion("mode", [existingSchema, createSchema], {
 export const routingSchema = section({
     kafka: section({
         username: text("1-64 characters from A-Z a-z 0-9 _ . @ -", SCRAM_USER),
-        acks: z.union([z.number(), z.string()]).transform(String).pipe(oneOf(["0", "1", "all"])).optional(),
+        acks: z.union([z.number(), z.string()], says("one of 0, 1, all")).transform(String).pipe(oneOf(["0", "1", "all"])).optional(),
         compressionType: oneOf(["none", "gzip", "snappy", "lz4", "zstd"]).optional(),
     }, "the Kafka client the rules use (SASL/SCRAM)"),
     msk: mskSchema,
@@ -159,14 +170,19 @@ export function resolveRouting(key: string, r: z.output<typeof routingSchema>, n
     });
     return {
         kafka: { username: r.kafka.username, acks: r.kafka.acks, compressionType: r.kafka.compressionType },
-        msk: r.msk.mode === "create" ? resolveCreate(`${key}.msk`, r.msk as RawCreate) : resolveExisting(`${key}.msk`, r.msk as RawExisting, region),
+        msk: r.msk.mode === "create" ? resolveCreate(`${key}.msk`, r.msk as RawCreate, region) : resolveExisting(`${key}.msk`, r.msk as RawExisting, region),
         routes,
         /** An hourly watch sets the VPC rule destination back to ENABLED if AWS IoT disabled it. */
         reenableDestination: r.reenableDestination ?? true,
     };
 }
 
-function resolveCreate(key: string, m: RawCreate) {
+function resolveCreate(key: string, m: RawCreate, region: string) {
+    // MSK CreateCluster, BrokerNodeGroupInfo.ClientSubnets: "If you use the US West (N. California) Region,
+    // specify exactly two subnets"; the broker count (one per subnet here) must be a multiple of it.
+    if (region === "us-west-1" && m.subnetCidrs.length !== 2) {
+        throw new ConfigError(`${key}.subnetCidrs`, m.subnetCidrs, "exactly 2 subnets in us-west-1 (MSK: it has two Availability Zones for brokers)");
+    }
     m.subnetCidrs.forEach((s, i) => {
         if (!cidrContains(m.vpcCidr, s)) throw new ConfigError(`${key}.subnetCidrs[${i}]`, s, `a subnet inside vpcCidr ${m.vpcCidr}`);
         const other = m.subnetCidrs.findIndex((t, j) => j < i && cidrsOverlap(s, t));

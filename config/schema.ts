@@ -13,7 +13,12 @@ export function says(allowed: string): { error: (issue: { input?: unknown }) => 
 
 /** A string matching a pattern (and a length), described by what is allowed. */
 export function text(allowed: string, pattern?: RegExp, maxLength?: number) {
-    let s = z.string(says(allowed));
+    let s = z.string({
+        error: (issue) => issue.input === undefined ? `required; ${allowed}`
+            // YAML reads 0297468 as 297468 and 1.10 as 1.1: the digits in the file are already lost.
+            : typeof issue.input === "number" ? `${allowed}; YAML read an unquoted number here (leading zeros, trailing zeros and digits past 15 are lost): quote it`
+                : allowed,
+    });
     if (pattern) s = s.regex(pattern, { error: allowed });
     if (maxLength !== undefined) s = s.max(maxLength, { error: allowed });
     return s.meta({ description: allowed });
@@ -58,14 +63,26 @@ export function list<T extends z.ZodType<string>>(item: T, minItems: number, eac
 export function section<S extends z.ZodRawShape>(shape: S, description?: string) {
     const fields = Object.keys(shape).join(", ");
     return z.strictObject(shape, {
-        error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field; allowed fields are ${fields}` : "expected an object"),
+        error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field; allowed fields are ${fields}`
+            : issue.input === undefined ? `required; an object${description ? ` (${description})` : ""}` : `expected an object${description ? ` (${description})` : ""}`),
     }).meta(description ? { description } : {});
 }
 
-/** Serial prefixes (YAML numbers such as 297468, which `pulumi config set --path` writes, are their digits). */
+const SERIAL_PREFIX = "1-32 characters from a-z A-Z 0-9 _ -";
+/**
+ * Serial prefixes. A YAML number such as 297468 (what `pulumi config set --path` writes) is its digits,
+ * as long as the number holds them exactly: 29746800000000000001 does not (past 2^53) and is refused
+ * with "quote it" rather than turned into digits nobody wrote. A leading zero (0297468) is already gone
+ * when the engine hands the value over; the stack file's own scan (config/yamlNumbers.ts) names it.
+ */
 export const serialPrefixes = list(
-    z.union([z.string(), z.number().int().nonnegative().transform(String)], says("1-32 characters from a-z A-Z 0-9 _ -"))
-        .pipe(text("1-32 characters from a-z A-Z 0-9 _ -", /^[a-zA-Z0-9_-]{1,32}$/)),
+    z.union([z.string(), z.number()], says(SERIAL_PREFIX)).transform((v, ctx) => {
+        if (typeof v === "string") return v;
+        if (Number.isSafeInteger(v) && v >= 0) return String(v);
+        ctx.addIssue({ code: "custom", input: v, message: `${SERIAL_PREFIX}; YAML read an unquoted number it cannot hold digit for digit: quote it` });
+        return z.NEVER;
+    })
+        .pipe(text(SERIAL_PREFIX, /^[a-zA-Z0-9_-]{1,32}$/)),
     1, "1-32 characters from a-z A-Z 0-9 _ -",
 );
 
@@ -86,9 +103,28 @@ export function configErrorFrom(error: z.ZodError, input: unknown): ConfigError 
     return new ConfigError(keyOf(path), valueAt(input, path), issue.message);
 }
 
+const KIND: Record<string, string> = { string: "a string", number: "a number", boolean: "true or false", object: "an object", array: "a list", int: "a whole number" };
+
+/**
+ * Our words for any issue a field did not word itself (zod's defaults, "Invalid input: expected object,
+ * received undefined", never reach a user).
+ */
+function ourWords(issue: z.core.$ZodRawIssue): string {
+    const i = issue as z.core.$ZodRawIssue & { expected?: string; values?: unknown[]; minimum?: unknown; maximum?: unknown; origin?: string; format?: string; keys?: string[] };
+    switch (i.code) {
+        case "invalid_type": return i.input === undefined ? `required; ${KIND[i.expected ?? ""] ?? i.expected}` : `expected ${KIND[i.expected ?? ""] ?? i.expected}`;
+        case "invalid_value": return `one of ${(i.values ?? []).map((v) => String(v)).join(", ")}`;
+        case "too_small": return i.origin === "array" ? `a list of at least ${i.minimum} item(s)` : i.origin === "string" ? `at least ${i.minimum} characters` : `at least ${i.minimum}`;
+        case "too_big": return i.origin === "array" ? `a list of at most ${i.maximum} item(s)` : i.origin === "string" ? `at most ${i.maximum} characters` : `at most ${i.maximum}`;
+        case "unrecognized_keys": return "unknown field";
+        case "invalid_union": return "none of the forms this field takes";
+        default: return "not a value this field takes";
+    }
+}
+
 /** Parses with a schema; a failure is the one-line ConfigError. ConfigErrors from transforms pass through. */
 export function parseWith<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
-    const r = schema.safeParse(input);
+    const r = schema.safeParse(input, { error: ourWords });
     if (!r.success) throw configErrorFrom(r.error, input);
     return r.data;
 }

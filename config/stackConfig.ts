@@ -1,3 +1,5 @@
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Region } from "@pulumi/aws/types/enums";
 import { z } from "zod";
@@ -6,6 +8,9 @@ import { ConfigError } from "./errors";
 import { greengrassSchema, resolveGreengrass } from "./greengrassConfig";
 import { operationsSchema, resolveOperations } from "./operationsConfig";
 import { resolveRouting, routingSchema } from "./routingConfig";
+import { GREENGRASS_REGIONS, IOT_REGIONS, MSK_REGIONS, SERVICE_REGIONS_SOURCE } from "./serviceRegions";
+import { stackNames } from "./stackFile";
+import { checkYamlNumbers } from "./yamlNumbers";
 import { flag, keyOf, list, numberIn, oneOf, parseWith, says, section, serialPrefixes, text, wholeNumber } from "./schema";
 
 /**
@@ -51,8 +56,15 @@ const provisioningSchema = section({
 }, "fleet provisioning by claim: template, Thing names, serials, pre-provisioning hook");
 
 const tagsSchema = z.record(z.string(), z.unknown(), { error: "expected an object" }).superRefine((tags, ctx) => {
+    const seen = new Map<string, string>();
     for (const [k, v] of Object.entries(tags)) {
-        if (RESERVED_TAGS.includes(k)) ctx.addIssue({ code: "custom", path: [k], input: v, message: `${k} is set by the program from the stack config; remove it` });
+        // IAM compares tag keys without regard to case (a request with Project and project fails), as
+        // do the aws provider's default tags merged with a resource's own: one key per spelling.
+        const reserved = RESERVED_TAGS.find((r) => r.toLowerCase() === k.toLowerCase());
+        const twin = seen.get(k.toLowerCase());
+        seen.set(k.toLowerCase(), k);
+        if (reserved) ctx.addIssue({ code: "custom", path: [k], input: v, message: `${reserved} is set by the program from the stack config (tag keys are case-insensitive in IAM); remove it` });
+        else if (twin) ctx.addIssue({ code: "custom", path: [k], input: v, message: `differs from the tag ${twin} only by case, and tag keys are case-insensitive in IAM; keep one` });
         else if (!TAG_KEY.test(k)) ctx.addIssue({ code: "custom", path: [k], input: v, message: "tag keys are 1-128 characters, letters, digits, spaces and _.:/=+-@, not starting with aws:" });
         else if (typeof v !== "string" || !TAG_VALUE.test(v)) ctx.addIssue({ code: "custom", path: [k], input: v, message: "a string of at most 256 characters: letters, digits, spaces and _.:/=+-@" });
     }
@@ -117,27 +129,67 @@ function editDistance(a: string, b: string): number {
     return d[a.length][b.length];
 }
 
-/** A key outside the schema: a misspelt project key, or a namespace that is not the project's, aws or pulumi. */
+/**
+ * The `aws:` keys the aws provider itself defines (its config schema, as @pulumi/aws ships it in
+ * config/vars: allowedAccountIds, assumeRoles, profile, region, ...), and aws-native's likewise.
+ */
+const providerKeys = (pkg: string): string[] => Object.keys(require(`${pkg}/config/vars`) as object);
+
+/** The nearest of `candidates` to `key`: the same letters in another case first, then by edit distance. */
+function nearest(key: string, candidates: string[]): string {
+    return candidates.find((c) => c.toLowerCase() === key.toLowerCase())
+        ?? [...candidates].sort((a, b) => editDistance(key.toLowerCase(), a.toLowerCase()) - editDistance(key.toLowerCase(), b.toLowerCase()))[0];
+}
+
+const READ_AWS = "aws:region, aws:profile and aws:allowedAccountIds";
+
+/**
+ * A key outside the schema: a misspelt project key, a key without its namespace, an `aws:` setting this
+ * program does not pass to its providers (all explicit, so the stack's other `aws:` keys would be ignored
+ * and the run would use ambient credentials), a misspelt `aws:` key, or a namespace that is not ours.
+ */
 function checkKeys(project: string, config: Record<string, unknown>): void {
     const known = Object.keys(configShape(project));
+    const ours = known.filter((k) => k.startsWith(`${project}:`));
     for (const key of Object.keys(config)) {
         if (known.includes(key)) continue;
         const ns = namespaceOf(key);
-        if (ns === "aws" || ns === "pulumi" || ns === "aws-native") continue;
+        const rest = key.slice(ns.length + 1);
+        if (ns === "pulumi") continue;
+        if (ns === "") {
+            const guess = stackKeys().includes(key) ? `${project}:${key}` : nearest(`${project}:${key}`, known);
+            throw new ConfigError(key, "(set)", `a key without a namespace; stack keys are <namespace>:<name> (${project}:, aws:, pulumi:): did you mean ${guess}?`);
+        }
+        if (ns === "aws") {
+            const provider = providerKeys("@pulumi/aws");
+            if (provider.includes(rest)) {
+                throw new ConfigError(key, "(set)", `an aws provider setting this program does not pass on: its providers are explicit and take only ${READ_AWS} from the stack; remove it (credentials: aws:profile or the environment)`);
+            }
+            throw new ConfigError(key, "(set)", `not a setting of the aws provider (@pulumi/aws config); did you mean aws:${nearest(rest, provider)}?`);
+        }
+        if (ns === "aws-native") {
+            throw new ConfigError(key, "(set)", `aws-native: keys are not read: this program configures its aws-native provider from ${READ_AWS}`);
+        }
         if (ns === project) {
             // A misspelt section would otherwise be ignored silently (and, say, a stack deployed without its routing).
-            throw new ConfigError(key, "(set)", `unknown key; the keys are ${known.filter((k) => k.startsWith(`${project}:`)).join(", ")}`);
+            throw new ConfigError(key, "(set)", `unknown key; did you mean ${nearest(key, ours)}? (the keys are ${ours.join(", ")})`);
         }
-        const rest = key.slice(ns.length + 1);
-        const guess = known.find((k) => k === `${project}:${rest}`) ?? [...known].sort((a, b) => editDistance(key, a) - editDistance(key, b))[0];
+        const guess = known.find((k) => k === `${project}:${rest}`) ?? nearest(key, known);
         throw new ConfigError(key, "(set)", `unknown namespace "${ns}" (this project reads ${project}:, aws: and pulumi:); did you mean ${guess}?`);
     }
 }
 
+/** Options the offline readers and the program know and the values alone do not say. */
+export interface ConfigContext {
+    /** The stacks that have a `Pulumi.<stack>.yaml` in the project (checked: `operations.regionSettingsOwner`). */
+    stacks?: string[];
+}
+
 /** The config schema of one stack, resolved into the program's typed configuration. */
-function stackSchema(project: string, stack: string) {
+function stackSchema(project: string, stack: string, context: ConfigContext = {}) {
     return z.object(configShape(project)).transform((c) => {
         const aws = c as z.output<z.ZodObject<typeof awsShape>>;
+        checkServices(project, aws["aws:region"], c);
         const v = Object.fromEntries(Object.keys(projectShape).map((k) => [k, c[`${project}:${k}`]])) as ProjectValues;
         const production = v.environment === "production";
         const provisioning = resolveProvisioning(`${project}:provisioning`, v.provisioning, v.environment, v.namePrefix);
@@ -174,11 +226,28 @@ function stackSchema(project: string, stack: string) {
             },
             /** Topic rules to Kafka on MSK; absent: no rules (and no Basic Ingest topics in the device policy). */
             routing,
-            operations: resolveOperations(v.operations, production, stack),
+            operations: resolveOperations(`${project}:operations`, v.operations, production, stack, context.stacks),
             /** Greengrass v2 for vehicles that run edge software; absent: none of it. */
             greengrass: resolveGreengrass(`${project}:greengrass`, v.greengrass, provisioning, routing, v.namePrefix),
         };
     });
+}
+
+/**
+ * The stack's region has an endpoint for every service the stack creates: AWS IoT Core always,
+ * Greengrass V2 with a `greengrass` section, MSK with `routing.msk` (the data: config/serviceRegions.ts).
+ */
+function checkServices(project: string, region: string, c: Record<string, unknown>): void {
+    const from = `(AWS's endpoint list, ${SERVICE_REGIONS_SOURCE})`;
+    if (!IOT_REGIONS.includes(region)) {
+        throw new ConfigError("aws:region", region, `a region where AWS IoT Core has an endpoint ${from}, such as ap-northeast-2; ${region} has none`);
+    }
+    if (c[`${project}:greengrass`] !== undefined && !GREENGRASS_REGIONS.includes(region)) {
+        throw new ConfigError(`${project}:greengrass`, "(set)", `AWS IoT Greengrass V2 has no endpoint in ${region} ${from}: remove the section or use a region that has one (${GREENGRASS_REGIONS.filter((r) => !r.startsWith("cn-") && !r.startsWith("us-gov")).join(", ")})`);
+    }
+    if (c[`${project}:routing`] !== undefined && !MSK_REGIONS.includes(region)) {
+        throw new ConfigError(`${project}:routing`, "(set)", `Amazon MSK has no endpoint in ${region} ${from}: remove the section or use a region that has one`);
+    }
 }
 
 function resolveProvisioning(key: string, p: z.output<typeof provisioningSchema>, environment: Environment, namePrefix: string) {
@@ -241,12 +310,12 @@ export type HookMode = ProvisioningConfig["hookMode"];
  * (structured values as JSON). Used by the program and by anything that reads a stack file offline.
  * `file` names where the values came from in errors (`Pulumi.<stack>.yaml`).
  */
-export function stackConfigFromEngine(project: string, stack: string, config: Record<string, string | undefined>, file = `Pulumi.${stack}.yaml`): StackConfig {
+export function stackConfigFromEngine(project: string, stack: string, config: Record<string, string | undefined>, file = `Pulumi.${stack}.yaml`, context: ConfigContext = {}): StackConfig {
     const typed: Record<string, unknown> = {};
     try {
         for (const [k, text] of Object.entries(config)) if (text !== undefined) typed[k] = parseValue(k, text);
         checkKeys(project, typed);
-        return parseWith(stackSchema(project, stack), typed);
+        return parseWith(stackSchema(project, stack, context), typed);
     } catch (err) {
         throw err instanceof ConfigError ? err.in(file) : err;
     }
@@ -260,12 +329,12 @@ export interface RawStackConfig {
     values: Record<string, unknown>;
 }
 
-export function parseStackConfig(raw: RawStackConfig): StackConfig {
+export function parseStackConfig(raw: RawStackConfig, context: ConfigContext = {}): StackConfig {
     const typed: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(raw.aws)) if (v !== undefined) typed[`aws:${k}`] = v;
     for (const [k, v] of Object.entries(raw.values)) if (v !== undefined) typed[`${raw.project}:${k}`] = v;
     checkKeys(raw.project, typed);
-    return parseWith(stackSchema(raw.project, raw.stack), typed);
+    return parseWith(stackSchema(raw.project, raw.stack, context), typed);
 }
 
 /** Reads this stack's config through the Pulumi runtime and validates it. */
@@ -280,7 +349,16 @@ export function loadStackConfig(): StackConfig {
     }
     // Every other key, by name only: values (some secret) are not read here.
     for (const k of Object.keys(all)) if (!(k in engine)) engine[k] = "(set)";
-    return stackConfigFromEngine(project, pulumi.getStack(), engine);
+    const stack = pulumi.getStack();
+    // The stack files beside this one (Pulumi runs the program in the project directory): the YAML number
+    // pitfalls the engine's values no longer show, and the stacks a regionSettingsOwner may name.
+    const here = process.cwd();
+    const context: ConfigContext = {};
+    if (fs.existsSync(path.join(here, `Pulumi.${stack}.yaml`))) {
+        checkYamlNumbers(path.join(here, `Pulumi.${stack}.yaml`));
+        context.stacks = stackNames(here);
+    }
+    return stackConfigFromEngine(project, stack, engine, `Pulumi.${stack}.yaml`, context);
 }
 
 /**
@@ -305,7 +383,7 @@ function parseValue(key: string, text: string): unknown {
 
 /** The JSON Schema of `Pulumi.<stack>.yaml` (for yaml-language-server and other editors). */
 export function stackFileJsonSchema(project: string): Record<string, unknown> {
-    const config = z.object(configShape(project)).catchall(z.unknown()).meta({ description: `the stack's configuration: ${project}:, aws: and pulumi: keys` });
+    const config = z.object(configShape(project)).meta({ description: `the stack's configuration: ${project}:, aws: and pulumi: keys` });
     const file = z.object({
         config,
         environment: z.array(z.string()).optional().meta({ description: "Pulumi ESC environments this stack imports" }),
@@ -313,7 +391,12 @@ export function stackFileJsonSchema(project: string): Record<string, unknown> {
         encryptionsalt: z.string().optional(),
         encryptedkey: z.string().optional(),
     }).meta({ title: `Pulumi.<stack>.yaml of ${project}` });
-    return z.toJSONSchema(file, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+    const schema = z.toJSONSchema(file, { io: "input", unrepresentable: "any" }) as unknown as { properties: { config: Record<string, unknown> } };
+    // As the program refuses them (checkKeys): any key but the project's, the three aws: keys it reads and pulumi:
+    // keys is a mistake, so an editor flags a misspelt aws:profle or fms-iot:routng as the program would.
+    schema.properties.config.additionalProperties = false;
+    schema.properties.config.patternProperties = { "^pulumi:": {} };
+    return schema as unknown as Record<string, unknown>;
 }
 
 export { keyOf };

@@ -102,9 +102,19 @@ export const PLACEHOLDER_REGION = "us-east-1";
  * values the environments provide come from `pulumi config --json` when the CLI is here, and are
  * named placeholders when it is not.
  */
+/** What a stack file may hold at its top level (Pulumi's stack-file format). */
+const STACK_FILE_KEYS = ["config", "environment", "secretsprovider", "encryptionsalt", "encryptedkey"];
+
 export function readStackFile(stack: string, root = PROJECT_ROOT, readConfig: ConfigReader = pulumiCli): StackFile {
     const file = path.join(root, `Pulumi.${stack}.yaml`);
     const doc = (readYaml(file) ?? {}) as { config?: Record<string, unknown>; environment?: unknown };
+    // A key outside config: (indentation lost) is not config at all: say so, rather than "missing".
+    const stray = Object.keys(doc).find((k) => !STACK_FILE_KEYS.includes(k));
+    if (stray) {
+        throw new StackFileError(`${path.basename(file)}: ${stray} is outside config: (Pulumi reads only config, environment and the secrets settings at the top level); indent it under config:`);
+    }
+    // Required lazily: yamlNumbers imports this module.
+    (require("./yamlNumbers") as typeof import("./yamlNumbers")).checkYamlNumbers(file);
     const config: Record<string, string> = projectDefaults(root);
     const secureKeys: string[] = [];
     for (const [key, value] of Object.entries(doc.config ?? {})) {

@@ -5,11 +5,19 @@
  * document for the resources this program has a counterpart for, under the component and provider the program
  * registers them with, so the first `pulumi up` after the import updates them in place.
  *
- * The document's shape is Pulumi's (pulumi import --help; @pulumi/pulumi automation `ImportResource`):
- *   {"nameTable": {"<name>": "<urn of a provider already in the stack>"},
- *    "resources": [{"type", "name", "id", "parent"?, "provider"?, "component"?}]}
+ * The document's shape is Pulumi's, as the CLI at the pinned version reads it (pulumi/pulumi v3.248.0
+ * pkg/cmd/pulumi/operations/import.go:162-185, `importSpec` and `importFile`; read at 488-498):
+ *   {"nameTable": {"<name>": "<provider urn>"},
+ *    "resources": [{"type", "name", "id", "parent"?, "provider"?, "component"?}],
+ *    "providerInputs": {"<name>": {<the provider's inputs>}}}
  * `parent` and `provider` name a nameTable entry or another entry of the file; an entry with `component: true` and
  * no id creates an empty component resource to parent the imported ones (Pulumi 3.94 and later).
+ * `providerInputs` (import.go: "allows the import system to create explicit providers that are not yet in state with
+ * the correct configuration") is what the engine creates a provider that is not yet in the stack from; without it the
+ * engine creates that provider with empty inputs (pkg/resource/deploy/import.go: "ProviderInputs may be nil ...
+ * inputs = resource.PropertyMap{}", lines 457-462), that is with no region, profile or allowed accounts (the field came
+ * with pulumi/pulumi#21671, first in v3.231.0). So the file carries the
+ * inputs the program registers its providers with, and `pulumi import` needs no targeted `up` first.
  */
 import { ProgramRun, RecordedResource } from "./program";
 
@@ -67,10 +75,13 @@ export const CDK_MAPPINGS: Mapping[] = [
         type: "aws:iot/policy:Policy", nameSuffix: () => "-claim-policy", cfnRef: "name", importBy: "name", naming: { input: "name" } },
     { construct: "cdkTestS3Bucket (s3.Bucket)", cfnType: "AWS::S3::Bucket", logicalId: new RegExp(`^cdkTestS3Bucket${HASH}`),
         type: "aws:s3/bucket:Bucket", nameSuffix: () => "-claim-pems-bucket", cfnRef: "bucket", importBy: "bucket" },
+    // The bucket has one policy: CDK's, until this program's TLS-only policy replaces its content in the first up.
+    // Adopted (and retained in CloudFormation, walk-through step 2), or deleting the CDK stack would delete the
+    // policy this program then manages.
+    { construct: "cdkTestS3Bucket's policy (s3.Bucket, enforceSSL)", cfnType: "AWS::S3::BucketPolicy", logicalId: new RegExp(`^cdkTestS3BucketPolicy${HASH}`),
+        type: "aws:s3/bucketPolicy:BucketPolicy", nameSuffix: () => "-claim-pems-tls-only", cfnRef: "bucket", importBy: "bucket" },
     { construct: "<svc>-<env>-rule-engine-role (iam.Role)", cfnType: "AWS::IAM::Role", logicalId: new RegExp(`ruleenginerole${HASH}`),
         type: "aws:iam/role:Role", nameSuffix: () => "-routing-rule-role", cfnRef: "name", importBy: "name" },
-    { construct: "MyCfnTopicRuleDestination (iot.CfnTopicRuleDestination)", cfnType: "AWS::IoT::TopicRuleDestination", logicalId: new RegExp(`^MyCfnTopicRuleDestination${HASH}`),
-        type: "aws:iot/topicRuleDestination:TopicRuleDestination", nameSuffix: () => "-routing-destination", cfnRef: "arn", importBy: "arn" },
     { construct: "Key (kms.CfnKey)", cfnType: "AWS::KMS::Key", logicalId: new RegExp(`^Key${HASH}`),
         type: "aws:kms/key:Key", nameSuffix: () => "-routing-scram-key", cfnRef: "id", importBy: "id" },
     { construct: "KeyAlias (kms.CfnAlias)", cfnType: "AWS::KMS::Alias", logicalId: new RegExp(`^KeyAlias${HASH}`),
@@ -85,6 +96,9 @@ export const CDK_MAPPINGS: Mapping[] = [
 /** What CloudFormation holds that is not adopted, and why (shown to the user with the plan). First match wins. */
 export const NOT_ADOPTED: { cfnType: string; logicalId?: RegExp; why: string }[] = [
     { cfnType: "Custom::AWS", why: "the CDK claim certificate (AwsCustomResource CreateKeysAndCertificate): this program makes its own claim certificate; keep the CDK one ACTIVE until every vehicle built with it has provisioned, then deactivate it (aws iot update-certificate --new-status INACTIVE)" },
+    // terraform-provider-aws internal/service/iot/topic_rule_destination.go at 03b0fbe: schema "vpc_configuration"
+    // (and each of role_arn, security_groups, subnet_ids, vpc_id) ForceNew; Update changes `enabled` only.
+    { cfnType: "AWS::IoT::TopicRuleDestination", why: "a VPC destination's VPC configuration (role, VPC, subnets, security groups) is create-only (terraform-provider-aws internal/service/iot/topic_rule_destination.go: vpc_configuration ForceNew) and this program's has a security group of its own, so adopting it would replace it. The program creates its own destination; the adopted rules switch to it in the same up, once it is ENABLED; the CDK one goes with its CloudFormation stack (step 4), when no rule uses it" },
     { cfnType: "AWS::IoT::PolicyPrincipalAttachment", why: "attaches the CDK claim policy to the CDK claim certificate, which stay with CloudFormation" },
     { cfnType: "AWS::Lambda::Permission", logicalId: /preprovisioninghooklambdaInvokePermission/, why: "IoT's invoke permission on the CDK hook function, which stays with CloudFormation (this program's hook has its own)" },
     { cfnType: "Custom::CDKBucketDeployment", why: "CDK's copy of the claim PEMs into S3; this program writes its own objects" },
@@ -94,7 +108,7 @@ export const NOT_ADOPTED: { cfnType: string; logicalId?: RegExp; why: string }[]
 ];
 
 export interface ImportEntry { type: string; name: string; id?: string; parent?: string; provider?: string; component?: boolean }
-export interface ImportFile { nameTable: Record<string, string>; resources: ImportEntry[] }
+export interface ImportFile { nameTable: Record<string, string>; resources: ImportEntry[]; providerInputs: Record<string, Record<string, unknown>> }
 
 export interface Adoption {
     file: ImportFile;
@@ -115,7 +129,7 @@ function cdkName(m: Mapping, physicalId: string): string {
 export function adopt(run: ProgramRun, cfn: CfnResource[]): Adoption {
     const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
     const provider = (r: RecordedResource) => r.provider?.replace(/::[^:]*$/, "");
-    const file: ImportFile = { nameTable: {}, resources: [] };
+    const file: ImportFile = { nameTable: {}, resources: [], providerInputs: {} };
     const adoption: Adoption = { file, adopted: [], renamed: [], skipped: [] };
     const components = new Set<string>();
     const addParents = (r: RecordedResource) => {
@@ -156,6 +170,8 @@ export function adopt(run: ProgramRun, cfn: CfnResource[]): Adoption {
         if (providerUrn) {
             providerName = byUrn.get(providerUrn)?.name ?? providerUrn.split("::").pop()!;
             file.nameTable[providerName] = providerUrn;
+            const registered = byUrn.get(providerUrn);
+            if (registered) file.providerInputs[providerName] = registered.inputs;
         }
         const parent = ours.parent && byUrn.has(ours.parent) ? byUrn.get(ours.parent)!.name : undefined;
         file.resources.push({

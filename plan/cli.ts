@@ -191,7 +191,7 @@ async function importFile(args: Args, stackDir?: string): Promise<{ stdout: stri
         } catch (err) {
             return { stdout: "", stderr: `${report}\n--import-file=${args.importFile}: cannot write it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})\n`, exit: EXIT.failed };
         }
-        return { stdout: "", stderr: `${report}\nwrote ${args.importFile}: pulumi import --file ${args.importFile} --generate-code=false (README: "Adopting a CDK country")\n`, exit: EXIT.clean };
+        return { stdout: "", stderr: `${report}\nwrote ${args.importFile}: pulumi import --file ${args.importFile} --generate-code=false (docs/adoption.md)\n`, exit: EXIT.clean };
     }
     return { stdout: document, stderr: report, exit: EXIT.clean };
 }

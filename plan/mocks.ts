@@ -13,10 +13,16 @@ function hex(seed: string, length: number): string {
  * outputs. Used by the tests and by `npm run plan`.
  */
 export class AwsMocks implements pulumi.runtime.Mocks {
-    constructor(private readonly region: string) {}
+    /**
+     * `previewUpdate`: answer a dynamic resource as the engine does in the preview of an update: its id (kept by an
+     * update) and its new inputs as its state, nothing the provider would compute (a dynamic provider has no preview;
+     * pulumi/pulumi v3.248.0 sdk/go/common/resource/plugin/provider_plugin.go, Update).
+     */
+    constructor(private readonly region: string, private readonly previewUpdate = false) {}
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
         const state = this.stateFor(args);
+        if (this.previewUpdate && args.type.startsWith("pulumi-nodejs:dynamic/")) return { id: state.id ?? `${args.name}-id`, state: { ...args.inputs } };
         return { id: state.id ?? `${args.name}-id`, state };
     }
 

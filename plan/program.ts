@@ -37,6 +37,8 @@ export interface RecordedResource {
     protect: boolean;
     retainOnDelete: boolean;
     additionalSecretOutputs: string[];
+    /** Input properties whose changes the engine ignores once the resource is in the state (`ignoreChanges`). */
+    ignoreChanges: string[];
 }
 
 export interface ProgramRun {
@@ -62,6 +64,8 @@ export interface RunOptions {
     secretKeys?: string[];
     /** Where `Pulumi.yaml` and `Pulumi.<stack>.yaml` are read from (default: the project). */
     stackDir?: string;
+    /** A preview of an update (dry run): dynamic resources keep their id and compute nothing (plan/mocks.ts). */
+    previewUpdate?: boolean;
 }
 
 export class ProgramFailed extends Error {
@@ -100,7 +104,7 @@ async function settle(resources: RecordedResource[]): Promise<void> {
 type Request = {
     getType(): string; getName(): string; getParent(): string; getCustom(): boolean; getObject(): unknown; getProvider(): string;
     getDependenciesList(): string[]; getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
-    getProtect(): boolean; getRetainondelete(): boolean; getAdditionalsecretoutputsList(): string[];
+    getProtect(): boolean; getRetainondelete(): boolean; getAdditionalsecretoutputsList(): string[]; getIgnorechangesList(): string[];
 };
 type Response = { getUrn(): string; getObject(): { toJavaScript(): Record<string, any> } | undefined };
 
@@ -128,6 +132,7 @@ function recordRegistrations(resources: RecordedResource[]): void {
                     protect: req.getProtect(),
                     retainOnDelete: req.getRetainondelete(),
                     additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+                    ignoreChanges: req.getIgnorechangesList(),
                 });
             }
             callback(err, resp);
@@ -144,7 +149,7 @@ export async function runStack(stack: string, options: RunOptions = {}): Promise
     const file = readStackFile(stack, options.stackDir ?? root);
     options.edit?.(file.config);
     const region = file.config["aws:region"] ?? "us-east-1";
-    await pulumi.runtime.setMocks(new AwsMocks(region), file.project, stack, false);
+    await pulumi.runtime.setMocks(new AwsMocks(region, options.previewUpdate), file.project, stack, options.previewUpdate === true);
     pulumi.runtime.setAllConfig(file.config, options.secretKeys ?? []);
     const resources: RecordedResource[] = [];
     recordRegistrations(resources);

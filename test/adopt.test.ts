@@ -72,9 +72,9 @@ describe("adopting a CDK country: npm run plan -- --import-file", function () {
         const adopted = file.resources.filter((r) => !r.component).map((r) => `${r.name} ${r.id}`).sort();
         assert.deepStrictEqual(adopted, [
             "fms-kr-claim-pems-bucket fleetmgmt-dev-123456789012-cdk-s3-test-bucket",
+            "fms-kr-claim-pems-tls-only fleetmgmt-dev-123456789012-cdk-s3-test-bucket",
             "fms-kr-provisioning-hook-role fleetmgmt-dev-pre-provisioning-lambda-role",
             "fms-kr-provisioning-provisioning-role fleetmgmt-dev-provisioning-template-role",
-            "fms-kr-routing-destination arn:aws:iot:ap-northeast-2:123456789012:ruledestination/vpc/8f0c3b2a-1d4e-4f5a-9b6c-7d8e9f0a1b2c",
             "fms-kr-routing-rule-role fleetmgmt-dev-rule-engine-role",
             "fms-kr-routing-scram-key 0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e",
         ]);
@@ -89,6 +89,7 @@ describe("adopting a CDK country: npm run plan -- --import-file", function () {
         assert.match(stderr, /fleetmgmtdevclaimcertificatepolicy: .*\n {6}no config key names it/);
         assert.match(stderr, /\(Custom::AWS\): the CDK claim certificate/);
         assert.match(stderr, /fleetmgmtdeviotcorerolepolicy2F3E4D5C \(AWS::IAM::Policy\): the CDK rule-engine policy/);
+        assert.match(stderr, /MyCfnTopicRuleDestination \(AWS::IoT::TopicRuleDestination\): a VPC destination's VPC configuration .* is create-only/);
     });
 
     it("with those lines in the stack file: the template, device policy and Basic Ingest rules keep the names vehicles in the field use", async () => {
@@ -140,9 +141,9 @@ describe("adopting a CDK country: npm run plan -- --import-file", function () {
         for (const m of CDK_MAPPINGS) {
             const [, mod, file] = /^aws:([a-z0-9]+)\/([a-zA-Z0-9]+):/.exec(m.type)!;
             const doc = fs.readFileSync(path.join(sdk, mod, `${file}.d.ts`), "utf8");
-            const by = /Using `pulumi import`, import .*? using the (?:`(\w+)`|secret (ARN))/.exec(doc);
+            const by = /Using `pulumi import`, import .*? using the (?:`(\w+)`|secret (ARN)|(bucket) name)/.exec(doc);
             assert.ok(by, `${m.type}: no import section in @pulumi/aws`);
-            assert.strictEqual(m.importBy, (by[1] ?? by[2]).replace(/^ARN$/, "arn"), m.type);
+            assert.strictEqual(m.importBy, (by[1] ?? by[2] ?? by[3]).replace(/^ARN$/, "arn"), m.type);
             // CloudFormation's Ref (the physical id describe-stack-resources prints) for these types is the same
             // attribute: AWS CloudFormation User Guide, each resource's "Return values" (Ref returns the name of an
             // AWS::IoT::Policy, ::ProvisioningTemplate, ::TopicRule, AWS::IAM::Role, AWS::Lambda::Function,
@@ -150,6 +151,70 @@ describe("adopting a CDK country: npm run plan -- --import-file", function () {
             // AWS::IoT::TopicRuleDestination and an AWS::SecretsManager::Secret).
             assert.ok(m.cfnRef === m.importBy || (m.cfnRef === "name" && m.importBy === "functionName"), `${m.type}: ${m.cfnRef} vs ${m.importBy}`);
         }
+    });
+
+    // pulumi/pulumi v3.248.0 pkg/cmd/pulumi/operations/import.go: `importFile.ProviderInputs` ("allows the import
+    // system to create explicit providers that are not yet in state with the correct configuration"), read per
+    // entry's provider name; pkg/resource/deploy/import.go creates a provider not in state from those inputs, or from
+    // an empty map when there are none (a provider with no region, profile or allowed accounts).
+    it("the file carries providerInputs: the explicit provider is created by the import itself with the program's own inputs", () => {
+        const { file, run } = adopting;
+        const names = Object.keys(file.nameTable);
+        assert.deepStrictEqual(Object.keys(file.providerInputs).sort(), names.sort(), "inputs for every provider the file names");
+        for (const name of names) {
+            const registered = run.resources.find((r) => r.urn === file.nameTable[name])!;
+            assert.deepStrictEqual(file.providerInputs[name], registered.inputs);
+            assert.strictEqual(file.providerInputs[name].region, "ap-northeast-2");
+            // As the Node.js SDK registers a provider: structured inputs as JSON strings, the engine's provider inputs.
+            assert.strictEqual(JSON.parse(file.providerInputs[name].defaultTags as string).tags.Country, "KR");
+        }
+        // The JSON keys are the CLI's own (importFile's json tags: nameTable, resources, providerInputs).
+        assert.deepStrictEqual(Object.keys(file).sort(), ["nameTable", "providerInputs", "resources"]);
+    });
+
+    /**
+     * What makes the first up after the import replace instead of update: a property the provider marks ForceNew
+     * whose imported value differs from the program's input. The ForceNew properties of each adopted type, from
+     * terraform-provider-aws (internal/service/<svc>/<resource>.go, `ForceNew: true` in each schema), which
+     * @pulumi/aws bridges; what the import reads is the resource as AWS has it (the CDK physical name in the name
+     * property, no name prefix: an imported name was never generated from one).
+     */
+    const FORCE_NEW: Record<string, { props: string[]; named?: string }> = {
+        "aws:s3/bucket:Bucket": { props: ["bucket", "bucketPrefix", "objectLockEnabled"], named: "bucket" }, // s3/bucket.go
+        "aws:s3/bucketPolicy:BucketPolicy": { props: ["bucket"], named: "bucket" }, // s3/bucket_policy.go
+        "aws:iam/role:Role": { props: ["name", "namePrefix", "path"], named: "name" }, // iam/role.go
+        "aws:lambda/function:Function": { props: ["name"], named: "name" }, // lambda/function.go: function_name
+        "aws:iot/policy:Policy": { props: ["name"], named: "name" }, // iot/policy.go
+        "aws:iot/provisioningTemplate:ProvisioningTemplate": { props: ["name"], named: "name" }, // iot/provisioning_template.go
+        "aws:iot/topicRule:TopicRule": { props: ["name"], named: "name" }, // iot/topic_rule.go
+        "aws:kms/key:Key": { props: ["customerMasterKeySpec", "keySpec", "keyUsage", "multiRegion", "customKeyStoreId", "xksKeyId"] }, // kms/key.go
+        "aws:kms/alias:Alias": { props: ["name", "namePrefix"], named: "name" }, // kms/alias.go
+        "aws:secretsmanager/secret:Secret": { props: ["name", "namePrefix"], named: "name" }, // secretsmanager/secret.go
+        "aws:iot/topicRuleDestination:TopicRuleDestination": { props: ["vpcConfiguration"] }, // iot/topic_rule_destination.go
+    };
+
+    it("replayed on the two CDK fixture stacks, every adopted resource is an update, never a replacement", () => {
+        const { file, run } = adopting;
+        const planned = new Map(run.resources.map((r) => [r.name, r]));
+        const adoptedIds = new Map(file.resources.filter((e) => !e.component).map((e) => [planned.get(e.name)!.state.id ?? "", e.id]));
+        for (const entry of file.resources.filter((e) => !e.component)) {
+            const ours = planned.get(entry.name)!;
+            const rule = FORCE_NEW[ours.type];
+            assert.ok(rule, `${ours.type}: its ForceNew properties are listed here`);
+            for (const prop of rule.props) {
+                const value = ours.inputs[prop];
+                if (value === undefined || ours.ignoreChanges.includes(prop)) continue;
+                // A reference to another adopted resource's id is that resource's imported id (the bucket's name).
+                const resolved = typeof value === "string" && adoptedIds.has(value) ? adoptedIds.get(value) : value;
+                assert.ok(prop === rule.named && resolved === entry.id, `${entry.name} (${ours.type}): ${prop} = ${JSON.stringify(value)} would replace the adopted ${entry.id}`);
+            }
+        }
+    });
+
+    it("the claim bucket keeps an imported name: bucketPrefix is ignored once the bucket is in the state", () => {
+        const bucket = adopting.run.one("aws:s3/bucket:Bucket", "-claim-pems-bucket");
+        assert.strictEqual(bucket.inputs.bucketPrefix, "fms-kr-claim-");
+        assert.deepStrictEqual(bucket.ignoreChanges, ["bucketPrefix"]);
     });
 
     it("refuses what it cannot use: no CloudFormation file, a file of another shape, several stacks", async () => {
@@ -176,8 +241,8 @@ describe("adopting a CDK country: npm run plan -- --import-file", function () {
         assert.match(stderr, /\n--import-file=\/nonexistent-dir\/import\.json: cannot write it \(ENOENT\)\n$/);
     });
 
-    it("the README's mapping table is the one the code applies", () => {
-        const file = path.join(PROJECT_ROOT, "README.md");
+    it("docs/adoption.md's mapping table is the one the code applies", () => {
+        const file = path.join(PROJECT_ROOT, "docs", "adoption.md");
         const readme = fs.readFileSync(file, "utf8");
         if (process.env.UPDATE_README === "1") fs.writeFileSync(file, replaceMarkedSection(readme, MAPPING_MARKERS, mappingTable()));
         else assert.strictEqual(markedSection(readme, MAPPING_MARKERS), mappingTable(), "UPDATE_README=1 npm test regenerates it");

@@ -5,7 +5,7 @@ import {
     CreateCertificateFromCsrCommand, CreateKeysAndCertificateCommand, DeleteCertificateCommand, DescribeCertificateCommand,
     IoTClient, ListCertificatesCommand, UpdateCertificateCommand,
 } from "@aws-sdk/client-iot";
-import { answerMayBeLost, ClaimCertificateInputs, ClaimCertificateOutputs, claimCertificateProvider as provider } from "../components/provisioning/claimCertificateProvider";
+import { answerMayBeLost, ClaimCertificateInputs, ClaimCertificateOutputs, claimCertificateProvider as provider, THROTTLE_RETRY } from "../components/provisioning/claimCertificateProvider";
 import { iotClient } from "../components/iotSdk";
 import { iot } from "./support/iotMock";
 import { makeCertificate, makeCsr } from "./support/x509";
@@ -86,6 +86,10 @@ class AwsIotCertificates {
 const inputs: ClaimCertificateInputs = { region: "ap-northeast-2", rotation: "2026-11", status: "ACTIVE" };
 
 describe("claim certificate provider under fault injection: what is left in AWS", () => {
+    // A throttled create is retried (AWS refused it); backoff in milliseconds here, the attempts are what count.
+    const backoff = { ...THROTTLE_RETRY };
+    before(() => Object.assign(THROTTLE_RETRY, { baseMs: 1, maxMs: 2 }));
+    after(() => Object.assign(THROTTLE_RETRY, backoff));
     const aws = new AwsIotCertificates();
     before(async () => { aws.csrCertificatePem = await makeCertificate((await makeCsr()).keys); });
     beforeEach(() => { iot.reset(); aws.certs.clear(); aws.clear(); aws.install(); });

@@ -8,6 +8,7 @@ import { PLACEHOLDER_REGION, PROJECT_ROOT, readStackFile, stackNames } from "../
 import { stackKeys } from "../config/stackConfig";
 import { main as plan } from "../plan/cli";
 import { SCHEMA_FILE, schemaText } from "../scripts/schema";
+import { findBotocore, SERVICE_REGIONS_FILE, serviceRegionsText } from "../scripts/serviceRegions";
 
 /** A temporary project: Pulumi.yaml (as given, or ours) and one stack file. */
 function project(stackFile: string, stack = "x", pulumiYaml?: string): string {
@@ -40,17 +41,29 @@ describe("config from real Pulumi sources: the stack-file schema, Pulumi.yaml, E
             }
         });
 
-        it("an editor sees the same mistakes: a misspelt field, an unsupported Kafka version, a region the provider does not know", () => {
+        it("an editor sees the same mistakes: a misspelt field or key (aws: too), an unsupported Kafka version, a region the provider does not know", () => {
             const doc = parse(kr());
             doc.config["fms-iot:provisioning"].serialPrefix = ["297468"];
             doc.config["aws:region"] = "ap-northeast-9";
+            doc.config["aws:profle"] = "fms-kr";
+            doc.config["fms-iot:routng"] = {};
             doc.config["fms-iot:routing"].msk = { mode: "create", vpcCidr: "10.40.0.0/16", subnetCidrs: ["10.40.1.0/24", "10.40.2.0/24"], kafkaVersion: "3.6.0" };
             assert.ok(!validate(doc));
             const paths = validate.errors!.map((e) => `${e.instancePath} ${e.keyword}`).join("\n");
             assert.match(paths, /\/config\/fms-iot:provisioning additionalProperties/);
             assert.match(paths, /\/config\/aws:region enum/);
+            const extra = validate.errors!.filter((e) => e.instancePath === "/config" && e.keyword === "additionalProperties").map((e) => (e.params as { additionalProperty: string }).additionalProperty);
+            assert.deepStrictEqual(extra.sort(), ["aws:profle", "fms-iot:routng"], "misspelt keys flagged as the program refuses them");
             assert.match(paths, /\/config\/fms-iot:routing\/msk\/kafkaVersion enum/);
         });
+    });
+
+    it("config/serviceRegions.ts (regions with an IoT Core, Greengrass V2 and MSK endpoint) is what botocore's endpoint data says", function () {
+        // The data behind "a region where AWS IoT Core has no endpoint": botocore's data/endpoints.json,
+        // the AWS CLI's own (the JS SDK v3 packages here ship only partition rules). Checked where botocore is installed.
+        const found = findBotocore();
+        if (!found) this.skip();
+        assert.strictEqual(fs.readFileSync(SERVICE_REGIONS_FILE, "utf8"), serviceRegionsText(found!.file, found!.version), "run npm run service-regions");
     });
 
     it("Pulumi.yaml declares the project's scalar keys with the types Pulumi's project schema allows, each with a description", () => {

@@ -139,4 +139,93 @@ describe("region settings dynamic provider (AWS IoT logging, audit configuration
         assert.strictEqual(iot.commandCalls(SetV2LoggingOptionsCommand)[0].args[0].input.defaultLogLevel, "INFO");
         assert.strictEqual(iot.commandCalls(GetV2LoggingOptionsCommand).length, 0, "the first create's record is kept, not re-read");
     });
+
+    // The dynamic-provider host (@pulumi/pulumi v3.248.0 sdk/nodejs/cmd/dynamic-provider/index.ts, create ->
+    // grpcResponseFromError) records a failed create as partial state only when the thrown error carries `id`
+    // and `properties` (ErrorResourceInitFailed); anything else records nothing, and the next up creates again.
+    it("a create that fails after reading the region (the index wait times out) still records what the region had, as the host's partial state", async () => {
+        iot.on(GetV2LoggingOptionsCommand).resolves({ roleArn: "arn:aws:iam::123456789012:role/old-logging", defaultLogLevel: "WARN", disableAllLogs: false });
+        iot.on(DescribeAccountAuditConfigurationCommand).resolves({ auditCheckConfigurations: {} });
+        iot.on(GetIndexingConfigurationCommand).resolves({ thingIndexingConfiguration: { thingIndexingMode: "OFF" } });
+        iot.on(SetV2LoggingOptionsCommand).resolves({});
+        iot.on(UpdateAccountAuditConfigurationCommand).resolves({});
+        iot.on(UpdateIndexingConfigurationCommand).resolves({});
+        iot.on(DescribeIndexCommand).resolves({ indexStatus: "BUILDING" });
+        const err = await provider.create(inputs).then(() => undefined, (e: Error & { id?: string; properties?: RegionSettingsOutputs }) => e);
+        assert.ok(err, "the create fails");
+        assert.match(err.message, /still BUILDING/);
+        assert.strictEqual(err.id, "ap-northeast-2/iot-settings");
+        assert.deepStrictEqual(err.properties!.previous.logging, { roleArn: "arn:aws:iam::123456789012:role/old-logging", defaultLogLevel: "WARN", disableAllLogs: false });
+
+        // The next up is an update from that record: the region's own settings stay "previous", never this stack's.
+        iot.reset();
+        pristineRegion();
+        iot.on(GetV2LoggingOptionsCommand).resolves({ roleArn: inputs.logging.roleArn, defaultLogLevel: "ERROR", disableAllLogs: false });
+        const r = await provider.update!(err.id!, err.properties!, inputs);
+        assert.deepStrictEqual((r.outs as RegionSettingsOutputs).previous, err.properties!.previous);
+        assert.strictEqual(iot.commandCalls(GetV2LoggingOptionsCommand).length, 0, "the record is kept, not re-read");
+    });
+
+    it("a richer index another application set is never downgraded: the stronger mode stays, named-shadow, Device Defender and filter settings pass through, and are saved", async () => {
+        pristineRegion();
+        const richer = {
+            thingIndexingMode: "REGISTRY_AND_SHADOW", thingConnectivityIndexingMode: "STATUS",
+            namedShadowIndexingMode: "ON", deviceDefenderIndexingMode: "VIOLATIONS",
+            filter: { namedShadowNames: ["battery"], geoLocations: [{ name: "shadow.reported.location", order: "LatLon" }] },
+            customFields: [{ name: "attributes.fleet", type: "String" }],
+        };
+        iot.on(GetIndexingConfigurationCommand).resolves({ thingIndexingConfiguration: richer as never });
+        const outs = (await provider.create(inputs)).outs as RegionSettingsOutputs;
+        const sent = iot.commandCalls(UpdateIndexingConfigurationCommand)[0].args[0].input.thingIndexingConfiguration;
+        assert.deepStrictEqual(sent, { ...richer, customFields: [{ name: "attributes.fleet", type: "String" }, { name: "attributes.serial", type: "String" }] });
+        assert.strictEqual(outs.thingIndexingMode, "REGISTRY_AND_SHADOW");
+        assert.deepStrictEqual(outs.previous.indexing, richer, "saved whole, so destroy restores it");
+
+        // ... and destroy puts every one of those fields back.
+        iot.reset();
+        iot.on(SetV2LoggingOptionsCommand).resolves({});
+        iot.on(DeleteAccountAuditConfigurationCommand).resolves({});
+        iot.on(UpdateIndexingConfigurationCommand).resolves({});
+        await provider.delete!("ap-northeast-2/iot-settings", outs);
+        assert.deepStrictEqual(iot.commandCalls(UpdateIndexingConfigurationCommand)[0].args[0].input.thingIndexingConfiguration, richer);
+    });
+
+    it("update merges into what the region has now (an index strengthened since the create stays strong)", async () => {
+        pristineRegion();
+        iot.on(GetIndexingConfigurationCommand).resolves({ thingIndexingConfiguration: { thingIndexingMode: "REGISTRY_AND_SHADOW", thingConnectivityIndexingMode: "OFF" } });
+        await provider.update!("id", { ...inputs, previous: { logging: null, audit: null, indexing: null }, indexStatus: "ACTIVE" }, inputs);
+        const sent = iot.commandCalls(UpdateIndexingConfigurationCommand)[0].args[0].input.thingIndexingConfiguration!;
+        assert.deepStrictEqual([sent.thingIndexingMode, sent.thingConnectivityIndexingMode], ["REGISTRY_AND_SHADOW", "STATUS"]);
+    });
+
+    it("refresh (read) reports drift: logging switched off, a check disabled, our index field dropped by hand; the record is kept", async () => {
+        iot.on(GetV2LoggingOptionsCommand).resolves({ roleArn: inputs.logging.roleArn, defaultLogLevel: "ERROR", disableAllLogs: true });
+        iot.on(DescribeAccountAuditConfigurationCommand).resolves({
+            roleArn: inputs.audit.roleArn,
+            auditCheckConfigurations: { DEVICE_CERTIFICATE_AGE_CHECK: { enabled: true, configuration: { CERT_AGE_THRESHOLD_IN_DAYS: "365" } }, LOGGING_DISABLED_CHECK: { enabled: false } },
+            auditNotificationTargetConfigurations: { SNS: { ...inputs.audit.sns, enabled: true } },
+        });
+        iot.on(GetIndexingConfigurationCommand).resolves({ thingIndexingConfiguration: { thingIndexingMode: "REGISTRY", thingConnectivityIndexingMode: "STATUS", customFields: [] } });
+        iot.on(DescribeIndexCommand).resolves({ indexStatus: "ACTIVE" });
+        const previous = { logging: null, audit: null, indexing: null };
+        const props = { ...inputs, previous, indexStatus: "ACTIVE" } as RegionSettingsOutputs;
+        const r = await provider.read!("ap-northeast-2/iot-settings", props);
+        const refreshed = r.inputs as unknown as RegionSettingsInputs;
+        assert.strictEqual(refreshed.logging.defaultLogLevel, "DISABLED");
+        assert.strictEqual(refreshed.audit.checks.LOGGING_DISABLED_CHECK.enabled, false);
+        assert.deepStrictEqual(refreshed.indexing.customFields, []);
+        assert.deepStrictEqual((r.props as RegionSettingsOutputs).previous, previous);
+        // The next preview shows the change, and up puts the program's settings back.
+        assert.strictEqual((await provider.diff!("id", refreshed as RegionSettingsOutputs, inputs)).changes, true);
+        // No drift: no change.
+        assert.strictEqual((await provider.diff!("id", props, inputs)).changes, false);
+    });
+
+    it("the diff ignores __provider (the serialized code changes with any edit to what it captures)", async () => {
+        const olds = { ...inputs, previous: { logging: null, audit: null, indexing: null }, indexStatus: "ACTIVE", __provider: "exports.handler = () => 1" } as RegionSettingsOutputs;
+        const d = await provider.diff!("id", olds, { ...inputs, __provider: "exports.handler = () => 2" } as RegionSettingsInputs);
+        assert.strictEqual(d.changes, false);
+        const level = await provider.diff!("id", olds, { ...inputs, logging: { ...inputs.logging, defaultLogLevel: "WARN" } });
+        assert.strictEqual(level.changes, true);
+    });
 });

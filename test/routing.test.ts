@@ -281,8 +281,8 @@ describe("routing modes", function () {
         });
     }
 
-    it("operations.regionSettingsOwner naming another stack leaves the region's IoT logging to it", async () => {
-        const run = await runStack("jp", { edit: (c) => { c["fms-iot:operations"] = JSON.stringify({ regionSettingsOwner: "jp-ops" }); } });
+    it("operations.regionSettingsOwner naming another stack (one with a stack file here) leaves the region's IoT logging to it", async () => {
+        const run = await runStack("jp", { edit: (c) => { c["fms-iot:operations"] = JSON.stringify({ regionSettingsOwner: "kr" }); } });
         assert.strictEqual(run.ofType("pulumi-nodejs:dynamic/iot:RegionSettings").length, 0);
         assert.strictEqual(run.ofType("aws:cloudwatch/logGroup:LogGroup").filter((l) => l.inputs.name === "AWSIotLogsV2").length, 0);
     });

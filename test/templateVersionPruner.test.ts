@@ -30,6 +30,16 @@ describe("provisioning template version pruner", () => {
         assert.ok(!iot.commandCalls(DeleteProvisioningTemplateVersionCommand).some((c) => c.args[0].input.versionId === 2));
     });
 
+    it("refresh (read) reports the template's versions as AWS IoT has them; a template deleted by hand drops the pruner too", async () => {
+        iot.on(ListProvisioningTemplateVersionsCommand).resolves({ versions: versions([4, 2, 3, 5, 1], 5) });
+        const r = await provider.read!("fms-kr-vehicle", { ...inputs, deleted: [] });
+        assert.deepStrictEqual(r.props?.versions, [1, 2, 3, 4, 5], "five versions: the next body change prunes first");
+        assert.strictEqual(r.id, "fms-kr-vehicle");
+        iot.reset();
+        iot.on(ListProvisioningTemplateVersionsCommand).rejects(notFound);
+        assert.deepStrictEqual(await provider.read!("fms-kr-vehicle", { ...inputs, deleted: [] }), {});
+    });
+
     it("does nothing for a template that does not exist yet, or has room", async () => {
         iot.on(ListProvisioningTemplateVersionsCommand).rejects(notFound);
         assert.deepStrictEqual((await provider.create(inputs)).outs?.deleted, []);

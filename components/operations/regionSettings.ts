@@ -12,7 +12,21 @@
  *   name a role are retried while AWS IoT says the request is invalid because of it;
  * - fleet metrics on a new index fail with `IndexNotReadyException` ("The index is not ready", per
  *   CreateFleetMetric's errors): this resource returns only once `AWS_Things` is ACTIVE, and the
- *   fleet metrics depend on it.
+ *   fleet metrics depend on it;
+ * - it never weakens what another application set: the thing index keeps the stronger of the region's
+ *   mode and ours (REGISTRY < REGISTRY_AND_SHADOW; connectivity OFF < STATUS), and named-shadow, Device
+ *   Defender, filter and custom-field settings it does not manage are passed through (and saved, so a
+ *   destroy puts them back);
+ * - a create that fails after reading the region (the index wait timing out on a large fleet, a role
+ *   not yet assumable) still records what the region had: the error carries `id` and `properties`,
+ *   which the dynamic-provider host turns into a partial-state (ErrorResourceInitFailed) response
+ *   (@pulumi/pulumi v3.248.0 sdk/nodejs/cmd/dynamic-provider/index.ts:447-470, grpcResponseFromError), so the
+ *   next `up` updates with the first record instead of creating again and calling this stack's own
+ *   settings "previous";
+ * - `read` (pulumi refresh) reports what the region has now, so drift shows in the next preview; the
+ *   diff ignores `__provider` (the serialized provider code), which changes with any edit to code it
+ *   captures and would otherwise re-apply every setting and wait for the index. (Delete and read run the
+ *   `__provider` in the state, index.ts:266-336: new code reaches them with the next real update.)
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
@@ -41,6 +55,10 @@ export interface IndexingSettings {
     thingIndexingMode: string;
     thingConnectivityIndexingMode?: string;
     customFields: { name: string; type: string }[];
+    /** Passed through and restored as the region had them (this stack does not manage them). */
+    namedShadowIndexingMode?: string;
+    deviceDefenderIndexingMode?: string;
+    filter?: { namedShadowNames?: string[]; geoLocations?: { name?: string; order?: string }[] };
 }
 
 export interface RegionSettingsTiming {
@@ -70,6 +88,8 @@ export interface PreviousSettings {
 export interface RegionSettingsOutputs extends RegionSettingsInputs {
     previous: PreviousSettings;
     indexStatus: string;
+    /** The thing index mode in force after the last apply or refresh (ours or a stronger one already there). */
+    thingIndexingMode?: string;
 }
 
 const RESOURCE = "RegionSettings";
@@ -118,21 +138,47 @@ async function readPrevious(iot: IoTClient, region: string): Promise<PreviousSet
     } catch (err) {
         throw explain(RESOURCE, "DescribeAccountAuditConfiguration", region, err);
     }
-    let indexing: IndexingSettings | null = null;
+    return { logging, audit, indexing: await readIndexing(iot, region) };
+}
+
+/** The region's thing indexing configuration, every field of it (null: OFF). */
+async function readIndexing(iot: IoTClient, region: string): Promise<IndexingSettings | null> {
+    const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
     try {
-        const i = await iot.send(new sdk.GetIndexingConfigurationCommand({}));
-        const t = i.thingIndexingConfiguration;
-        if (t?.thingIndexingMode && t.thingIndexingMode !== "OFF") {
-            indexing = {
-                thingIndexingMode: t.thingIndexingMode,
-                ...(t.thingConnectivityIndexingMode ? { thingConnectivityIndexingMode: t.thingConnectivityIndexingMode } : {}),
-                customFields: (t.customFields ?? []).map((f) => ({ name: f.name ?? "", type: f.type ?? "String" })),
-            };
-        }
+        const t = (await iot.send(new sdk.GetIndexingConfigurationCommand({}))).thingIndexingConfiguration;
+        if (!t?.thingIndexingMode || t.thingIndexingMode === "OFF") return null;
+        return {
+            thingIndexingMode: t.thingIndexingMode,
+            ...(t.thingConnectivityIndexingMode ? { thingConnectivityIndexingMode: t.thingConnectivityIndexingMode } : {}),
+            customFields: (t.customFields ?? []).map((f) => ({ name: f.name ?? "", type: f.type ?? "String" })),
+            ...(t.namedShadowIndexingMode ? { namedShadowIndexingMode: t.namedShadowIndexingMode } : {}),
+            ...(t.deviceDefenderIndexingMode ? { deviceDefenderIndexingMode: t.deviceDefenderIndexingMode } : {}),
+            ...(t.filter ? { filter: JSON.parse(JSON.stringify(t.filter)) as IndexingSettings["filter"] } : {}),
+        };
     } catch (err) {
         throw explain(RESOURCE, "GetIndexingConfiguration", region, err);
     }
-    return { logging, audit, indexing };
+}
+
+/** Index modes, weakest first (UpdateIndexingConfiguration's ThingIndexingMode and ThingConnectivityIndexingMode). */
+const THING_MODES = ["OFF", "REGISTRY", "REGISTRY_AND_SHADOW"];
+const CONNECTIVITY_MODES = ["OFF", "STATUS"];
+const stronger = (modes: string[], a: string | undefined, b: string) => (modes.indexOf(a ?? "OFF") > modes.indexOf(b) ? a! : b);
+
+/**
+ * What this stack needs (REGISTRY, STATUS, its custom fields) merged into what the region has now: the
+ * stronger mode of each, the region's other custom fields, and the settings this stack does not manage
+ * passed through as they are.
+ */
+export function mergedIndexing(ours: { name: string; type: string }[], current: IndexingSettings | null) {
+    return {
+        thingIndexingMode: stronger(THING_MODES, current?.thingIndexingMode, "REGISTRY"),
+        thingConnectivityIndexingMode: stronger(CONNECTIVITY_MODES, current?.thingConnectivityIndexingMode, "STATUS"),
+        customFields: mergedCustomFields(ours, current),
+        ...(current?.namedShadowIndexingMode ? { namedShadowIndexingMode: current.namedShadowIndexingMode } : {}),
+        ...(current?.deviceDefenderIndexingMode ? { deviceDefenderIndexingMode: current.deviceDefenderIndexingMode } : {}),
+        ...(current?.filter ? { filter: current.filter } : {}),
+    };
 }
 
 /** Our custom fields plus any the region already indexes (another application's are kept). */
@@ -142,7 +188,7 @@ export function mergedCustomFields(ours: { name: string; type: string }[], previ
     return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
-async function apply(inputs: RegionSettingsInputs, previous: PreviousSettings): Promise<string> {
+async function apply(inputs: RegionSettingsInputs, current: IndexingSettings | null): Promise<{ indexStatus: string; thingIndexingMode: string }> {
     const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
     const iot = iotClient(inputs, "fms-region-settings");
     const timing = inputs.timing ?? DEFAULT_TIMING;
@@ -162,17 +208,12 @@ async function apply(inputs: RegionSettingsInputs, previous: PreviousSettings): 
         auditCheckConfigurations: inputs.audit.checks as never,
         auditNotificationTargetConfigurations: { SNS: { targetArn: inputs.audit.sns.targetArn, roleArn: inputs.audit.sns.roleArn, enabled: true } },
     })));
-    await call("UpdateIndexingConfiguration", () => iot.send(new sdk.UpdateIndexingConfigurationCommand({
-        thingIndexingConfiguration: {
-            thingIndexingMode: "REGISTRY",
-            thingConnectivityIndexingMode: "STATUS",
-            customFields: mergedCustomFields(inputs.indexing.customFields, previous.indexing) as never,
-        },
-    })));
+    const indexing = mergedIndexing(inputs.indexing.customFields, current);
+    await call("UpdateIndexingConfiguration", () => iot.send(new sdk.UpdateIndexingConfigurationCommand({ thingIndexingConfiguration: indexing as never })));
     const deadline = Date.now() + timing.indexReadySeconds * 1000;
     for (;;) {
         const status = (await call("DescribeIndex", () => iot.send(new sdk.DescribeIndexCommand({ indexName: INDEX })))).indexStatus ?? "UNKNOWN";
-        if (status === "ACTIVE") return status;
+        if (status === "ACTIVE") return { indexStatus: status, thingIndexingMode: indexing.thingIndexingMode };
         if (Date.now() >= deadline) {
             throw new Error(`${RESOURCE}: the fleet index ${INDEX} in ${inputs.region} is still ${status} after ${timing.indexReadySeconds} s; run \`pulumi up\` again once it is ACTIVE (aws iot describe-index --index-name ${INDEX})`);
         }
@@ -206,34 +247,105 @@ async function restore(inputs: RegionSettingsOutputs): Promise<void> {
         await call("DeleteAccountAuditConfiguration", () => iot.send(new sdk.DeleteAccountAuditConfigurationCommand({ deleteScheduledAudits: false })));
     }
     await call("UpdateIndexingConfiguration", () => iot.send(new sdk.UpdateIndexingConfigurationCommand({
-        thingIndexingConfiguration: prev.indexing
-            ? { thingIndexingMode: prev.indexing.thingIndexingMode as never, thingConnectivityIndexingMode: prev.indexing.thingConnectivityIndexingMode as never, customFields: prev.indexing.customFields as never }
-            : { thingIndexingMode: "OFF", thingConnectivityIndexingMode: "OFF" },
+        thingIndexingConfiguration: (prev.indexing ? { ...prev.indexing } : { thingIndexingMode: "OFF", thingConnectivityIndexingMode: "OFF" }) as never,
     })));
 }
 
+/** A failure after the region was read: the record travels with the error as the host's partial state. */
+function partial(err: unknown, id: string, outs: RegionSettingsOutputs): Error {
+    const e = err instanceof Error ? err : new Error(String(err));
+    return Object.assign(e, { id, properties: outs });
+}
+
+/** What the region has now, in the shape of this resource's inputs (for refresh). */
+async function observe(props: RegionSettingsOutputs): Promise<{ logging: RegionSettingsInputs["logging"]; audit: RegionSettingsInputs["audit"]; indexing: RegionSettingsInputs["indexing"]; thingIndexingMode: string; indexStatus: string }> {
+    const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
+    const iot = iotClient(props, "fms-region-settings");
+    const now = await readPrevious(iot, props.region);
+    // Our checks as the region has them now (a check switched off by hand reads enabled: false).
+    const checks: Record<string, AuditCheck> = {};
+    for (const [name, ours] of Object.entries(props.audit.checks)) {
+        const there = now.audit?.checks[name];
+        checks[name] = there ? { ...ours, enabled: there.enabled, ...(there.configuration ? { configuration: there.configuration } : {}) } : { ...ours, enabled: false };
+    }
+    const fields = new Set((now.indexing?.customFields ?? []).map((f) => `${f.name}/${f.type}`));
+    let indexStatus = "OFF";
+    if (now.indexing) {
+        try {
+            indexStatus = (await iot.send(new sdk.DescribeIndexCommand({ indexName: INDEX }))).indexStatus ?? "UNKNOWN";
+        } catch (err) {
+            if (errorName(err) !== "ResourceNotFoundException") throw explain(RESOURCE, "DescribeIndex", props.region, err);
+        }
+    }
+    return {
+        logging: now.logging && !now.logging.disableAllLogs
+            ? { roleArn: now.logging.roleArn ?? "", defaultLogLevel: now.logging.defaultLogLevel ?? "" }
+            : { roleArn: now.logging?.roleArn ?? "", defaultLogLevel: "DISABLED" },
+        audit: {
+            roleArn: now.audit?.roleArn ?? "",
+            checks,
+            sns: now.audit?.sns ? { targetArn: now.audit.sns.targetArn, roleArn: now.audit.sns.roleArn } : { targetArn: "", roleArn: "" },
+        },
+        // Our fields that the region still indexes: a field dropped by hand drops out, and the diff shows it.
+        indexing: { customFields: props.indexing.customFields.filter((f) => fields.has(`${f.name}/${f.type}`)) },
+        thingIndexingMode: now.indexing?.thingIndexingMode ?? "OFF",
+        indexStatus,
+    };
+}
+
+/** The inputs that matter to a diff: not the record, the timing, nor the serialized provider code. */
+const diffable = (o: RegionSettingsInputs) => {
+    const { previous: _p, indexStatus: _s, thingIndexingMode: _m, timing: _t, __provider: _code, ...rest } = o as RegionSettingsInputs & Record<string, unknown>;
+    return JSON.stringify(rest);
+};
+
 export const regionSettingsProvider: dynamic.ResourceProvider<RegionSettingsInputs, RegionSettingsOutputs> = {
     async diff(_id, olds, news) {
-        const strip = (o: RegionSettingsInputs) => JSON.stringify({ ...o, previous: undefined, indexStatus: undefined, timing: undefined });
         const replaces = olds.region !== news.region ? ["region"] : [];
-        return { changes: strip(olds) !== strip(news), replaces, deleteBeforeReplace: true };
+        return { changes: diffable(olds) !== diffable(news), replaces, deleteBeforeReplace: true };
     },
     async create(inputs) {
         await assertAllowedAccount(inputs, RESOURCE);
+        const id = `${inputs.region}/iot-settings`;
         const previous = await readPrevious(iotClient(inputs, "fms-region-settings"), inputs.region);
-        const indexStatus = await apply(inputs, previous);
-        return { id: `${inputs.region}/iot-settings`, outs: { ...inputs, previous, indexStatus } };
+        try {
+            const applied = await apply(inputs, previous.indexing);
+            return { id, outs: { ...inputs, previous, ...applied } };
+        } catch (err) {
+            // Recorded as partial state: the next up updates (keeping this record) instead of creating again.
+            throw partial(err, id, { ...inputs, previous, indexStatus: "INCOMPLETE" });
+        }
     },
-    async update(_id, olds, news) {
+    async update(id, olds, news) {
         await assertAllowedAccount(news, RESOURCE);
-        const indexStatus = await apply(news, olds.previous);
-        return { outs: { ...news, previous: olds.previous, indexStatus } };
+        const previous = olds.previous ?? { logging: null, audit: null, indexing: null };
+        try {
+            const current = await readIndexing(iotClient(news, "fms-region-settings"), news.region);
+            const applied = await apply(news, current);
+            return { outs: { ...news, previous, ...applied } };
+        } catch (err) {
+            throw partial(err, id, { ...news, previous, indexStatus: "INCOMPLETE" });
+        }
+    },
+    async read(id, props) {
+        if (!props) throw new Error(`${RESOURCE}: import is not supported; pulumi up adopts the region's settings and records them`);
+        const seen = await observe(props);
+        const { indexStatus, thingIndexingMode, ...inputs } = seen;
+        const outs: RegionSettingsOutputs = { ...props, ...inputs, indexStatus, thingIndexingMode };
+        // The SDK types `inputs` as Outputs; the engine takes the resource's inputs here: the next diff
+        // compares the program's settings with what the region has, and `up` puts them back.
+        return { id, props: outs, inputs: { ...stripOutputs(props), ...inputs } as unknown as RegionSettingsOutputs };
     },
     async delete(_id, props) {
         await assertAllowedAccount(props, RESOURCE);
         await restore(props);
     },
 };
+
+function stripOutputs(props: RegionSettingsOutputs): RegionSettingsInputs {
+    const { previous: _p, indexStatus: _s, thingIndexingMode: _m, ...inputs } = props;
+    return inputs;
+}
 
 /** RegionSettingsInputs with the roles and topic still to be created. */
 export interface RegionSettingsArgs extends AwsTarget {
@@ -250,6 +362,6 @@ export class RegionSettings extends pulumi.dynamic.Resource {
     declare public readonly previous: pulumi.Output<PreviousSettings>;
 
     constructor(name: string, args: RegionSettingsArgs, opts?: pulumi.CustomResourceOptions) {
-        super(regionSettingsProvider, name, { ...args, indexStatus: undefined, previous: undefined }, opts, "iot", "RegionSettings");
+        super(regionSettingsProvider, name, { ...args, indexStatus: undefined, previous: undefined, thingIndexingMode: undefined }, opts, "iot", "RegionSettings");
     }
 }

@@ -103,9 +103,16 @@ export class ClaimCertificate extends pulumi.ComponentResource {
             ...(args.csrPem ? { csrPem: args.csrPem } : {}),
         }, parent);
 
+        // Built from the resource's id, not its outputs: in the preview of an update (the claim switch-off) the id is
+        // known, while a dynamic resource's outputs are not (it has no preview: the engine takes its new inputs as its
+        // state, pulumi/pulumi v3.248.0 sdk/go/common/resource/plugin/provider_plugin.go:1661-1676, and the host passes
+        // no `stables`). From outputs, the attachment and the PEM object keys would preview as replaced although `up`
+        // leaves them alone; from the id they preview as they are. A new rotation makes a new id: replaced, rightly.
+        const certificateId = certificate.id;
+        const certificateArn = pulumi.all([args.ctx, certificate.id]).apply(([c, id]) => `arn:${c.partition}:iot:${c.region}:${c.accountId}:cert/${id}`);
         new aws.iot.PolicyAttachment(`${name}-policy-attachment`, {
             policy: policy.name,
-            target: certificate.certificateArn,
+            target: certificateArn,
         }, parent);
 
         const bucket = new SecureBucket(`${name}-pems`, {
@@ -115,7 +122,7 @@ export class ClaimCertificate extends pulumi.ComponentResource {
 
         const pem = (file: string, content: pulumi.Input<string>) => new aws.s3.BucketObjectv2(`${name}-${file}`, {
             bucket: bucket.name,
-            key: pulumi.interpolate`${CLAIM_PREFIX}/${certificate.certificateId}/${file}`,
+            key: pulumi.interpolate`${CLAIM_PREFIX}/${certificateId}/${file}`,
             content,
             contentType: "application/x-pem-file",
             serverSideEncryption: "aws:kms",
@@ -128,8 +135,8 @@ export class ClaimCertificate extends pulumi.ComponentResource {
             ? undefined
             : pem("private.pem.key", pulumi.secret(certificate.privateKeyPem.apply((k) => k ?? "")));
 
-        this.certificateId = certificate.certificateId;
-        this.certificateArn = certificate.certificateArn;
+        this.certificateId = certificateId;
+        this.certificateArn = certificateArn;
         this.status = certificate.status;
         this.privateKeyPem = pulumi.secret(certificate.privateKeyPem);
         this.policyName = policy.name;

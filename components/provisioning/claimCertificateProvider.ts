@@ -41,13 +41,22 @@ export interface ClaimCertificateOutputs extends Omit<ClaimCertificateInputs, "s
 
 /** Input keys whose change needs a new certificate. */
 const REPLACE_KEYS = ["region", "rotation", "csrPem"] as const;
-/** Outputs that stay the same unless the certificate is replaced. */
-const STABLE_OUTPUTS = ["certificateId", "certificateArn", "certificatePem", "publicKeyPem", "privateKeyPem", "mode", "notAfter"];
 /** What the engine passes for a value not known during preview. */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 const RESOURCE = "ClaimCertificate";
 const client = (target: AwsTarget, maxAttempts?: number) => iotClient(target, "fms-claim-certificate", maxAttempts === undefined ? {} : { maxAttempts });
+
+/**
+ * Throttled create calls are retried, and only those: a throttling error means AWS IoT refused the
+ * request (nothing was created), so another attempt cannot leave a second certificate; any other error
+ * (a lost answer above all) is not retried. Full-jitter exponential backoff, bounded.
+ */
+export const THROTTLE_RETRY = { attempts: 5, baseMs: 500, maxMs: 8_000 };
+
+export function isThrottle(err: unknown): boolean {
+    return ["ThrottlingException", "TooManyRequestsException", "Throttling", "RequestLimitExceeded"].includes((err as { name?: string })?.name ?? "");
+}
 
 /** The request may have reached AWS IoT without its answer reaching us (a timeout, a dropped connection). */
 export function answerMayBeLost(err: unknown): boolean {
@@ -146,12 +155,13 @@ export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificate
         if (statusStuck && news.status !== olds.status) replaces.push("status");
         const updates = (["status", "profile", "assumeRoleArn"] as const).filter((k) => (olds[k] ?? "") !== (news[k] ?? ""));
         const changes = replaces.length > 0 || updates.length > 0;
-        return {
-            changes,
-            replaces,
-            stables: replaces.length === 0 ? STABLE_OUTPUTS : [],
-            deleteBeforeReplace: false,
-        };
+        // No `stables`: the dynamic-provider host never passes them on (@pulumi/pulumi v3.248.0
+        // sdk/nodejs/cmd/dynamic-provider/index.ts:195-232, diff sets changes, replaces and deleteBeforeReplace only),
+        // and a dynamic provider does not support preview, so a previewed update returns the new inputs as its
+        // state (sdk/go/common/resource/plugin/provider_plugin.go:1661-1676, Update: "If the provider does not support
+        // previews, return the inputs as the state"): certificateId and the PEMs are unknown in that preview, and
+        // what depends on them previews as replaced although `up` updates in place (README "Day two").
+        return { changes, replaces, deleteBeforeReplace: false };
     },
 
     async create(inputs) {
@@ -168,18 +178,27 @@ export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificate
         let certificatePem: string | undefined;
         let privateKeyPem: string | undefined;
         let publicKeyPem: string | undefined;
-        try {
-            if (inputs.csrPem) {
-                const r = await once.send(new sdk.CreateCertificateFromCsrCommand({ certificateSigningRequest: inputs.csrPem, setAsActive: false }));
-                ({ certificateId, certificateArn, certificatePem } = r);
-            } else {
-                const r = await once.send(new sdk.CreateKeysAndCertificateCommand({ setAsActive: false }));
-                ({ certificateId, certificateArn, certificatePem } = r);
-                privateKeyPem = r.keyPair?.PrivateKey;
-                publicKeyPem = r.keyPair?.PublicKey;
+        for (let attempt = 1; ; attempt++) {
+            try {
+                if (inputs.csrPem) {
+                    const r = await once.send(new sdk.CreateCertificateFromCsrCommand({ certificateSigningRequest: inputs.csrPem, setAsActive: false }));
+                    ({ certificateId, certificateArn, certificatePem } = r);
+                } else {
+                    const r = await once.send(new sdk.CreateKeysAndCertificateCommand({ setAsActive: false }));
+                    ({ certificateId, certificateArn, certificatePem } = r);
+                    privateKeyPem = r.keyPair?.PrivateKey;
+                    publicKeyPem = r.keyPair?.PublicKey;
+                }
+                break;
+            } catch (err) {
+                if (isThrottle(err) && attempt < THROTTLE_RETRY.attempts) {
+                    const cap = Math.min(THROTTLE_RETRY.maxMs, THROTTLE_RETRY.baseMs * 2 ** (attempt - 1));
+                    await new Promise((resolve) => setTimeout(resolve, Math.random() * cap));
+                    continue;
+                }
+                if (isThrottle(err)) throw explain(RESOURCE, operation, inputs.region, err, attempt);
+                throw await createFailed(iot, inputs.region, operation, err, started);
             }
-        } catch (err) {
-            throw await createFailed(iot, inputs.region, operation, err, started);
         }
         if (!certificateId) throw new Error(`${RESOURCE}: ${operation} in ${inputs.region} returned no certificate id`);
         let step = operation;

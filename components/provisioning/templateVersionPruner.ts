@@ -23,13 +23,14 @@ export interface PrunerInputs extends AwsTarget {
 export interface PrunerOutputs extends PrunerInputs {
     /** Versions deleted by the last run. */
     deleted: number[];
+    /** The template's versions as of the last refresh (`pulumi refresh` reads them). */
+    versions?: number[];
 }
 
 const RESOURCE = "TemplateVersionPruner";
 
-/** Deletes the oldest non-default versions so that, after one more, there are at most `keepPrevious` + 2. */
-async function prune(inputs: PrunerInputs): Promise<number[]> {
-    await assertAllowedAccount(inputs, RESOURCE);
+/** The template's versions, or undefined when the template does not exist. */
+async function listVersions(inputs: PrunerInputs): Promise<{ versionId: number; isDefaultVersion: boolean }[] | undefined> {
     const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
     const iot = iotClient(inputs, "fms-template-pruner");
     const versions: { versionId: number; isDefaultVersion: boolean }[] = [];
@@ -41,9 +42,19 @@ async function prune(inputs: PrunerInputs): Promise<number[]> {
             nextToken = page.nextToken;
         } while (nextToken);
     } catch (err) {
-        if (errorName(err) === "ResourceNotFoundException") return []; // the template is about to be created
+        if (errorName(err) === "ResourceNotFoundException") return undefined;
         throw explain(RESOURCE, "ListProvisioningTemplateVersions", inputs.region, err);
     }
+    return versions;
+}
+
+/** Deletes the oldest non-default versions so that, after one more, there are at most `keepPrevious` + 2. */
+async function prune(inputs: PrunerInputs): Promise<number[]> {
+    await assertAllowedAccount(inputs, RESOURCE);
+    const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
+    const iot = iotClient(inputs, "fms-template-pruner");
+    const versions = await listVersions(inputs);
+    if (!versions) return []; // the template is about to be created
     const keep = Math.max(0, Math.min(inputs.keepPrevious, MAX_TEMPLATE_VERSIONS - 2));
     const obsolete = versions.filter((v) => !v.isDefaultVersion).sort((a, b) => b.versionId - a.versionId).slice(keep).map((v) => v.versionId);
     for (const versionId of obsolete) {
@@ -69,6 +80,18 @@ export const templateVersionPrunerProvider: dynamic.ResourceProvider<PrunerInput
     async update(_id, _olds, news) {
         return { outs: { ...news, deleted: await prune(news) } };
     },
+    /**
+     * `pulumi refresh`: the template's versions as AWS IoT has them (versions added by hand show up; the
+     * next body change prunes them). A template deleted by hand drops the pruner from the state too, so
+     * the next `up` creates both again. Without `read` the host hands back the old state unchanged
+     * (@pulumi/pulumi v3.248.0 sdk/nodejs/cmd/dynamic-provider/index.ts:288-291, read).
+     */
+    async read(id, props) {
+        if (!props) throw new Error(`${RESOURCE}: import is not supported; pulumi up creates it`);
+        const versions = await listVersions(props);
+        if (!versions) return {};
+        return { id, props: { ...props, versions: versions.map((v) => v.versionId).sort((a, b) => a - b) } };
+    },
     async delete() {
         // Nothing to undo: deleting the template deletes its versions.
     },
@@ -82,6 +105,6 @@ export class TemplateVersionPruner extends pulumi.dynamic.Resource {
     declare public readonly deleted: pulumi.Output<number[]>;
 
     constructor(name: string, args: { [K in keyof PrunerInputs]: pulumi.Input<PrunerInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(templateVersionPrunerProvider, name, { ...args, deleted: undefined }, opts, "iot", "TemplateVersionPruner");
+        super(templateVersionPrunerProvider, name, { ...args, deleted: undefined, versions: undefined }, opts, "iot", "TemplateVersionPruner");
     }
 }
