@@ -107,6 +107,10 @@ const CASES: [string, string, Edit][] = [
     ["a misspelt field", "kr", edit("provisioning", (p) => { p.serialPrefix = p.serialPrefixes; })],
     ["a device policy name IoT refuses", "kr", edit("provisioning", (p) => { p.devicePolicyName = "fleet/device"; })],
     ["a template name over 36 characters", "jp", edit("provisioning", (p) => { p.templateName = "fms-jp-vehicle-provisioning-template-1"; })],
+    ["AWS-made device keys on a production stack (nothing to bind a serial to)", "kr", edit("provisioning", (p) => { p.deviceKeys = "aws"; })],
+    ["no reserved concurrency written as 0", "kr", edit("provisioning", (p) => { p.hookReservedConcurrency = 0; })],
+    ["a rotation that may never be confirmed (0 hours)", "kr", edit("provisioning", (p) => { p.rotation.confirmTimeoutHours = 0; })],
+    ["a provisioning budget of 0 per hour", "kr", edit("operations", (o) => { o.alarms.provisioningsPerHour = 0; })],
     // Greengrass
     ["core Thing names the vehicles' prefix covers", "kr", edit("greengrass", (g) => { g.coreThingNamePrefix = "kr-"; })],
     ["a nucleus version AWS has not published", "kr", edit("greengrass", (g) => { g.nucleusVersion = "2.16.9"; })],

@@ -75,7 +75,7 @@ export function fill(template: string, vars: Record<string, string>, where: stri
 
 /** The role or IoT policy a principal names, if the stack has it. */
 export function principalResource(run: ProgramRun, p: LedgerPrincipal): RecordedResource | undefined {
-    if ("service" in p) return { urn: `service:${p.service}`, type: "service", name: p.service, parent: null, custom: false, inputs: {}, state: {}, dependencies: [], protect: false, retainOnDelete: false, additionalSecretOutputs: [] };
+    if ("service" in p) return { urn: `service:${p.service}`, type: "service", name: p.service, parent: null, custom: false, inputs: {}, state: {}, dependencies: [], protect: false, retainOnDelete: false, additionalSecretOutputs: [], ignoreChanges: [] };
     if ("templatePolicy" in p) {
         const template = run.ofType("aws:iot/provisioningTemplate:ProvisioningTemplate").find((t) => t.name.endsWith(p.templatePolicy.template));
         const body = template && JSON.parse(unsecretText(template.inputs.templateBody));
