@@ -140,11 +140,28 @@ function recordRegistrations(resources: RecordedResource[]): void {
     };
 }
 
+/** Plans of shipped stacks as they are (no options), per process: a plan is data, and every test file reads the same ones. */
+const plainRuns = new Map<string, Promise<ProgramRun>>();
+
 /**
  * Runs the real program (`index.ts`) on Pulumi mocks with the config of `Pulumi.<stack>.yaml`,
- * and returns every registered resource with its inputs, parent and dependencies.
+ * and returns every registered resource with its inputs, parent and dependencies. A run without
+ * options is made once per process and shared (treat it as read-only; copy before editing).
  */
 export async function runStack(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
+    if (Object.values(options).every((v) => v === undefined)) {
+        let run = plainRuns.get(stack);
+        if (!run) {
+            run = planStackOnce(stack, options);
+            plainRuns.set(stack, run);
+            run.catch(() => plainRuns.delete(stack));
+        }
+        return run;
+    }
+    return planStackOnce(stack, options);
+}
+
+async function planStackOnce(stack: string, options: RunOptions): Promise<ProgramRun> {
     const root = PROJECT_ROOT;
     const file = readStackFile(stack, options.stackDir ?? root);
     options.edit?.(file.config);
