@@ -172,7 +172,7 @@ function stackSchema(project: string, stack: string) {
             routing,
             operations: resolveOperations(v.operations, production, stack),
             /** Greengrass v2 for vehicles that run edge software; absent: none of it. */
-            greengrass: resolveGreengrass(`${project}:greengrass`, v.greengrass, provisioning, routing, v.namePrefix),
+            greengrass: resolveGreengrass(`${project}:greengrass`, v.greengrass, provisioning, routing, v.namePrefix, (v.operations?.regionSettingsOwner ?? stack) === stack),
         };
     });
 }
