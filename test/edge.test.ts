@@ -14,6 +14,8 @@ import { PolicyDocument } from "../policies/document";
 import { IOT_POLICY_MAX_CHARS, iotPolicySize } from "../policies/iotDevicePolicy";
 import { evaluate, RULES } from "../guardrails/rules";
 import { evaluateTemplate } from "./support/templateEvaluator";
+import { runSimulation } from "@cloud-copilot/iam-simulate";
+import { ledgerArn, LOG_MANAGER_CALLS, logManagerGroups, logManagerStream } from "./ledger/greengrassLogManager";
 import { assertStackConfigError, parsePolicy, statement } from "./support/assertions";
 import { isAllowed } from "./support/iotPolicyEvaluator";
 import { inside, physicalNames } from "./support/physicalNames";
@@ -73,6 +75,47 @@ describe("edge: Greengrass v2 (kr)", function () {
         assert.ok(canPut("fms-kr-core-2974690001", "fms-kr-core-2974690001"));
         assert.ok(!canPut("fms-kr-core-2974690001", "fms-kr-core-2974690002"), "not another core's stream");
         assert.ok(!canPut("fms-kr-core-2974690001", "fms-kr-core-2974690001x"));
+    });
+
+    it("token-exchange role, replayed: the log manager's call sequence (test/ledger) against the planned policy in an IAM policy simulator (@cloud-copilot/iam-simulate)", async () => {
+        const planned = parsePolicy(run.one("aws:iam/rolePolicy:RolePolicy", "-token-exchange-policy").inputs.policy);
+        // AWS resolves credentials-iot:ThingName from the x-amzn-iot-thingname header the nucleus sends
+        // (IotCloudHelper.java L35, v2.16.1); the simulator does not know that key, so it is substituted here,
+        // and the simulator judges the rest (actions, ARNs, wildcards) on its own.
+        const asCore = (doc: PolicyDocument, thing: string) => JSON.parse(JSON.stringify(doc).split("${credentials-iot:ThingName}").join(thing));
+        const simulate = async (doc: PolicyDocument, thing: string, action: string, resource: string) => {
+            const r = await runSimulation({
+                request: { principal: `arn:aws:sts::${ACCOUNT_ID}:assumed-role/fms-kr-edge-token-exchange-role/${thing}`, action, resource: { resource, accountId: ACCOUNT_ID }, contextVariables: {} },
+                identityPolicies: [{ name: "token-exchange", policy: asCore(doc, thing) }], serviceControlPolicies: [], resourceControlPolicies: [],
+            }, {});
+            assert.strictEqual(r.resultType, "single", JSON.stringify(r));
+            return (r as { overallResult: string }).overallResult;
+        };
+        const core = "fms-kr-core-2974690001";
+        const stream = logManagerStream(core, new Date("2026-12-03T10:00:00Z"));
+        assert.strictEqual(stream, "/2026/12/03/thing/fms-kr-core-2974690001");
+        const groups = logManagerGroups(REGION, ["com.fms.fms-kr.VehicleTelemetry"]);
+        const arnOf = (template: string, group: string, s = stream) => ledgerArn(template, { Partition: "aws", Region: REGION, Account: ACCOUNT_ID, LogGroupName: group, LogStreamName: s });
+        assert.deepStrictEqual(LOG_MANAGER_CALLS.map((c) => c.action), ["logs:PutLogEvents", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]);
+        for (const group of groups) {
+            for (const call of LOG_MANAGER_CALLS) {
+                assert.strictEqual(await simulate(planned, core, call.action, arnOf(call.resource, group)), "Allowed", `${call.action} on ${group} (${call.source})`);
+            }
+        }
+        // Refused: another core's streams, a log group that is not the log manager's, other actions.
+        const other = logManagerStream("fms-kr-core-2974690002", new Date("2026-12-03T10:00:00Z"));
+        const [createGroup, createStream, put] = [LOG_MANAGER_CALLS[1], LOG_MANAGER_CALLS[2], LOG_MANAGER_CALLS[0]];
+        for (const call of [createStream, put]) {
+            assert.strictEqual(await simulate(planned, core, call.action, arnOf(call.resource, groups[0], other)), "ImplicitlyDenied", `${call.action} on another core's stream`);
+        }
+        for (const group of [`/aws/greengrass/UserComponent/${REGION}/com.fms.fms-dev.VehicleTelemetry`, "/aws/lambda/fms-kr-hook", `/aws/greengrass/UserComponent/${REGION}/com.example.Other`]) {
+            assert.strictEqual(await simulate(planned, core, createGroup.action, arnOf(createGroup.resource, group)), "ImplicitlyDenied", `CreateLogGroup ${group}`);
+        }
+        assert.strictEqual(await simulate(planned, core, "logs:DeleteLogGroup", arnOf(createGroup.resource, groups[0])), "ImplicitlyDenied");
+        // The role as it was (no CreateLogGroup): the second call of every new stream is denied, and the log
+        // manager gives up on it (CloudWatchLogsUploader.java L196-198) -- no log line ever reached CloudWatch.
+        const before: PolicyDocument = { ...planned, Statement: planned.Statement.filter((x) => !x.Action.includes("logs:CreateLogGroup")) };
+        assert.strictEqual(await simulate(before, core, createGroup.action, arnOf(createGroup.resource, groups[0])), "ImplicitlyDenied");
     });
 
     it("role alias: the token-exchange role, credential duration from config", () => {
