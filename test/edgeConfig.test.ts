@@ -11,6 +11,10 @@ import { ACCOUNT_ID } from "../plan/mocks";
 import { ProgramRun, runStack } from "../plan/program";
 import { parsePolicy } from "./support/assertions";
 import { isAllowed } from "./support/iotPolicyEvaluator";
+import { AwsIotDouble } from "./support/awsIotDouble";
+import { provisionWithOfficialSdk, provisionWithOfficialSdkAwsKeys } from "./support/officialSdk";
+import { PolicyDocument } from "../policies/document";
+import { claimPolicy } from "../policies/iotClaimPolicy";
 
 async function cli(argv: string[], outputs: Record<string, unknown>): Promise<{ code: number; out: string[]; err: string[] }> {
     const out: string[] = [];
@@ -193,5 +197,130 @@ describe("npm run device -- edge-config: the nucleus config.yaml for fleet provi
         const none = await cli(["edge-config", "--stack", "jp", "--serial", "2974690001", "--out", path.join(dir, "jp")], jp.outputs);
         assert.strictEqual(none.code, 2);
         assert.strictEqual(none.err[0], "error: this stack has no greengrass section (no edgeCoreTemplateName output)");
+    });
+
+    describe("a core brought up as the README says, against the broker double: AWS's device SDK, the per-core policy enforced", function () {
+        const doubles: AwsIotDouble[] = [];
+        after(async () => { for (const d of doubles) await d.close(); });
+
+        /** A double of AWS IoT with kr's templates and policies (the claim policy for this key mode) and a hook that admits. */
+        async function start(deviceKeys: "device" | "aws"): Promise<{ double: AwsIotDouble; claim: { cert: string; key: string } }> {
+            const policies: Record<string, PolicyDocument> = {};
+            for (const p of run.ofType("aws:iot/policy:Policy")) policies[p.inputs.name] = JSON.parse(p.inputs.policy);
+            const templates: Record<string, object> = {};
+            for (const t of run.ofType("aws:iot/provisioningTemplate:ProvisioningTemplate")) templates[t.inputs.name] = JSON.parse(t.inputs.templateBody);
+            const claimName = run.one("aws:iot/policy:Policy", "-claim-policy").inputs.name as string;
+            policies[claimName] = claimPolicy({ partition: "aws", region: "ap-northeast-2", accountId: ACCOUNT_ID, clientIdPrefix: "kr-claim-", templateNames: Object.keys(templates), deviceKeys });
+            // The hook is not under test here (test/provisioningHook.test.ts, registry.dynalite.test.ts): it admits
+            // and sets the parameters the template takes from it.
+            const double = await AwsIotDouble.start({ region: "ap-northeast-2", accountId: ACCOUNT_ID, templates, policies, claimPolicyName: claimName,
+                hook: async () => ({ allowProvisioning: true, parameterOverrides: { CertDate: "20261203", CertExpiry: "20491231" } }) });
+            doubles.push(double);
+            const issued = await double.issueClaimCertificate();
+            return { double, claim: { cert: issued.certPem, key: issued.keyPem } };
+        }
+
+        /** edge-config for a serial, then what the plugin does with the file: the SDK's calls, then the files it leaves. */
+        async function bringUp(d: { double: AwsIotDouble; claim: { cert: string; key: string } }, serial: string, deviceKeys: "device" | "aws") {
+            const root = path.join(dir, `core-${serial}`);
+            const r = await cli(["edge-config", "--stack", "kr", "--serial", serial, "--out", root], { ...run.outputs, iotEndpoint: "localhost", deviceKeys });
+            assert.strictEqual(r.code, 0, r.err.join("\n"));
+            const p = plugin(root);
+            assert.deepStrictEqual(pluginValidationErrors(p), [], "the plugin's validateParameters passes");
+            const common = {
+                host: "localhost", port: d.double.port, caPem: d.double.ca.certPem, claimCertPem: d.claim.cert, claimKeyPem: d.claim.key,
+                clientId: p.deviceId, template: p.provisioningTemplate, serial: p.templateParameters.SerialNumber, parameters: p.templateParameters, timeoutMs: 10_000,
+            };
+            const onDevice = (f: string) => path.join(root, path.posix.relative(p.rootPath, f));
+            const nucleus = pluginOutputPaths(p);
+            // FleetProvisioningByClaimPlugin v1.2.2 L171-201: without csrPath CreateKeysAndCertificate and the
+            // key AWS sends written to privateKeyPath; with it CreateCertificateFromCsr(csrPath) and
+            // csrPrivateKeyPath copied to privateKeyPath; the certificate to certificatePath either way.
+            const got = p.csrPath
+                ? await provisionWithOfficialSdk({ ...common, csrPem: fs.readFileSync(onDevice(p.csrPath), "utf8") })
+                : await provisionWithOfficialSdkAwsKeys(common);
+            fs.writeFileSync(onDevice(nucleus.certificate), got.certificatePem, { mode: 0o600 });
+            if (p.csrPath) fs.copyFileSync(onDevice(p.csrPrivateKeyPath), onDevice(nucleus.privateKey));
+            else fs.writeFileSync(onDevice(nucleus.privateKey), got.privateKeyPem, { mode: 0o600 });
+            const cert = fs.readFileSync(onDevice(nucleus.certificate), "utf8");
+            const key = fs.readFileSync(onDevice(nucleus.privateKey), "utf8");
+            assert.ok(new crypto.X509Certificate(cert).checkPrivateKey(crypto.createPrivateKey(key)), "the nucleus' key matches its certificate");
+            assert.strictEqual(got.thingName, `fms-kr-core-${serial}`);
+            return { thingName: got.thingName, cert, key, certificateId: got.certificateId };
+        }
+
+        const connect = async (double: AwsIotDouble, id: { cert: string; key: string }, clientId: string) => {
+            const mqtt = await import("mqtt");
+            const client = mqtt.connect({ protocol: "mqtts", host: "localhost", port: double.port, clientId, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 3000, cert: id.cert, key: id.key, ca: double.ca.certPem });
+            // MQTT 3.1.1: AWS IoT (and the double) close a CONNECT they refuse without a CONNACK.
+            return new Promise<typeof client>((resolve, reject) => {
+                client.once("connect", () => resolve(client));
+                client.once("error", (err) => { client.end(true); reject(err); });
+                client.once("close", () => { client.end(true); reject(new Error(`connection of ${clientId} closed`)); });
+            });
+        };
+
+        it("both key modes provision with the generated config.yaml; each core gets its own policy from the core template", async () => {
+            const device = await start("device");
+            const a = await bringUp(device, "2974690101", "device");
+            const b = await bringUp(device, "2974690102", "device");
+            const policyOf = (d: AwsIotDouble, certificateId: string) => d.certificates.get(certificateId)!.policyNames;
+            assert.strictEqual(policyOf(device.double, a.certificateId).length, 1);
+            assert.notDeepStrictEqual(policyOf(device.double, a.certificateId), policyOf(device.double, b.certificateId), "one policy per core");
+            assert.deepStrictEqual(device.double.createdPolicies, [...policyOf(device.double, a.certificateId), ...policyOf(device.double, b.certificateId)]);
+            assert.deepStrictEqual(device.double.things.get(a.thingName)!.thingGroups, ["fms-kr-edge-cores"]);
+
+            const awsKeys = await start("aws");
+            const c = await bringUp(awsKeys, "2974690103", "aws");
+            assert.ok(awsKeys.double.sent.some((m) => m.topic === "$aws/certificates/create/json/accepted"), "AWS made the key");
+            const conn = await connect(awsKeys.double, c, c.thingName);
+            await conn.endAsync();
+        });
+
+        it("one core cannot reach another core's shadow or jobs, nor connect as it; its own, and the nucleus' <thing>#2, work", async () => {
+            const d = await start("device");
+            const double = d.double;
+            const a = await bringUp(d, "2974690201", "device");
+            const b = await bringUp(d, "2974690202", "device");
+            const asA = await connect(double, a, a.thingName);
+            try {
+                // SUBACK return code per topic; mqtt.js rejects a SUBACK of 0x80 (Failure), which is the refusal.
+                const granted = async (topic: string) => {
+                    try {
+                        return (await asA.subscribeAsync(topic, { qos: 1 }))[0].qos;
+                    } catch (err) {
+                        if ((err as Error).name === "ErrorWithSubackPacket") return 128;
+                        throw err;
+                    }
+                };
+                // The nucleus' own subscriptions (AWS's minimal core policy: jobs and shadow topics of its Thing).
+                assert.strictEqual(await granted(`$aws/things/${a.thingName}/jobs/notify-next`), 1);
+                assert.strictEqual(await granted(`$aws/things/${a.thingName}/shadow/update/delta`), 1);
+                // Another core's: refused (SUBACK 0x80).
+                assert.strictEqual(await granted(`$aws/things/${b.thingName}/jobs/notify-next`), 128);
+                assert.strictEqual(await granted(`$aws/things/${b.thingName}/shadow/update/delta`), 128);
+                assert.strictEqual(await granted(`$aws/things/${b.thingName}/shadow/name/config/get/accepted`), 128);
+                await asA.publishAsync(`$aws/things/${a.thingName}/shadow/update`, JSON.stringify({ state: { reported: { ok: true } } }), { qos: 1 });
+            } finally {
+                await asA.endAsync();
+            }
+            const second = await connect(double, a, `${a.thingName}#2`);
+            await second.endAsync();
+            // aws-greengrass-nucleus v2.16.1 MqttClient.java L983-987: <thing>, <thing>#2, ... and nothing else.
+            for (const clientId of [b.thingName, `${b.thingName}#2`, `${a.thingName}0`, "fms-kr-core-"]) {
+                await assert.rejects(connect(double, a, clientId), () => true, `core A's certificate connects as ${clientId}`);
+                assert.ok(double.refusals.some((r) => r.clientId === clientId && r.action === "iot:Connect"));
+            }
+            // A publish to another core's shadow or jobs: refused, and AWS IoT closes the connection.
+            for (const topic of [`$aws/things/${b.thingName}/shadow/update`, `$aws/things/${b.thingName}/jobs/start-next`]) {
+                const c = await connect(double, a, a.thingName);
+                await assert.rejects(Promise.race([
+                    c.publishAsync(topic, "{}", { qos: 1 }),
+                    new Promise((_, reject) => c.once("close", () => reject(new Error("closed")))),
+                ]));
+                c.end(true);
+                assert.ok(double.refusals.some((r) => r.action === "iot:Publish" && r.resource === `topic/${topic}`), topic);
+            }
+        });
     });
 });
