@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -136,6 +137,9 @@ describe("npm run device -- edge-config: the nucleus config.yaml for fleet provi
             [2, `error: --stack-outputs ${jp}: no edgeCoreTemplateName output (a stack without a greengrass section?)`]);
         assert.deepStrictEqual(await e(["edge-config", "--stack", "kr", "--stack-outputs", saved, "--serial", "2974690007", "--out", path.join(dir, "n")]),
             [2, "error: --stack and --stack-outputs: give one"]);
+        // No Pulumi CLI on this machine (as on a factory station): --stack says what to pass instead, in edge-config's own flags.
+        const noCli = await e(["edge-config", "--stack", "kr", "--serial", "2974690007", "--out", path.join(dir, "n")]);
+        if (spawnSync("pulumi", ["version"]).error) assert.deepStrictEqual(noCli, [2, "error: --stack needs the Pulumi CLI on PATH; pass --stack-outputs <file> (pulumi stack output --json, saved where the CLI is) or --region --endpoint --credential-endpoint --role-alias --template --nucleus-version --core-prefix instead"]);
         assert.ok(!fs.existsSync(path.join(dir, "n")));
     });
 
