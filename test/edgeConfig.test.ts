@@ -226,16 +226,34 @@ describe("npm run device -- edge-config: the nucleus config.yaml for fleet provi
 
         /** edge-config for a serial, then what the plugin does with the file: the SDK's calls, then the files it leaves. */
         async function bringUp(d: { double: AwsIotDouble; claim: { cert: string; key: string } }, serial: string, deviceKeys: "device" | "aws") {
+            // 1. the stack's outputs, saved where the Pulumi CLI is (here: the plan's, the endpoint the double's).
+            const saved = path.join(dir, `outputs-${serial}.json`);
+            fs.writeFileSync(saved, JSON.stringify({ ...run.outputs, iotEndpoint: "localhost", deviceKeys }));
+            // 2. edge-config for the serial.
             const root = path.join(dir, `core-${serial}`);
-            const r = await cli(["edge-config", "--stack", "kr", "--serial", serial, "--out", root], { ...run.outputs, iotEndpoint: "localhost", deviceKeys });
+            const r = await cli(["edge-config", "--stack-outputs", saved, "--serial", serial, "--out", root], {});
             assert.strictEqual(r.code, 0, r.err.join("\n"));
+            assert.deepStrictEqual(r.out, [`fms-kr-core-${serial}`]);
             const p = plugin(root);
             assert.deepStrictEqual(pluginValidationErrors(p), [], "the plugin's validateParameters passes");
+            // 3. registration.csv (device keys) is what the factory registers: the key's fingerprint.
+            if (deviceKeys === "device") {
+                const line = fs.readFileSync(path.join(root, CORE_FILES.registration), "utf8").split("\n")[1];
+                assert.strictEqual(line, `${serial},${publicKeyFingerprint(fs.readFileSync(path.join(root, CORE_FILES.csrPrivateKey), "utf8"))},fms-kr-edge-core`);
+            }
+            // 4. onto the device: <out> is the root; the claim certificate and key, and the root CA (the double's
+            // stands in for Amazon Root CA 1), where config.yaml says.
+            const onDevice = (f: string) => path.join(root, path.posix.relative(p.rootPath, f));
+            fs.mkdirSync(path.dirname(onDevice(p.claimCertificatePath)), { recursive: true });
+            fs.writeFileSync(onDevice(p.claimCertificatePath), d.claim.cert);
+            fs.writeFileSync(onDevice(p.claimCertificatePrivateKeyPath), d.claim.key, { mode: 0o600 });
+            fs.writeFileSync(onDevice(p.rootCaPath), d.double.ca.certPem);
+            // 5-6. the plugin: connect with the claim certificate as deviceId, then the provisioning calls.
             const common = {
-                host: "localhost", port: d.double.port, caPem: d.double.ca.certPem, claimCertPem: d.claim.cert, claimKeyPem: d.claim.key,
+                host: p.iotDataEndpoint, port: d.double.port, caPem: fs.readFileSync(onDevice(p.rootCaPath), "utf8"),
+                claimCertPem: fs.readFileSync(onDevice(p.claimCertificatePath), "utf8"), claimKeyPem: fs.readFileSync(onDevice(p.claimCertificatePrivateKeyPath), "utf8"),
                 clientId: p.deviceId, template: p.provisioningTemplate, serial: p.templateParameters.SerialNumber, parameters: p.templateParameters, timeoutMs: 10_000,
             };
-            const onDevice = (f: string) => path.join(root, path.posix.relative(p.rootPath, f));
             const nucleus = pluginOutputPaths(p);
             // FleetProvisioningByClaimPlugin v1.2.2 L171-201: without csrPath CreateKeysAndCertificate and the
             // key AWS sends written to privateKeyPath; with it CreateCertificateFromCsr(csrPath) and
