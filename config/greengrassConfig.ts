@@ -56,9 +56,10 @@ export function resolveGreengrass(key: string, g: z.output<typeof greengrassSche
     }
     const thingNamePrefix = provisioning.thingNamePrefix;
     const coreThingNamePrefix = g.coreThingNamePrefix ?? `${namePrefix}-core-`;
-    // The core policy allows client/<coreThingNamePrefix>*: no vehicle Thing or claim client id may match it.
+    // A core's Thing name scopes its own policy (client id, topics, shadow) and its log streams: no vehicle Thing
+    // name or claim client id may be one.
     if (thingNamePrefix.startsWith(coreThingNamePrefix) || coreThingNamePrefix.startsWith(thingNamePrefix)) {
-        throw new ConfigError(`${key}.coreThingNamePrefix`, coreThingNamePrefix, `a prefix that does not overlap provisioning.thingNamePrefix "${thingNamePrefix}" (the core policy allows <coreThingNamePrefix>*, which would reach vehicle Things)`);
+        throw new ConfigError(`${key}.coreThingNamePrefix`, coreThingNamePrefix, `a prefix that does not overlap provisioning.thingNamePrefix "${thingNamePrefix}" (a core's Thing name, which its policy and log streams are scoped to, could then be a vehicle's)`);
     }
     const claimPrefix = provisioning.claimClientIdPrefix;
     if (claimPrefix.startsWith(coreThingNamePrefix) || coreThingNamePrefix.startsWith(claimPrefix)) {
