@@ -39,13 +39,14 @@ export const greengrassSchema = section({
     rollout: section({
         maximumPerMinute: wholeNumber(1, 1000).optional(),
         abortThresholdPercentage: wholeNumber(1, 100).optional(),
+        abortAfterCores: wholeNumber(1, 1_000_000).optional(),
     }, "how the deployment rolls out").optional(),
 }, "AWS IoT Greengrass v2 for vehicles that run edge software").optional();
 
 interface Provisioning { thingNamePrefix: string; claimClientIdPrefix: string; serialPrefixes: string[]; hookMode: string; templateName: string; rotation: { templateName: string } }
 
 /** Defaults and the checks against the rest of the stack (name spaces, routes, templates). */
-export function resolveGreengrass(key: string, g: z.output<typeof greengrassSchema>, provisioning: Provisioning, routing: RoutingConfig | undefined, namePrefix: string) {
+export function resolveGreengrass(key: string, g: z.output<typeof greengrassSchema>, provisioning: Provisioning, routing: RoutingConfig | undefined, namePrefix: string, ownsRegionSettings = true) {
     if (!g) return undefined;
     const route = routing?.routes.find((r) => r.key === g.telemetry.route);
     if (!route) {
@@ -55,9 +56,10 @@ export function resolveGreengrass(key: string, g: z.output<typeof greengrassSche
     }
     const thingNamePrefix = provisioning.thingNamePrefix;
     const coreThingNamePrefix = g.coreThingNamePrefix ?? `${namePrefix}-core-`;
-    // The core policy allows client/<coreThingNamePrefix>*: no vehicle Thing or claim client id may match it.
+    // A core's Thing name scopes its own policy (client id, topics, shadow) and its log streams: no vehicle Thing
+    // name or claim client id may be one.
     if (thingNamePrefix.startsWith(coreThingNamePrefix) || coreThingNamePrefix.startsWith(thingNamePrefix)) {
-        throw new ConfigError(`${key}.coreThingNamePrefix`, coreThingNamePrefix, `a prefix that does not overlap provisioning.thingNamePrefix "${thingNamePrefix}" (the core policy allows <coreThingNamePrefix>*, which would reach vehicle Things)`);
+        throw new ConfigError(`${key}.coreThingNamePrefix`, coreThingNamePrefix, `a prefix that does not overlap provisioning.thingNamePrefix "${thingNamePrefix}" (a core's Thing name, which its policy and log streams are scoped to, could then be a vehicle's)`);
     }
     const claimPrefix = provisioning.claimClientIdPrefix;
     if (claimPrefix.startsWith(coreThingNamePrefix) || coreThingNamePrefix.startsWith(claimPrefix)) {
@@ -103,13 +105,22 @@ export function resolveGreengrass(key: string, g: z.output<typeof greengrassSche
             cloudWatchMinimumLevel: g.logs?.cloudWatchMinimumLevel ?? "ERROR",
             /**
              * The log manager's system log group (`/aws/greengrass/GreengrassSystemComponent/<region>/System`) is one
-             * per account and region: `create` makes it here (retention, KMS), `shared` leaves it to the stack that does.
+             * per account and region: `create` makes it here (retention, KMS, protected, retained on delete),
+             * `shared` looks it up (the owner's `up` first). Default: `create` on the stack that owns the region's
+             * IoT settings (operations.regionSettingsOwner), `shared` on the others.
              */
-            systemLogGroup: g.logs?.systemLogGroup ?? "create",
+            systemLogGroup: g.logs?.systemLogGroup ?? (ownsRegionSettings ? "create" : "shared"),
         },
+        /**
+         * The deployment's IoT job is continuous (it targets a growing thing group): a cancelled job
+         * reaches no core provisioned later. So the abort rule is a circuit breaker for a bad release,
+         * not a canary: only FAILED executions count (a vehicle parked offline times out or is rejected,
+         * which is not a broken release), and only once `abortAfterCores` cores have executed it.
+         */
         rollout: {
             maximumPerMinute: g.rollout?.maximumPerMinute ?? 50,
-            abortThresholdPercentage: g.rollout?.abortThresholdPercentage ?? 10,
+            abortThresholdPercentage: g.rollout?.abortThresholdPercentage ?? 20,
+            abortAfterCores: g.rollout?.abortAfterCores ?? 100,
         },
     };
 }

@@ -228,7 +228,7 @@ function stackSchema(project: string, stack: string, context: ConfigContext = {}
             routing,
             operations: resolveOperations(`${project}:operations`, v.operations, production, stack, context.stacks),
             /** Greengrass v2 for vehicles that run edge software; absent: none of it. */
-            greengrass: resolveGreengrass(`${project}:greengrass`, v.greengrass, provisioning, routing, v.namePrefix),
+            greengrass: resolveGreengrass(`${project}:greengrass`, v.greengrass, provisioning, routing, v.namePrefix, (v.operations?.regionSettingsOwner ?? stack) === stack),
         };
     });
 }

@@ -8,19 +8,19 @@
  *   keygen    --serial <n> --template <name> --out <dir>
  *   register  --table <registry> --csv <file> [--region <r>]
  *   quarantine / rearm --table <registry> --rotation-table <t> --thing <name> --serial <n> [--public-key <fp>]
- *   edge-config --stack <name> --serial <n> --out <dir> [--root /greengrass/v2] [--claim-path <dir>] [--port 8883|443]
+ *   edge-config --stack <name> | --stack-outputs <file> --serial <n> --out <dir> [--root /greengrass/v2] [--claim-path <dir>] [--port 8883|443]
  *
  * Common: --port (8883), --ca <file> (default: Node's root store, which holds Amazon Root CA 1),
  * --timeout <seconds> (each wait; 10), --stack <name> (endpoint, template, rule and topic from
  * `pulumi stack output`). Exit status: 0 done, 1 failed or rejected, 2 bad usage.
  */
 import { execFileSync } from "child_process";
-import { EdgeConfigError, EdgeStack, writeEdgeConfig } from "./edgeConfig";
 import * as fs from "fs";
 import * as path from "path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { IoTClient } from "@aws-sdk/client-iot";
 import { makePrivateKey } from "./credentials";
+import { EdgeConfigError, EdgeStack, REGISTRATION_HEADER, writeEdgeConfig } from "./edgeConfig";
 import { fingerprintOf, quarantine, readRegistrations, rearm, registerSerials, RegistrationError } from "./fleetOps";
 import { provision, ProvisioningRejected } from "./provision";
 import { publishTelemetry } from "./publish";
@@ -65,17 +65,22 @@ commands:
   rearm      (quarantine's flags) --public-key <fingerprint or base64 SubjectPublicKeyInfo>
              A replacement unit: quarantine, then the serial active again, bound to the new unit's key.
 
-  edge-config --stack <name> --serial <n> --out <dir> [--root /greengrass/v2] [--claim-path <root>/claim-certs]
-             [--port 8883|443]
+  edge-config --stack <name> | --stack-outputs <file> --serial <n> --out <dir> [--root /greengrass/v2]
+             [--claim-path <root>/claim-certs] [--port 8883|443]
              Writes the Greengrass nucleus config.yaml for a core device of this serial to <out> (the
              device's --root): the FleetProvisioningByClaim plugin with deviceId <claim prefix><serial>,
              the core template, the data and credential endpoints, the role alias, SerialNumber. With the
-             stack's deviceKeys: device it also makes the core's key (<out>/privKey.key, mode 0600) and
-             CSR (csrPath). Without --stack: --region --endpoint --credential-endpoint --role-alias
-             --template --client-id-prefix --nucleus-version --core-prefix [--csr]. Never overwrites.
+             stack's deviceKeys: device it also makes the core's key (<out>/core.key.pem, mode 0600:
+             csrPrivateKeyPath, which the plugin copies to privKey.key), its CSR (csrPath) and
+             <out>/registration.csv (serial,publicKey,template: the line the factory registers).
+             Prints the Thing name; on stderr, the download of exactly the stack's nucleus version.
+             --stack-outputs: a saved \`pulumi stack output --json --show-secrets\` (no Pulumi CLI needed).
+             Without either: --region --endpoint --credential-endpoint --role-alias --template
+             --client-id-prefix --nucleus-version --core-prefix [--csr]. Never overwrites.
 
 options:
   --stack <name>     fill --endpoint, --template, --rule and --topic from \`pulumi stack output\`
+  --stack-outputs <file>  the same from a saved \`pulumi stack output --json\` file
   --port <n>         MQTT over TLS port: 8883 (default), or 443 (ALPN x-amzn-mqtt-ca, for networks that
                      allow only HTTPS); 1-65535
   --mqtt5            MQTT 5 instead of MQTT 3.1.1
@@ -96,7 +101,7 @@ export interface Io {
 class UsageError extends Error {}
 
 const FLAGS = new Set(["endpoint", "template", "serial", "claim-dir", "out", "client-id-prefix", "cert", "key", "thing", "rule", "topic", "count", "interval-ms", "stack", "port", "ca", "timeout", "dir",
-    "root", "claim-path", "region", "credential-endpoint", "role-alias", "nucleus-version", "core-prefix", "key", "table", "rotation-table", "csv", "public-key"]);
+    "root", "claim-path", "region", "credential-endpoint", "role-alias", "nucleus-version", "core-prefix", "stack-outputs", "key", "table", "rotation-table", "csv", "public-key"]);
 /** Flags that take no value. */
 const SWITCHES = new Set(["csr", "mqtt5"]);
 
@@ -119,13 +124,35 @@ function parse(argv: string[]): { command: string; flags: Map<string, string> } 
     return { command: command ?? "", flags };
 }
 
-function pulumiStackOutputs(stack: string): Record<string, unknown> {
+function pulumiStackOutputs(stack: string, command = ""): Record<string, unknown> {
     try {
         return JSON.parse(execFileSync("pulumi", ["stack", "output", "--json", "--stack", stack], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }));
     } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new UsageError("--stack needs the Pulumi CLI on PATH; pass --endpoint, --template and --rule instead");
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+            throw new UsageError(command === "edge-config"
+                ? "--stack needs the Pulumi CLI on PATH; pass --stack-outputs <file> (pulumi stack output --json, saved where the CLI is) or --region --endpoint --credential-endpoint --role-alias --template --nucleus-version --core-prefix instead"
+                : "--stack needs the Pulumi CLI on PATH; pass --stack-outputs <file> or --endpoint, --template and --rule instead");
+        }
         throw new UsageError(`pulumi stack output --stack ${stack} failed: ${((err as { stderr?: string }).stderr ?? String(err)).trim().split("\n")[0]}`);
     }
+}
+
+/** A saved `pulumi stack output --json`: errors name the flag and the file. */
+function savedStackOutputs(file: string): Record<string, unknown> {
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch (err) {
+        throw new UsageError(`--stack-outputs ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(text);
+    } catch {
+        throw new UsageError(`--stack-outputs ${file}: not JSON (save it with pulumi stack output --json --stack <name> > ${file})`);
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new UsageError(`--stack-outputs ${file}: not a JSON object of stack outputs (pulumi stack output --json)`);
+    return parsed as Record<string, unknown>;
 }
 
 /** Fills flags the user did not give from the stack's outputs. */
@@ -134,7 +161,10 @@ function fromStack(command: string, flags: Map<string, string>, outputs: Record<
     setDefault("endpoint", outputs.iotEndpoint);
     if (outputs.deviceKeys === "device") setDefault("csr", "true");
     if (command === "edge-config") {
-        if (!outputs.edgeCoreTemplateName) throw new UsageError("this stack has no greengrass section (no edgeCoreTemplateName output)");
+        if (!outputs.edgeCoreTemplateName) {
+            const file = flags.get("stack-outputs");
+            throw new UsageError(file ? `--stack-outputs ${file}: no edgeCoreTemplateName output (a stack without a greengrass section?)` : "this stack has no greengrass section (no edgeCoreTemplateName output)");
+        }
         setDefault("region", outputs.awsRegion);
         setDefault("credential-endpoint", outputs.iotCredentialEndpoint);
         setDefault("role-alias", outputs.edgeRoleAliasName);
@@ -205,7 +235,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
         if (command === "--help" || command === "-h" || command === "help") throw new UsageError("");
         if (!COMMANDS.includes(command)) throw new UsageError(command ? `unknown command ${command}` : "no command");
         const stack = flags.get("stack");
-        if (stack) fromStack(command, flags, (io.stackOutputs ?? pulumiStackOutputs)(stack));
+        const saved = flags.get("stack-outputs");
+        if (stack && saved) throw new UsageError("--stack and --stack-outputs: give one");
+        if (stack) fromStack(command, flags, (io.stackOutputs ?? ((s: string) => pulumiStackOutputs(s, command)))(stack));
+        if (saved) fromStack(command, flags, savedStackOutputs(saved));
     } catch (err) {
         if (err instanceof UsageError) {
             if (!err.message) {
@@ -249,6 +282,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
                 outDir: required(flags, "out"),
             });
             io.err(`wrote ${result.files.join(", ")}; the core provisions as Thing ${result.thingName}`);
+            io.err(result.registration
+                ? `register this unit before it boots (registration.csv, ${REGISTRATION_HEADER}): ${result.registration}`
+                : "deviceKeys: aws: AWS makes the core's key, so there is no key fingerprint to register");
+            io.err(`installer for nucleus ${stack.nucleusVersion} (the version the stack's deployment pins) and the provisioning plugin:`);
+            for (const line of result.download) io.err(`  ${line}`);
             io.out(result.thingName);
             return 0;
         }

@@ -2,32 +2,92 @@
  * The Greengrass nucleus `config.yaml` that brings a core device up through fleet provisioning by
  * claim (the `aws.greengrass.FleetProvisioningByClaim` plugin), for one serial of a deployed stack.
  *
- * The plugin's parameters, from its source (aws-greengrass-fleet-provisioning-by-claim,
- * FleetProvisioningByClaimPlugin): required provisioningTemplate, claimCertificatePath,
- * claimCertificatePrivateKeyPath, rootCaPath, iotDataEndpoint, rootPath; optional mqttPort, deviceId,
- * templateParameters, awsRegion, iotCredentialEndpoint, iotRoleAlias, proxyUrl, proxyUsername,
- * proxyPassword, csrPath. Two details decide whether a core provisions against this stack:
- * - `deviceId` is the MQTT client id; without it the plugin uses `UUID.randomUUID()`, which the
- *   claim policy (`client/<claimClientIdPrefix>*`) refuses. It is `<claimClientIdPrefix><serial>`.
- * - with `csrPath` the plugin sends the CSR (CreateCertificateFromCsr) and writes only the
- *   certificate; the nucleus then uses `<rootPath>/privKey.key` (PRIVATE_KEY_PATH_RELATIVE_TO_ROOT)
- *   as its key, so the key made here goes there.
+ * The plugin's parameters are its code's, not its README's (the README says certPath/keyPath and
+ * omits csrPrivateKeyPath). Read in aws-greengrass-fleet-provisioning-by-claim v1.2.2,
+ * src/main/java/com/aws/greengrass/FleetProvisioningByClaimPlugin.java:
+ * - L54-75: the *_PARAMETER_NAME constants (every key the plugin reads);
+ * - L230-248 validateParameters: provisioningTemplate, claimCertificatePath,
+ *   claimCertificatePrivateKeyPath, rootCaPath, iotDataEndpoint, rootPath must be non-empty, and
+ *   csrPrivateKeyPath too whenever csrPath is non-empty (added in v1.2.0, #21); otherwise it throws
+ *   IllegalArgumentException and the nucleus runs unprovisioned;
+ * - L122-123: without `deviceId` the MQTT client id is `UUID.randomUUID()`, which the claim policy
+ *   (`client/<claimClientIdPrefix>*`) refuses: it is `<claimClientIdPrefix><serial>`;
+ * - L180-201: with csrPath it sends the CSR (CreateCertificateFromCsr), writes the certificate to
+ *   certificatePath and copies csrPrivateKeyPath to privateKeyPath; L167-168, L80-81, L317-331:
+ *   those default to `<rootPath>/thingCert.crt` and `<rootPath>/privKey.key` (v1.2.0 has no
+ *   certificatePath/privateKeyPath and always uses those two), and the nucleus is configured with
+ *   them (L270-278).
  */
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
+import { publicKeyFingerprint } from "../components/runtime/keyFingerprint";
 import { FILES, makeKeyAndCsr } from "./credentials";
 
 export const FLEET_PROVISIONING_PLUGIN = "aws.greengrass.FleetProvisioningByClaim";
 
-/** Every parameter the plugin reads (its *_PARAMETER_NAME constants), and the ones it requires. */
+/** The plugin source these parameters are read from. */
+export const PLUGIN_SOURCE = "aws-greengrass-fleet-provisioning-by-claim v1.2.2, src/main/java/com/aws/greengrass/FleetProvisioningByClaimPlugin.java";
+
+/** Every parameter the plugin reads (L54-75), the ones validateParameters requires (L233-239), and the conditional one (L240-243). */
 export const PLUGIN_PARAMETERS = {
     required: ["provisioningTemplate", "claimCertificatePath", "claimCertificatePrivateKeyPath", "rootCaPath", "iotDataEndpoint", "rootPath"],
-    optional: ["mqttPort", "deviceId", "templateParameters", "awsRegion", "iotCredentialEndpoint", "iotRoleAlias", "proxyUrl", "proxyUsername", "proxyPassword", "csrPath"],
+    /** Required when the key (csrPath) is set and non-empty. */
+    requiredWith: { csrPath: ["csrPrivateKeyPath"] },
+    optional: ["mqttPort", "deviceId", "templateParameters", "awsRegion", "iotCredentialEndpoint", "iotRoleAlias", "proxyUrl", "proxyUsername", "proxyPassword",
+        "csrPath", "csrPrivateKeyPath", "certificatePath", "privateKeyPath"],
 } as const;
 
-/** Files the plugin and nucleus expect under rootPath (FleetProvisioningByClaimPlugin constants). */
-export const CORE_FILES = { privateKey: "privKey.key", certificate: "thingCert.crt", csr: "core.csr.pem", rootCa: "AmazonRootCA1.pem" } as const;
+const isEmpty = (v: unknown) => v === undefined || v === null || String(v) === "";
+
+/**
+ * The plugin's validateParameters (L230-248, checkRequiredParameterPresent L286-294), as data: the
+ * messages it would throw (MISSING_REQUIRED_PARAMETERS_ERROR_FORMAT, L77-78); empty when it passes.
+ */
+export function pluginValidationErrors(parameters: Record<string, unknown>): string[] {
+    const missing = (name: string) => (isEmpty(parameters[name]) ? [`Required parameter ${name} missing for ${FLEET_PROVISIONING_PLUGIN}`] : []);
+    return [
+        ...PLUGIN_PARAMETERS.required.flatMap(missing),
+        ...Object.entries(PLUGIN_PARAMETERS.requiredWith).flatMap(([when, needs]) => (isEmpty(parameters[when]) ? [] : needs.flatMap(missing))),
+    ];
+}
+
+/** Where the plugin leaves the core's certificate and key, which the nucleus then uses (L167-168, L270-278, L317-331). */
+export function pluginOutputPaths(parameters: Record<string, unknown>): { certificate: string; privateKey: string } {
+    const root = String(parameters.rootPath);
+    const or = (key: string, file: string) => (parameters[key] === undefined || parameters[key] === null ? path.posix.join(root, file) : path.posix.normalize(String(parameters[key])));
+    return { certificate: or("certificatePath", CORE_FILES.certificate), privateKey: or("privateKeyPath", CORE_FILES.privateKey) };
+}
+
+/**
+ * Files under rootPath: the plugin's defaults (DEFAULT_CERT_FILE, DEFAULT_KEY_FILE, L80-81), and what
+ * edge-config makes for device keys (the key at csrPrivateKeyPath, which the plugin copies to privKey.key).
+ */
+export const CORE_FILES = {
+    privateKey: "privKey.key", certificate: "thingCert.crt", csr: "core.csr.pem", csrPrivateKey: "core.key.pem", rootCa: "AmazonRootCA1.pem", registration: "registration.csv",
+} as const;
+
+/** Header of the factory's bulk registration CSV (one line per unit: serial, key fingerprint, template). */
+export const REGISTRATION_HEADER = "serial,publicKey,template";
+
+/**
+ * The AWS IoT Greengrass Core software for exactly one nucleus version: AWS's developer guide
+ * ("Install the AWS IoT Greengrass Core software", download step) serves each release as
+ * `releases/greengrass-<version>.zip` beside `greengrass-nucleus-latest.zip`. The nucleus runs the
+ * JAR it was installed from (aws-greengrass-nucleus v2.16.1, Kernel.initializeNucleusFromRecipe,
+ * Kernel.java L755-786: its version comes from the unpacked zip's conf/recipe.yaml), so installing
+ * "latest" would run another version than the stack's deployment pins until that deployment up- or
+ * downgrades it.
+ */
+export function installerDownload(nucleusVersion: string): string[] {
+    if (!/^\d+\.\d+\.\d+$/.test(nucleusVersion)) throw new EdgeConfigError(`--nucleus-version ${nucleusVersion}: a version such as 2.16.1`);
+    const zip = `greengrass-${nucleusVersion}.zip`;
+    return [
+        `curl -fsS https://d2s8p88vqu9w66.cloudfront.net/releases/${zip} -o ${zip}`,
+        `unzip -q ${zip} -d GreengrassInstaller`,
+        "curl -fsS https://d2s8p88vqu9w66.cloudfront.net/releases/aws-greengrass-FleetProvisioningByClaim/fleetprovisioningbyclaim-latest.jar -o GreengrassInstaller/aws.greengrass.FleetProvisioningByClaim.jar",
+    ];
+}
 
 export interface EdgeStack {
     region: string;
@@ -76,8 +136,11 @@ export function edgeNucleusConfig(a: EdgeConfigArgs): { services: Record<string,
         deviceId: `${a.claimClientIdPrefix}${a.serial}`,
         mqttPort: a.mqttPort,
         templateParameters: { SerialNumber: a.serial },
-        ...(a.deviceKeys === "device" ? { csrPath: at(a.rootPath, CORE_FILES.csr) } : {}),
+        // The plugin's rule (validateParameters L240-243): csrPath with csrPrivateKeyPath, or neither.
+        ...(a.deviceKeys === "device" ? { csrPath: at(a.rootPath, CORE_FILES.csr), csrPrivateKeyPath: at(a.rootPath, CORE_FILES.csrPrivateKey) } : {}),
     };
+    const invalid = pluginValidationErrors(configuration);
+    if (invalid.length > 0) throw new EdgeConfigError(`the plugin would refuse this configuration: ${invalid.join("; ")}`);
     if (a.mqttPort !== 8883 && a.mqttPort !== 443) throw new EdgeConfigError(`--port ${a.mqttPort}: 8883, or 443 behind firewalls that allow only HTTPS`);
     // "Connect on port 443 or through a network proxy": the nucleus' own MQTT and data-plane ports follow.
     const nucleusPort443 = a.mqttPort === 443 ? { configuration: { mqtt: { port: 443 }, greengrassDataPlanePort: 443 } } : {};
@@ -92,20 +155,31 @@ export function edgeNucleusConfig(a: EdgeConfigArgs): { services: Record<string,
 export interface EdgeConfigResult {
     thingName: string;
     files: string[];
+    /**
+     * Device keys: the line the factory registers for this unit (`serial,publicKey,template`, the
+     * publicKey the SHA-256 fingerprint of the core key's SubjectPublicKeyInfo), also written with
+     * its header to `registration.csv`. AWS-made keys: undefined (there is no key to bind yet).
+     */
+    registration?: string;
+    /** The commands that fetch the installer of exactly the stack's nucleus version, and the plugin. */
+    download: string[];
 }
 
 /**
- * Writes `config.yaml` (and, for device keys, the core's key as `privKey.key` and its CSR) into
- * `outDir`, which mirrors the device's rootPath. Refuses to overwrite anything; on a failure
- * nothing is left behind.
+ * Writes `config.yaml` (and, for device keys, the core's key at csrPrivateKeyPath, its CSR at
+ * csrPath and the registration line) into `outDir`, which mirrors the device's rootPath. Refuses to
+ * overwrite anything; on a failure nothing is left behind.
  */
 export async function writeEdgeConfig(a: EdgeConfigArgs & { outDir: string }): Promise<EdgeConfigResult> {
     const config = edgeNucleusConfig(a);
     const thingName = `${a.coreThingNamePrefix}${a.serial}`;
+    const download = installerDownload(a.nucleusVersion);
     const contents: [string, string, number][] = [["config.yaml", `---\n${stringify(config)}`, 0o644]];
+    let registration: string | undefined;
     if (a.deviceKeys === "device") {
         const { csrPem, privateKeyPem } = await makeKeyAndCsr(`CN=${thingName}`);
-        contents.push([CORE_FILES.privateKey, privateKeyPem, 0o600], [CORE_FILES.csr, csrPem, 0o644]);
+        registration = `${a.serial},${publicKeyFingerprint(privateKeyPem)},${a.coreTemplate}`;
+        contents.push([CORE_FILES.csrPrivateKey, privateKeyPem, 0o600], [CORE_FILES.csr, csrPem, 0o644], [CORE_FILES.registration, `${REGISTRATION_HEADER}\n${registration}\n`, 0o644]);
     }
     const targets = contents.map(([name]) => path.join(a.outDir, name));
     const existing = targets.filter((t) => fs.existsSync(t));
@@ -121,5 +195,5 @@ export async function writeEdgeConfig(a: EdgeConfigArgs & { outDir: string }): P
         for (const w of written) fs.rmSync(w, { force: true });
         throw err;
     }
-    return { thingName, files: written };
+    return { thingName, files: written, registration, download };
 }

@@ -151,17 +151,23 @@ function corePolicyPrefix(r: ResourceView): string | undefined | null {
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-/** What each action of a core policy may name, given the core Thing-name prefix (AWS's minimal core policy). */
-function coreActionResources(prefix: string): Record<string, RegExp> {
-    const things = `\\$aws/things/${escapeRe(prefix)}\\*`;
+/**
+ * What each action of a core policy may name (AWS's minimal core policy): `thing` is the regex of the
+ * core Thing names it is for (a prefix and `*` in the shared shape, one Thing name in a per-core one),
+ * `clients` of the client ids it may connect as.
+ */
+function coreActionResources(prefix: string, perCore?: { thing: string; clients: string }): Record<string, RegExp> {
+    const thing = perCore?.thing ?? `${escapeRe(prefix)}\\*`;
+    const things = `\\$aws/things/${thing}`;
     return {
-        "iot:Connect": new RegExp(`^client/${escapeRe(prefix)}\\*$`),
-        "iot:Publish": new RegExp(`^topic/(${things}/(greengrass/health/json|greengrassv2/health/json|jobs/\\*|shadow/\\*)|\\$aws/rules/[A-Za-z0-9_]+\\*?(/\\*)?)$`),
-        "iot:Receive": new RegExp(`^topic/${things}/(greengrass/health/json|greengrassv2/health/json|jobs/\\*|shadow/\\*)$`),
-        "iot:Subscribe": new RegExp(`^topicfilter/${things}/(jobs|shadow)/\\*$`),
-        "iot:GetThingShadow": new RegExp(`^thing/${escapeRe(prefix)}\\*$`),
-        "iot:UpdateThingShadow": new RegExp(`^thing/${escapeRe(prefix)}\\*$`),
-        "iot:DeleteThingShadow": new RegExp(`^thing/${escapeRe(prefix)}\\*$`),
+        "iot:Connect": new RegExp(`^client/${perCore?.clients ?? `${escapeRe(prefix)}\\*`}$`),
+        // A per-core document may name the core's whole reserved subtree ($aws/things/<thing>/*): one Thing only.
+        "iot:Publish": new RegExp(`^topic/(${things}/(greengrass/health/json|greengrassv2/health/json|jobs/\\*|shadow/\\*${perCore ? "|\\*" : ""})|\\$aws/rules/[A-Za-z0-9_]+\\*?(/\\*)?)$`),
+        "iot:Receive": new RegExp(`^topic/${things}/(greengrass/health/json|greengrassv2/health/json|jobs/\\*|shadow/\\*${perCore ? "|\\*" : ""})$`),
+        "iot:Subscribe": new RegExp(`^topicfilter/${things}/((jobs|shadow)/\\*${perCore ? "|\\*" : ""})$`),
+        "iot:GetThingShadow": new RegExp(`^thing/${thing}$`),
+        "iot:UpdateThingShadow": new RegExp(`^thing/${thing}$`),
+        "iot:DeleteThingShadow": new RegExp(`^thing/${thing}$`),
         "iot:AssumeRoleWithCertificate": /^rolealias\/[\w=,@-]+$/,
         "greengrass:GetComponentVersionArtifact": /^arn:aws[a-z-]*:greengrass:[a-z0-9-]+:(\*|\d{12}):components:/,
         // Documented with Resource "*": no resource-level scoping exists for these.
@@ -196,6 +202,67 @@ const corePolicy: ResourceRule = {
                 }
                 for (const resource of list(s.Resource).map(iotResource)) {
                     if (!rule.test(resource)) report(`statement ${s.Sid ?? "(no Sid)"} allows ${action} on ${resource}, outside core Things ${prefix}*`);
+                }
+            }
+        }
+    },
+};
+
+/** Ref and Fn::Join, the intrinsics our templates use, over a template value (undefined for anything else). */
+function evaluateTemplateValue(value: unknown, params: Record<string, string>): unknown {
+    if (Array.isArray(value)) return value.map((v) => evaluateTemplateValue(v, params));
+    if (typeof value !== "object" || value === null) return value;
+    const o = value as Record<string, unknown>;
+    if (typeof o.Ref === "string") return params[o.Ref] ?? `\${${o.Ref}}`;
+    if (Array.isArray(o["Fn::Join"])) {
+        const [sep, parts] = o["Fn::Join"] as [string, unknown[]];
+        return (parts ?? []).map((p) => String(evaluateTemplateValue(p, params))).join(sep);
+    }
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, evaluateTemplateValue(v, params)]));
+}
+
+/** A serial no real one equals: what the per-core check evaluates a template's Thing name and policy with. */
+const STAND_IN_SERIAL = "GuardrailSerial0001";
+
+const corePolicyInTemplate: ResourceRule = {
+    kind: "resource",
+    name: "iot-template-policy-per-thing",
+    description: "A provisioning template that creates its own policy (AWS::IoT::Policy with PolicyDocument, the per-core Greengrass policy) scopes it to the Thing the template creates: connect as client/<thing> and client/<thing>#* (the nucleus' ids), health/jobs/shadow topics under $aws/things/<thing>/, Basic Ingest, the Thing's own shadow, AssumeRoleWithCertificate on a role alias and the Greengrass data-plane calls; no prefix wildcard, nothing else.",
+    level: "mandatory",
+    check(r, report) {
+        if (r.type !== "aws:iot/provisioningTemplate:ProvisioningTemplate") return;
+        const body = asObject(r.props.templateBody);
+        const resources = asObject(body?.Resources);
+        if (!resources) return;
+        const params = { SerialNumber: STAND_IN_SERIAL };
+        const things = Object.values(resources).filter((x: any) => x?.Type === "AWS::IoT::Thing");
+        for (const [logical, p] of Object.entries(resources).filter(([, x]: [string, any]) => x?.Type === "AWS::IoT::Policy")) {
+            const props = asObject((p as any).Properties) ?? {};
+            if (props.PolicyDocument === undefined) continue;
+            if (props.PolicyName !== undefined) report(`policy resource ${logical} has both PolicyName and PolicyDocument (AWS accepts one or the other)`);
+            const thingName = things.length === 1 ? evaluateTemplateValue((things[0] as any).Properties?.ThingName, params) : undefined;
+            if (typeof thingName !== "string" || !thingName.includes(STAND_IN_SERIAL)) {
+                report(`policy resource ${logical} creates a policy per Thing, but the template's Thing name does not follow the SerialNumber parameter`);
+                continue;
+            }
+            const doc = evaluateTemplateValue(props.PolicyDocument, params);
+            const statements = parseDoc(doc);
+            if (!statements) {
+                report(`policy resource ${logical}: the PolicyDocument is not a policy document`);
+                continue;
+            }
+            const t = escapeRe(thingName);
+            const allowed = coreActionResources("", { thing: t, clients: `${t}(#\\*)?` });
+            for (const s of statements.filter((x) => x.Effect === "Allow")) {
+                for (const action of list(s.Action)) {
+                    const rule = allowed[action];
+                    if (!rule) {
+                        report(`policy resource ${logical}: statement ${s.Sid ?? "(no Sid)"} allows ${action}, which a Greengrass core does not need`);
+                        continue;
+                    }
+                    for (const resource of list(s.Resource).map(iotResource)) {
+                        if (!rule.test(resource)) report(`policy resource ${logical}: statement ${s.Sid ?? "(no Sid)"} allows ${action} on ${resource.split(STAND_IN_SERIAL).join("${SerialNumber}")}, not only the Thing this template creates`);
+                    }
                 }
             }
         }
@@ -479,7 +546,7 @@ const sharedCredentials: StackRule = {
     },
 };
 
-export const RULES: Rule[] = [sharedCredentials, mskPasswordSecret, noWildcards, deviceConnect, claimPolicy, corePolicy, kmsRotation, s3Secure, secretsCmk, topicRules, templateHook, prefixModeDevOnly, lambdaRule, loggingOn, loggingPresent];
+export const RULES: Rule[] = [sharedCredentials, mskPasswordSecret, noWildcards, deviceConnect, claimPolicy, corePolicy, corePolicyInTemplate, kmsRotation, s3Secure, secretsCmk, topicRules, templateHook, prefixModeDevOnly, lambdaRule, loggingOn, loggingPresent];
 
 /** Runs every rule over a stack's resources. */
 export function evaluate(resources: ResourceView[], rules: Rule[] = RULES): Finding[] {

@@ -36,6 +36,9 @@ export class AwsMocks implements pulumi.runtime.Mocks {
                 return { name: this.region, region: this.region, id: this.region };
             case "aws:index/getAvailabilityZones:getAvailabilityZones":
                 return { names: ["a", "b", "c", "d"].map((z) => `${this.region}${z}`), zoneIds: [], id: this.region };
+            case "aws:cloudwatch/getLogGroup:getLogGroup":
+                // The region's Greengrass system log group, as its owning stack created it.
+                return { name: args.inputs.name, arn: `arn:aws:logs:${this.region}:${ACCOUNT_ID}:log-group:${args.inputs.name}`, retentionInDays: 365, kmsKeyId: "", id: args.inputs.name };
             case "aws:iot/getEndpoint:getEndpoint":
                 return args.inputs.endpointType === "iot:CredentialProvider"
                     ? { endpointAddress: `c1b2c3d4e5f6g7.credentials.iot.${this.region}.amazonaws.com`, id: this.region }

@@ -2,12 +2,12 @@ import { ArnContext, iotArn, PolicyDocument, policyDocument, Statement } from ".
 import { withBasicIngest } from "./iotDevicePolicy";
 
 /**
- * The MQTT client ids a Greengrass nucleus connects with, from its source
- * (aws-greengrass-nucleus, MqttClient.getNewMqttClient):
+ * The MQTT client ids a Greengrass nucleus connects with, from its source (aws-greengrass-nucleus
+ * v2.16.1, src/main/java/com/aws/greengrass/mqttclient/MqttClient.java L983-987, getNewMqttClient):
  *
  *     // Name client by thingName#<number> except for the first connection which will just be thingName
- *     String clientId = Coerce.toString(deviceConfiguration.getThingName()) + (connections.isEmpty() ? ""
- *             : "#" + (connections.size() + 1));
+ *     String clientId = Coerce.toString(deviceConfiguration.getThingName()) + (clientIdNum == 0 ? ""
+ *             : "#" + (clientIdNum + 1));
  *
  * A new connection is opened once every connection holds MAX_SUBSCRIPTIONS_PER_CONNECTION (50)
  * subscriptions, and publishes go round-robin over all of them.
@@ -16,55 +16,56 @@ export function nucleusClientIds(thingName: string, connections: number): string
     return Array.from({ length: connections }, (_, i) => (i === 0 ? thingName : `${thingName}#${i + 1}`));
 }
 
-/** Tag value (`FmsPolicy`) that marks a Greengrass core-device policy for the guardrails. */
+/** Tag value (`FmsPolicy`) that marked the shared Greengrass core-device policy of earlier versions (the guardrail still checks one). */
 export const CORE_POLICY_KIND = "greengrass-core";
 
 export interface CoreDevicePolicyArgs extends ArnContext {
-    /** Core devices are Things named `<coreThingNamePrefix><serial>`: the policy's scope. */
-    coreThingNamePrefix: string;
+    /** The one core Thing this policy is for (`<coreThingNamePrefix><serial>`). */
+    thingName: string;
     roleAliasArn: string;
     basicIngestRuleNames: readonly string[];
     basicIngestRulePrefix?: string;
 }
 
-/** Topic paths a core device publishes and receives on (AWS's minimal core-device policy). */
-export function coreDeviceTopicPaths(coreThingNamePrefix: string): string[] {
-    const things = `$aws/things/${coreThingNamePrefix}*`;
-    return [`${things}/greengrass/health/json`, `${things}/greengrassv2/health/json`, `${things}/jobs/*`, `${things}/shadow/*`];
+/**
+ * The reserved topics of one core Thing: AWS's minimal core policy lists its health topics
+ * (`greengrass/health/json`, `greengrassv2/health/json`), `jobs/*` and `shadow/*` under
+ * `$aws/things/<thing>/`; a per-core document names the Thing in every resource, and four topic
+ * and two filter resources at the longest Thing name the hook admits are over AWS IoT's 2048
+ * characters, so the document names the core's own subtree once for topics and once for filters.
+ * Nothing outside `$aws/things/<this core>/` (no other core, no vehicle).
+ */
+export function coreDeviceTopicPaths(thingName: string): string[] {
+    return [`$aws/things/${thingName}/*`];
 }
 
-/** Topic filters a core device subscribes to (AWS's minimal core-device policy). */
-export function coreDeviceTopicFilters(coreThingNamePrefix: string): string[] {
-    const things = `$aws/things/${coreThingNamePrefix}*`;
-    return [`${things}/jobs/*`, `${things}/shadow/*`];
+/** Topic filters of one core: its own `$aws/things/<thing>/` subtree (jobs and shadow, as the nucleus subscribes). */
+export function coreDeviceTopicFilters(thingName: string): string[] {
+    return [`$aws/things/${thingName}/*`];
 }
 
 /**
- * IoT policy of a Greengrass v2 core device, in the shape of AWS's "Minimal AWS IoT policy for AWS
- * IoT Greengrass V2 core devices" (Greengrass developer guide, device-auth):
+ * IoT policy of ONE Greengrass v2 core device, in the shape of AWS's "Minimal AWS IoT policy for AWS
+ * IoT Greengrass V2 core devices" (Greengrass developer guide, device-auth) with the core's own Thing
+ * name where AWS's shared example has `core-device-thing-name*`:
  *
  *   "Thing policy variables (iot:Connection.Thing.*) aren't supported for in AWS IoT policies for
- *    core devices or Greengrass data plane operations. Instead, you can use a wildcard that matches
- *    multiple devices that have similar names."
- *   "The policy includes the * wildcard after the core device thing name (For example,
- *    core-device-thing-name*). The core device uses the same device certificate to make multiple
- *    connections to AWS IoT Core, but the client ID in a connection might not be an exact match of
- *    the core device thing name."
+ *    core devices or Greengrass data plane operations."
  *
- * So the scope is this stack's core Thing-name prefix (config keeps it apart from vehicle Thing
- * names, the claim client ids and other stacks' names), plus the Basic Ingest topics of this
- * stack's rules, this stack's role alias, and the Greengrass data-plane calls. What a shared policy
- * cannot do is tell one core from another: a core's certificate could connect with another core's
- * client id. AWS's alternative is a policy document per core in the template (one policy per
- * device, not updatable as a fleet); see the README, "Greengrass core policy".
+ * so no `${iot:Connection.Thing.ThingName}`: the core's provisioning template creates this document
+ * per core (an `AWS::IoT::Policy` resource with `PolicyDocument`, the Thing name joined in), and no
+ * statement names another core. The client ids are the nucleus' (aws-greengrass-nucleus v2.16.1,
+ * MqttClient.java L983-987 getNewMqttClient): `<thing>` for the first connection and `<thing>#N`
+ * after it; `client/<thing>#*` matches those and no other Thing (`#` is literal in IoT policies and
+ * Thing names cannot contain it).
  */
 export function coreDevicePolicy(args: CoreDevicePolicyArgs): PolicyDocument {
-    const prefix = args.coreThingNamePrefix;
+    const thing = args.thingName;
     const statements: Statement[] = [
-        { Sid: "ConnectAsCoreThing", Effect: "Allow", Action: ["iot:Connect"], Resource: [iotArn(args, `client/${prefix}*`)] },
-        { Sid: "CoreTopics", Effect: "Allow", Action: ["iot:Publish", "iot:Receive"], Resource: coreDeviceTopicPaths(prefix).map((t) => iotArn(args, `topic/${t}`)) },
-        { Sid: "CoreTopicFilters", Effect: "Allow", Action: ["iot:Subscribe"], Resource: coreDeviceTopicFilters(prefix).map((t) => iotArn(args, `topicfilter/${t}`)) },
-        { Sid: "CoreShadow", Effect: "Allow", Action: ["iot:GetThingShadow", "iot:UpdateThingShadow", "iot:DeleteThingShadow"], Resource: [iotArn(args, `thing/${prefix}*`)] },
+        { Sid: "ConnectAsThisCore", Effect: "Allow", Action: ["iot:Connect"], Resource: nucleusClientIdPatterns(thing).map((c) => iotArn(args, `client/${c}`)) },
+        { Sid: "CoreTopics", Effect: "Allow", Action: ["iot:Publish", "iot:Receive"], Resource: coreDeviceTopicPaths(thing).map((t) => iotArn(args, `topic/${t}`)) },
+        { Sid: "CoreTopicFilters", Effect: "Allow", Action: ["iot:Subscribe"], Resource: coreDeviceTopicFilters(thing).map((t) => iotArn(args, `topicfilter/${t}`)) },
+        { Sid: "CoreShadow", Effect: "Allow", Action: ["iot:GetThingShadow", "iot:UpdateThingShadow", "iot:DeleteThingShadow"], Resource: [iotArn(args, `thing/${thing}`)] },
         { Sid: "TokenExchangeThroughRoleAlias", Effect: "Allow", Action: ["iot:AssumeRoleWithCertificate"], Resource: [args.roleAliasArn] },
         {
             // Artifacts of AWS-provided components live in AWS's account: any account, this region, components only.
@@ -82,6 +83,11 @@ export function coreDevicePolicy(args: CoreDevicePolicyArgs): PolicyDocument {
         },
     ];
     return withBasicIngest(policyDocument(...statements), { ...args, policyName: "coreDevicePolicy" });
+}
+
+/** The client-id resources of one core: `<thing>` and `<thing>#*` (the nucleus' `<thing>#2`, `<thing>#3`, ...). */
+export function nucleusClientIdPatterns(thingName: string): string[] {
+    return [thingName, `${thingName}#*`];
 }
 
 /**
@@ -113,43 +119,47 @@ export interface TokenExchangePolicyArgs extends ArnContext {
     artifactKeyPrefix: string;
     /** Key the artifact bucket is encrypted with. */
     kmsKeyArn: string;
-    /** Log groups the log manager writes to (they exist: this program creates them). */
-    logGroupNames: readonly string[];
+    /** ARNs (`arn:...:log-group:<name>`) of the log groups the log manager writes to: they exist before any core uploads. */
+    logGroupArns: readonly string[];
 }
 
 /**
- * What a core's AWS credentials (token-exchange role) allow. AWS's default policy for it
- * (GreengrassV2TokenExchangeRoleAccess, nucleus v2.5.0 and later) is
+ * What a core's AWS credentials (token-exchange role) allow: what the nucleus and the log manager
+ * call, each scoped. AWS's default policy for it (GreengrassV2TokenExchangeRoleAccess) is
+ * `logs:CreateLogGroup, logs:CreateLogStream, logs:PutLogEvents, logs:DescribeLogStreams,
+ * s3:GetBucketLocation` on `*`, plus `s3:GetObject` on the artifact bucket.
  *
- *     "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
- *                "logs:DescribeLogStreams", "s3:GetBucketLocation"], "Resource": "*"
- *
- * plus, for component artifacts in S3, `s3:GetObject` on the artifact bucket ("Allow access to S3
- * buckets for component artifacts"). The nucleus calls GetBucketLocation before every S3 artifact
- * download. Here each of those is scoped:
- * - no CreateLogGroup: the log groups are created by this program (retention, KMS);
- * - CreateLogStream and DescribeLogStreams on those log groups only (both are authorized on the log
- *   group, so they cannot be narrowed to one core's stream);
- * - PutLogEvents only on the core's own streams, `/<date>/thing/<its Thing name>`, through the
- *   `credentials-iot:ThingName` variable (the nucleus sends `x-amzn-iot-thingname` with every
- *   credentials request: IotCloudHelper.HTTP_HEADER_THING_NAME). Core Thing names may not contain
- *   `:` (the log manager writes it as `+`, which the variable would not match): config refuses it;
+ * The log manager's calls, in order (aws-greengrass-log-manager v2.3.11,
+ * src/main/java/com/aws/greengrass/logmanager/CloudWatchLogsUploader.java; the ledger of them is
+ * test/ledger/greengrassLogManager.ts): PutLogEvents (L128-143); on ResourceNotFoundException,
+ * which every new daily stream starts with, CreateLogGroup (L169-173, L189-200: anything but
+ * ResourceAlreadyExistsException is rethrown and the upload given up), then CreateLogStream
+ * (L174, L208-222), then PutLogEvents again (L175). So:
+ * - CreateLogGroup on the two named groups only: they exist (this program or the region's owner
+ *   creates them, retention and KMS), so the call only ever answers ResourceAlreadyExists, but
+ *   without the grant it is AccessDenied and no log line is ever uploaded;
+ * - CreateLogStream and PutLogEvents (both authorized on the log-stream, per the Service
+ *   Authorization Reference) only on the core's own streams, `/<yyyy/MM/dd>/thing/<its Thing name>`,
+ *   through `credentials-iot:ThingName` (the nucleus sends `x-amzn-iot-thingname` with every
+ *   credentials request: IotCloudHelper.java L35, v2.16.1). Core Thing names may not contain `:`
+ *   (the log manager writes it as `+`, which the variable would not match): config refuses it;
+ * - no DescribeLogStreams: log manager 2.3.x never calls it (no other call to CloudWatch Logs in its
+ *   src/main);
  * - S3 on this stack's artifact bucket and artifact prefix, KMS decrypt through S3 only.
  */
 export function tokenExchangePolicy(args: TokenExchangePolicyArgs): PolicyDocument {
-    const group = (name: string) => `arn:${args.partition}:logs:${args.region}:${args.accountId}:log-group:${name}`;
     return policyDocument(
         {
-            Sid: "GreengrassLogStreams",
+            Sid: "GreengrassLogGroupsExist",
             Effect: "Allow",
-            Action: ["logs:CreateLogStream", "logs:DescribeLogStreams"],
-            Resource: args.logGroupNames.flatMap((n) => [group(n), `${group(n)}:*`]),
+            Action: ["logs:CreateLogGroup"],
+            Resource: [...args.logGroupArns],
         },
         {
-            Sid: "GreengrassOwnLogEvents",
+            Sid: "GreengrassOwnLogStreams",
             Effect: "Allow",
-            Action: ["logs:PutLogEvents"],
-            Resource: args.logGroupNames.map((n) => `${group(n)}:log-stream:/*/thing/${CREDENTIALS_THING_NAME}`),
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            Resource: args.logGroupArns.map((g) => `${g}:log-stream:/*/thing/${CREDENTIALS_THING_NAME}`),
         },
         {
             Sid: "ArtifactBucketLocation",

@@ -12,6 +12,7 @@ import { PolicyDocument } from "../policies/document";
 import { confirm, RotationDeps, sweep } from "../components/provisioning/lambda/certificateRotation";
 import { claimPolicy } from "../policies/iotClaimPolicy";
 import { provisioningTopics } from "../device/provision";
+import { pluginOutputPaths, pluginValidationErrors } from "../device/edgeConfig";
 import { parse as parseYaml } from "yaml";
 import { AwsIotDouble } from "./support/awsIotDouble";
 import { provisionWithOfficialSdk, provisionWithOfficialSdkMqtt5, publishWithOfficialSdk, publishWithOfficialSdkMqtt5 } from "./support/officialSdk";
@@ -429,11 +430,23 @@ describe("device simulator, end to end against a local broker (test double of AW
                 parameters: plugin.templateParameters, csrPem: fs.readFileSync(path.join(coreDir, path.posix.basename(plugin.csrPath)), "utf8"), timeoutMs: 10_000,
             });
             assert.strictEqual(got.thingName, "fms-dev-core-297469000042");
-            const cert = new crypto.X509Certificate(got.certificatePem);
-            assert.ok(cert.checkPrivateKey(crypto.createPrivateKey(fs.readFileSync(path.join(coreDir, "privKey.key"), "utf8"))), "the nucleus' key (<rootPath>/privKey.key) matches the certificate");
+            // The plugin's own checks pass (validateParameters, v1.2.2 L230-248), and it then leaves the
+            // certificate at certificatePath and copies csrPrivateKeyPath to privateKeyPath (L195-197): the
+            // nucleus' key and certificate (L270-278), both under rootPath here.
+            assert.deepStrictEqual(pluginValidationErrors(plugin), []);
+            const onDevice = (p: string) => path.join(coreDir, path.posix.relative(plugin.rootPath, p));
+            const nucleus = pluginOutputPaths(plugin);
+            fs.writeFileSync(onDevice(nucleus.certificate), got.certificatePem, { mode: 0o600 });
+            fs.copyFileSync(onDevice(plugin.csrPrivateKeyPath), onDevice(nucleus.privateKey));
+            const cert = new crypto.X509Certificate(fs.readFileSync(onDevice(nucleus.certificate), "utf8"));
+            assert.ok(cert.checkPrivateKey(crypto.createPrivateKey(fs.readFileSync(onDevice(nucleus.privateKey), "utf8"))), "the nucleus' key (<rootPath>/privKey.key) matches the certificate");
             const thing = double.things.get("fms-dev-core-297469000042")!;
             assert.deepStrictEqual(thing.thingGroups, ["fms-dev-edge-cores"]);
-            assert.deepStrictEqual(double.certificates.get(thing.principals[0])!.policyNames, ["fms-dev-edge-core"]);
+            // The core template created this core's own policy (PolicyDocument) and attached it (test/edgeCore.test.ts
+            // holds what it allows).
+            const [corePolicy] = double.certificates.get(thing.principals[0])!.policyNames;
+            assert.ok(double.createdPolicies.includes(corePolicy));
+            assert.ok(JSON.stringify(double.policy(corePolicy)).includes("client/fms-dev-core-297469000042"));
             assert.strictEqual(lastReason(), "allowed");
 
             // The plugin's default client id (a random UUID) is what the claim policy refuses.

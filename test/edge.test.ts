@@ -5,11 +5,17 @@ import * as os from "os";
 import * as path from "path";
 import { PROJECT_ROOT, readStackFile, stackNames } from "../config/stackFile";
 import { stackConfigFromEngine } from "../config/stackConfig";
-import { ACCOUNT_ID } from "../plan/mocks";
+import { ACCOUNT_ID, AwsMocks } from "../plan/mocks";
 import { ProgramRun, runStack } from "../plan/program";
 import { contentVersion, telemetryArtifactKey, telemetryRecipe } from "../components/edge/edgeRuntime";
 import { LOG_MANAGER, NUCLEUS } from "../components/edge/awsComponents";
 import { nucleusClientIds } from "../policies/greengrass";
+import { PolicyDocument } from "../policies/document";
+import { IOT_POLICY_MAX_CHARS, iotPolicySize } from "../policies/iotDevicePolicy";
+import { evaluate, RULES } from "../guardrails/rules";
+import { evaluateTemplate } from "./support/templateEvaluator";
+import { runSimulation } from "@cloud-copilot/iam-simulate";
+import { ledgerArn, LOG_MANAGER_CALLS, logManagerGroups, logManagerStream } from "./ledger/greengrassLogManager";
 import { assertStackConfigError, parsePolicy, statement } from "./support/assertions";
 import { isAllowed } from "./support/iotPolicyEvaluator";
 import { inside, physicalNames } from "./support/physicalNames";
@@ -20,6 +26,7 @@ function iamMatches(pattern: string, value: string): boolean {
 }
 
 const REGION = "ap-northeast-2";
+const view = (r: { urn: string; type: string; name: string; inputs: Record<string, any>; dependencies: string[] }) => ({ urn: r.urn, type: r.type, name: r.name, props: r.inputs, dependencies: r.dependencies });
 const arn = (r: string) => `arn:aws:iot:${REGION}:${ACCOUNT_ID}:${r}`;
 
 describe("edge: Greengrass v2 (kr)", function () {
@@ -27,15 +34,16 @@ describe("edge: Greengrass v2 (kr)", function () {
     let run: ProgramRun;
     before(async () => { run = await runStack("kr"); });
 
-    it("token-exchange role: AWS's default core-device permissions, each scoped: no CreateLogGroup, each core's own log streams, GetBucketLocation on the artifact bucket", () => {
+    it("token-exchange role: what the log manager calls (CreateLogGroup on the two groups, each core's own streams), GetBucketLocation on the artifact bucket", () => {
         const role = run.one("aws:iam/role:Role", "-token-exchange-role");
         assert.deepStrictEqual(parsePolicy(role.inputs.assumeRolePolicy).Statement[0].Principal, { Service: "credentials.iot.amazonaws.com" });
         const doc = parsePolicy(run.one("aws:iam/rolePolicy:RolePolicy", "-token-exchange-policy").inputs.policy);
         const bucket = run.one("aws:s3/bucket:Bucket", "-artifacts-bucket").state.arn;
         const group = (n: string) => `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:${n}`;
         const groups = [`/aws/greengrass/GreengrassSystemComponent/${REGION}/System`, `/aws/greengrass/UserComponent/${REGION}/com.fms.fms-kr.VehicleTelemetry`];
-        assert.deepStrictEqual(statement(doc, "GreengrassLogStreams").Resource, groups.flatMap((g) => [group(g), `${group(g)}:*`]));
-        assert.deepStrictEqual(statement(doc, "GreengrassOwnLogEvents").Resource, groups.map((g) => `${group(g)}:log-stream:/*/thing/\${credentials-iot:ThingName}`));
+        assert.deepStrictEqual(statement(doc, "GreengrassLogGroupsExist"), { Sid: "GreengrassLogGroupsExist", Effect: "Allow", Action: ["logs:CreateLogGroup"], Resource: groups.map(group) });
+        assert.deepStrictEqual(statement(doc, "GreengrassOwnLogStreams").Action, ["logs:CreateLogStream", "logs:PutLogEvents"]);
+        assert.deepStrictEqual(statement(doc, "GreengrassOwnLogStreams").Resource, groups.map((g) => `${group(g)}:log-stream:/*/thing/\${credentials-iot:ThingName}`));
         assert.deepStrictEqual(statement(doc, "ArtifactBucketLocation"), { Sid: "ArtifactBucketLocation", Effect: "Allow", Action: ["s3:GetBucketLocation"], Resource: [bucket] });
         assert.deepStrictEqual(statement(doc, "ReadComponentArtifacts").Resource, [`${bucket}/artifacts/*`]);
 
@@ -43,21 +51,23 @@ describe("edge: Greengrass v2 (kr)", function () {
         // "Authorize core devices to interact with AWS services"), plus s3:GetObject for S3 artifacts:
         //   "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
         //              "logs:DescribeLogStreams", "s3:GetBucketLocation"], "Resource": "*"
+        // aws-greengrass-log-manager v2.3.11 never calls DescribeLogStreams (src/main has only
+        // putLogEvents, createLogGroup, createLogStream: CloudWatchLogsUploader.java L143, L193, L215).
         const awsDefault = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams", "s3:GetBucketLocation", "s3:GetObject"];
         const granted = new Set(doc.Statement.flatMap((s) => s.Action));
-        assert.deepStrictEqual(awsDefault.filter((a) => !granted.has(a)), ["logs:CreateLogGroup"], "everything AWS's default grants except CreateLogGroup (the groups exist)");
+        assert.deepStrictEqual(awsDefault.filter((a) => !granted.has(a)), ["logs:DescribeLogStreams"], "everything AWS's default grants but DescribeLogStreams, which nothing calls");
         for (const s of doc.Statement) {
             assert.ok(!s.Action.some((a) => a === "*" || a.endsWith(":*")), s.Sid);
             assert.ok(!(s.Resource ?? []).includes("*"), s.Sid);
         }
     });
 
-    it("token-exchange role: a core may put log events only in the streams the log manager names after it", () => {
+    it("token-exchange role: a core may create and write only the streams the log manager names after it", () => {
         const doc = parsePolicy(run.one("aws:iam/rolePolicy:RolePolicy", "-token-exchange-policy").inputs.policy);
-        const put = statement(doc, "GreengrassOwnLogEvents");
-        // aws-greengrass-log-manager, CloudWatchAttemptLogsProcessor:
-        //   DEFAULT_LOG_STREAM_NAME = "/{date}/thing/{thingName}";  date as "yyyy/MM/dd" (UTC);
-        //   return logStreamName.replace(":", "+");
+        const put = statement(doc, "GreengrassOwnLogStreams");
+        // aws-greengrass-log-manager v2.3.11, CloudWatchAttemptLogsProcessor.java:
+        //   L61 DEFAULT_LOG_STREAM_NAME = "/{date}/thing/{thingName}";  L75 date as "yyyy/MM/dd" (UTC);
+        //   L110 return logStreamName.replace(":", "+");
         const streamOf = (thing: string, date = "2026/11/23") => `/${date}/thing/${thing}`.replace(":", "+");
         const systemGroup = `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:/aws/greengrass/GreengrassSystemComponent/${REGION}/System`;
         const canPut = (credentialThing: string, streamThing: string) => put.Resource!.some((r) =>
@@ -67,6 +77,47 @@ describe("edge: Greengrass v2 (kr)", function () {
         assert.ok(!canPut("fms-kr-core-2974690001", "fms-kr-core-2974690001x"));
     });
 
+    it("token-exchange role, replayed: the log manager's call sequence (test/ledger) against the planned policy in an IAM policy simulator (@cloud-copilot/iam-simulate)", async () => {
+        const planned = parsePolicy(run.one("aws:iam/rolePolicy:RolePolicy", "-token-exchange-policy").inputs.policy);
+        // AWS resolves credentials-iot:ThingName from the x-amzn-iot-thingname header the nucleus sends
+        // (IotCloudHelper.java L35, v2.16.1); the simulator does not know that key, so it is substituted here,
+        // and the simulator judges the rest (actions, ARNs, wildcards) on its own.
+        const asCore = (doc: PolicyDocument, thing: string) => JSON.parse(JSON.stringify(doc).split("${credentials-iot:ThingName}").join(thing));
+        const simulate = async (doc: PolicyDocument, thing: string, action: string, resource: string) => {
+            const r = await runSimulation({
+                request: { principal: `arn:aws:sts::${ACCOUNT_ID}:assumed-role/fms-kr-edge-token-exchange-role/${thing}`, action, resource: { resource, accountId: ACCOUNT_ID }, contextVariables: {} },
+                identityPolicies: [{ name: "token-exchange", policy: asCore(doc, thing) }], serviceControlPolicies: [], resourceControlPolicies: [],
+            }, {});
+            assert.strictEqual(r.resultType, "single", JSON.stringify(r));
+            return (r as { overallResult: string }).overallResult;
+        };
+        const core = "fms-kr-core-2974690001";
+        const stream = logManagerStream(core, new Date("2026-12-03T10:00:00Z"));
+        assert.strictEqual(stream, "/2026/12/03/thing/fms-kr-core-2974690001");
+        const groups = logManagerGroups(REGION, ["com.fms.fms-kr.VehicleTelemetry"]);
+        const arnOf = (template: string, group: string, s = stream) => ledgerArn(template, { Partition: "aws", Region: REGION, Account: ACCOUNT_ID, LogGroupName: group, LogStreamName: s });
+        assert.deepStrictEqual(LOG_MANAGER_CALLS.map((c) => c.action), ["logs:PutLogEvents", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]);
+        for (const group of groups) {
+            for (const call of LOG_MANAGER_CALLS) {
+                assert.strictEqual(await simulate(planned, core, call.action, arnOf(call.resource, group)), "Allowed", `${call.action} on ${group} (${call.source})`);
+            }
+        }
+        // Refused: another core's streams, a log group that is not the log manager's, other actions.
+        const other = logManagerStream("fms-kr-core-2974690002", new Date("2026-12-03T10:00:00Z"));
+        const [createGroup, createStream, put] = [LOG_MANAGER_CALLS[1], LOG_MANAGER_CALLS[2], LOG_MANAGER_CALLS[0]];
+        for (const call of [createStream, put]) {
+            assert.strictEqual(await simulate(planned, core, call.action, arnOf(call.resource, groups[0], other)), "ImplicitlyDenied", `${call.action} on another core's stream`);
+        }
+        for (const group of [`/aws/greengrass/UserComponent/${REGION}/com.fms.fms-dev.VehicleTelemetry`, "/aws/lambda/fms-kr-hook", `/aws/greengrass/UserComponent/${REGION}/com.example.Other`]) {
+            assert.strictEqual(await simulate(planned, core, createGroup.action, arnOf(createGroup.resource, group)), "ImplicitlyDenied", `CreateLogGroup ${group}`);
+        }
+        assert.strictEqual(await simulate(planned, core, "logs:DeleteLogGroup", arnOf(createGroup.resource, groups[0])), "ImplicitlyDenied");
+        // The role as it was (no CreateLogGroup): the second call of every new stream is denied, and the log
+        // manager gives up on it (CloudWatchLogsUploader.java L196-198) -- no log line ever reached CloudWatch.
+        const before: PolicyDocument = { ...planned, Statement: planned.Statement.filter((x) => !x.Action.includes("logs:CreateLogGroup")) };
+        assert.strictEqual(await simulate(before, core, createGroup.action, arnOf(createGroup.resource, groups[0])), "ImplicitlyDenied");
+    });
+
     it("role alias: the token-exchange role, credential duration from config", () => {
         const alias = run.one("aws:iot/roleAlias:RoleAlias");
         assert.strictEqual(alias.inputs.alias, "fms-kr-gg-token-exchange");
@@ -74,12 +125,22 @@ describe("edge: Greengrass v2 (kr)", function () {
         assert.strictEqual(alias.inputs.credentialDuration, 3600);
     });
 
-    it("core-device policy: AWS's minimal core-device policy, for this stack's core Thing names", () => {
-        const policy = run.one("aws:iot/policy:Policy", "-core-policy");
-        const doc = parsePolicy(policy.inputs.policy);
-        assert.deepStrictEqual(policy.inputs.tags, { FmsPolicy: "greengrass-core", CoreThingNamePrefix: "fms-kr-core-" });
+    it("core-device policy: one per core, made by the core template from the core's own Thing name; no prefix wildcard", () => {
+        assert.deepStrictEqual(run.ofType("aws:iot/policy:Policy").filter((p) => p.name.endsWith("-core-policy")), [], "no shared core policy");
+        const body = JSON.parse(run.one("aws:iot/provisioningTemplate:ProvisioningTemplate", "-core-template").inputs.templateBody);
+        // AWS IoT developer guide, "Provisioning templates > Policy resources": PolicyName or PolicyDocument, not both.
+        assert.deepStrictEqual(Object.keys(body.Resources.policy.Properties), ["PolicyDocument"]);
+        const provisioned = (serial: string) => evaluateTemplate(body, { SerialNumber: serial, CertDate: "20261203", CertExpiry: "20491231", "AWS::IoT::Certificate::Id": "c".repeat(64) });
+        const core = "fms-kr-core-2974690001";
+        const mine = provisioned("2974690001");
+        assert.strictEqual(mine.thingName, core);
+        const [name] = mine.policyNames;
+        const doc = JSON.parse(mine.createdPolicies[name]) as PolicyDocument;
+        assert.ok(iotPolicySize(doc) <= IOT_POLICY_MAX_CHARS);
+        assert.strictEqual(provisioned("2974690001").policyNames[0], name, "the same Thing gets the same document, so the same policy (what a rotation template relies on)");
+        assert.notStrictEqual(provisioned("2974690002").policyNames[0], name, "another core, another policy");
         // "Minimal AWS IoT policy for AWS IoT Greengrass V2 core devices" (Greengrass developer guide,
-        // device-auth), each (action, resource) with core-device-thing-name replaced by a core of this stack.
+        // device-auth), each (action, resource) with core-device-thing-name replaced by this core.
         const documented: [string, string][] = [
             ["iot:Connect", "client/core-device-thing-name"],
             ["iot:Publish", "topic/$aws/things/core-device-thing-name/greengrass/health/json"],
@@ -94,39 +155,34 @@ describe("edge: Greengrass v2 (kr)", function () {
             ["iot:DeleteThingShadow", "thing/core-device-thing-name"],
             ["iot:AssumeRoleWithCertificate", "rolealias/fms-kr-gg-token-exchange"],
         ];
-        const core = "fms-kr-core-2974690001";
-        // The nucleus' second and third connections (MqttClient.getNewMqttClient): thingName#2, thingName#3.
+        const at = (clientId: string) => ({ region: REGION, accountId: ACCOUNT_ID, clientId });
+        // aws-greengrass-nucleus v2.16.1, MqttClient.java L983-987: client ids <thing>, then <thing>#2, #3, ...
+        assert.deepStrictEqual(nucleusClientIds(core, 3), [core, `${core}#2`, `${core}#3`]);
         for (const clientId of nucleusClientIds(core, 3)) {
             for (const [action, resource] of documented) {
-                assert.ok(isAllowed([doc], action, resource.replace("core-device-thing-name", core), { region: REGION, accountId: ACCOUNT_ID, clientId }), `${clientId}: ${action} ${resource}`);
+                assert.ok(isAllowed([doc], action, resource.replace("core-device-thing-name", core), at(clientId)), `${clientId}: ${action} ${resource}`);
             }
         }
-        assert.deepStrictEqual(nucleusClientIds(core, 3), [core, `${core}#2`, `${core}#3`]);
-        for (const other of ["kr-claim-2974690001", "kr-vehicle-2974680001", "fms-dev-core-2974690001", "fms-kr-cor"]) {
-            assert.ok(!isAllowed([doc], "iot:Connect", `client/${other}`, { region: REGION, accountId: ACCOUNT_ID, clientId: other }), `a core certificate cannot connect as ${other}`);
+        const other = "fms-kr-core-2974690002";
+        for (const id of [other, `${other}#2`, `${core}0`, "fms-kr-core-", "kr-claim-2974690001", "kr-vehicle-2974680001", "fms-dev-core-2974690001"]) {
+            assert.ok(!isAllowed([doc], "iot:Connect", `client/${id}`, at(id)), `a core certificate cannot connect as ${id}`);
         }
-        assert.ok(!isAllowed([doc], "iot:Subscribe", "topicfilter/$aws/things/kr-vehicle-2974680001/jobs/*", { region: REGION, accountId: ACCOUNT_ID, clientId: core }), "nor read a vehicle's jobs");
+        for (const [action, resource] of documented.filter(([a]) => a !== "iot:Connect" && a !== "iot:AssumeRoleWithCertificate")) {
+            assert.ok(!isAllowed([doc], action, resource.replace("core-device-thing-name", other), at(core)), `not another core's ${action} ${resource}`);
+            assert.ok(!isAllowed([doc], action, resource.replace("core-device-thing-name", `${core}0`), at(core)), `not a longer serial's ${action}`);
+        }
+        assert.ok(!isAllowed([doc], "iot:Subscribe", "topicfilter/$aws/things/kr-vehicle-2974680001/jobs/*", at(core)), "nor a vehicle's jobs");
         assert.deepStrictEqual(statement(doc, "BasicIngest").Resource, [1, 2, 3].map((n) => arn(`topic/$aws/rules/fms_kr_rule${n}/*`)));
         assert.deepStrictEqual(statement(doc, "GreengrassDataPlane").Action, ["greengrass:ResolveComponentCandidates", "greengrass:GetDeploymentConfiguration", "greengrass:ListThingGroupsForCoreDevice"]);
         for (const s of doc.Statement) {
             assert.ok(!s.Action.some((a) => a === "*" || a.endsWith(":*")), `${s.Sid}: no greengrass:* or iot:*`);
             if ((s.Resource ?? []).includes("*")) assert.strictEqual(s.Sid, "GreengrassDataPlane", "only the data-plane calls AWS documents with Resource *");
+            for (const r of (s.Resource ?? []).filter((x) => x.startsWith(`arn:aws:iot:${REGION}:`) && !x.includes(":rolealias/") && !x.includes("$aws/rules/"))) {
+                assert.ok(r.includes(core), `${s.Sid}: ${r} names this core`);
+            }
         }
-    });
-
-    it("core template: its own Thing names, the core group and policy fixed by the template, the shared hook", () => {
-        const t = run.one("aws:iot/provisioningTemplate:ProvisioningTemplate", "-core-template");
-        const hook = run.one("aws:lambda/function:Function", "-hook");
-        assert.strictEqual(t.inputs.name, "fms-kr-edge-core");
-        assert.strictEqual(t.inputs.enabled, true);
-        assert.deepStrictEqual(t.inputs.preProvisioningHook, { targetArn: hook.state.arn, payloadVersion: "2020-04-01" });
-        const body = JSON.parse(t.inputs.templateBody);
-        assert.deepStrictEqual(body.Resources.thing.Properties.ThingName, { "Fn::Join": ["", ["fms-kr-core-", { Ref: "SerialNumber" }]] });
-        assert.deepStrictEqual(body.Resources.thing.Properties.ThingGroups, ["fms-kr-edge-cores"]);
-        assert.deepStrictEqual(body.Resources.policy.Properties, { PolicyName: "fms-kr-edge-core" });
-        const perms = run.ofType("aws:lambda/permission:Permission").filter((p) => p.inputs.function === hook.state.name);
-        assert.deepStrictEqual(perms.map((p) => p.inputs.sourceArn).sort(), ["edge-core", "rotate", "vehicle"].map((t) => arn(`provisioningtemplate/fms-kr-${t}`)));
-        assert.ok(perms.every((p) => p.inputs.function === hook.state.name && p.inputs.sourceAccount === ACCOUNT_ID));
+        // The guardrail that keeps it so, on the template as planned.
+        assert.deepStrictEqual(evaluate([view(run.one("aws:iot/provisioningTemplate:ProvisioningTemplate", "-core-template"))], RULES.filter((r) => r.name === "iot-template-policy-per-thing")), []);
     });
 
     it("the claim policy covers the core template too", () => {
@@ -151,6 +207,23 @@ describe("edge: Greengrass v2 (kr)", function () {
         assert.deepStrictEqual(acl.operations, ["aws.greengrass#PublishToIoTCore"]);
     });
 
+    it("component install works on PEP 668 systems: a virtual environment in the component's work directory, the program run with its python", () => {
+        const recipe = JSON.parse(run.one("aws-native:greengrassv2:ComponentVersion").inputs.inlineRecipe);
+        const lifecycle = recipe.Manifests[0].Lifecycle;
+        // PEP 668: pip refuses `--user` installs into an EXTERNALLY-MANAGED python (Debian 12, Ubuntu
+        // 23.04+, Raspberry Pi OS bookworm); a venv is not externally managed. {work:path} is the
+        // component's own directory (aws-greengrass-nucleus v2.16.1, KernelConfigResolver.java L126).
+        assert.strictEqual(lifecycle.Install.Script, "python3 -m venv {work:path}/venv && {work:path}/venv/bin/python3 -m pip install --disable-pip-version-check --no-cache-dir 'awsiotsdk>=1.21,<2'");
+        assert.ok(!/--user/.test(lifecycle.Install.Script));
+        assert.match(lifecycle.Run, /^\{work:path\}\/venv\/bin\/python3 -u \{artifacts:path\}\/telemetry\.py /);
+    });
+
+    it("replaced component versions and artifacts stay in AWS (retainOnDelete), so a core can roll back to them", () => {
+        const component = run.one("aws-native:greengrassv2:ComponentVersion");
+        const artifact = run.one("aws:s3/bucketObjectv2:BucketObjectv2", "-telemetry-artifact");
+        assert.deepStrictEqual([component.retainOnDelete, artifact.retainOnDelete], [true, true]);
+    });
+
     it("component version: major.minor from config, the patch from the recipe's content (within the recipe's 999999 limit)", () => {
         const recipe = JSON.parse(run.one("aws-native:greengrassv2:ComponentVersion").inputs.inlineRecipe);
         const { ComponentVersion: version, ...content } = recipe;
@@ -168,6 +241,10 @@ describe("edge: Greengrass v2 (kr)", function () {
             assert.strictEqual(g.inputs.retentionInDays, 365);
             assert.strictEqual(g.inputs.kmsKeyId, key);
         }
+        // The region's system group: other stacks' cores write to it, so it is protected (kr: protect) and
+        // retained when kr is destroyed.
+        const system = groups.find((g) => g.inputs.name.endsWith("/System"))!;
+        assert.deepStrictEqual([system.protect, system.retainOnDelete], [true, true]);
         const keyPolicy = parsePolicy(run.one("aws:kms/key:Key", "-key-key").inputs.policy);
         const allowedGroups = statement(keyPolicy, "CloudWatchLogsForStackLogGroups").Condition!.ArnLike["kms:EncryptionContext:aws:logs:arn"] as string[];
         for (const g of groups) assert.ok(allowedGroups.includes(g.state.arn), `the key lets CloudWatch Logs encrypt ${g.inputs.name}`);
@@ -188,7 +265,10 @@ describe("edge: Greengrass v2 (kr)", function () {
         assert.strictEqual(logs.componentLogsConfigurationMap["com.fms.fms-kr.VehicleTelemetry"].minimumLogLevel, "ERROR");
         assert.strictEqual(d.deploymentPolicies.failureHandlingPolicy, "ROLLBACK");
         assert.strictEqual(d.iotJobConfiguration.jobExecutionsRolloutConfig.maximumPerMinute, 50);
-        assert.strictEqual(d.iotJobConfiguration.abortConfig.criteriaList[0].thresholdPercentage, 10);
+        // The job is continuous (a growing thing group): a CANCEL reaches every core provisioned later, so
+        // only FAILED executions count (AWS IoT Jobs failureType FAILED | REJECTED | TIMED_OUT | ALL; a
+        // parked vehicle times out), and only after 100 cores have run it.
+        assert.deepStrictEqual(d.iotJobConfiguration.abortConfig.criteriaList, [{ action: "CANCEL", failureType: "FAILED", minNumberOfExecutedThings: 100, thresholdPercentage: 10 }]);
     });
 
     it("outputs: role alias, thing group, core template, component, deployment", () => {
@@ -264,12 +344,43 @@ describe("edge: stacks and config", function () {
         }
     });
 
-    it("dev leaves the region's system log group to kr, and its cores may still write their own streams there", async () => {
-        const dev = await runStack("dev");
+    it("dev leaves the region's system log group to kr (its region-settings owner): looks it up instead, and its cores may still write their own streams there", async () => {
+        const lookedUp: string[] = [];
+        const call = AwsMocks.prototype.call;
+        AwsMocks.prototype.call = function (this: AwsMocks, args) {
+            if (args.token === "aws:cloudwatch/getLogGroup:getLogGroup") lookedUp.push(args.inputs.name);
+            return call.call(this, args);
+        };
+        let dev: ProgramRun;
+        try {
+            dev = await runStack("dev");
+        } finally {
+            AwsMocks.prototype.call = call;
+        }
         const created = dev.ofType("aws:cloudwatch/logGroup:LogGroup").map((g) => g.inputs.name).filter((n) => n.startsWith("/aws/greengrass/"));
         assert.deepStrictEqual(created, [`/aws/greengrass/UserComponent/${REGION}/com.fms.fms-dev.VehicleTelemetry`]);
+        // A lookup, not a create: dev's `up` fails until kr's has created the group (retention, KMS).
+        assert.deepStrictEqual(lookedUp, [`/aws/greengrass/GreengrassSystemComponent/${REGION}/System`]);
         const doc = parsePolicy(dev.one("aws:iam/rolePolicy:RolePolicy", "-token-exchange-policy").inputs.policy);
-        assert.ok(statement(doc, "GreengrassOwnLogEvents").Resource!.some((r) => r.includes(`/aws/greengrass/GreengrassSystemComponent/${REGION}/System:log-stream:`)));
+        assert.ok(statement(doc, "GreengrassOwnLogStreams").Resource!.some((r) => r.includes(`/aws/greengrass/GreengrassSystemComponent/${REGION}/System:log-stream:`)));
+        assert.ok(statement(doc, "GreengrassLogGroupsExist").Resource!.includes(`arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:/aws/greengrass/GreengrassSystemComponent/${REGION}/System`),
+            "CreateLogGroup on it (answered ResourceAlreadyExists), without which the log manager gives up");
+    });
+
+    it("the system log group's owner follows operations.regionSettingsOwner unless logs.systemLogGroup says otherwise", () => {
+        const resolve = (stack: string, edit: (c: Record<string, string>) => void) => {
+            const f = readStackFile(stack);
+            edit(f.config);
+            return stackConfigFromEngine(f.project, stack, f.config).greengrass!.logs.systemLogGroup;
+        };
+        const dropSetting = (c: Record<string, string>) => {
+            const g = JSON.parse(c["fms-iot:greengrass"]);
+            delete g.logs.systemLogGroup;
+            c["fms-iot:greengrass"] = JSON.stringify(g);
+        };
+        assert.strictEqual(resolve("dev", dropSetting), "shared", "dev names kr as its region-settings owner");
+        assert.strictEqual(resolve("kr", dropSetting), "create");
+        assert.strictEqual(resolve("dev", () => undefined), "shared");
     });
 
     it("a route with wildcards gets a concrete Basic Ingest topic for the Thing", async () => {
@@ -294,7 +405,7 @@ describe("edge: many stacks in one account and region", function () {
     /** Physical names (account- and region-wide in AWS) of what a stack's EdgeRuntime creates. */
     function edgeNames(run: ProgramRun): string[] {
         const names = physicalNames(run, inside(run, run.one("fms:iot:EdgeRuntime").urn)).map((n) => n.key);
-        assert.ok(names.length >= 7, `${run.stack}: the edge resources were found`);
+        assert.ok(names.length >= 6, `${run.stack}: the edge resources were found`);
         return names;
     }
 

@@ -48,4 +48,27 @@ describe("test helpers: IoT policy and template evaluators", () => {
         const other = { ...body, Resources: { ...body.Resources, group: { Type: "AWS::IoT::ThingGroup", Properties: {} } } };
         assert.throws(() => evaluateTemplate(other as never, { S: "1", "AWS::IoT::Certificate::Id": "c" }), /type AWS::IoT::ThingGroup, not supported/);
     });
+
+    it("templates: a policy resource names an existing policy or creates one from its document, never both (AWS IoT, 'Provisioning templates > Policy resources')", () => {
+        const withPolicy = (properties: object) => ({
+            Parameters: { S: { Type: "String" }, "AWS::IoT::Certificate::Id": { Type: "String" } },
+            Resources: {
+                thing: { Type: "AWS::IoT::Thing", Properties: { ThingName: { "Fn::Join": ["", ["core-", { Ref: "S" }]] } } },
+                certificate: { Type: "AWS::IoT::Certificate", Properties: { CertificateId: { Ref: "AWS::IoT::Certificate::Id" }, Status: "ACTIVE" } },
+                policy: { Type: "AWS::IoT::Policy", Properties: properties },
+            },
+        });
+        const doc = { "Fn::Join": ["", ['{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iot:Connect"],"Resource":["client/core-', { Ref: "S" }, '"]}]}']] };
+        const run = (properties: object, serial: string) => evaluateTemplate(withPolicy(properties) as never, { S: serial, "AWS::IoT::Certificate::Id": "c" });
+        assert.deepStrictEqual([run({ PolicyName: "p" }, "1").policyNames, run({ PolicyName: "p" }, "1").createdPolicies], [["p"], {}]);
+        const one = run({ PolicyDocument: doc }, "1");
+        // "PolicyName: ... Defaults to a hash of the policy document": the same document, the same name.
+        assert.deepStrictEqual(Object.keys(one.createdPolicies), one.policyNames);
+        assert.deepStrictEqual(JSON.parse(one.createdPolicies[one.policyNames[0]]).Statement[0].Resource, ["client/core-1"]);
+        assert.deepStrictEqual(run({ PolicyDocument: doc }, "1").policyNames, one.policyNames);
+        assert.notDeepStrictEqual(run({ PolicyDocument: doc }, "2").policyNames, one.policyNames);
+        assert.throws(() => run({ PolicyName: "p", PolicyDocument: doc }, "1"), /PolicyName or PolicyDocument, but not both/);
+        assert.throws(() => run({}, "1"), /PolicyName or PolicyDocument, but not both/);
+        assert.throws(() => run({ PolicyDocument: "{not json" }, "1"), /PolicyDocument is not JSON/);
+    });
 });

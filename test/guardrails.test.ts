@@ -81,6 +81,46 @@ const CASES: Record<string, { compliant: ResourceView[][]; violating: ResourceVi
             [res("aws:iot/policy:Policy", { tags: { FmsPolicy: "greengrass-core", CoreThingNamePrefix: "f" }, policy: doc({ Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/f*`] }) })],
         ],
     },
+    "iot-template-policy-per-thing": (() => {
+        // A core template as components/edge/corePolicy.ts makes it: the Thing name and the policy document
+        // both follow SerialNumber (Fn::Join), every resource names that Thing.
+        const thingName = { "Fn::Join": ["", ["fms-kr-core-", { Ref: "SerialNumber" }]] };
+        const perThing = (...statements: object[]) => {
+            const parts = doc(...statements).split("@THING@");
+            const joined: unknown[] = [];
+            parts.forEach((p, i) => { if (i > 0) joined.push({ Ref: "SerialNumber" }); joined.push(p); });
+            return { "Fn::Join": ["", joined] };
+        };
+        const template = (policyProperties: object, name: object = thingName) => res("aws:iot/provisioningTemplate:ProvisioningTemplate", { templateBody: JSON.stringify({
+            Parameters: { SerialNumber: { Type: "String" } },
+            Resources: { thing: { Type: "AWS::IoT::Thing", Properties: { ThingName: name } }, policy: { Type: "AWS::IoT::Policy", Properties: policyProperties } },
+        }) });
+        const t = "fms-kr-core-@THING@";
+        return {
+            compliant: [
+                [template({ PolicyDocument: perThing(
+                    { Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/${t}`, `${ARN}:client/${t}#*`] },
+                    { Effect: "Allow", Action: ["iot:Publish", "iot:Receive"], Resource: [`${ARN}:topic/$aws/things/${t}/*`] },
+                    { Effect: "Allow", Action: ["iot:Subscribe"], Resource: [`${ARN}:topicfilter/$aws/things/${t}/jobs/*`] },
+                    { Effect: "Allow", Action: ["iot:GetThingShadow"], Resource: [`${ARN}:thing/${t}`] },
+                    { Effect: "Allow", Action: ["iot:AssumeRoleWithCertificate"], Resource: [`${ARN}:rolealias/fms-kr-gg-token-exchange`] },
+                    { Effect: "Allow", Action: ["greengrass:ResolveComponentCandidates"], Resource: ["*"] },
+                    { Effect: "Allow", Action: ["iot:Publish"], Resource: [`${ARN}:topic/$aws/rules/fms_kr_rule1/*`] },
+                ) })],
+                [template({ PolicyName: "fms-kr-device" })],
+            ],
+            violating: [
+                // The prefix wildcard back on client ids, another core's shadow, a longer serial's client id,
+                // both PolicyName and PolicyDocument, a document whose Thing is not the template's.
+                [template({ PolicyDocument: perThing({ Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/fms-kr-core-*`, `${ARN}:client/${t}`] }) })],
+                [template({ PolicyDocument: perThing({ Effect: "Allow", Action: ["iot:GetThingShadow"], Resource: [`${ARN}:thing/fms-kr-core-2974690002`] }) })],
+                [template({ PolicyDocument: perThing({ Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/${t}*`] }) })],
+                [template({ PolicyName: "x", PolicyDocument: perThing({ Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/${t}`] }) })],
+                [template({ PolicyDocument: perThing({ Effect: "Allow", Action: ["iot:Connect"], Resource: [`${ARN}:client/${t}`] }) }, { "Fn::Join": ["", ["fms-kr-core-", "fixed"]] })],
+                [template({ PolicyDocument: perThing({ Effect: "Allow", Action: ["iot:DeleteThing"], Resource: [`${ARN}:thing/${t}`] }) })],
+            ],
+        };
+    })(),
     "iot-claim-policy-provisioning-only": {
         compliant: [
             [res("aws:iot/policy:Policy", { tags: { DeviceKeys: "aws" }, policy: doc(

@@ -18,7 +18,8 @@ describe("certificate rotation (kr)", () => {
         assert.ok(statement(doc, "BasicIngest").Resource!.includes(iot("topic/$aws/rules/fms_kr_cert_confirm/*")));
         const claim = JSON.stringify(parsePolicy(run.one("aws:iot/policy:Policy", "-claim-policy").inputs.policy));
         assert.ok(!claim.includes("fms-kr-rotate"), "the claim certificate cannot reach the rotation template");
-        const core = JSON.stringify(parsePolicy(run.one("aws:iot/policy:Policy", "-core-policy").inputs.policy));
+        // The per-core policy lives in the core template's PolicyDocument (components/edge/corePolicy.ts).
+        const core = JSON.stringify(JSON.parse(run.one("aws:iot/provisioningTemplate:ProvisioningTemplate", "-core-template").inputs.templateBody).Resources.policy);
         assert.ok(!core.includes("fms-kr-rotate"));
     });
 

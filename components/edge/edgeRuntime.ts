@@ -6,10 +6,11 @@ import * as awsnative from "@pulumi/aws-native";
 import * as pulumi from "@pulumi/pulumi";
 import { GreengrassConfig } from "../../config/greengrassConfig";
 import { ArnContext } from "../../policies/document";
-import { CORE_POLICY_KIND, coreDevicePolicy, greengrassComponentLogGroup, greengrassSystemLogGroup, roleAliasArn, tokenExchangePolicy } from "../../policies/greengrass";
+import { greengrassComponentLogGroup, greengrassSystemLogGroup, roleAliasArn, tokenExchangePolicy } from "../../policies/greengrass";
 import { serviceTrustPolicy } from "../../policies/iam";
 import { policyJson } from "../arnContext";
 import { SecureBucket } from "../secureBucket";
+import { corePolicyTemplateDocument } from "./corePolicy";
 import { hookedTemplate } from "../provisioning/hookedTemplate";
 import { AwsTarget } from "../iotSdk";
 
@@ -46,6 +47,12 @@ export function contentVersion(majorMinor: string, recipeWithoutVersion: Record<
     const digest = crypto.createHash("sha256").update(JSON.stringify(recipeWithoutVersion)).digest();
     return `${majorMinor}.${digest.readUInt32BE(0) % (MAX_VERSION_PART + 1)}`;
 }
+
+/** The telemetry component's Python: the virtual environment in its work directory. */
+export const VENV_PYTHON = "{work:path}/venv/bin/python3";
+
+/** Install step: a venv in the work directory (PEP 668 systems refuse pip --user), then the AWS IoT Device SDK into it. */
+export const TELEMETRY_INSTALL = `python3 -m venv {work:path}/venv && ${VENV_PYTHON} -m pip install --disable-pip-version-check --no-cache-dir 'awsiotsdk>=1.21,<2'`;
 
 export interface TelemetryRecipeArgs {
     componentName: string;
@@ -89,8 +96,14 @@ function telemetryRecipeBody(a: TelemetryRecipeArgs, version: string): Record<st
         Manifests: [{
             Platform: { os: "linux" },
             Lifecycle: {
-                Install: { Script: "python3 -m pip install --user 'awsiotsdk>=1.21,<2'", Timeout: 600 },
-                Run: "python3 -u {artifacts:path}/telemetry.py --topic '{configuration:/topic}' --interval {configuration:/intervalSeconds} --source '{configuration:/statusFile}'",
+                // PEP 668 ("Marking Python base environments as externally managed"): Debian 12, Ubuntu
+                // 23.04+ and Raspberry Pi OS bookworm mark their python3 EXTERNALLY-MANAGED and pip refuses
+                // `--user` installs there (error: externally-managed-environment); inside a virtual
+                // environment the marker does not apply. So the SDK goes into a venv in the component's
+                // work directory ({work:path}: aws-greengrass-nucleus v2.16.1, KernelConfigResolver.java
+                // L126, <root>/work/<component>), which also needs no home directory for ggc_user.
+                Install: { Script: TELEMETRY_INSTALL, Timeout: 600 },
+                Run: `${VENV_PYTHON} -u {artifacts:path}/telemetry.py --topic '{configuration:/topic}' --interval {configuration:/intervalSeconds} --source '{configuration:/statusFile}'`,
             },
             Artifacts: [{ URI: a.artifactUri, Unarchive: "NONE", Permission: { Read: "OWNER", Execute: "NONE" } }],
         }],
@@ -166,13 +179,27 @@ export class EdgeRuntime extends pulumi.ComponentResource {
         }, { parent: this, protect: args.protect });
 
         const componentName = telemetryComponentName(args.namePrefix);
-        const logGroupNames = [greengrassSystemLogGroup(args.region), greengrassComponentLogGroup(args.region, componentName)];
-        // The log manager creates missing groups (without retention or KMS); these exist before any core uploads.
-        const logGroups = logGroupNames
-            .filter((n) => n !== greengrassSystemLogGroup(args.region) || gg.logs.systemLogGroup === "create")
-            .map((n) => new aws.cloudwatch.LogGroup(`${name}-${n.endsWith("/System") ? "system" : "telemetry"}-logs`, {
-                name: n, retentionInDays: args.logRetentionDays, kmsKeyId: args.kmsKeyArn,
-            }, parent));
+        const systemGroupName = greengrassSystemLogGroup(args.region);
+        const componentGroupName = greengrassComponentLogGroup(args.region, componentName);
+        const logGroupNames = [systemGroupName, componentGroupName];
+        // The log manager calls CreateLogGroup before every new stream and creates a missing group without
+        // retention or KMS: both groups exist before any core uploads. The region's system group has one
+        // owner (systemLogGroup: create, by default the stack that owns the region's IoT settings),
+        // protected like the stack's other state and retained on delete (other stacks' cores write to it);
+        // the others look it up, so their `up` fails until the owner's has created it.
+        const componentGroup = new aws.cloudwatch.LogGroup(`${name}-telemetry-logs`, {
+            name: componentGroupName, retentionInDays: args.logRetentionDays, kmsKeyId: args.kmsKeyArn,
+        }, parent);
+        const ownsSystemGroup = gg.logs.systemLogGroup === "create";
+        const systemGroup = ownsSystemGroup
+            ? new aws.cloudwatch.LogGroup(`${name}-system-logs`, {
+                name: systemGroupName, retentionInDays: args.logRetentionDays, kmsKeyId: args.kmsKeyArn,
+            }, { parent: this, protect: args.protect, retainOnDelete: true })
+            : undefined;
+        const systemGroupArn = systemGroup
+            ? systemGroup.arn
+            : aws.cloudwatch.getLogGroupOutput({ name: systemGroupName }, parent).arn;
+        const logGroups = [componentGroup, ...(systemGroup ? [systemGroup] : [])];
 
         const tokenRole = new aws.iam.Role(`${name}-token-exchange-role`, {
             description: "Greengrass token exchange: each core's own log streams and this stack's artifacts only",
@@ -182,8 +209,8 @@ export class EdgeRuntime extends pulumi.ComponentResource {
         }, parent);
         new aws.iam.RolePolicy(`${name}-token-exchange-policy`, {
             role: tokenRole.id,
-            policy: policyJson(ctx, { bucketArn: artifacts.arn, keyArn: args.kmsKeyArn }, (c, v) => tokenExchangePolicy({
-                ...c, artifactBucketArn: v.bucketArn, artifactKeyPrefix: ARTIFACT_PREFIX, kmsKeyArn: v.keyArn, logGroupNames,
+            policy: policyJson(ctx, { bucketArn: artifacts.arn, keyArn: args.kmsKeyArn, groups: pulumi.all([systemGroupArn, componentGroup.arn]) }, (c, v) => tokenExchangePolicy({
+                ...c, artifactBucketArn: v.bucketArn, artifactKeyPrefix: ARTIFACT_PREFIX, kmsKeyArn: v.keyArn, logGroupArns: v.groups,
             })),
         }, parent);
         const roleAlias = new aws.iot.RoleAlias(`${name}-role-alias`, {
@@ -192,15 +219,13 @@ export class EdgeRuntime extends pulumi.ComponentResource {
             credentialDuration: gg.credentialDurationSeconds,
         }, parent);
 
-        const corePolicy = new aws.iot.Policy(`${name}-core-policy`, {
-            name: `${args.namePrefix}-edge-core`,
-            policy: policyJson(ctx, { alias: roleAlias.alias }, (c, v) => coreDevicePolicy({
-                ...c, coreThingNamePrefix: gg.coreThingNamePrefix, roleAliasArn: roleAliasArn(c, v.alias),
-                basicIngestRuleNames: args.basicIngestRuleNames, basicIngestRulePrefix: args.basicIngestRulePrefix,
-            })),
-            // The guardrail iot-greengrass-core-policy-scoped reads these: what kind of policy, scoped to which prefix.
-            tags: { FmsPolicy: CORE_POLICY_KIND, CoreThingNamePrefix: gg.coreThingNamePrefix },
-        }, retained);
+        // One policy per core, created by the core template from the core's own Thing name (AWS's
+        // documented alternative to a prefix-wide core policy). Its name is AWS's hash of the evaluated
+        // document: the same document for the same Thing names the same policy (corePolicyTemplateDocument).
+        const corePolicyDocument = pulumi.all([ctx, roleAlias.alias]).apply(([c, alias]) => corePolicyTemplateDocument({
+            ...c, coreThingNamePrefix: gg.coreThingNamePrefix, roleAliasArn: roleAliasArn(c, alias),
+            basicIngestRuleNames: args.basicIngestRuleNames, basicIngestRulePrefix: args.basicIngestRulePrefix,
+        }));
         const group = new aws.iot.ThingGroup(`${name}-core-group`, {
             name: `${args.namePrefix}-edge-cores`,
             properties: { description: `Vehicles running Greengrass, provisioned by ${gg.templateName}` },
@@ -215,12 +240,16 @@ export class EdgeRuntime extends pulumi.ComponentResource {
             thingNamePrefix: gg.coreThingNamePrefix,
             thingTypeName: args.thingTypeName,
             thingGroupName: group.name,
-            policyName: corePolicy.name,
+            policyDocument: corePolicyDocument,
             provisioningRoleArn: args.provisioningRoleArn,
             hookFunctionName: args.hookFunctionName,
             hookFunctionArn: args.hookFunctionArn,
         });
 
+        // Replaced versions stay: a changed program is a new artifact key and a changed recipe a new
+        // component version (both replacements), and retainOnDelete leaves the old object and version in
+        // AWS, so a core can roll back to them (the deployment's ROLLBACK, or a deployment that pins the
+        // older version). Pruning them is an operator's choice (docs/greengrass.md).
         const artifactKey = telemetryArtifactKey(componentName);
         const artifact = new aws.s3.BucketObjectv2(`${name}-telemetry-artifact`, {
             bucket: artifacts.name,
@@ -229,13 +258,13 @@ export class EdgeRuntime extends pulumi.ComponentResource {
             contentType: "text/x-python",
             serverSideEncryption: "aws:kms",
             kmsKeyId: args.kmsKeyArn,
-        }, { parent: this, dependsOn: artifacts.ready });
+        }, { parent: this, dependsOn: artifacts.ready, retainOnDelete: true });
         const component = new awsnative.greengrassv2.ComponentVersion(`${name}-telemetry`, {
             inlineRecipe: pulumi.interpolate`s3://${artifacts.name}/${artifact.key}`.apply((artifactUri) => JSON.stringify(telemetryRecipe({
                 componentName, majorMinor: gg.telemetry.componentVersion, artifactUri, topicTemplate: gg.telemetry.topicTemplate,
                 ruleName: gg.telemetry.ruleName, intervalSeconds: gg.telemetry.intervalSeconds,
             }))),
-        }, { parent: this, dependsOn: [artifact] });
+        }, { parent: this, dependsOn: [artifact], retainOnDelete: true });
 
         const deployment = new awsnative.greengrassv2.Deployment(`${name}-deployment`, {
             deploymentName: `${args.namePrefix}-vehicle-edge`,
@@ -252,10 +281,13 @@ export class EdgeRuntime extends pulumi.ComponentResource {
             },
             iotJobConfiguration: {
                 jobExecutionsRolloutConfig: { maximumPerMinute: gg.rollout.maximumPerMinute },
-                abortConfig: { criteriaList: [{ action: "CANCEL", failureType: "ALL", minNumberOfExecutedThings: 10, thresholdPercentage: gg.rollout.abortThresholdPercentage }] },
+                // AWS IoT Jobs abort criteria: failureType FAILED | REJECTED | TIMED_OUT | ALL. A continuous job
+                // cancelled by this rule stays cancelled for every core added to the group later: FAILED only
+                // (an offline vehicle times out, which is no sign of a bad release), after abortAfterCores.
+                abortConfig: { criteriaList: [{ action: "CANCEL", failureType: "FAILED", minNumberOfExecutedThings: gg.rollout.abortAfterCores, thresholdPercentage: gg.rollout.abortThresholdPercentage }] },
                 timeoutConfig: { inProgressTimeoutInMinutes: 60 },
             },
-        }, { parent: this, dependsOn: [template, corePolicy, ...logGroups] });
+        }, { parent: this, dependsOn: [template, ...logGroups] });
 
         this.roleAliasName = roleAlias.alias;
         this.thingGroupArn = group.arn;

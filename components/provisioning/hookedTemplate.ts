@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ArnContext, provisioningTemplateArn } from "../../policies/document";
 import { AwsTarget } from "../iotSdk";
-import { provisioningTemplateBody } from "./templateBody";
+import { Join, provisioningTemplateBody } from "./templateBody";
 import { bodyHash, TemplateVersionPruner } from "./templateVersionPruner";
 
 /** The only payload version AWS IoT accepts for pre-provisioning hooks. */
@@ -18,7 +18,9 @@ export interface HookedTemplateArgs {
     thingNamePrefix: string;
     thingTypeName: pulumi.Input<string>;
     thingGroupName: pulumi.Input<string>;
-    policyName: pulumi.Input<string>;
+    /** The policy the template attaches: an existing one by name, or a document created per Thing. */
+    policyName?: pulumi.Input<string>;
+    policyDocument?: pulumi.Input<Join>;
     provisioningRoleArn: pulumi.Input<string>;
     hookFunctionName: pulumi.Input<string>;
     hookFunctionArn: pulumi.Input<string>;
@@ -38,8 +40,8 @@ export function hookedTemplate(name: string, parent: pulumi.Resource, a: HookedT
         sourceAccount: a.ctx.accountId,
         sourceArn: a.ctx.apply((c) => provisioningTemplateArn(c, a.templateName)),
     }, { parent });
-    const templateBody = pulumi.all([a.thingTypeName, a.thingGroupName, a.policyName]).apply(([thingTypeName, thingGroupName, policyName]) =>
-        JSON.stringify(provisioningTemplateBody({ thingNamePrefix: a.thingNamePrefix, thingTypeName, thingGroupName, policyName, country: a.country })));
+    const templateBody = pulumi.all([a.thingTypeName, a.thingGroupName, a.policyName, a.policyDocument]).apply(([thingTypeName, thingGroupName, policyName, policyDocument]) =>
+        JSON.stringify(provisioningTemplateBody({ thingNamePrefix: a.thingNamePrefix, thingTypeName, thingGroupName, policyName, policyDocument: policyDocument as Join | undefined, country: a.country })));
     const pruner = new TemplateVersionPruner(`${name}-template-versions`, {
         ...a.awsTarget,
         templateName: a.templateName,

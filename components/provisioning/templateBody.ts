@@ -12,8 +12,8 @@ export const SEARCHABLE_ATTRIBUTES = [THING_ATTRIBUTES.serial, THING_ATTRIBUTES.
 /** Parameters a device sends (`SerialNumber`) or the hook overrides (`CertDate`). */
 export const TEMPLATE_PARAMETERS = { serialNumber: "SerialNumber", certDate: "CertDate", certExpiry: "CertExpiry", certificateId: "AWS::IoT::Certificate::Id" } as const;
 
-type Ref = { Ref: string };
-type Join = { "Fn::Join": [string, (string | Ref)[]] };
+export type Ref = { Ref: string };
+export type Join = { "Fn::Join": [string, (string | Ref)[]] };
 type Value = string | Ref | Join;
 
 export interface ProvisioningTemplateBody {
@@ -35,9 +35,38 @@ export interface ProvisioningTemplateBody {
         };
         policy: {
             Type: "AWS::IoT::Policy";
-            Properties: { PolicyName: string };
+            Properties: PolicyProperties;
         };
     };
+}
+
+/**
+ * AWS IoT developer guide, "Provisioning templates > Policy resources": a policy resource names an
+ * existing policy (`PolicyName`) or carries a document (`PolicyDocument`, "A JSON object specified as
+ * an escaped string"; the name then "Defaults to a hash of the policy document"), "PolicyName or
+ * PolicyDocument, but not both".
+ */
+export type PolicyProperties = { PolicyName: string } | { PolicyDocument: Join };
+
+/** Stands for the SerialNumber parameter inside a document built by perThingPolicyDocument. */
+export const SERIAL_PLACEHOLDER = "{{SerialNumber}}";
+
+/**
+ * A policy document for one provisioned Thing, as the template's `PolicyDocument`: the document is
+ * built once with SERIAL_PLACEHOLDER where the serial goes (`<thingNamePrefix>{{SerialNumber}}` is
+ * the Thing name), serialized, and the placeholder joined in with `Fn::Join` and `Ref`. The hook
+ * admits only serials of [A-Za-z0-9_-] (and AWS IoT Thing names allow no quote), so a serial
+ * cannot break out of the JSON string it lands in.
+ */
+export function perThingPolicyDocument(documentWithPlaceholder: object): Join {
+    const parts = JSON.stringify(documentWithPlaceholder).split(SERIAL_PLACEHOLDER);
+    if (parts.length < 2) throw new Error("perThingPolicyDocument: the document never names the Thing");
+    const joined: (string | Ref)[] = [];
+    parts.forEach((part, i) => {
+        if (i > 0) joined.push({ Ref: TEMPLATE_PARAMETERS.serialNumber });
+        if (part) joined.push(part);
+    });
+    return { "Fn::Join": ["", joined] };
 }
 
 export interface TemplateBodyArgs {
@@ -45,8 +74,15 @@ export interface TemplateBodyArgs {
     thingTypeName: string;
     /** Fixed by the template: a device never chooses its group (and so its deployments). */
     thingGroupName: string;
-    policyName: string;
+    /** An existing policy by name, or (policyDocument) a document created per Thing. */
+    policyName?: string;
+    policyDocument?: Join;
     country: string;
+}
+
+function policyProperties(args: TemplateBodyArgs): PolicyProperties {
+    if ((args.policyName === undefined) === (args.policyDocument === undefined)) throw new Error("a provisioning template's policy: policyName or policyDocument, not both");
+    return args.policyDocument ? { PolicyDocument: args.policyDocument } : { PolicyName: args.policyName! };
 }
 
 export function provisioningTemplateBody(args: TemplateBodyArgs): ProvisioningTemplateBody {
@@ -80,7 +116,7 @@ export function provisioningTemplateBody(args: TemplateBodyArgs): ProvisioningTe
             },
             policy: {
                 Type: "AWS::IoT::Policy",
-                Properties: { PolicyName: args.policyName },
+                Properties: policyProperties(args),
             },
         },
     };

@@ -81,6 +81,12 @@ export class AwsIotDouble {
     public readonly refusals: Refusal[] = [];
     /** Topics whose publishes are refused even where the policy allows them (the broker then closes the connection). */
     public readonly refusePublishes = new Set<string>();
+    /** Names of the policies provisioning templates created (PolicyDocument resources), in creation order. */
+    public readonly createdPolicies: string[] = [];
+    /** A policy document by name (the stack's, or one a template created). */
+    policy(name: string): PolicyDocument | undefined {
+        return this.o.policies[name];
+    }
     /** Every subscription granted, by client. */
     public readonly subscriptions: { clientId: string; topic: string }[] = [];
     private readonly tokens = new Map<string, { certificateId: string; expires: number }>();
@@ -296,6 +302,11 @@ export class AwsIotDouble {
         } catch (err) {
             if (err instanceof TemplateError) return this.reject(client, request, 400, "InvalidRequest", err.message);
             throw err;
+        }
+        // Policies the template creates (PolicyDocument): created once, then attached like named ones.
+        for (const [name, document] of Object.entries(resources.createdPolicies)) {
+            if (!this.o.policies[name]) this.o.policies[name] = JSON.parse(document) as PolicyDocument;
+            if (!this.createdPolicies.includes(name)) this.createdPolicies.push(name);
         }
         const missing = resources.policyNames.filter((n) => !this.o.policies[n]);
         if (resources.certificateId !== created.certificateId || missing.length > 0) {

@@ -5,6 +5,8 @@
  * starts using one fails the end-to-end test until this evaluator learns it.
  */
 
+import * as crypto from "crypto";
+
 export interface ProvisionedResources {
     thingName: string;
     thingTypeName?: string;
@@ -13,6 +15,15 @@ export interface ProvisionedResources {
     certificateId: string;
     certificateStatus: string;
     policyNames: string[];
+    /**
+     * Policies the template creates (a policy resource with `PolicyDocument`), by name. AWS IoT
+     * developer guide, "Provisioning templates > Policy resources": `PolicyName` "Defaults to a hash
+     * of the policy document" and "PolicyName or PolicyDocument, but not both". AWS does not say which
+     * hash; this evaluator uses SHA-256 hex of the evaluated document, which keeps the one property a
+     * template relies on: the same document for the same Thing names the same policy, another names
+     * another.
+     */
+    createdPolicies: Record<string, string>;
 }
 
 export class TemplateError extends Error {
@@ -49,7 +60,7 @@ export function evaluateTemplate(body: { Parameters?: Record<string, { Type: str
         else if (decl.Default !== undefined) params[name] = decl.Default;
         else throw new TemplateError(`parameter ${name} is required`);
     }
-    const result: Partial<ProvisionedResources> = { attributes: {}, thingGroups: [], policyNames: [] };
+    const result: Partial<ProvisionedResources> = { attributes: {}, thingGroups: [], policyNames: [], createdPolicies: {} };
     for (const [logical, resource] of Object.entries(body.Resources)) {
         const p = evaluate(resource.Properties, params) as Record<string, any>;
         switch (resource.Type) {
@@ -63,9 +74,26 @@ export function evaluateTemplate(body: { Parameters?: Record<string, { Type: str
                 result.certificateId = p.CertificateId;
                 result.certificateStatus = p.Status;
                 break;
-            case "AWS::IoT::Policy":
-                result.policyNames!.push(p.PolicyName);
+            case "AWS::IoT::Policy": {
+                const hasName = p.PolicyName !== undefined;
+                const hasDocument = p.PolicyDocument !== undefined;
+                if (hasName === hasDocument) throw new TemplateError(`resource ${logical}: PolicyName or PolicyDocument, but not both`);
+                if (hasName) {
+                    result.policyNames!.push(p.PolicyName);
+                    break;
+                }
+                // "A JSON object specified as an escaped string" (the fleet-provisioning example also shows an object).
+                const document = typeof p.PolicyDocument === "string" ? p.PolicyDocument : JSON.stringify(p.PolicyDocument);
+                try {
+                    JSON.parse(document);
+                } catch {
+                    throw new TemplateError(`resource ${logical}: the PolicyDocument is not JSON`);
+                }
+                const name = crypto.createHash("sha256").update(document).digest("hex");
+                result.createdPolicies![name] = document;
+                result.policyNames!.push(name);
                 break;
+            }
             default:
                 throw new TemplateError(`resource ${logical} has type ${resource.Type}, not supported by this evaluator`);
         }

@@ -1,0 +1,37 @@
+/**
+ * The per-core IoT policy as a provisioning-template resource: AWS's documented alternative to a
+ * shared core policy with a `<prefix>*` wildcard ("Thing policy variables (iot:Connection.Thing.*)
+ * aren't supported ... in AWS IoT policies for core devices", Greengrass developer guide,
+ * device-auth), made by the core's template from the core's own Thing name.
+ *
+ * Naming rule (AWS IoT developer guide, "Provisioning templates > Policy resources"): a policy
+ * resource has `PolicyName` or `PolicyDocument`, "but not both"; with `PolicyDocument` the name
+ * "Defaults to a hash of the policy document". So the policy of core `<prefix><serial>` is named
+ * by the hash of this document evaluated for that serial, and any template that carries this same
+ * resource (corePolicyTemplateResource) and evaluates it for the same Thing (a rotation template
+ * keeps the Thing) names, and attaches, the same policy. A change of the document (a new route, a
+ * new role alias) names a new policy: cores pick it up at their next provisioning or rotation.
+ */
+import { CoreDevicePolicyArgs, coreDevicePolicy } from "../../policies/greengrass";
+import { Join, perThingPolicyDocument, SERIAL_PLACEHOLDER } from "../provisioning/templateBody";
+
+/** The longest serial the hook admits (provisioningHook SERIAL, 1-64 of [A-Za-z0-9_-]): the size check uses it. */
+const MAX_SERIAL = 64;
+
+export interface CorePolicyTemplateArgs extends Omit<CoreDevicePolicyArgs, "thingName"> {
+    coreThingNamePrefix: string;
+}
+
+/** The core template's `PolicyDocument`: coreDevicePolicy for `<coreThingNamePrefix>${SerialNumber}`, checked at the longest serial. */
+export function corePolicyTemplateDocument(args: CorePolicyTemplateArgs): Join {
+    // Built with a stand-in of the longest serial, so AWS IoT's 2048-character limit (and the Basic
+    // Ingest statement's shape, which depends on it) is decided for the largest document a core gets.
+    const standIn = `S${"0".repeat(MAX_SERIAL - 1)}`;
+    const doc = coreDevicePolicy({ ...args, thingName: `${args.coreThingNamePrefix}${standIn}` });
+    return perThingPolicyDocument(JSON.parse(JSON.stringify(doc).split(standIn).join(SERIAL_PLACEHOLDER)));
+}
+
+/** The template resource itself, for any template that must attach the same per-core policy (for example core rotation). */
+export function corePolicyTemplateResource(args: CorePolicyTemplateArgs): { Type: "AWS::IoT::Policy"; Properties: { PolicyDocument: Join } } {
+    return { Type: "AWS::IoT::Policy", Properties: { PolicyDocument: corePolicyTemplateDocument(args) } };
+}
