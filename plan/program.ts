@@ -58,6 +58,8 @@ export interface ProgramRun {
 }
 
 export interface RunOptions {
+    /** Run the program again even where a shared plan of this stack exists (a test that watches the run itself). */
+    fresh?: boolean;
     /** Edits the stack's config (engine form: objects as JSON strings) before the run. */
     edit?: (config: Record<string, string>) => void;
     /** Config keys to treat as secrets. */
@@ -149,7 +151,7 @@ const plainRuns = new Map<string, Promise<ProgramRun>>();
  * options is made once per process and shared (treat it as read-only; copy before editing).
  */
 export async function runStack(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
-    if (Object.values(options).every((v) => v === undefined)) {
+    if (Object.values(options).every((v) => v === undefined || v === false)) {
         let run = plainRuns.get(stack);
         if (!run) {
             run = planStackOnce(stack, options);

@@ -353,7 +353,7 @@ describe("edge: stacks and config", function () {
         };
         let dev: ProgramRun;
         try {
-            dev = await runStack("dev");
+            dev = await runStack("dev", { fresh: true }); // the lookups happen during the run
         } finally {
             AwsMocks.prototype.call = call;
         }

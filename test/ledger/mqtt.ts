@@ -78,10 +78,14 @@ const core2 = { clientId: "${CoreThingName}#2", attachedThing: "${CoreThingName}
 const NUCLEUS_MQTT = "aws-greengrass/aws-greengrass-nucleus@v2.16.1:src/main/java/com/aws/greengrass/mqttclient/MqttClient.java:987";
 const GG_POLICY = "https://docs.aws.amazon.com/greengrass/v2/developerguide/device-auth.html#greengrass-core-minimal-iot-policy";
 
-/** A Greengrass core (nucleus, and the telemetry component through IPC on the nucleus' connection). */
+/**
+ * A Greengrass core (nucleus, and the telemetry component through IPC on the nucleus' connection), under the
+ * policy its own provisioning template creates for it (components/edge/corePolicy.ts), evaluated for serial
+ * 297469000001 (${CoreThingName}).
+ */
 export const mqttCore: ActorLedger = {
     actor: "Greengrass core (MQTT and data plane)",
-    principal: { iotPolicy: "-core-policy" },
+    principal: { templatePolicy: { template: "-edge-core-template", resource: "policy", parameters: { SerialNumber: "297469000001" } } },
     calls: [
         { action: "iot:Connect", resource: arn("client/${CoreThingName}"), connection: core, source: NUCLEUS_MQTT },
         { action: "iot:Connect", resource: arn("client/${CoreThingName}#2"), connection: core2, source: NUCLEUS_MQTT },
@@ -98,13 +102,10 @@ export const mqttCore: ActorLedger = {
         { action: "iot:Connect", resource: arn("client/${ThingName}"), connection: { clientId: "${ThingName}", attachedThing: "${CoreThingName}" }, why: "connecting as a vehicle", source: NUCLEUS_MQTT },
         { action: "iot:AssumeRoleWithCertificate", resource: arn("rolealias/fms-other-gg-token-exchange"), connection: core, why: "other role aliases", source: "https://docs.aws.amazon.com/iot/latest/developerguide/authorizing-direct-aws.html" },
         { action: "iot:Publish", resource: arn("topic/$aws/things/${ThingName}/shadow/update"), connection: core, why: "a vehicle's shadow", source: SHADOW },
-        {
-            action: "iot:Publish", resource: arn("topic/$aws/things/${OtherCoreThingName}/shadow/update"), connection: core, why: "another core's shadow", source: SHADOW,
-            knownGap: "issue 20: one policy per core (the shared core policy grants <coreThingNamePrefix>*)",
-        },
+        { action: "iot:Publish", resource: arn("topic/$aws/things/${OtherCoreThingName}/shadow/update"), connection: core, why: "another core's shadow", source: SHADOW },
+        { action: "iot:Subscribe", resource: arn("topicfilter/$aws/things/${OtherCoreThingName}/jobs/notify-next"), connection: core, why: "another core's jobs", source: JOBS },
         {
             action: "iot:Connect", resource: arn("client/${OtherCoreThingName}"), connection: { clientId: "${OtherCoreThingName}", attachedThing: "${CoreThingName}" }, why: "connecting as another core", source: NUCLEUS_MQTT,
-            knownGap: "issue 20: one policy per core (the shared core policy grants client/<coreThingNamePrefix>*)",
         },
     ],
 };
