@@ -44,7 +44,7 @@ async function main(): Promise<void> {
         progress(`${stack} (${i + 1}/${stacks.length}): warm-up, then ${runs} timed evaluations`);
         const shape: StackShape = await stackShape(stack); // also the warm-up: module loading and the TypeScript compile
         const times: number[] = [];
-        for (let r = 0; r < runs; r++) times.push(await timed(() => runStack(stack)));
+        for (let r = 0; r < runs; r++) times.push(await timed(() => runStack(stack, { fresh: true })));
         out.push(stackRow(shape, median(times)));
     }
 
