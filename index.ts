@@ -68,7 +68,8 @@ const provisioning = new FleetProvisioning(`${cfg.namePrefix}-provisioning`, {
     country: cfg.country,
     ...cfg.provisioning,
     coreTemplate: cfg.greengrass && {
-        templateName: cfg.greengrass.templateName, thingNamePrefix: cfg.greengrass.coreThingNamePrefix, serialPrefixes: cfg.greengrass.serialPrefixes,
+        templateName: cfg.greengrass.templateName, rotationTemplateName: cfg.greengrass.rotationTemplateName,
+        thingNamePrefix: cfg.greengrass.coreThingNamePrefix, serialPrefixes: cfg.greengrass.serialPrefixes,
     },
     deviceRoot: cfg.topics.deviceRoot,
     ...basicIngest,
@@ -91,6 +92,8 @@ const edge = cfg.greengrass && new EdgeRuntime(`${cfg.namePrefix}-edge`, {
     provisioningRoleArn: provisioning.provisioningRoleArn,
     kmsKeyArn: key.arn,
     ...basicIngest,
+    confirmRuleName,
+    deviceKeys: cfg.provisioning.deviceKeys,
     logRetentionDays: cfg.logRetentionDays,
     protect: cfg.protect,
 }, { providers: [provider, native] });
@@ -134,7 +137,7 @@ const operations = new Operations(`${cfg.namePrefix}-operations`, {
     hookFunctionName: provisioning.hookFunctionName,
     hookLogGroupName: provisioning.hookLogGroupName,
     claimCertificateId: claim.certificateId,
-    templateNames: edge ? [provisioning.templateName, provisioning.rotationTemplateName, edge.coreTemplateName] : [provisioning.templateName, provisioning.rotationTemplateName],
+    templateNames: edge ? [provisioning.templateName, provisioning.rotationTemplateName, edge.coreTemplateName, edge.coreRotationTemplateName] : [provisioning.templateName, provisioning.rotationTemplateName],
     vehicleThingGroupArn: provisioning.thingGroupArn,
     thingTypeName: provisioning.thingTypeName,
 }, { providers: [provider, native] });
@@ -157,7 +160,8 @@ const rotation = new CertificateRotation(`${cfg.namePrefix}-rotation`, {
     registryTable: cfg.provisioning.hookMode === "registry" ? { name: provisioning.registryTableName, arn: provisioning.registryTableArn } : undefined,
     namePrefix: cfg.namePrefix,
     ruleName: confirmRuleName,
-    thingNamePrefixes: [cfg.provisioning.thingNamePrefix],
+    // Vehicles and Greengrass cores rotate through the same confirmation and sweep.
+    thingNamePrefixes: [cfg.provisioning.thingNamePrefix, ...(cfg.greengrass ? [cfg.greengrass.coreThingNamePrefix] : [])],
     gracePeriodHours: cfg.provisioning.rotation.gracePeriodHours,
     metricNamespace: metricNamespace(cfg.namePrefix),
     kmsKeyArn: key.arn,
@@ -191,6 +195,7 @@ export const ruleDestinationWatch = destinationWatch?.functionName;
 export const edgeRoleAliasName = edge?.roleAliasName;
 export const edgeThingGroupArn = edge?.thingGroupArn;
 export const edgeCoreTemplateName = edge?.coreTemplateName;
+export const edgeCoreRotationTemplateName = edge?.coreRotationTemplateName;
 export const edgeComponentArn = edge?.componentArn;
 export const edgeDeploymentId = edge?.deploymentId;
 export const edgeComponentName = edge?.componentName;

@@ -20,6 +20,8 @@ const awsVersion = (component: typeof NUCLEUS) => text(`a ${component.name} vers
 
 export const greengrassSchema = section({
     templateName: text("1-36 characters from 0-9 A-Z a-z _ - (AWS IoT provisioning template names)", /^[0-9A-Za-z_-]{1,36}$/),
+    rotationTemplateName: text("1-36 characters from 0-9 A-Z a-z _ - (AWS IoT provisioning template names)", /^[0-9A-Za-z_-]{1,36}$/).optional()
+        .meta({ description: "the template a provisioned core calls with its own certificate for its next one (default <namePrefix>-core-rotate)" }),
     coreThingNamePrefix: text("1-64 characters from a-z A-Z 0-9 _ - (no `:`: the log manager writes it as `+` in log stream names)", CORE_PREFIX).optional(),
     serialPrefixes,
     credentialDurationSeconds: wholeNumber(900, 43200).optional(),
@@ -72,12 +74,18 @@ export function resolveGreengrass(key: string, g: z.output<typeof greengrassSche
     if (g.templateName === provisioning.templateName || g.templateName === provisioning.rotation.templateName) {
         throw new ConfigError(`${key}.templateName`, g.templateName, "a template name of its own (not the vehicle or rotation template's)");
     }
+    const rotationTemplateName = g.rotationTemplateName ?? `${namePrefix}-core-rotate`;
+    if ([provisioning.templateName, provisioning.rotation.templateName, g.templateName].includes(rotationTemplateName)) {
+        throw new ConfigError(`${key}.rotationTemplateName`, rotationTemplateName, "a template name of its own (not the core, vehicle or vehicle-rotation template's)");
+    }
     const fileSizeKB = g.logs?.fileSizeKB ?? 1024;
     const totalLogsSizeKB = g.logs?.totalLogsSizeKB ?? Math.max(fileSizeKB, 10240);
     if (totalLogsSizeKB < fileSizeKB) throw new ConfigError(`${key}.logs.totalLogsSizeKB`, totalLogsSizeKB, `a whole number from ${fileSizeKB} (logs.fileSizeKB) to 10485760`);
     return {
         /** Fleet-provisioning template for core devices (`^[0-9A-Za-z_-]+$`, at most 36). */
         templateName: g.templateName,
+        /** The template a provisioned core calls with its own certificate for its next one. */
+        rotationTemplateName,
         /**
          * Core devices are Things named `<coreThingNamePrefix><SerialNumber>`; the core policy is scoped to
          * `<coreThingNamePrefix>*` (AWS's documented core-policy shape), so the prefix is the stack's own.

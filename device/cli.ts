@@ -20,11 +20,11 @@ import * as path from "path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { IoTClient } from "@aws-sdk/client-iot";
 import { makePrivateKey } from "./credentials";
-import { EdgeConfigError, EdgeStack, REGISTRATION_HEADER, writeEdgeConfig } from "./edgeConfig";
+import { CORE_FILES, EdgeConfigError, EdgeStack, REGISTRATION_HEADER, writeEdgeConfig } from "./edgeConfig";
 import { fingerprintOf, quarantine, readRegistrations, rearm, registerSerials, RegistrationError } from "./fleetOps";
 import { provision, ProvisioningRejected } from "./provision";
 import { publishTelemetry } from "./publish";
-import { confirmCertificate, rotate } from "./rotate";
+import { confirmCertificate, coreRotationClientId, rotate } from "./rotate";
 import { publicKeyFingerprint } from "../components/runtime/keyFingerprint";
 
 /** The unit's own key, as `keygen` writes it: what the factory registers by fingerprint. */
@@ -56,7 +56,9 @@ commands:
              the rotation template, then a connection with the new one that confirms it (the stack
              retires the old one after its grace period). The new files replace the old, which stay
              as *.previous. --stack fills --template and --rule. A confirmation that fails is retried;
-             the new certificate is kept either way (run confirm later).
+             the new certificate is kept either way (run confirm later). A Greengrass core: --core-root
+             <root> (/greengrass/v2) instead of --dir: its thingCert.crt and privKey.key, the stack's core
+             rotation template, client id <thing>#rotate; then restart the nucleus.
   confirm    --dir <dir> --thing <name> --rule <confirm rule>
              Publishes the rotation confirmation with the certificate in <dir> (again).
   quarantine --table <registry> --rotation-table <table> --thing <name> --serial <n> [--region <r>]
@@ -101,7 +103,7 @@ export interface Io {
 class UsageError extends Error {}
 
 const FLAGS = new Set(["endpoint", "template", "serial", "claim-dir", "out", "client-id-prefix", "cert", "key", "thing", "rule", "topic", "count", "interval-ms", "stack", "port", "ca", "timeout", "dir",
-    "root", "claim-path", "region", "credential-endpoint", "role-alias", "nucleus-version", "core-prefix", "stack-outputs", "key", "table", "rotation-table", "csv", "public-key"]);
+    "root", "claim-path", "region", "credential-endpoint", "role-alias", "nucleus-version", "core-prefix", "stack-outputs", "key", "table", "rotation-table", "csv", "public-key", "core-root"]);
 /** Flags that take no value. */
 const SWITCHES = new Set(["csr", "mqtt5"]);
 
@@ -176,7 +178,7 @@ function fromStack(command: string, flags: Map<string, string>, outputs: Record<
         return;
     }
     if (command === "rotate" || command === "confirm") {
-        setDefault("template", outputs.rotationTemplateName);
+        setDefault("template", flags.has("core-root") ? outputs.edgeCoreRotationTemplateName : outputs.rotationTemplateName);
         setDefault("rule", outputs.certificateConfirmRuleName);
         return;
     }
@@ -321,7 +323,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
             return 0;
         }
         if (command === "confirm") {
-            await confirmCertificate({ ...common(), dir: required(flags, "dir"), thing: required(flags, "thing"), confirmRule: required(flags, "rule"), attempts: 3 });
+            const coreRoot = flags.get("core-root");
+            const thing = required(flags, "thing");
+            await confirmCertificate({
+                ...common(), thing, confirmRule: required(flags, "rule"), attempts: 3,
+                ...(coreRoot ? { dir: coreRoot, files: CORE_FILES, clientId: coreRotationClientId(thing) } : { dir: required(flags, "dir") }),
+            });
             io.err(`confirmed the certificate in ${flags.get("dir")} for ${flags.get("thing")}`);
             return 0;
         }
@@ -339,16 +346,20 @@ export async function run(argv: string[], io: Io): Promise<number> {
             io.err(`provisioned ${result.thingName} (certificate ${result.certificateId}); wrote ${result.certificateFile} and ${result.privateKeyFile}`);
             io.out(result.thingName);
         } else if (command === "rotate") {
+            // A Greengrass core: its nucleus' files in --core-root, and a client id of its own (<thing>#rotate).
+            const coreRoot = flags.get("core-root");
+            const thing = required(flags, "thing");
             const result = await rotate({
                 ...common(),
-                dir: required(flags, "dir"),
-                thing: required(flags, "thing"),
+                ...(coreRoot ? { dir: coreRoot, files: CORE_FILES, clientId: coreRotationClientId(thing) } : { dir: required(flags, "dir") }),
+                thing,
                 serial: required(flags, "serial"),
                 template: required(flags, "template"),
                 confirmRule: required(flags, "rule"),
                 csr: flags.get("csr") === "true",
             });
             io.err(`rotated ${result.thingName} to certificate ${result.certificateId}; wrote ${result.certificateFile} and ${result.privateKeyFile} (the old ones are *.previous)`);
+            if (coreRoot) io.err("restart the nucleus on the new certificate: sudo systemctl restart greengrass.service (the old certificate works until the grace period ends)");
             io.out(result.certificateId);
         } else {
             const rule = required(flags, "rule");

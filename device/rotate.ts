@@ -24,7 +24,18 @@ export interface RotateOptions {
     timeoutMs: number;
     /** Confirmation attempts before giving up (the credentials are kept either way). */
     confirmAttempts?: number;
+    /** File names in `dir` (default certificate.pem.crt, private.pem.key; a Greengrass core's: edgeConfig's CORE_FILES, where the plugin writes them). */
+    files?: { certificate: string; privateKey: string };
+    /** MQTT client id (default the Thing name; a core uses `<thing>#rotate`, not its nucleus' own). */
+    clientId?: string;
 }
+
+/**
+ * The client id a core's rotation connects with: `<thing>#rotate` (the per-core policy allows
+ * `<thing>#*`), so the running nucleus keeps its own `<thing>` connection (AWS IoT would otherwise
+ * disconnect one of the two: developer guide, "Connecting to AWS IoT Core", client ids are unique).
+ */
+export const coreRotationClientId = (thing: string) => `${thing}#rotate`;
 
 export interface RotateResult {
     thingName: string;
@@ -46,16 +57,17 @@ export class ConfirmationFailed extends Error {}
  * `confirm` later (the stack retires a rotated certificate it never hears of after its timeout).
  */
 export async function rotate(o: RotateOptions): Promise<RotateResult> {
-    const current = readIdentity(path.join(o.dir, FILES.certificate), path.join(o.dir, FILES.privateKey), o.ca);
+    const files = o.files ?? FILES;
+    const current = readIdentity(path.join(o.dir, files.certificate), path.join(o.dir, files.privateKey), o.ca);
     const pending = new PendingCredentials(o.dir);
     let created: Awaited<ReturnType<typeof newCertificate>>;
     try {
-        const session = await MqttSession.connect({ host: o.endpoint, port: o.port, clientId: o.thing, identity: current, timeoutMs: o.timeoutMs, mqttVersion: o.mqttVersion });
+        const session = await MqttSession.connect({ host: o.endpoint, port: o.port, clientId: o.clientId ?? o.thing, identity: current, timeoutMs: o.timeoutMs, mqttVersion: o.mqttVersion });
         try {
             await session.subscribe(provisioningTopics(o.csr, o.template));
             created = await newCertificate(session, o.csr, `CN=${o.serial}`);
-            pending.stage(FILES.certificate, created.certificatePem);
-            pending.stage(FILES.privateKey, created.privateKeyPem);
+            pending.stage(files.certificate, created.certificatePem);
+            pending.stage(files.privateKey, created.privateKeyPem);
             const registered = await call(session, "RegisterThing", `$aws/provisioning-templates/${o.template}/provision/json`, {
                 certificateOwnershipToken: created.token,
                 parameters: { SerialNumber: o.serial },
@@ -71,7 +83,7 @@ export async function rotate(o: RotateOptions): Promise<RotateResult> {
     // Accepted: the new certificate is the vehicle's now, whatever happens to the confirmation.
     const [certificateFile, privateKeyFile] = pending.commit(true);
     const result = { thingName: o.thing, certificateId: created.certificateId, certificateFile, privateKeyFile };
-    await confirmCertificate({ ...o, attempts: o.confirmAttempts ?? 3 });
+    await confirmCertificate({ ...o, files, attempts: o.confirmAttempts ?? 3 });
     return result;
 }
 
@@ -86,16 +98,19 @@ export interface ConfirmOptions {
     confirmRule: string;
     timeoutMs: number;
     attempts?: number;
+    files?: { certificate: string; privateKey: string };
+    clientId?: string;
 }
 
 /** Connects with the certificate in `dir` and publishes the confirmation (QoS 1, acknowledged), retrying. */
 export async function confirmCertificate(o: ConfirmOptions): Promise<void> {
-    const identity = readIdentity(path.join(o.dir, FILES.certificate), path.join(o.dir, FILES.privateKey), o.ca);
+    const files = o.files ?? FILES;
+    const identity = readIdentity(path.join(o.dir, files.certificate), path.join(o.dir, files.privateKey), o.ca);
     const attempts = o.attempts ?? 1;
     let last: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
         try {
-            const session = await MqttSession.connect({ host: o.endpoint, port: o.port, clientId: o.thing, timeoutMs: o.timeoutMs, mqttVersion: o.mqttVersion, identity });
+            const session = await MqttSession.connect({ host: o.endpoint, port: o.port, clientId: o.clientId ?? o.thing, timeoutMs: o.timeoutMs, mqttVersion: o.mqttVersion, identity });
             try {
                 await session.publish(basicIngestTopic(o.confirmRule, CONFIRM_TOPIC), JSON.stringify({ thingName: o.thing }));
                 return;

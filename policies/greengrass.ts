@@ -1,5 +1,7 @@
+import { DeviceKeys } from "./iotClaimPolicy";
+import { CONFIRM_TOPIC } from "../device/topics";
 import { ArnContext, iotArn, PolicyDocument, policyDocument, Statement } from "./document";
-import { withBasicIngest } from "./iotDevicePolicy";
+import { rotationStatements, withBasicIngest } from "./iotDevicePolicy";
 
 /**
  * The MQTT client ids a Greengrass nucleus connects with, from its source (aws-greengrass-nucleus
@@ -186,4 +188,27 @@ export function tokenExchangePolicy(args: TokenExchangePolicyArgs): PolicyDocume
 /** ARN of an IoT role alias. */
 export function roleAliasArn(ctx: ArnContext, alias: string): string {
     return iotArn(ctx, `rolealias/${alias}`);
+}
+
+export interface CoreRotationPolicyArgs extends ArnContext {
+    /** The core rotation template. */
+    templateName: string;
+    deviceKeys: DeviceKeys;
+    /** The certificate-confirmation rule (Basic Ingest). */
+    confirmRuleName: string;
+}
+
+/**
+ * What a core needs to rotate its certificate, as its own policy beside the per-core one (which is
+ * near AWS IoT's 2048-character limit already): the fleet-provisioning MQTT API through the core
+ * rotation template, and the confirmation through Basic Ingest. None of it names a Thing (AWS fixes
+ * those topics; the answers go to the asking connection only), so one policy serves every core of the
+ * stack; what keeps a core to its own Thing is the rotation hook (the asking certificate must be the
+ * Thing's only one) and the per-core policy's client ids. The core templates attach it by name.
+ */
+export function coreRotationPolicy(args: CoreRotationPolicyArgs): PolicyDocument {
+    return policyDocument(
+        ...rotationStatements({ ...args, templateName: args.templateName, deviceKeys: args.deviceKeys }),
+        { Sid: "ConfirmOwnCertificate", Effect: "Allow", Action: ["iot:Publish"], Resource: [iotArn(args, `topic/$aws/rules/${args.confirmRuleName}/${CONFIRM_TOPIC}`)] },
+    );
 }

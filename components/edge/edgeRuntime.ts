@@ -6,7 +6,8 @@ import * as awsnative from "@pulumi/aws-native";
 import * as pulumi from "@pulumi/pulumi";
 import { GreengrassConfig } from "../../config/greengrassConfig";
 import { ArnContext } from "../../policies/document";
-import { greengrassComponentLogGroup, greengrassSystemLogGroup, roleAliasArn, tokenExchangePolicy } from "../../policies/greengrass";
+import { coreRotationPolicy, greengrassComponentLogGroup, greengrassSystemLogGroup, roleAliasArn, tokenExchangePolicy } from "../../policies/greengrass";
+import { DeviceKeys } from "../../policies/iotClaimPolicy";
 import { serviceTrustPolicy } from "../../policies/iam";
 import { policyJson } from "../arnContext";
 import { SecureBucket } from "../secureBucket";
@@ -146,6 +147,9 @@ export interface EdgeRuntimeArgs {
     kmsKeyArn: pulumi.Input<string>;
     basicIngestRuleNames: string[];
     basicIngestRulePrefix?: string;
+    /** Certificate rotation: the confirmation rule cores confirm through, and the key mode of their CSRs. */
+    confirmRuleName: string;
+    deviceKeys: DeviceKeys;
     logRetentionDays: number;
     protect: boolean;
 }
@@ -160,6 +164,7 @@ export class EdgeRuntime extends pulumi.ComponentResource {
     public readonly thingGroupArn: pulumi.Output<string>;
     public readonly thingGroupName: pulumi.Output<string>;
     public readonly coreTemplateName: pulumi.Output<string>;
+    public readonly coreRotationTemplateName: pulumi.Output<string>;
     public readonly componentArn: pulumi.Output<string>;
     public readonly deploymentId: pulumi.Output<string>;
     public readonly componentName: string;
@@ -231,20 +236,30 @@ export class EdgeRuntime extends pulumi.ComponentResource {
             properties: { description: `Vehicles running Greengrass, provisioned by ${gg.templateName}` },
         }, retained);
 
-        const template = hookedTemplate(`${name}-core`, this, {
+        // Rotation: a policy every core certificate also gets (the per-core one has no room left), and a
+        // rotation template with the core template's body (the same per-core policy for the same Thing, its
+        // group kept), which only a provisioned core reaches and the hook allows for its own Thing only.
+        const rotationPolicy = new aws.iot.Policy(`${name}-core-rotation-policy`, {
+            name: `${args.namePrefix}-core-rotation`,
+            policy: policyJson(ctx, {}, (c) => coreRotationPolicy({ ...c, templateName: gg.rotationTemplateName, deviceKeys: args.deviceKeys, confirmRuleName: args.confirmRuleName })),
+        }, retained);
+        const coreTemplate = (suffix: string, templateName: string, description: string) => hookedTemplate(`${name}${suffix}`, this, {
             ctx,
             awsTarget: args.awsTarget,
-            templateName: gg.templateName,
-            description: `Fleet provisioning by claim for ${args.country} vehicles that run Greengrass`,
+            templateName,
+            description,
             country: args.country,
             thingNamePrefix: gg.coreThingNamePrefix,
             thingTypeName: args.thingTypeName,
             thingGroupName: group.name,
             policyDocument: corePolicyDocument,
+            extraPolicyName: rotationPolicy.name,
             provisioningRoleArn: args.provisioningRoleArn,
             hookFunctionName: args.hookFunctionName,
             hookFunctionArn: args.hookFunctionArn,
         });
+        const template = coreTemplate("-core", gg.templateName, `Fleet provisioning by claim for ${args.country} vehicles that run Greengrass`);
+        const rotationTemplate = coreTemplate("-core-rotation", gg.rotationTemplateName, `Certificate rotation for provisioned ${args.country} Greengrass cores`);
 
         // Replaced versions stay: a changed program is a new artifact key and a changed recipe a new
         // component version (both replacements), and retainOnDelete leaves the old object and version in
@@ -293,6 +308,7 @@ export class EdgeRuntime extends pulumi.ComponentResource {
         this.thingGroupArn = group.arn;
         this.thingGroupName = group.name;
         this.coreTemplateName = template.name;
+        this.coreRotationTemplateName = rotationTemplate.name;
         this.componentArn = component.arn;
         this.deploymentId = deployment.deploymentId;
         this.componentName = componentName;

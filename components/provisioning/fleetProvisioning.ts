@@ -40,7 +40,7 @@ export interface FleetProvisioningArgs {
     /** Concurrency reserved for the hook (none by default). */
     hookReservedConcurrency?: number;
     /** Another template the shared hook serves (Greengrass core devices), with the serials bound to it. */
-    coreTemplate?: { templateName: string; thingNamePrefix: string; serialPrefixes: string[] };
+    coreTemplate?: { templateName: string; rotationTemplateName: string; thingNamePrefix: string; serialPrefixes: string[] };
     deviceRoot: string;
     /** Topic rules vehicles reach through Basic Ingest, and the prefix all their names share. */
     basicIngestRuleNames: string[];
@@ -126,7 +126,10 @@ export class FleetProvisioning extends pulumi.ComponentResource {
         const rules: Record<string, TemplateRule> = {
             [args.templateName]: { purpose: "provision", thingNamePrefix: args.thingNamePrefix, serialPrefixes: args.serialPrefixes, deviceParameters },
             [args.rotation.templateName]: { purpose: "rotate", thingNamePrefix: args.thingNamePrefix, serialPrefixes: args.serialPrefixes, deviceParameters },
-            ...(args.coreTemplate ? { [args.coreTemplate.templateName]: { purpose: "provision" as const, thingNamePrefix: args.coreTemplate.thingNamePrefix, serialPrefixes: args.coreTemplate.serialPrefixes, deviceParameters } } : {}),
+            ...(args.coreTemplate ? {
+                [args.coreTemplate.templateName]: { purpose: "provision" as const, thingNamePrefix: args.coreTemplate.thingNamePrefix, serialPrefixes: args.coreTemplate.serialPrefixes, deviceParameters },
+                [args.coreTemplate.rotationTemplateName]: { purpose: "rotate" as const, thingNamePrefix: args.coreTemplate.thingNamePrefix, serialPrefixes: args.coreTemplate.serialPrefixes, deviceParameters },
+            } : {}),
         };
         const provisionPrefixes = Object.values(rules).filter((r) => r.purpose === "provision").map((r) => r.thingNamePrefix);
         const { fn: hook, logGroup } = nodeLambda(`${name}-hook`, this, {
@@ -162,7 +165,7 @@ export class FleetProvisioning extends pulumi.ComponentResource {
                 rotationAttributes: ROTATION_HOOK_ATTRIBUTES,
                 keyArn: v.keyArn,
                 describeThingPrefixes: args.hookMode === "prefix" && !args.allowReprovisioning ? provisionPrefixes : [],
-                listPrincipalsThingPrefixes: [args.thingNamePrefix],
+                listPrincipalsThingPrefixes: [args.thingNamePrefix, ...(args.coreTemplate ? [args.coreTemplate.thingNamePrefix] : [])],
             }),
         });
 

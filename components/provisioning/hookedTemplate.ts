@@ -21,6 +21,8 @@ export interface HookedTemplateArgs {
     /** The policy the template attaches: an existing one by name, or a document created per Thing. */
     policyName?: pulumi.Input<string>;
     policyDocument?: pulumi.Input<Join>;
+    /** Another existing policy the template attaches beside it. */
+    extraPolicyName?: pulumi.Input<string>;
     provisioningRoleArn: pulumi.Input<string>;
     hookFunctionName: pulumi.Input<string>;
     hookFunctionArn: pulumi.Input<string>;
@@ -40,8 +42,8 @@ export function hookedTemplate(name: string, parent: pulumi.Resource, a: HookedT
         sourceAccount: a.ctx.accountId,
         sourceArn: a.ctx.apply((c) => provisioningTemplateArn(c, a.templateName)),
     }, { parent });
-    const templateBody = pulumi.all([a.thingTypeName, a.thingGroupName, a.policyName, a.policyDocument]).apply(([thingTypeName, thingGroupName, policyName, policyDocument]) =>
-        JSON.stringify(provisioningTemplateBody({ thingNamePrefix: a.thingNamePrefix, thingTypeName, thingGroupName, policyName, policyDocument: policyDocument as Join | undefined, country: a.country })));
+    const templateBody = pulumi.all([a.thingTypeName, a.thingGroupName, a.policyName, a.policyDocument, a.extraPolicyName]).apply(([thingTypeName, thingGroupName, policyName, policyDocument, extraPolicyName]) =>
+        JSON.stringify(provisioningTemplateBody({ thingNamePrefix: a.thingNamePrefix, thingTypeName, thingGroupName, policyName, policyDocument: policyDocument as Join | undefined, extraPolicyName, country: a.country })));
     const pruner = new TemplateVersionPruner(`${name}-template-versions`, {
         ...a.awsTarget,
         templateName: a.templateName,

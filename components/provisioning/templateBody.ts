@@ -37,6 +37,11 @@ export interface ProvisioningTemplateBody {
             Type: "AWS::IoT::Policy";
             Properties: PolicyProperties;
         };
+        /** A second policy by name ("a thing, a certificate, and one or more IoT policies": developer guide, "Provisioning templates"). */
+        rotationPolicy?: {
+            Type: "AWS::IoT::Policy";
+            Properties: { PolicyName: string };
+        };
     };
 }
 
@@ -77,6 +82,8 @@ export interface TemplateBodyArgs {
     /** An existing policy by name, or (policyDocument) a document created per Thing. */
     policyName?: string;
     policyDocument?: Join;
+    /** Another existing policy the template attaches (cores: their rotation policy). */
+    extraPolicyName?: string;
     country: string;
 }
 
@@ -118,6 +125,7 @@ export function provisioningTemplateBody(args: TemplateBodyArgs): ProvisioningTe
                 Type: "AWS::IoT::Policy",
                 Properties: policyProperties(args),
             },
+            ...(args.extraPolicyName ? { rotationPolicy: { Type: "AWS::IoT::Policy" as const, Properties: { PolicyName: args.extraPolicyName } } } : {}),
         },
     };
 }

@@ -1,0 +1,102 @@
+/**
+ * A Greengrass core rotates its certificate through the same path vehicles use (issue 20, item 5):
+ * the kr plan, the broker double with the real hook on dynalite, AWS's device SDK provisioning the
+ * core with its registered key, then `npm run device -- rotate --core-root` on the core's nucleus
+ * files, confirmed through the real confirm handler. The new certificate gets the core's own policy
+ * (the core templates carry the same per-core document, whose name AWS derives from it) and the
+ * shared rotation policy; the old one is scheduled for retirement; another core cannot do it for it.
+ */
+import * as assert from "assert";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { run as device } from "../device/cli";
+import { makeKeyAndCsr, makePrivateKey } from "../device/credentials";
+import { CORE_FILES } from "../device/edgeConfig";
+import { registerSerials } from "../device/fleetOps";
+import { configFromEnv as rotationConfig, confirm } from "../components/provisioning/lambda/certificateRotation";
+import { publicKeyFingerprint } from "../components/runtime/keyFingerprint";
+import { runStack } from "../plan/program";
+import { provisionWithOfficialSdk } from "./support/officialSdk";
+import { close, Fleet, fleet } from "./support/registryFleet";
+
+describe("a Greengrass core rotates its certificate with its own (kr, broker double, real hook and confirm)", function () {
+    this.timeout(60_000);
+    let f: Fleet;
+    const out = (o: Record<string, unknown>) => ({ ...o, iotEndpoint: "localhost" });
+    const cli = async (argv: string[]) => {
+        const lines = { out: [] as string[], err: [] as string[] };
+        const code = await device(argv, { out: (l) => lines.out.push(l), err: (l) => lines.err.push(l), stackOutputs: () => out(f.run.outputs) });
+        return { code, ...lines };
+    };
+
+    /** A core provisioned as the plugin does it (CSR for its registered key), its nucleus files in its root. */
+    async function core(serial: string): Promise<{ root: string; thing: string; certificateId: string }> {
+        const key = await makePrivateKey();
+        const template = String(f.run.outputs.edgeCoreTemplateName);
+        await registerSerials(f.local.client, f.env.REGISTRY_TABLE, [{ serial, fingerprint: publicKeyFingerprint(key), templates: [template] }]);
+        const got = await provisionWithOfficialSdk({
+            host: "localhost", port: f.double.port, caPem: f.double.ca.certPem, claimCertPem: f.claim.cert, claimKeyPem: f.claim.key,
+            clientId: `${f.run.outputs.claimClientIdPrefix}${serial}`, template, serial, timeoutMs: 10_000, csrPem: (await makeKeyAndCsr(`CN=${serial}`, key)).csrPem,
+        });
+        const root = path.join(f.dir, `core-${serial}`);
+        fs.mkdirSync(root, { recursive: true });
+        fs.writeFileSync(path.join(root, CORE_FILES.certificate), got.certificatePem, { mode: 0o600 });
+        fs.writeFileSync(path.join(root, CORE_FILES.privateKey), key, { mode: 0o600 });
+        return { root, thing: got.thingName, certificateId: got.certificateId };
+    }
+
+    before(async () => {
+        f = await fleet(await runStack("kr"));
+        fs.writeFileSync(path.join(f.dir, "ca.pem"), f.double.ca.certPem);
+        // The rules engine: the confirmation rule invokes the confirm handler with the plan's own environment.
+        const env = f.run.one("aws:lambda/function:Function", "-rotation-confirm").inputs.environment.variables;
+        assert.strictEqual(env.ROTATION_TABLE, f.env.ROTATION_TABLE, "the hook and confirm share the state table");
+        f.double.ruleActions.set(String(f.run.outputs.certificateConfirmRuleName), async (m) => {
+            await confirm({ certificateId: m.principal, thingName: m.clientId }, {
+                config: rotationConfig(env), dynamo: f.local.client, iot: f.double.iotApi() as never,
+                cloudwatch: { send: async () => ({}) } as never, now: () => new Date(), log: () => undefined,
+            });
+        });
+    });
+    after(async () => close(f));
+
+    it("rotate --core-root: a new certificate with the core's own policy and the rotation policy, the nucleus' files replaced, the old one scheduled", async () => {
+        const a = await core("297469300001");
+        const oldPolicies = f.double.certificates.get(a.certificateId)!.policyNames;
+        assert.deepStrictEqual(oldPolicies.length, 2, "the per-core policy and the rotation policy");
+        const r = await cli(["rotate", "--stack", "kr", "--port", String(f.double.port), "--ca", path.join(f.dir, "ca.pem"), "--core-root", a.root, "--thing", a.thing, "--serial", "297469300001"]);
+        assert.strictEqual(r.code, 0, r.err.join("\n"));
+        assert.ok(r.err.some((l) => l.startsWith("restart the nucleus on the new certificate")));
+        const newId = r.out[0];
+        assert.deepStrictEqual(f.double.certificates.get(newId)!.policyNames, oldPolicies, "the same per-core policy (same document, same Thing) and the rotation policy");
+        const cert = fs.readFileSync(path.join(a.root, CORE_FILES.certificate), "utf8");
+        assert.ok(new crypto.X509Certificate(cert).checkPrivateKey(crypto.createPrivateKey(fs.readFileSync(path.join(a.root, CORE_FILES.privateKey), "utf8"))));
+        assert.ok(fs.existsSync(path.join(a.root, `${CORE_FILES.certificate}.previous`)));
+        // The rotation connected as <thing>#rotate (the nucleus keeps <thing>), and confirmed through Basic Ingest.
+        assert.ok(f.double.ingested.some((m) => m.clientId === `${a.thing}#rotate`));
+        for (let i = 0; i < 50; i++) {
+            const item = (await f.local.client.send(new GetItemCommand({ TableName: f.env.ROTATION_TABLE, Key: { thingName: { S: a.thing } }, ConsistentRead: true }))).Item;
+            if (item?.retiringCertificateArns) {
+                assert.deepStrictEqual(item.retiringCertificateArns.SS, [`arn:aws:iot:ap-northeast-2:123456789012:cert/${a.certificateId}`]);
+                return;
+            }
+            await new Promise((res) => setTimeout(res, 20));
+        }
+        assert.fail("the old certificate was never scheduled");
+    });
+
+    it("another core's certificate cannot rotate this core: its policy refuses the client id, and the hook the Thing", async () => {
+        const a = await core("297469300002");
+        const b = await core("297469300003");
+        const r = await cli(["rotate", "--stack", "kr", "--port", String(f.double.port), "--ca", path.join(f.dir, "ca.pem"), "--timeout", "2", "--core-root", b.root, "--thing", a.thing, "--serial", "297469300002"]);
+        assert.strictEqual(r.code, 1);
+        assert.match(r.err[0], /^error: the broker refused the connection of fms-kr-core-297469300002#rotate/);
+        // As itself (b#rotate is b's), asking for a's serial: the hook refuses, b's certificate is not a's Thing's.
+        const asItself = await cli(["rotate", "--stack", "kr", "--port", String(f.double.port), "--ca", path.join(f.dir, "ca.pem"), "--timeout", "2", "--core-root", b.root, "--thing", b.thing, "--serial", "297469300002"]);
+        assert.strictEqual(asItself.code, 1);
+        assert.strictEqual(f.decisions.at(-1)!.reason, "requester-not-attached-to-thing");
+        assert.strictEqual(f.double.things.get(a.thing)!.principals.length, 1, "nothing attached to core A");
+    });
+});

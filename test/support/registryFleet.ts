@@ -1,0 +1,41 @@
+/** A shipped stack's plan wired to the broker double of AWS IoT, with the real hook on a real DynamoDB (dynalite). */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { configFromEnv, createHandler } from "../../components/provisioning/lambda/provisioningHook";
+import { ACCOUNT_ID } from "../../plan/mocks";
+import { ProgramRun } from "../../plan/program";
+import { PolicyDocument } from "../../policies/document";
+import { AwsIotDouble } from "./awsIotDouble";
+import { LocalDynamo } from "./dynalite";
+
+export interface Fleet { run: ProgramRun; double: AwsIotDouble; local: LocalDynamo; dir: string; claim: { cert: string; key: string }; decisions: { reason: string }[]; env: Record<string, string> }
+
+/** The stack's plan wired to the double, with its claim certificate. */
+export async function fleet(run: ProgramRun): Promise<Fleet> {
+    const env = run.one("aws:lambda/function:Function", "-provisioning-hook").inputs.environment.variables;
+    const local = await LocalDynamo.start();
+    await local.table(env.REGISTRY_TABLE, "serialNumber");
+    await local.table(env.ROTATION_TABLE, "thingName");
+    const decisions: { reason: string }[] = [];
+    const policies: Record<string, PolicyDocument> = {};
+    for (const p of run.ofType("aws:iot/policy:Policy")) policies[p.inputs.name] = JSON.parse(p.inputs.policy);
+    const templates: Record<string, object> = {};
+    for (const t of run.ofType("aws:iot/provisioningTemplate:ProvisioningTemplate")) templates[t.inputs.name] = JSON.parse(t.inputs.templateBody);
+    let double: AwsIotDouble | undefined;
+    const hook = createHandler({
+        config: configFromEnv(env), dynamo: local.client, iot: { send: (c: never) => double!.iotApi().send(c) } as never,
+        now: () => new Date(), log: (l) => decisions.push(JSON.parse(l)), registryTimeoutMs: 3000,
+    });
+    const claimPolicy = run.ofType("aws:iot/policy:Policy").find((p) => p.inputs.name.endsWith("-claim"))!.inputs.name;
+    double = await AwsIotDouble.start({ region: "ap-northeast-2", accountId: ACCOUNT_ID, templates, policies, claimPolicyName: claimPolicy, hook });
+    const issued = await double.issueClaimCertificate();
+    return { run, double, local, dir: fs.mkdtempSync(path.join(os.tmpdir(), "fms-registry-")), claim: { cert: issued.certPem, key: issued.keyPem }, decisions, env };
+}
+
+export async function close(f: Fleet | undefined): Promise<void> {
+    await f?.double.close();
+    await f?.local.stop();
+    if (f) fs.rmSync(f.dir, { recursive: true, force: true });
+}
+
