@@ -202,16 +202,18 @@ async function planStackOnce(stack: string, options: RunOptions): Promise<Progra
     } finally {
         restore();
     }
+    // A snapshot: resources a later test registers on the same mock monitor are not this run's (shared runs).
+    const recorded = [...resources];
     return {
         stack,
         region,
-        resources,
+        resources: recorded,
         outputs,
         secretOutputs,
         exports: exportsObj,
-        ofType: (type) => resources.filter((r) => r.type === type),
+        ofType: (type) => recorded.filter((r) => r.type === type),
         one(type, suffix = "") {
-            const found = resources.filter((r) => r.type === type && r.name.endsWith(suffix));
+            const found = recorded.filter((r) => r.type === type && r.name.endsWith(suffix));
             if (found.length !== 1) throw new Error(`expected one ${type} named *${suffix}, found ${found.map((r) => r.name).join(", ") || "none"}`);
             return found[0];
         },

@@ -286,8 +286,10 @@ describe("npm run device -- edge-config: the nucleus config.yaml for fleet provi
             const device = await start("device");
             const a = await bringUp(device, "2974690101", "device");
             const b = await bringUp(device, "2974690102", "device");
-            const policyOf = (d: AwsIotDouble, certificateId: string) => d.certificates.get(certificateId)!.policyNames;
+            // The per-core policy (created by the template); the shared core-rotation policy beside it is attached by name.
+            const policyOf = (d: AwsIotDouble, certificateId: string) => d.certificates.get(certificateId)!.policyNames.filter((n) => !n.endsWith("-core-rotation"));
             assert.strictEqual(policyOf(device.double, a.certificateId).length, 1);
+            assert.deepStrictEqual(device.double.certificates.get(a.certificateId)!.policyNames.filter((n) => n.endsWith("-core-rotation")), ["fms-kr-core-rotation"]);
             assert.notDeepStrictEqual(policyOf(device.double, a.certificateId), policyOf(device.double, b.certificateId), "one policy per core");
             assert.deepStrictEqual(device.double.createdPolicies, [...policyOf(device.double, a.certificateId), ...policyOf(device.double, b.certificateId)]);
             assert.deepStrictEqual(device.double.things.get(a.thingName)!.thingGroups, ["fms-kr-edge-cores"]);

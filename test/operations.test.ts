@@ -83,7 +83,7 @@ for (const stack of ["kr", "dev"]) {
 
         it("alarms: each metric, threshold and action; rule alarms one per rule of this stack, one Metrics Insights query each", () => {
             const hook = run.one("aws:lambda/function:Function", "-hook").state.name;
-            const templates = [run.outputs.provisioningTemplateName, run.outputs.rotationTemplateName, ...(run.outputs.edgeCoreTemplateName ? [run.outputs.edgeCoreTemplateName] : [])] as string[];
+            const templates = [run.outputs.provisioningTemplateName, run.outputs.rotationTemplateName, ...(run.outputs.edgeCoreTemplateName ? [run.outputs.edgeCoreTemplateName, run.outputs.edgeCoreRotationTemplateName] : [])] as string[];
             const others = ["-expiring-device-certificates", "-rule-destination-disabled", "-rotation-confirm-errors", "-rotation-sweep-errors", "-rotation-confirm-dead-letters"];
             const alarms = Object.fromEntries(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => !others.some((o) => a.inputs.name.endsWith(o))).map((a) => [a.inputs.name.replace(`fms-${stack}-`, ""), a.inputs]));
             const rules = [1, 2, 3].map((n) => `fms_${stack}_rule${n}`).concat(`fms_${stack}_cert_confirm`);
@@ -180,8 +180,8 @@ describe("operations: region settings, kill switch, config", function () {
             assert.strictEqual(run.ofType(type).length, 0, type);
         }
         assert.strictEqual(run.ofType("aws-native:iot:SecurityProfile").length, 1);
-        assert.strictEqual(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").length, 5 + 4 + 6 + 4 + 1,
-            "five operations alarms, one per rule for lost messages, six for provisioning misuse (three templates), rotation's four, the destination watch's");
+        assert.strictEqual(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").length, 5 + 4 + 7 + 4 + 1,
+            "five operations alarms, one per rule for lost messages, seven for provisioning misuse (four templates), rotation's four, the destination watch's");
     });
 
     it("claim kill switch: status INACTIVE in config is an in-place update of the same certificate", async () => {

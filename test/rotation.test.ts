@@ -42,20 +42,20 @@ describe("certificate rotation (kr)", () => {
         const table = run.one("aws:dynamodb/table:Table", "-rotation-state").state.arn;
         const confirm = parsePolicy(run.one("aws:iam/rolePolicy:RolePolicy", "-confirm-policy").inputs.policy);
         assertLeastPrivilege(confirm);
-        assert.deepStrictEqual(statement(confirm, "ListVehicleCertificates").Resource, [iot("thing/kr-vehicle-*")]);
+        assert.deepStrictEqual(statement(confirm, "ListVehicleCertificates").Resource, [iot("thing/kr-vehicle-*"), iot("thing/fms-kr-core-*")], "vehicles and cores");
         assert.deepStrictEqual(statement(confirm, "ScheduleRetirement").Resource, [table]);
         const sweep = parsePolicy(run.one("aws:iam/rolePolicy:RolePolicy", "-sweep-policy").inputs.policy);
         assertLeastPrivilege(sweep);
         // SAR (iam-data iot.json): DetachThingPrincipal is authorized on `cert`, the Thing is condition key iot:thingArn.
         assert.deepStrictEqual(statement(sweep, "DetachFromVehicles").Resource, [iot("cert/*")]);
-        assert.deepStrictEqual(statement(sweep, "DetachFromVehicles").Condition, { ArnLike: { "iot:thingArn": [iot("thing/kr-vehicle-*")] } });
+        assert.deepStrictEqual(statement(sweep, "DetachFromVehicles").Condition, { ArnLike: { "iot:thingArn": [iot("thing/kr-vehicle-*"), iot("thing/fms-kr-core-*")] } });
         assert.deepStrictEqual(statement(confirm, "RecordCurrentCertificate").Resource, [run.one("aws:dynamodb/table:Table", "-registry").state.arn]);
         assert.deepStrictEqual(statement(confirm, "RecordCurrentCertificate").Condition!["ForAllValues:StringEquals"]!["dynamodb:Attributes"], ["serialNumber", "status", "certificateId", "publicKeyFingerprint", "confirmedAt"]);
         assert.deepStrictEqual(statement(sweep, "DeactivateRetiredCertificates").Resource, [iot("cert/*")]);
         assert.deepStrictEqual(statement(sweep, "PublishExpiringMetric").Condition, { StringEquals: { "cloudwatch:namespace": "FMS/IoT/fms-kr" } });
         const env = run.one("aws:lambda/function:Function", "-rotation-sweep").inputs.environment.variables;
         assert.deepStrictEqual(env, {
-            ROTATION_TABLE: run.one("aws:dynamodb/table:Table", "-rotation-state").state.name, THING_NAME_PREFIXES: "kr-vehicle-", GRACE_PERIOD_HOURS: "72", METRIC_NAMESPACE: "FMS/IoT/fms-kr",
+            ROTATION_TABLE: run.one("aws:dynamodb/table:Table", "-rotation-state").state.name, THING_NAME_PREFIXES: "kr-vehicle-,fms-kr-core-", GRACE_PERIOD_HOURS: "72", METRIC_NAMESPACE: "FMS/IoT/fms-kr",
             REGISTRY_TABLE: run.one("aws:dynamodb/table:Table", "-registry").state.name,
         });
         assert.strictEqual(run.one("aws:cloudwatch/eventRule:EventRule", "-sweep-schedule").inputs.scheduleExpression, SWEEP_SCHEDULE);

@@ -112,7 +112,7 @@ describe("stacks", () => {
                 const trust = parsePolicy(role.inputs.assumeRolePolicy);
                 assert.deepStrictEqual(trust.Statement[0].Principal, { Service: "iot.amazonaws.com" });
                 // AWS IoT may assume it for this account's provisioning templates of this stack only (aws:SourceArn too).
-                const templates = [cfg.provisioning.templateName, cfg.provisioning.rotation.templateName, ...(cfg.greengrass ? [cfg.greengrass.templateName] : [])];
+                const templates = [cfg.provisioning.templateName, cfg.provisioning.rotation.templateName, ...(cfg.greengrass ? [cfg.greengrass.templateName, cfg.greengrass.rotationTemplateName] : [])];
                 assert.deepStrictEqual(trust.Statement[0].Condition, {
                     StringEquals: { "aws:SourceAccount": ACCOUNT_ID }, ArnLike: { "aws:SourceArn": templates.map((t) => iot(`provisioningtemplate/${t}`)) },
                 });
@@ -144,7 +144,11 @@ describe("stacks", () => {
                 assert.deepStrictEqual(JSON.parse(HOOK_TEMPLATES), {
                     [p.templateName]: { purpose: "provision", thingNamePrefix: p.thingNamePrefix, serialPrefixes: p.serialPrefixes, deviceParameters },
                     [p.rotation.templateName]: { purpose: "rotate", thingNamePrefix: p.thingNamePrefix, serialPrefixes: p.serialPrefixes, deviceParameters },
-                    ...(cfg.greengrass ? { [cfg.greengrass.templateName]: { purpose: "provision", thingNamePrefix: cfg.greengrass.coreThingNamePrefix, serialPrefixes: cfg.greengrass.serialPrefixes, deviceParameters } } : {}),
+                    ...(cfg.greengrass ? {
+                        [cfg.greengrass.templateName]: { purpose: "provision", thingNamePrefix: cfg.greengrass.coreThingNamePrefix, serialPrefixes: cfg.greengrass.serialPrefixes, deviceParameters },
+                        // Cores rotate through their own template, with the same hook checks as vehicles.
+                        [cfg.greengrass.rotationTemplateName]: { purpose: "rotate", thingNamePrefix: cfg.greengrass.coreThingNamePrefix, serialPrefixes: cfg.greengrass.serialPrefixes, deviceParameters },
+                    } : {}),
                 });
                 const perm = run.one("aws:lambda/permission:Permission", "-provisioning-hook-invoke");
                 assert.strictEqual(perm.inputs.principal, "iot.amazonaws.com");
@@ -186,7 +190,8 @@ describe("stacks", () => {
                     assert.deepStrictEqual(statement(doc, "LookUpOwnThings").Resource, prefixes.map((x) => iot(`thing/${x}*`)));
                 }
                 assert.deepStrictEqual(statement(doc, "ListOwnThingsCertificates"), {
-                    Sid: "ListOwnThingsCertificates", Effect: "Allow", Action: ["iot:ListThingPrincipals"], Resource: [iot(`thing/${cfg.provisioning.thingNamePrefix}*`)],
+                    Sid: "ListOwnThingsCertificates", Effect: "Allow", Action: ["iot:ListThingPrincipals"],
+                    Resource: [cfg.provisioning.thingNamePrefix, ...(cfg.greengrass ? [cfg.greengrass.coreThingNamePrefix] : [])].map((x) => iot(`thing/${x}*`)),
                 });
             });
 

@@ -6,10 +6,10 @@ import { destinationWatch, ruleEngine } from "./routing";
 import { audit, confirmErrors, iotLogging, notifier } from "./operations";
 import { provisioningRole } from "./provisioningRole";
 import { tokenExchange } from "./tokenExchange";
-import { mqttClaim, mqttCore, mqttVehicle } from "./mqtt";
+import { mqttClaim, mqttCore, mqttCoreAfterRotation, mqttCoreRotation, mqttVehicle } from "./mqtt";
 import { alarmsUseKey, eventsInvoke, iotInvokes } from "./services";
 
 export const LEDGER: ActorLedger[] = [
     provisioningHook, rotationConfirm, rotationSweep, destinationWatch, ruleEngine, notifier, iotLogging, audit, confirmErrors,
-    provisioningRole, tokenExchange, mqttClaim, mqttVehicle, mqttCore, iotInvokes, eventsInvoke, alarmsUseKey,
+    provisioningRole, tokenExchange, mqttClaim, mqttVehicle, mqttCore, mqttCoreRotation, mqttCoreAfterRotation, iotInvokes, eventsInvoke, alarmsUseKey,
 ];

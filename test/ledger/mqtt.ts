@@ -109,3 +109,38 @@ export const mqttCore: ActorLedger = {
         },
     ],
 };
+
+const coreRotating = { clientId: "${CoreThingName}#rotate", attachedThing: "${CoreThingName}" };
+
+/**
+ * A core rotating its certificate (device/rotate.ts with --core-root): connected as <thing>#rotate (its
+ * per-core policy allows <thing>#*), the provisioning API through the core rotation template, then the
+ * confirmation, under the shared core-rotation policy the core templates attach beside the per-core one.
+ */
+export const mqttCoreRotation: ActorLedger = {
+    actor: "Greengrass core rotating its certificate (MQTT)",
+    principal: { iotPolicy: "-core-rotation-policy" },
+    calls: [
+        ...exchange("$aws/certificates/${CertApi}/json", coreRotating, FP_API),
+        ...exchange("$aws/provisioning-templates/${edgeCoreRotationTemplateName}/provision/json", coreRotating, FP_API),
+        { action: "iot:Publish", resource: arn("topic/${ConfirmTopic}"), connection: coreRotating, when: { ConfirmTopic: true }, source: "device/rotate.ts (confirmCertificate)" },
+    ],
+    mustDeny: [
+        { action: "iot:Publish", resource: arn("topic/$aws/provisioning-templates/${edgeCoreTemplateName}/provision/json"), connection: coreRotating, why: "the core claim template (a provisioned core rotates, it does not re-provision)", source: FP_API },
+        { action: "iot:Publish", resource: arn("topic/$aws/provisioning-templates/${rotationTemplateName}/provision/json"), connection: coreRotating, why: "the vehicles' rotation template", source: FP_API },
+        { action: "iot:Connect", resource: arn("client/${OtherCoreThingName}#rotate"), connection: { clientId: "${OtherCoreThingName}#rotate", attachedThing: "${CoreThingName}" }, why: "connecting as another core (the rotation policy grants no Connect)", source: FP_API },
+        { action: "iot:Publish", resource: arn("topic/$aws/things/${OtherCoreThingName}/shadow/update"), connection: coreRotating, why: "another core's shadow", source: SHADOW },
+    ],
+};
+
+/** The same core, under the per-core policy its rotation template attaches (the same document as the core template's). */
+export const mqttCoreAfterRotation: ActorLedger = {
+    ...mqttCore,
+    actor: "Greengrass core after a rotation (MQTT and data plane)",
+    principal: { templatePolicy: { template: "-edge-core-rotation-template", resource: "policy", parameters: { SerialNumber: "297469000001" } } },
+    calls: [
+        ...mqttCore.calls,
+        // The rotation itself connects as <thing>#rotate, a client id the per-core policy allows.
+        { action: "iot:Connect", resource: arn("client/${CoreThingName}#rotate"), connection: coreRotating, source: "device/rotate.ts (coreRotationClientId)" },
+    ],
+};

@@ -19,6 +19,7 @@ export const iotInvokes: ActorLedger = {
         { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-provisioning-hook"), context: { ...here, "aws:SourceArn": iot("provisioningtemplate/${provisioningTemplateName}") }, source: HOOKS },
         { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-provisioning-hook"), context: { ...here, "aws:SourceArn": iot("provisioningtemplate/${rotationTemplateName}") }, when: { rotationTemplateName: true }, source: HOOKS },
         { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-provisioning-hook"), context: { ...here, "aws:SourceArn": iot("provisioningtemplate/${edgeCoreTemplateName}") }, when: { edgeCoreTemplateName: true }, source: HOOKS },
+        { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-provisioning-hook"), context: { ...here, "aws:SourceArn": iot("provisioningtemplate/${edgeCoreRotationTemplateName}") }, when: { edgeCoreRotationTemplateName: true }, source: HOOKS },
         { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-rotation-confirm"), context: { ...here, "aws:SourceArn": iot("rule/${certificateConfirmRuleName}") }, when: { certificateConfirmRuleName: true }, source: RULE_LAMBDA },
     ],
     mustDeny: [
