@@ -67,7 +67,7 @@ describe("provisioning template version pruner", () => {
     it("every template in the program has a pruner keyed on its body, and waits for it", async () => {
         const run = await runStack("kr");
         const templates = run.ofType("aws:iot/provisioningTemplate:ProvisioningTemplate");
-        assert.strictEqual(templates.length, 3, "vehicle, rotation and core templates");
+        assert.strictEqual(templates.length, 4, "vehicle, vehicle rotation, core and core rotation templates");
         for (const t of templates) {
             const pruner = run.resources.find((r) => r.type === "pulumi-nodejs:dynamic/iot:TemplateVersionPruner" && r.inputs.templateName === t.inputs.name)!;
             assert.ok(pruner, t.inputs.name);
