@@ -6,28 +6,34 @@ import { basicIngestTopic } from "./publish";
 import { CONFIRM_TOPIC } from "./topics";
 
 
-export interface RotateOptions {
+/** Where a device's credentials are and how it connects: what rotate and confirm share. */
+export interface ConfirmOptions {
     /** 4: MQTT 3.1.1 (default); 5: MQTT 5. */
     mqttVersion?: 4 | 5;
     endpoint: string;
     port: number;
     ca?: string;
-    /** Directory with the vehicle's current certificate.pem.crt and private.pem.key. */
+    /** Directory with the device's current certificate and key. */
     dir: string;
+    /** File names in `dir` (default certificate.pem.crt, private.pem.key; a Greengrass core's: edgeConfig's CORE_FILES, where the plugin writes them). */
+    files?: { certificate: string; privateKey: string };
     thing: string;
+    /** MQTT client id (default the Thing name; a core uses `<thing>#rotate`, not its nucleus' own). */
+    clientId?: string;
+    /** The stack's certificate-confirmation rule (Basic Ingest). */
+    confirmRule: string;
+    timeoutMs: number;
+    /** Confirmation attempts (1 by default). */
+    attempts?: number;
+}
+
+export interface RotateOptions extends Omit<ConfirmOptions, "attempts"> {
     serial: string;
     /** The stack's rotation template. */
     template: string;
-    /** The stack's certificate-confirmation rule (Basic Ingest). */
-    confirmRule: string;
     csr: boolean;
-    timeoutMs: number;
     /** Confirmation attempts before giving up (the credentials are kept either way). */
     confirmAttempts?: number;
-    /** File names in `dir` (default certificate.pem.crt, private.pem.key; a Greengrass core's: edgeConfig's CORE_FILES, where the plugin writes them). */
-    files?: { certificate: string; privateKey: string };
-    /** MQTT client id (default the Thing name; a core uses `<thing>#rotate`, not its nucleus' own). */
-    clientId?: string;
 }
 
 /**
@@ -85,21 +91,6 @@ export async function rotate(o: RotateOptions): Promise<RotateResult> {
     const result = { thingName: o.thing, certificateId: created.certificateId, certificateFile, privateKeyFile };
     await confirmCertificate({ ...o, files, attempts: o.confirmAttempts ?? 3 });
     return result;
-}
-
-export interface ConfirmOptions {
-    mqttVersion?: 4 | 5;
-    endpoint: string;
-    port: number;
-    ca?: string;
-    /** Directory with the certificate to confirm (certificate.pem.crt, private.pem.key). */
-    dir: string;
-    thing: string;
-    confirmRule: string;
-    timeoutMs: number;
-    attempts?: number;
-    files?: { certificate: string; privateKey: string };
-    clientId?: string;
 }
 
 /** Connects with the certificate in `dir` and publishes the confirmation (QoS 1, acknowledged), retrying. */

@@ -163,31 +163,6 @@ export async function publishWithOfficialSdk(o: { host: string; port: number; ca
  * Greengrass plugin does without csrPath (aws-greengrass-fleet-provisioning-by-claim v1.2.2,
  * FleetProvisioningByClaimPlugin.java L171-179, through IotIdentityHelper).
  */
-export async function provisionWithOfficialSdkAwsKeys(o: Omit<OfficialProvisionOptions, "csrPem">): Promise<{ thingName: string; certificateId: string; certificatePem: string; privateKeyPem: string }> {
-    const config = iot.AwsIotMqttConnectionConfigBuilder.new_mtls_builder(o.claimCertPem, o.claimKeyPem)
-        .with_certificate_authority(o.caPem).with_endpoint(o.host).with_port(o.port).with_client_id(o.clientId).with_clean_session(true).build();
-    const connection = new mqtt.MqttClient().new_connection(config);
-    await within("CONNACK", o.timeoutMs, connection.connect());
-    try {
-        const identity = new iotidentity.IotIdentityClient(connection);
-        const subscriptions: Promise<unknown>[] = [];
-        const created = new Promise<iotidentity.model.CreateKeysAndCertificateResponse>((resolve, reject) => {
-            subscriptions.push(identity.subscribeToCreateKeysAndCertificateAccepted({}, mqtt.QoS.AtLeastOnce, (err, res) => (err || !res ? reject(err ?? new Error("no answer")) : resolve(res))));
-            subscriptions.push(identity.subscribeToCreateKeysAndCertificateRejected({}, mqtt.QoS.AtLeastOnce, (_e, res) => reject(new Error(`CreateKeysAndCertificate rejected: ${JSON.stringify(res)}`))));
-        });
-        const registered = new Promise<iotidentity.model.RegisterThingResponse>((resolve, reject) => {
-            subscriptions.push(identity.subscribeToRegisterThingAccepted({ templateName: o.template }, mqtt.QoS.AtLeastOnce, (err, res) => (err || !res ? reject(err ?? new Error("no answer")) : resolve(res))));
-            subscriptions.push(identity.subscribeToRegisterThingRejected({ templateName: o.template }, mqtt.QoS.AtLeastOnce, (_e, res) => reject(new Error(`RegisterThing rejected: ${JSON.stringify(res)}`))));
-        });
-        created.catch(() => undefined);
-        registered.catch(() => undefined);
-        await within("SUBACKs", o.timeoutMs, Promise.all(subscriptions));
-        await identity.publishCreateKeysAndCertificate({}, mqtt.QoS.AtLeastOnce);
-        const keys = await within("CreateKeysAndCertificate", o.timeoutMs, created);
-        await identity.publishRegisterThing({ templateName: o.template, certificateOwnershipToken: keys.certificateOwnershipToken!, parameters: o.parameters ?? { SerialNumber: o.serial } }, mqtt.QoS.AtLeastOnce);
-        const thing = await within("RegisterThing", o.timeoutMs, registered);
-        return { thingName: thing.thingName!, certificateId: keys.certificateId!, certificatePem: keys.certificatePem!, privateKeyPem: keys.privateKey! };
-    } finally {
-        await connection.disconnect().catch(() => undefined);
-    }
+export async function provisionWithOfficialSdkAwsKeys(o: Omit<OfficialProvisionOptions, "csrPem" | "awsKeys">): Promise<{ thingName: string; certificateId: string; certificatePem: string; privateKeyPem: string }> {
+    return provisionWithOfficialSdk({ ...o, awsKeys: true });
 }
