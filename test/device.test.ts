@@ -138,7 +138,7 @@ describe("device simulator, end to end against a local broker (test double of AW
     });
 
     for (const mqtt5 of [false, true]) {
-        it(`a connection dropped mid-command (a publish AWS IoT refuses closes it) ends ${mqtt5 ? "MQTT 5" : "MQTT 3.1.1"} provision (rotate shares its request path) with one error line, exit 1, no unhandled rejection`, async () => {
+        it(`a connection dropped mid-command (a publish AWS IoT refuses closes it) ends ${mqtt5 ? "MQTT 5" : "MQTT 3.1.1"} provision and rotate with one error line, exit 1, no unhandled rejection`, async () => {
             const unhandled: unknown[] = [];
             const onUnhandled = (reason: unknown) => unhandled.push(reason);
             process.on("unhandledRejection", onUnhandled);
@@ -153,7 +153,18 @@ describe("device simulator, end to end against a local broker (test double of AW
                 assert.strictEqual(r.code, 1);
                 assert.strictEqual(r.err.length, 1, r.err.join("\n"));
                 assert.match(r.err[0], /^error: /);
-                await new Promise((resolve) => setTimeout(resolve, 1300)); // past the answer wait's own timer (--timeout 1)
+                // rotate, on the vehicle provisioned above: its RegisterThing through the rotation template refused.
+                const rotation = `$aws/provisioning-templates/${stackOutputs.rotationTemplateName}/provision/json`;
+                double.refusePublishes.add(rotation);
+                const vehicle = path.join(dir, "vehicle");
+                const before = fs.readFileSync(path.join(vehicle, "certificate.pem.crt"), "utf8");
+                const rot = await cli(["rotate", ...connection, "--dir", vehicle, "--thing", `test-thing-${SERIAL}`, "--serial", SERIAL, "--template", String(stackOutputs.rotationTemplateName),
+                    "--rule", String(stackOutputs.certificateConfirmRuleName), "--csr", "--timeout", "1"]).finally(() => double.refusePublishes.delete(rotation));
+                assert.deepStrictEqual([rot.code, rot.err.length], [1, 1], rot.err.join("\n"));
+                assert.match(rot.err[0], /^error: /);
+                assert.strictEqual(fs.readFileSync(path.join(vehicle, "certificate.pem.crt"), "utf8"), before, "the vehicle keeps its certificate");
+                assert.ok(!fs.readdirSync(vehicle).some((f) => f.includes(".pending-")), "no staged files left");
+                await new Promise((resolve) => setTimeout(resolve, 1300)); // past the answer waits' own timers (--timeout 1)
                 assert.deepStrictEqual(unhandled, []);
             } finally {
                 process.off("unhandledRejection", onUnhandled);
