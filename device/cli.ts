@@ -98,6 +98,8 @@ export interface Io {
     stackOutputs?: (stack: string) => Record<string, unknown>;
     /** AWS clients of the operator commands, for a region; replaceable in tests. */
     aws?: (region: string) => { iot: Pick<IoTClient, "send">; dynamo: Pick<DynamoDBClient, "send"> };
+    /** How long quarantine watches the Thing for a request already in flight (fleetOps IN_FLIGHT_MS); tests shorten it. */
+    settleMs?: number;
 }
 
 class UsageError extends Error {}
@@ -316,8 +318,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
             const { iot, dynamo } = (io.aws ?? realAwsClients)(required(flags, "region"));
             const target = { registryTable: required(flags, "table"), rotationTable: required(flags, "rotation-table"), thingName: required(flags, "thing"), serial: required(flags, "serial") };
             const retired = command === "rearm"
-                ? await rearm(iot, dynamo, { ...target, fingerprint: fingerprintOf(required(flags, "public-key"), "--public-key") })
-                : await quarantine(iot, dynamo, target);
+                ? await rearm(iot, dynamo, { ...target, fingerprint: fingerprintOf(required(flags, "public-key"), "--public-key") }, io.settleMs)
+                : await quarantine(iot, dynamo, target, io.settleMs);
             io.err(`${target.thingName}: ${retired.length} certificate(s) deactivated and detached; serial ${target.serial} ${command === "rearm" ? "active for the new unit's key" : "revoked"}`);
             for (const arn of retired) io.out(arn);
             return 0;

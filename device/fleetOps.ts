@@ -17,7 +17,7 @@ import {
     BatchGetItemCommand, BatchGetItemCommandOutput, BatchWriteItemCommand, DeleteItemCommand, DynamoDBClient, UpdateItemCommand, WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import { DetachThingPrincipalCommand, IoTClient, UpdateCertificateCommand } from "@aws-sdk/client-iot";
-import { certificateIdOf, thingCertificateArns } from "../components/runtime/iotIdentity";
+import { CERTIFICATE_ID, certificateIdOf, errorName, thingCertificateArns } from "../components/runtime/iotIdentity";
 import { FINGERPRINT, publicKeyFingerprint } from "../components/runtime/keyFingerprint";
 import { REGISTRY, SERIAL_STATUS } from "../components/provisioning/lambda/provisioningHook";
 import { ROTATION } from "../components/runtime/rotationState";
@@ -102,7 +102,7 @@ export async function registerSerials(dynamo: Dynamo, table: string, regs: Regis
             const item = existing.get(r.serial);
             if (item) {
                 const status = item[REGISTRY.status]?.S;
-                if (item[REGISTRY.publicKeyFingerprint]?.S === r.fingerprint && sameSet(item[REGISTRY.templates]?.SS ?? [], r.templates)) result.unchanged.push(r.serial);
+                if (status !== SERIAL_STATUS.revoked && item[REGISTRY.publicKeyFingerprint]?.S === r.fingerprint && sameSet(item[REGISTRY.templates]?.SS ?? [], r.templates)) result.unchanged.push(r.serial);
                 else result.conflicts.push({ serial: r.serial, why: status === SERIAL_STATUS.active ? "registered with another key or other templates" : `already ${status}: use rearm for a replacement unit` });
                 continue;
             }
@@ -130,9 +130,19 @@ function backoff(attempt: number): Promise<void> {
 
 export interface ThingTarget { registryTable: string; rotationTable: string; thingName: string; serial: string }
 
+/** The certificate ARNs attached to a Thing; none when the Thing does not exist (a serial never provisioned). */
+async function attached(iot: Iot, thingName: string): Promise<string[]> {
+    try {
+        return await thingCertificateArns((c) => iot.send(c), thingName);
+    } catch (err) {
+        if (errorName(err) === "ResourceNotFoundException") return [];
+        throw err;
+    }
+}
+
 /** Deactivates, then detaches, every certificate attached to the Thing; returns their ARNs. */
 export async function retireAll(iot: Iot, thingName: string): Promise<string[]> {
-    const arns = await thingCertificateArns((c) => iot.send(c), thingName);
+    const arns = await attached(iot, thingName);
     for (const arn of arns) {
         await iot.send(new UpdateCertificateCommand({ certificateId: certificateIdOf(arn)!, newStatus: "INACTIVE" }));
         await iot.send(new DetachThingPrincipalCommand({ thingName, principal: arn }));
@@ -140,24 +150,56 @@ export async function retireAll(iot: Iot, thingName: string): Promise<string[]> 
     return arns;
 }
 
-/** A suspected compromise: no certificate of the Thing works any more, and nobody can provision the serial. */
-export async function quarantine(iot: Iot, dynamo: Dynamo, t: ThingTarget): Promise<string[]> {
-    // The serial first: from here on no claim-certificate holder can register it, whatever happens next.
-    await dynamo.send(new UpdateItemCommand({
+/**
+ * How long a provisioning request the hook allowed just before the serial was revoked may still take to
+ * attach its certificate: the hook answers within its 3 s budget (AWS allows 5 s) and AWS IoT then
+ * registers the Thing. quarantine keeps retiring until the Thing shows no certificate across this window.
+ */
+export const IN_FLIGHT_MS = 15_000;
+
+/**
+ * A suspected compromise: no certificate of the Thing works any more, and nobody can provision the serial.
+ * The serial is revoked first (from then on the hook denies every registration and rotation of it); a
+ * request the hook allowed just before may still attach its certificate afterwards, so the Thing is
+ * emptied, then watched for `settleMs` and emptied again until it stays empty. Certificates the registry
+ * or the rotation state name are deactivated too, attached or not.
+ */
+export async function quarantine(iot: Iot, dynamo: Dynamo, t: ThingTarget, settleMs = IN_FLIGHT_MS): Promise<string[]> {
+    const revoked = await dynamo.send(new UpdateItemCommand({
         TableName: t.registryTable, Key: { [REGISTRY.key]: { S: t.serial } },
         ConditionExpression: "attribute_exists(#k)",
         UpdateExpression: "SET #s = :revoked",
         ExpressionAttributeNames: { "#k": REGISTRY.key, "#s": REGISTRY.status },
         ExpressionAttributeValues: { ":revoked": { S: SERIAL_STATUS.revoked } },
+        ReturnValues: "ALL_NEW",
     }));
-    const retired = await retireAll(iot, t.thingName);
-    await dynamo.send(new DeleteItemCommand({ TableName: t.rotationTable, Key: { [ROTATION.thingName]: { S: t.thingName } } }));
-    return retired;
+    const retired = new Set(await retireAll(iot, t.thingName));
+    for (let quiet = 0; quiet < 2;) {
+        await new Promise((r) => setTimeout(r, settleMs / 2));
+        const more = await retireAll(iot, t.thingName);
+        more.forEach((a) => retired.add(a));
+        quiet = more.length === 0 ? quiet + 1 : 0;
+    }
+    const state = await dynamo.send(new DeleteItemCommand({ TableName: t.rotationTable, Key: { [ROTATION.thingName]: { S: t.thingName } }, ReturnValues: "ALL_OLD" }));
+    // Named but not attached (a registration that never completed, a rotation whose RegisterThing failed): deactivated too.
+    const named = [
+        ...[revoked.Attributes?.[REGISTRY.certificateId]?.S, revoked.Attributes?.[REGISTRY.previousCertificateId]?.S].filter((id): id is string => !!id && CERTIFICATE_ID.test(id)).map((id) => ({ id })),
+        ...[state.Attributes?.[ROTATION.unconfirmed]?.S, ...(state.Attributes?.[ROTATION.retiring]?.SS ?? [])].filter((a): a is string => !!a).map((arn) => ({ id: certificateIdOf(arn) })),
+    ];
+    for (const { id } of named) {
+        if (!id || [...retired].some((a) => certificateIdOf(a) === id)) continue;
+        try {
+            await iot.send(new UpdateCertificateCommand({ certificateId: id, newStatus: "INACTIVE" }));
+        } catch (err) {
+            if (errorName(err) !== "ResourceNotFoundException") throw err;
+        }
+    }
+    return [...retired];
 }
 
 /** A replacement unit: quarantine, then the serial bound to the new unit's key and `active` again. */
-export async function rearm(iot: Iot, dynamo: Dynamo, t: ThingTarget & { fingerprint: string }): Promise<string[]> {
-    const retired = await quarantine(iot, dynamo, t);
+export async function rearm(iot: Iot, dynamo: Dynamo, t: ThingTarget & { fingerprint: string }, settleMs = IN_FLIGHT_MS): Promise<string[]> {
+    const retired = await quarantine(iot, dynamo, t, settleMs);
     await dynamo.send(new UpdateItemCommand({
         TableName: t.registryTable, Key: { [REGISTRY.key]: { S: t.serial } },
         ConditionExpression: "#s = :revoked",

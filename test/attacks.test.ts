@@ -7,7 +7,8 @@
  * The README's threat-model table points here, row by row.
  */
 import * as assert from "assert";
-import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { GetItemCommand, ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { ListThingPrincipalsCommand } from "@aws-sdk/client-iot";
 import { createHandler, HookConfig } from "../components/provisioning/lambda/provisioningHook";
 import { confirm, RotationDeps, sweep } from "../components/provisioning/lambda/certificateRotation";
 import { publicKeyFingerprint } from "../components/runtime/keyFingerprint";
@@ -45,9 +46,9 @@ describe("attacks with a leaked claim certificate or a stolen vehicle key (issue
     const config = (mode: "registry" | "prefix" = "registry"): HookConfig => ({
         mode, tableName: REGISTRY, templates, allowReprovisioning: false, bindKeys: mode === "registry", rotationTable: ROTATION, gracePeriodHours: 72, confirmTimeoutHours: 24,
     });
-    const rotation = (): RotationDeps => ({
+    const rotation = (dynamo: RotationDeps["dynamo"] = local.client): RotationDeps => ({
         config: { tableName: ROTATION, thingNamePrefixes: ["kr-vehicle-"], gracePeriodHours: 72, metricNamespace: "FMS/IoT/fms-kr", registryTable: REGISTRY },
-        dynamo: local.client, iot, cloudwatch: { send: async () => ({}) } as never, now: () => now, log: () => undefined,
+        dynamo, iot, cloudwatch: { send: async () => ({}) } as never, now: () => now, log: () => undefined,
     });
     const lastReason = () => decisions.at(-1)!.reason;
     const newUnit = async (): Promise<Unit> => { const key = await makePrivateKey(); return { key, fingerprint: publicKeyFingerprint(key) }; };
@@ -75,10 +76,13 @@ describe("attacks with a leaked claim certificate or a stolen vehicle key (issue
     }
 
     /** The confirmation rule's event, if AWS IoT lets that certificate connect as the Thing at all. */
-    async function confirmWith(certificateId: string, serial: string) {
+    async function confirmWith(certificateId: string, serial: string, dynamo?: RotationDeps["dynamo"]) {
         if (!iot.canActAs(certificateId, thing(serial))) return { confirmed: false as const, reason: "AWS IoT refuses the connection" };
-        return confirm({ certificateId, thingName: thing(serial) }, rotation());
+        return confirm({ certificateId, thingName: thing(serial) }, rotation(dynamo));
     }
+    const rotationItem = async (serial: string) => (await local.client.send(new GetItemCommand({ TableName: ROTATION, Key: { thingName: { S: thing(serial) } }, ConsistentRead: true }))).Item;
+    const activeCertificates = (serial: string) => [...(iot.things.get(thing(serial)) ?? [])].filter((c) => iot.canActAs(c, thing(serial)));
+    const target = (serial: string) => ({ registryTable: REGISTRY, rotationTable: ROTATION, thingName: thing(serial), serial });
 
     /** A provisioned vehicle: registered, provisioned with its own key. */
     async function provisioned(): Promise<{ serial: string; unit: Unit; cert: string }> {
@@ -136,7 +140,7 @@ describe("attacks with a leaked claim certificate or a stolen vehicle key (issue
         it("cannot take over a re-armed serial: only the replacement unit's key provisions it, onto the existing Thing", async () => {
             const { serial, unit, cert } = await provisioned();
             const replacement = await newUnit();
-            const retired = await rearm(iot, local.client, { registryTable: REGISTRY, rotationTable: ROTATION, thingName: thing(serial), serial, fingerprint: replacement.fingerprint });
+            const retired = await rearm(iot, local.client, { ...target(serial), fingerprint: replacement.fingerprint }, 0);
             assert.deepStrictEqual(retired, [certArn(cert)]);
             assert.strictEqual(iot.canActAs(cert, thing(serial)), false, "the old unit's certificate no longer works");
             assert.deepStrictEqual([(await registry(serial)).status.S, (await registry(serial)).previousCertificateId.S], ["active", cert]);
@@ -222,7 +226,7 @@ describe("attacks with a leaked claim certificate or a stolen vehicle key (issue
             const { serial, unit, cert } = await provisioned();
             const rotated = await rotateWith(cert, serial, await makePrivateKey());
             assert.ok(rotated.ok);
-            const retired = await quarantine(iot, local.client, { registryTable: REGISTRY, rotationTable: ROTATION, thingName: thing(serial), serial });
+            const retired = await quarantine(iot, local.client, target(serial), 0);
             assert.deepStrictEqual(retired.sort(), [certArn(cert), certArn(rotated.certificateId!)].sort());
             for (const c of [cert, rotated.certificateId!]) assert.deepStrictEqual([iot.certificates.get(c)!.status, iot.canActAs(c, thing(serial))], ["INACTIVE", false]);
             assert.strictEqual((await byClaim(serial, unit.key)).ok, false, "not even with the unit's key");
@@ -272,9 +276,116 @@ describe("attacks with a leaked claim certificate or a stolen vehicle key (issue
             const lost = await rotateWith(cert, serial, await makePrivateKey());
             assert.ok(lost.ok);
             now = new Date(now.getTime() + 25 * HOUR);
-            assert.deepStrictEqual((await sweep(rotation())).retired, [certArn(lost.certificateId!)]);
+            assert.deepStrictEqual((await sweep(rotation())).retired, [], "first it joins the replaced certificates, due now");
+            assert.deepStrictEqual((await sweep(rotation())).retired, [certArn(lost.certificateId!)], "the next sweep retires it");
             assert.strictEqual(iot.canActAs(cert, thing(serial)), true, "the certificate in use is untouched");
             assert.strictEqual((await rotateWith(cert, serial, await makePrivateKey())).ok, true, lastReason());
+        });
+    });
+    describe("a stolen key racing the vehicle, and the operator (found by a red-team review)", () => {
+        it("a stolen current key cannot overtake a rotation the vehicle started by re-registering through the claim", async () => {
+            const { serial, unit, cert: c1 } = await provisioned();
+            const c2 = await rotateWith(c1, serial, await makePrivateKey());
+            assert.ok(c2.ok, lastReason());
+            const thief = await byClaim(serial, unit.key);
+            assert.strictEqual(thief.ok, false);
+            assert.strictEqual(lastReason(), "thing-has-other-certificates");
+            assert.strictEqual((await confirmWith(c2.certificateId!, serial)).confirmed, true);
+            now = new Date(now.getTime() + 73 * HOUR);
+            await sweep(rotation());
+            assert.deepStrictEqual(activeCertificates(serial), [c2.certificateId], "the vehicle's rotation won");
+        });
+
+        it("a re-registration landing between confirm's two writes is refused (the rotation state is pending)", async () => {
+            const { serial, unit, cert: c1 } = await provisioned();
+            const c2 = (await rotateWith(c1, serial, await makePrivateKey())).certificateId!;
+            let thief: { ok: boolean } | undefined;
+            const between = { send: async (cmd: any) => {
+                if (cmd instanceof UpdateItemCommand && cmd.input.TableName === REGISTRY && !thief) thief = await byClaim(serial, unit.key);
+                return local.client.send(cmd);
+            } } as RotationDeps["dynamo"];
+            assert.strictEqual((await confirmWith(c2, serial, between)).confirmed, true);
+            assert.strictEqual(thief?.ok, false);
+            now = new Date(now.getTime() + 73 * HOUR);
+            await sweep(rotation());
+            assert.deepStrictEqual(activeCertificates(serial), [c2]);
+            assert.strictEqual((await rotateWith(c2, serial, await makePrivateKey())).ok, true, lastReason());
+        });
+
+        for (const runbook of ["quarantine", "rearm"] as const) {
+            it(`${runbook}: a registration the hook allowed just before the revoke, attached after it, is retired too`, async () => {
+                const { serial, unit } = await provisioned();
+                const replacement = await newUnit();
+                let ran: Promise<string[]> | undefined;
+                const real = hook;
+                // AWS IoT attaches the certificate only after the hook answers. The runbook starts in between, and the
+                // attach lands after the runbook's first look at the Thing: only its watching catches it.
+                let firstLook!: () => void;
+                const looked = new Promise<void>((r) => { firstLook = r; });
+                const watched = { send: async (c: unknown) => { const out = await iot.send(c); if (c instanceof ListThingPrincipalsCommand) firstLook(); return out; } };
+                hook = async (e) => {
+                    const answer = await real(e);
+                    ran = runbook === "rearm" ? rearm(watched, local.client, { ...target(serial), fingerprint: replacement.fingerprint }, 40) : quarantine(watched, local.client, target(serial), 40);
+                    await looked;
+                    return answer;
+                };
+                const thief = await byClaim(serial, unit.key); // attached now, while the runbook watches the Thing
+                hook = real;
+                assert.strictEqual(thief.ok, true, "the hook had allowed it");
+                const retired = await ran!;
+                assert.ok(retired.includes(certArn(thief.certificateId)), "the late certificate is retired");
+                assert.deepStrictEqual(activeCertificates(serial), []);
+                if (runbook === "rearm") {
+                    const fresh = await byClaim(serial, replacement.key);
+                    assert.ok(fresh.ok, lastReason());
+                    assert.strictEqual((await rotateWith(fresh.certificateId, serial, await makePrivateKey())).ok, true, "the replacement can rotate");
+                }
+            });
+        }
+
+        it("rearm on a serial that was never provisioned (no Thing) binds it to the new key; register never reports a revoked serial as done", async () => {
+            const serial = newSerial();
+            const unit = await newUnit();
+            await register(serial, unit);
+            const replacement = await newUnit();
+            assert.deepStrictEqual(await rearm(iot, local.client, { ...target(serial), fingerprint: replacement.fingerprint }, 0), []);
+            assert.strictEqual((await registry(serial)).status.S, "active");
+            assert.strictEqual((await byClaim(serial, replacement.key)).ok, true, lastReason());
+            const other = newSerial();
+            await register(other, unit);
+            await quarantine(iot, local.client, target(other), 0);
+            const again = await registerSerials(local.client, REGISTRY, [{ serial: other, fingerprint: unit.fingerprint, templates: [VEHICLE] }]);
+            assert.deepStrictEqual([again.unchanged, again.conflicts], [[], [{ serial: other, why: "already revoked: use rearm for a replacement unit" }]]);
+        });
+
+        it("a late confirmation racing a sweep that scanned before it keeps the vehicle's new certificate", async () => {
+            const { serial, cert: c1 } = await provisioned();
+            const c2 = (await rotateWith(c1, serial, await makePrivateKey())).certificateId!;
+            now = new Date(now.getTime() + 25 * HOUR); // past confirmBy
+            let confirmed = false;
+            const stale = { send: async (cmd: any) => {
+                const out = await local.client.send(cmd);
+                if (cmd instanceof ScanCommand && !confirmed) { confirmed = true; await confirmWith(c2, serial); }
+                return out;
+            } } as RotationDeps["dynamo"];
+            await sweep(rotation(stale));
+            await sweep(rotation());
+            now = new Date(now.getTime() + 73 * HOUR);
+            await sweep(rotation());
+            assert.deepStrictEqual(activeCertificates(serial), [c2], "the confirmed certificate survives, the old one retires");
+        });
+
+        it("repeated confirmations never move the old certificate's retirement later", async () => {
+            const { serial, cert: c1 } = await provisioned();
+            const c2 = (await rotateWith(c1, serial, await makePrivateKey())).certificateId!;
+            await confirmWith(c2, serial);
+            const first = (await rotationItem(serial))!.retireAfter.S;
+            now = new Date(now.getTime() + 70 * HOUR);
+            await confirmWith(c2, serial);
+            assert.strictEqual((await rotationItem(serial))!.retireAfter.S, first);
+            now = new Date(now.getTime() + 3 * HOUR);
+            await sweep(rotation());
+            assert.strictEqual(iot.canActAs(c1, thing(serial)), false, "retired at the first confirmation's deadline");
         });
     });
 });

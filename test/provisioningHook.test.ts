@@ -143,17 +143,31 @@ describe("pre-provisioning hook", () => {
             assert.strictEqual(ddb.commandCalls(UpdateItemCommand).length, 0);
         });
 
-        it("registers the same unit again (same key, same template, new certificate): records it and schedules the earlier one", async () => {
+        it("registers the same unit again (same key, same template, new certificate): schedules the earlier one, then records the new", async () => {
             ddb.on(GetItemCommand).resolves({ Item: item("provisioned", ["fms-kr-vehicle"], "b".repeat(64)) });
             ddb.on(UpdateItemCommand).resolves({});
+            iot.on(ListThingPrincipalsCommand).resolves({ principals: [certArn("b".repeat(64))] });
             const { h } = hook(registryMode);
             assert.strictEqual((await h(event())).allowProvisioning, true);
-            const [registry, rotation] = ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
-            assert.strictEqual(registry.ConditionExpression, "#s = :provisioned AND #tn = :template AND #c = :current AND #fp = :fp");
-            assert.deepStrictEqual([registry.ExpressionAttributeValues![":cert"], registry.ExpressionAttributeValues![":current"]], [{ S: CERT_ID }, { S: "b".repeat(64) }]);
+            // The rotation state first, conditioned on nothing pending: concurrent re-registrations and rotations have one winner.
+            const [rotation, registry] = ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
             assert.strictEqual(rotation.TableName, "fms-kr-rotation");
+            assert.strictEqual(rotation.ConditionExpression, "attribute_not_exists(#u) AND attribute_not_exists(#r)");
             assert.deepStrictEqual(rotation.ExpressionAttributeValues![":old"], { SS: [`arn:aws:iot:ap-northeast-2:123456789012:cert/${"b".repeat(64)}`] });
             assert.deepStrictEqual(rotation.ExpressionAttributeValues![":after"], { S: "2026-11-25T23:59:59.000Z" }, "after the grace period (72 h)");
+            assert.strictEqual(registry.ConditionExpression, "#s = :provisioned AND #tn = :template AND #c = :current AND #fp = :fp");
+            assert.deepStrictEqual([registry.ExpressionAttributeValues![":cert"], registry.ExpressionAttributeValues![":current"]], [{ S: CERT_ID }, { S: "b".repeat(64) }]);
+        });
+
+        it("a re-registration while the Thing holds another certificate (a rotation under way) or has something pending is denied", async () => {
+            ddb.on(GetItemCommand).resolves({ Item: item("provisioned", ["fms-kr-vehicle"], "b".repeat(64)) });
+            iot.on(ListThingPrincipalsCommand).resolvesOnce({ principals: [certArn("b".repeat(64)), certArn("d".repeat(64))] }).resolves({ principals: [certArn("b".repeat(64))] });
+            ddb.on(UpdateItemCommand).rejects(new ConditionalCheckFailedException({ message: "The conditional request failed", $metadata: {} }));
+            const { h, reason } = hook(registryMode);
+            assert.deepStrictEqual(await h(event()), DENY);
+            assert.deepStrictEqual(await h(event()), DENY);
+            assert.deepStrictEqual([reason(0), reason(1)], ["thing-has-other-certificates", "rotation-pending"]);
+            assert.strictEqual(ddb.commandCalls(UpdateItemCommand).length, 1, "nothing written to the registry");
         });
 
         it("without key binding (deviceKeys: aws) a provisioned serial never registers again with another certificate", async () => {

@@ -45,7 +45,7 @@ describe("provisioning runbooks, verbatim (docs/provisioning-security.md)", func
         const code = await device(argv, {
             out: (l) => out.push(l), err: (l) => err.push(l),
             stackOutputs: (s) => { assert.strictEqual(s, "kr"); return outputs; },
-            aws: (region) => { assert.strictEqual(region, "ap-northeast-2"); return { iot, dynamo: local.client }; },
+            aws: (region) => { assert.strictEqual(region, "ap-northeast-2"); return { iot, dynamo: local.client }; }, settleMs: 0,
         });
         if (stdoutTo) fs.writeFileSync(stdoutTo, `${out.join("\n")}\n`);
         return { code, out, err };

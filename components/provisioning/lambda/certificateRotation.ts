@@ -125,7 +125,8 @@ async function confirmAttached(certificateId: string, thingName: string, config:
             Key: key,
             // The pending rotation, if any, must be this certificate's (it is newest, so it can be no other).
             ConditionExpression: "attribute_not_exists(#u) OR #u = :mine",
-            UpdateExpression: "SET #k = :mine, #after = :after ADD #r :older REMOVE #u, #by",
+            // A repeated confirmation (the device's retry, Lambda's) never moves the retirement later.
+            UpdateExpression: "SET #k = :mine, #after = if_not_exists(#after, :after) ADD #r :older REMOVE #u, #by",
             ExpressionAttributeNames: { ...names, "#k": ROTATION.keeper, "#after": ROTATION.retireAfter, "#r": ROTATION.retiring },
             ExpressionAttributeValues: { ":mine": { S: mine }, ":after": { S: retireAfter }, ":older": { SS: older } },
         } : {
@@ -200,52 +201,67 @@ export async function sweep(deps: RotationDeps): Promise<SweepResult> {
 
 async function retireItem(item: Record<string, any>, now: string, config: RotationConfig, deps: RotationDeps, result: SweepResult): Promise<void> {
     const thingName: string = item[ROTATION.thingName].S;
-    const keeper: string | undefined = item[ROTATION.keeper]?.S;
+    const key = { [ROTATION.thingName]: { S: thingName } };
     const due = (at: string | undefined) => at !== undefined && at <= now;
-    const replaced = due(item[ROTATION.retireAfter]?.S) ? ((item[ROTATION.retiring]?.SS ?? []) as string[]).filter((a) => a !== keeper) : [];
-    const unconfirmed: string | undefined = due(item[ROTATION.confirmBy]?.S) ? item[ROTATION.unconfirmed]?.S : undefined;
-    let ok = true;
-    for (const arn of [...replaced, ...(unconfirmed ? [unconfirmed] : [])]) {
-        const certificateId = certificateIdOf(arn);
-        if (!certificateId) continue;
-        try {
-            await tolerateGone(deps.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: "INACTIVE" })));
-            await tolerateGone(deps.iot.send(new DetachThingPrincipalCommand({ thingName, principal: arn })));
-            result.retired.push(arn);
-        } catch (err) {
-            ok = false;
-            result.failed.push({ arn, error: errorName(err) });
-        }
+    const update = (input: Omit<ConstructorParameters<typeof UpdateItemCommand>[0], "TableName" | "Key">) => deps.dynamo.send(new UpdateItemCommand({ TableName: config.tableName, Key: key, ...input }));
+    const lost = (err: unknown) => { if (errorName(err) !== "ConditionalCheckFailedException") throw err; };
+    // A rotated certificate never confirmed in time joins the replaced ones, due now; the NEXT sweep retires it,
+    // unless a late confirmation made it the keeper meanwhile (this scan may already be stale).
+    const unconfirmed: string | undefined = item[ROTATION.unconfirmed]?.S;
+    if (unconfirmed && due(item[ROTATION.confirmBy]?.S)) {
+        await update({
+            ConditionExpression: "#u = :arn AND #by = :seen",
+            UpdateExpression: "REMOVE #u, #by ADD #r :set SET #after = if_not_exists(#after, :now)",
+            ExpressionAttributeNames: { "#u": ROTATION.unconfirmed, "#by": ROTATION.confirmBy, "#r": ROTATION.retiring, "#after": ROTATION.retireAfter },
+            ExpressionAttributeValues: { ":arn": { S: unconfirmed }, ":seen": item[ROTATION.confirmBy], ":set": { SS: [unconfirmed] }, ":now": { S: now } },
+        }).catch(lost);
     }
-    if (!ok) return; // the item stays: the next sweep tries again
-    // Clear only what this sweep saw: a confirmation or rotation that arrived meanwhile keeps its part.
-    const clear: { attrs: string[]; seen: string; at: string }[] = [];
-    if (due(item[ROTATION.retireAfter]?.S)) clear.push({ attrs: [ROTATION.retiring, ROTATION.retireAfter, ROTATION.keeper], seen: item[ROTATION.retireAfter].S, at: ROTATION.retireAfter });
-    if (unconfirmed) clear.push({ attrs: [ROTATION.unconfirmed, ROTATION.confirmBy], seen: item[ROTATION.confirmBy].S, at: ROTATION.confirmBy });
-    for (const c of clear) {
-        try {
-            await deps.dynamo.send(new UpdateItemCommand({
-                TableName: config.tableName,
-                Key: { [ROTATION.thingName]: { S: thingName } },
-                ConditionExpression: "#at = :seen",
-                UpdateExpression: `REMOVE ${c.attrs.map((_, i) => `#a${i}`).join(", ")}`,
-                ExpressionAttributeNames: { "#at": c.at, ...Object.fromEntries(c.attrs.map((a, i) => [`#a${i}`, a])) },
-                ExpressionAttributeValues: { ":seen": { S: c.seen } },
-            }));
-        } catch (err) {
-            if (errorName(err) !== "ConditionalCheckFailedException") throw err;
+    // Replaced certificates whose grace period is over: each one claimed first (taken out of the set, never the
+    // keeper, by a conditional write on the item as it is now), then deactivated and detached.
+    if (due(item[ROTATION.retireAfter]?.S)) {
+        for (const arn of (item[ROTATION.retiring]?.SS ?? []) as string[]) {
+            const certificateId = certificateIdOf(arn);
+            if (!certificateId) continue;
+            if (arn === item[ROTATION.keeper]?.S) {
+                // Listed and kept: out of the set, never retired.
+                await update({
+                    ConditionExpression: "#k = :arn", UpdateExpression: "DELETE #r :set",
+                    ExpressionAttributeNames: { "#r": ROTATION.retiring, "#k": ROTATION.keeper }, ExpressionAttributeValues: { ":arn": { S: arn }, ":set": { SS: [arn] } },
+                }).catch(lost);
+                continue;
+            }
+            try {
+                await update({
+                    ConditionExpression: "contains(#r, :arn) AND (attribute_not_exists(#k) OR #k <> :arn) AND #after <= :now",
+                    UpdateExpression: "DELETE #r :set",
+                    ExpressionAttributeNames: { "#r": ROTATION.retiring, "#k": ROTATION.keeper, "#after": ROTATION.retireAfter },
+                    ExpressionAttributeValues: { ":arn": { S: arn }, ":set": { SS: [arn] }, ":now": { S: now } },
+                });
+            } catch (err) {
+                lost(err);
+                continue; // the keeper now, or retired by another sweep
+            }
+            try {
+                await tolerateGone(deps.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: "INACTIVE" })));
+                await tolerateGone(deps.iot.send(new DetachThingPrincipalCommand({ thingName, principal: arn })));
+                result.retired.push(arn);
+            } catch (err) {
+                result.failed.push({ arn, error: errorName(err) });
+                // Back into the set: the next sweep tries again.
+                await update({ UpdateExpression: "ADD #r :set", ExpressionAttributeNames: { "#r": ROTATION.retiring }, ExpressionAttributeValues: { ":set": { SS: [arn] } } });
+            }
         }
     }
     try {
-        // An item with nothing pending any more is removed.
+        // Nothing pending any more (an emptied set is no attribute): the item goes, and the Thing may rotate again.
         await deps.dynamo.send(new DeleteItemCommand({
             TableName: config.tableName,
-            Key: { [ROTATION.thingName]: { S: thingName } },
+            Key: key,
             ConditionExpression: "attribute_not_exists(#r) AND attribute_not_exists(#u)",
             ExpressionAttributeNames: { "#r": ROTATION.retiring, "#u": ROTATION.unconfirmed },
         }));
     } catch (err) {
-        if (errorName(err) !== "ConditionalCheckFailedException") throw err;
+        lost(err);
     }
 }
 

@@ -323,6 +323,25 @@ async function claimSerial(r: Request, config: HookConfig, deps: HookDeps): Prom
         if (!config.bindKeys || item[REGISTRY.templateName]?.S !== r.templateName || !current) {
             return { allow: false, serial: r.serial, reason: "serial-already-provisioned" };
         }
+        // Only from a settled Thing: no certificate on it but the registered one, nothing pending. Otherwise a
+        // holder of the key (a thief with a stolen current key, or a rotated-out one not yet retired) could
+        // overtake a rotation the vehicle started, or keep a rotated-out certificate alive.
+        let attached: string[];
+        try {
+            attached = (await thingCertificateArns(within(deps.iot, r.deadline), r.thingName)).map((a) => certificateIdOf(a)!);
+        } catch (err) {
+            if (errorName(err) !== "ResourceNotFoundException") throw err;
+            attached = [];
+        }
+        if (attached.some((id) => id !== current)) return { allow: false, serial: r.serial, reason: "thing-has-other-certificates" };
+        // The rotation state first, with the condition that nothing is pending: of concurrent re-registrations
+        // (and rotations) one wins, and the earlier certificate retires after the grace period.
+        try {
+            await scheduleRetirement(r, config, deps, certificateArn(r.certificateArn, current)!);
+        } catch (err) {
+            if (isConditionFailure(err)) return { allow: false, serial: r.serial, reason: "rotation-pending" };
+            throw err;
+        }
         try {
             await dynamo(new UpdateItemCommand({
                 TableName: config.tableName,
@@ -333,11 +352,10 @@ async function claimSerial(r: Request, config: HookConfig, deps: HookDeps): Prom
                 ExpressionAttributeValues: { ":provisioned": values[":provisioned"], ":template": values[":template"], ":cert": values[":cert"], ":at": values[":at"], ":claim": values[":claim"], ":current": { S: current }, ...keyValues },
             }));
         } catch (err) {
+            // The scheduled retirement stands: the earlier certificate retires, and the unit (holding the key) registers again after it.
             if (isConditionFailure(err)) return { allow: false, serial: r.serial, reason: "serial-changed-concurrently" };
             throw err;
         }
-        // The earlier certificate carries the same key; it retires after the grace period (in case it is in use).
-        await scheduleRetirement(r, config, deps, certificateArn(r.certificateArn, current)!);
         return { allow: true, serial: r.serial };
     }
     if (status !== SERIAL_STATUS.active) return { allow: false, serial: r.serial, reason: "serial-status-not-active" };
@@ -359,13 +377,17 @@ async function claimSerial(r: Request, config: HookConfig, deps: HookDeps): Prom
     return { allow: true, serial: r.serial };
 }
 
-/** A replaced certificate of `r.thingName` retires after the grace period (the sweep deactivates and detaches it). */
+/**
+ * A replaced certificate of `r.thingName` retires after the grace period (the sweep deactivates and
+ * detaches it), only if nothing is pending for the Thing (ConditionalCheckFailed otherwise).
+ */
 async function scheduleRetirement(r: Request, config: HookConfig, deps: HookDeps, arn: string): Promise<void> {
     await within(deps.dynamo, r.deadline)(new UpdateItemCommand({
         TableName: config.rotationTable,
         Key: { [ROTATION.thingName]: { S: r.thingName } },
+        ConditionExpression: "attribute_not_exists(#u) AND attribute_not_exists(#r)",
         UpdateExpression: "SET #k = :keeper, #after = :after ADD #r :old",
-        ExpressionAttributeNames: { "#k": ROTATION.keeper, "#after": ROTATION.retireAfter, "#r": ROTATION.retiring },
+        ExpressionAttributeNames: { "#k": ROTATION.keeper, "#after": ROTATION.retireAfter, "#r": ROTATION.retiring, "#u": ROTATION.unconfirmed },
         ExpressionAttributeValues: { ":keeper": { S: r.certificateArn }, ":after": { S: hoursAfter(deps.now(), config.gracePeriodHours) }, ":old": { SS: [arn] } },
     }));
 }
