@@ -169,6 +169,7 @@ export const API_CONSTRAINTS: Constraints = {
             "Tags[]": { api: "CreateSecurityProfile.tags[]", shape: "Tag", type: "structure" },
             "Tags[].Key": { api: "CreateSecurityProfile.tags[].Key", shape: "TagKey", type: "string", pattern: "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$", min: 1, max: 128 },
             "Tags[].Value": { api: "CreateSecurityProfile.tags[].Value", shape: "TagValue", type: "string", min: 0, max: 256 },
+            "TargetArns": { api: "AttachSecurityProfile.securityProfileTargetArn (one call per element)", shape: "-", type: "list" },
             "TargetArns[]": { api: "AttachSecurityProfile.securityProfileTargetArn", shape: "SecurityProfileTargetArn", type: "string" },
         },
         none: {},

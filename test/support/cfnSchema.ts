@@ -12,7 +12,7 @@
 import { loadAwsServiceSpecSync } from "@aws-cdk/aws-service-spec";
 import { isSecretValue } from "../../plan/report";
 import type { ProgramRun, RecordedResource } from "../../plan/program";
-import type { MemberConstraint } from "../../scripts/apiConstraints";
+import type { Constraints, MemberConstraint } from "../../scripts/apiConstraints";
 import { API_CONSTRAINTS } from "./apiConstraints";
 
 type SpecType = { type: string; element?: SpecType; types?: SpecType[]; reference?: { $ref: string }; allowedValues?: string[] };
@@ -192,46 +192,39 @@ function checkConstraint(value: unknown, c: MemberConstraint, where: string, fin
  * Walks one input value along the generated paths: `findings` for values outside the member's constraints, and
  * `unmapped` for input paths the table does not reach (a property a stack newly sets, or a name that differs).
  */
-function walkConstraints(value: unknown, key: string, where: string, members: Record<string, MemberConstraint>, lower: Map<string, string>, findings: string[], unmapped: string[]): void {
+function walkConstraints(value: unknown, key: string, where: string, table: Constraints[string], lower: Map<string, string>, findings: string[], unmapped: string[]): void {
     value = unsecret(value);
     if (value === undefined || value === null || value === UNKNOWN) return;
+    if (Object.keys(table.none).some((p) => p.toLowerCase() === key.toLowerCase())) return; // no API counterpart (the table says why)
     const path = lower.get(key.toLowerCase());
     if (!path) { unmapped.push(where); return; }
-    const c = members[path];
+    const c = table.members[path];
     checkConstraint(value, c, where, findings);
-    if (c.type === "list" && Array.isArray(value)) value.forEach((v, i) => walkConstraints(v, `${path}[]`, `${where}[${i}]`, members, lower, findings, unmapped));
+    if (c.type === "list" && Array.isArray(value)) value.forEach((v, i) => walkConstraints(v, `${path}[]`, `${where}[${i}]`, table, lower, findings, unmapped));
     else if (c.type === "map" && value && typeof value === "object") {
         for (const [k, v] of Object.entries(value)) {
-            walkConstraints(k, `${path}.<key>`, `${where} key ${JSON.stringify(k)}`, members, lower, findings, unmapped);
-            walkConstraints(v, `${path}.*`, `${where}.${k}`, members, lower, findings, unmapped);
+            walkConstraints(k, `${path}.<key>`, `${where} key ${JSON.stringify(k)}`, table, lower, findings, unmapped);
+            walkConstraints(v, `${path}.*`, `${where}.${k}`, table, lower, findings, unmapped);
         }
     } else if (c.type === "structure" && value && typeof value === "object") {
         for (const [k, v] of Object.entries(value)) {
             const name = `${path}.${k}`;
             const shown = lower.get(name.toLowerCase())?.split(".").pop() ?? k;
-            walkConstraints(v, name, `${where}.${shown}`, members, lower, findings, unmapped);
+            walkConstraints(v, name, `${where}.${shown}`, table, lower, findings, unmapped);
         }
     }
 }
 
 /** Patterns, lengths and ranges of one aws-native resource's inputs, and the input paths the table misses. */
 export function checkApiConstraints(stack: string, r: RecordedResource): { findings: string[]; unmapped: string[] } {
-    const cfn = cloudFormationType(r.type);
     const findings: string[] = [];
     const unmapped: string[] = [];
-    const table = API_CONSTRAINTS[cfn];
-    if (!table) return { findings, unmapped: [`${stack} ${r.type} ${r.name}: no entry in the API constraints table (scripts/apiConstraints.ts)`] };
+    const table = API_CONSTRAINTS[cloudFormationType(r.type)];
+    if (!table) return { findings, unmapped: [`${stack} ${r.type} ${r.name}`] };
     const lower = new Map(Object.keys(table.members).map((p) => [p.toLowerCase(), p]));
     for (const [input, v] of Object.entries(r.inputs)) {
-        const top = Object.keys(table.none).find((p) => p.toLowerCase() === input.toLowerCase());
-        if (top) continue; // no API counterpart (the table says why)
-        // A list whose elements go one per call maps as `<Property>[]` (TargetArns -> AttachSecurityProfile).
-        const perElement = lower.get(`${input}[]`.toLowerCase());
-        const name = perElement && !lower.has(input.toLowerCase()) ? perElement.slice(0, -2) : lower.get(input.toLowerCase())?.split(".")[0] ?? input;
-        const where = `${stack} ${r.type} ${r.name}.${name}`;
-        if (perElement && !lower.has(input.toLowerCase()) && Array.isArray(unsecret(v))) {
-            (unsecret(v) as unknown[]).forEach((e, i) => walkConstraints(e, perElement, `${where}[${i}]`, table.members, lower, findings, unmapped));
-        } else walkConstraints(v, input, where, table.members, lower, findings, unmapped);
+        const name = lower.get(input.toLowerCase()) ?? Object.keys(table.none).find((p) => p.toLowerCase() === input.toLowerCase()) ?? input;
+        walkConstraints(v, input, `${stack} ${r.type} ${r.name}.${name}`, table, lower, findings, unmapped);
     }
     return { findings, unmapped };
 }
@@ -241,5 +234,34 @@ export function checkApiConstraintsOf(run: ProgramRun): string[] {
     return run.resources.filter((r) => r.custom && r.type.startsWith("aws-native:")).flatMap((r) => {
         const { findings, unmapped } = checkApiConstraints(run.stack, r);
         return [...findings, ...unmapped.map((u) => `${u}: no API member mapped (add it to scripts/apiConstraints.ts and run npm run api-constraints)`)];
+    });
+}
+
+/** Every property path of a resource type's schema, in the table's syntax (`[]` list elements, `.*` map values). */
+export function schemaPaths(cfn: string): string[] {
+    const out = new Set<string>();
+    const walk = (t: SpecType, path: string, seen: string[]): void => {
+        out.add(path);
+        if (t.type === "array" || t.type === "map") walk(t.element!, `${path}${t.type === "array" ? "[]" : ".*"}`, seen);
+        else if (t.type === "union") t.types!.forEach((u) => walk(u, path, seen));
+        else if (t.type === "ref" && !seen.includes(t.reference!.$ref)) {
+            const shape = spec().get("typeDefinition", t.reference!.$ref);
+            for (const [k, p] of Object.entries(shape.properties)) walk(p.type, `${path}.${k}`, [...seen, t.reference!.$ref]);
+        }
+    };
+    const shape = spec().lookup("resource", "cloudFormationType", "equals", cfn).only();
+    for (const [k, p] of Object.entries(shape.properties)) walk(p.type, k, []);
+    return [...out];
+}
+
+/** The schema's property paths that reach neither an API member nor a `none` entry of the table. */
+export function unmappedSchemaPaths(cfn: string): string[] {
+    const table = API_CONSTRAINTS[cfn];
+    if (!table) return [`${cfn}: no entry in scripts/apiConstraints.ts MAPPING`];
+    const members = new Set(Object.keys(table.members).map((p) => p.toLowerCase()));
+    const none = Object.keys(table.none).map((p) => p.toLowerCase());
+    return schemaPaths(cfn).filter((p) => {
+        const l = p.toLowerCase();
+        return !members.has(l) && !none.some((n) => l === n || l.startsWith(`${n}.`) || l.startsWith(`${n}[`));
     });
 }
