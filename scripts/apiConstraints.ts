@@ -7,7 +7,7 @@
  * package here ships the registry schemas with them; the API models do, for the members the CloudFormation
  * handlers pass on.
  *
- *     npm run api-constraints [-- /path/to/botocore/data]
+ *     npm run api-constraints [-- /path/to/botocore/data <botocore version>]
  *
  * Without a path it asks python3 where botocore is. A test holds the generated file to botocore when botocore is
  * installed (as config/serviceRegions.ts is held to its endpoint data).
@@ -30,7 +30,9 @@ interface ResourceMapping { service: string; operation: string; properties: Reco
 
 /**
  * The hand-written table: CloudFormation property -> `<Operation>.<member>` of the API call the resource's create
- * handler makes with it. Nested properties follow by name below the member (the CloudFormation schemas of these
+ * handler makes with it. The handlers pass values through and leave validation to the service (the IoT handlers say
+ * so: "the handlers act as pass-through in terms of input validation ... we delegate deeper checks to the service",
+ * CreateHandler.java cited at TargetArns below), so the API member's constraints are the ones a value meets at deploy. Nested properties follow by name below the member (the CloudFormation schemas of these
  * types use the API's member names in PascalCase: `IotJobConfiguration.JobExecutionsRolloutConfig.MaximumPerMinute`
  * is `iotJobConfiguration.jobExecutionsRolloutConfig.maximumPerMinute`), list elements as `[]`, map values as `.*`
  * and map keys as `.<key>`. Tests fail on a property path of the schema (test/support/cfnSchema.ts schemaPaths) or an
@@ -73,7 +75,9 @@ export const MAPPING: Record<string, ResourceMapping> = {
             AdditionalMetricsToRetainV2: "CreateSecurityProfile.additionalMetricsToRetainV2",
             MetricsExportConfig: "CreateSecurityProfile.metricsExportConfig",
             Tags: "CreateSecurityProfile.tags",
-            // Not a CreateSecurityProfile member: the handler attaches each element with AttachSecurityProfile.
+            // Not a CreateSecurityProfile member: the create handler makes "an AttachSecurityProfile call for every
+            // target" (aws-cloudformation/aws-cloudformation-resource-providers-iot at 15f10d4,
+            // aws-iot-securityprofile/src/main/java/com/amazonaws/iot/securityprofile/CreateHandler.java).
             "TargetArns[]": "AttachSecurityProfile.securityProfileTargetArn",
         },
     },
