@@ -70,7 +70,7 @@ commands:
   edge-config --stack <name> | --stack-outputs <file> --serial <n> --out <dir> [--root /greengrass/v2]
              [--claim-path <root>/claim-certs] [--port 8883|443]
              Writes the Greengrass nucleus config.yaml for a core device of this serial to <out> (the
-             device's --root): the FleetProvisioningByClaim plugin with deviceId <claim prefix><serial>,
+             device's --root): the FleetProvisioningByClaim plugin with deviceId <claim prefix><serial>-<random>,
              the core template, the data and credential endpoints, the role alias, SerialNumber. With the
              stack's deviceKeys: device it also makes the core's key (<out>/core.key.pem, mode 0600:
              csrPrivateKeyPath, which the plugin copies to privKey.key), its CSR (csrPath) and

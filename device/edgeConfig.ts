@@ -11,13 +11,14 @@
  *   csrPrivateKeyPath too whenever csrPath is non-empty (added in v1.2.0, #21); otherwise it throws
  *   IllegalArgumentException and the nucleus runs unprovisioned;
  * - L122-123: without `deviceId` the MQTT client id is `UUID.randomUUID()`, which the claim policy
- *   (`client/<claimClientIdPrefix>*`) refuses: it is `<claimClientIdPrefix><serial>`;
+ *   (`client/<claimClientIdPrefix>*`) refuses: it is `<claimClientIdPrefix><serial>-<random>`;
  * - L180-201: with csrPath it sends the CSR (CreateCertificateFromCsr), writes the certificate to
  *   certificatePath and copies csrPrivateKeyPath to privateKeyPath; L167-168, L80-81, L317-331:
  *   those default to `<rootPath>/thingCert.crt` and `<rootPath>/privKey.key` (v1.2.0 has no
  *   certificatePath/privateKeyPath and always uses those two), and the nucleus is configured with
  *   them (L270-278).
  */
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
@@ -133,7 +134,10 @@ export function edgeNucleusConfig(a: EdgeConfigArgs): { services: Record<string,
         claimCertificatePath: at(a.claimDir, FILES.certificate),
         claimCertificatePrivateKeyPath: at(a.claimDir, FILES.privateKey),
         rootCaPath: at(a.rootPath, CORE_FILES.rootCa),
-        deviceId: `${a.claimClientIdPrefix}${a.serial}`,
+        // The plugin's MQTT client id: the claim policy's prefix, the serial, and a random suffix, so nobody else
+        // holding the claim certificate can guess it and knock the core off while it provisions (AWS IoT drops a
+        // connection when another connects with its client id).
+        deviceId: `${a.claimClientIdPrefix}${a.serial}-${crypto.randomBytes(4).toString("hex")}`,
         mqttPort: a.mqttPort,
         templateParameters: { SerialNumber: a.serial },
         // The plugin's rule (validateParameters L240-243): csrPath with csrPrivateKeyPath, or neither.

@@ -141,7 +141,11 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
     if (o.keyFile && !o.csr) throw new Error("--key needs --csr: with AWS-made keys (deviceKeys: aws) the unit has no key of its own to send");
     const unitKey = o.keyFile ? readPrivateKey(o.keyFile) : undefined;
     const identity = readIdentity(path.join(o.claimDir, FILES.certificate), path.join(o.claimDir, FILES.privateKey), o.ca);
-    const session = await MqttSession.connect({ host: o.endpoint, port: o.port, clientId: `${o.clientIdPrefix}${o.serial}`, identity, timeoutMs: o.timeoutMs, mqttVersion: o.mqttVersion });
+    // AWS IoT drops a connection when another connects with its client id: a predictable `<prefix><serial>` would let
+    // any claim-certificate holder knock a unit off while it provisions, over and over. A random suffix (the claim
+    // policy allows `<prefix>*`) keeps the serial readable in the logs and the id unguessable.
+    const clientId = `${o.clientIdPrefix}${o.serial}-${crypto.randomBytes(4).toString("hex")}`;
+    const session = await MqttSession.connect({ host: o.endpoint, port: o.port, clientId, identity, timeoutMs: o.timeoutMs, mqttVersion: o.mqttVersion });
     const pending = new PendingCredentials(o.outDir);
     try {
         await session.subscribe(provisioningTopics(o.csr, o.template));

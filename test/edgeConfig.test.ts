@@ -47,7 +47,9 @@ describe("npm run device -- edge-config: the nucleus config.yaml for fleet provi
         const known: readonly string[] = [...PLUGIN_PARAMETERS.required, ...PLUGIN_PARAMETERS.optional];
         assert.deepStrictEqual(Object.keys(p).filter((k) => !known.includes(k)), [], "no parameter the plugin does not read");
         for (const k of PLUGIN_PARAMETERS.required) assert.ok(typeof p[k] === "string" && p[k].length > 0, `required ${k}`);
-        assert.deepStrictEqual(p, {
+        // The client id: claim prefix, serial, and a random suffix nobody else holding the claim certificate can guess.
+        assert.match(String(p.deviceId), /^kr-claim-2974690001-[0-9a-f]{8}$/);
+        assert.deepStrictEqual({ ...p, deviceId: "kr-claim-2974690001" }, {
             rootPath: "/greengrass/v2",
             awsRegion: "ap-northeast-2",
             iotDataEndpoint: "a1b2c3d4e5f6g7-ats.iot.ap-northeast-2.amazonaws.com",

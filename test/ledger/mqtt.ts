@@ -26,7 +26,7 @@ export const mqttClaim: ActorLedger = {
     actor: "claim certificate (MQTT)",
     principal: { iotPolicy: "-claim-policy" },
     calls: [
-        { action: "iot:Connect", resource: arn("client/${claimClientIdPrefix}297468000001"), connection: claim, source: "device/provision.ts (client id <claimClientIdPrefix><serial>)" },
+        { action: "iot:Connect", resource: arn("client/${claimClientIdPrefix}297468000001"), connection: claim, source: "device/provision.ts (client id <claimClientIdPrefix><serial>-<random>)" },
         ...exchange("$aws/certificates/${CertApi}/json", claim, FP_API),
         ...exchange("$aws/provisioning-templates/${provisioningTemplateName}/provision/json", claim, FP_API),
         ...exchange("$aws/provisioning-templates/${edgeCoreTemplateName}/provision/json", claim, FP_API, { edgeCoreTemplateName: true }),
