@@ -156,6 +156,24 @@ describe("AWS's references as referees (SAR, call ledger, CloudFormation schemas
             assert.deepStrictEqual(missing.map((c) => `${c.file}:${c.line} ${c.action}`), [], "calls without a ledger entry (test/ledger/)");
         });
 
+        it("every handler line a ledger entry cites is that call (a `new XxxCommand` of its action), so citations cannot go stale", () => {
+            const files = ["components/provisioning/lambda/provisioningHook.ts", "components/provisioning/lambda/certificateRotation.ts", "components/routing/lambda/destinationWatch.ts", "components/runtime/iotIdentity.ts"];
+            const calls = handlerCalls(PROJECT_ROOT, files);
+            const stale: string[] = [];
+            for (const entry of LEDGER.flatMap((l) => [...l.calls, ...l.mustDeny])) {
+                // "<file>:<line> (...) and :<line> (...) through <other file>:<line>": each line refers to the file before it.
+                let file: string | undefined;
+                for (const m of entry.source.matchAll(/(components\/[\w/]+\.ts)?:(\d+)/g)) {
+                    file = m[1] ?? file;
+                    if (!file || !files.includes(file)) continue;
+                    const line = Number(m[2]);
+                    const delegated = entry.source.slice(m.index! + m[0].length).includes(" through ");
+                    if (!delegated && !calls.some((c) => c.file === file && c.line === line && c.action === entry.action)) stale.push(`${entry.action} cites ${file}:${line}`);
+                }
+            }
+            assert.deepStrictEqual(stale, [], "a ledger source names a line that is not that call (renumber test/ledger/)");
+        });
+
         it("an IoT policy a provisioning template creates per core is a principal: uncovered it fails, covered it is simulated", async () => {
             // AWS IoT developer guide, "Provisioning templates": an AWS::IoT::Policy resource with a PolicyDocument built
             // from the template's parameters, created for (and attached to) each device the template provisions.
@@ -200,7 +218,7 @@ describe("AWS's references as referees (SAR, call ledger, CloudFormation schemas
             }));
             const failures = await checkLedger(run, LEDGER);
             assert.strictEqual(failures.length, 1, failures.join("\n"));
-            assert.match(failures[0], /^kr rotation sweep: iot:DetachThingPrincipal on arn:aws:iot:ap-northeast-2:123456789012:cert\/a{64} with .* is ImplicitlyDenied, but the actor makes this call \(components\/provisioning\/lambda\/certificateRotation\.ts:213\)$/);
+            assert.match(failures[0], /^kr rotation sweep: iot:DetachThingPrincipal on arn:aws:iot:ap-northeast-2:123456789012:cert\/a{64} with .* is ImplicitlyDenied, but the actor makes this call \(components\/provisioning\/lambda\/certificateRotation\.ts:246\)$/);
         });
 
         it("planted: a forbidden call the policy allows (a vehicle's topics widened to every vehicle)", async () => {

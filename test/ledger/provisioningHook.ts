@@ -18,32 +18,32 @@ export const provisioningHook: ActorLedger = {
     lambdas: ["-provisioning-hook"],
     calls: [
         ...lambdaLogCalls("${NamePrefix}-provisioning-hook"),
-        { action: "dynamodb:GetItem", resource: table, when: { HookMode: "registry" }, source: `${HOOK}:286 (claimSerial) and :427 (rotate)` },
+        { action: "dynamodb:GetItem", resource: table, when: { HookMode: "registry" }, source: `${HOOK}:286 (claimSerial) and :449 (rotate)` },
         {
             // The conditional claim and the same-key re-registration: dynamodb:Attributes are the attributes the
             // request names (its key included), dynamodb:ReturnValues is NONE when the request sets none (DynamoDB
             // developer guide, "Using IAM policy conditions for fine-grained access control").
             action: "dynamodb:UpdateItem", resource: table, when: { HookMode: "registry" },
             context: { "dynamodb:Attributes": [...REGISTRY_CLAIM_ATTRIBUTES], "dynamodb:ReturnValues": "NONE" },
-            source: `${HOOK}:345 (claimSerial) and :327 (re-registration)`,
+            source: `${HOOK}:363 (claimSerial) and :346 (re-registration)`,
         },
         {
             // Prefix mode claims the serial with a conditional put into the same table.
             action: "dynamodb:PutItem", resource: table, when: { HookMode: "prefix" },
             context: { "dynamodb:Attributes": ["serialNumber", "status", "certificateId", "templateName", "provisionedAt", "claimCertificateId"], "dynamodb:ReturnValues": "NONE" },
-            source: `${HOOK}:388 (firstThingOnly)`,
+            source: `${HOOK}:410 (firstThingOnly)`,
         },
         {
             // Unconfirmed rotations and re-registered certificates go into the rotation state table.
             action: "dynamodb:UpdateItem", resource: rotationTable,
             context: { "dynamodb:Attributes": [...ROTATION_HOOK_ATTRIBUTES], "dynamodb:ReturnValues": "NONE" },
-            source: `${HOOK}:437 (rotate) and :364 (scheduleRetirement)`,
+            source: `${HOOK}:459 (rotate) and :385 (scheduleRetirement)`,
         },
         { action: "kms:Decrypt", resource: "${StackKeyArn}", context: viaDynamo, source: kmsSource },
-        { action: "iot:DescribeThing", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/${ThingName}", when: { HookMode: "prefix" }, source: `${HOOK}:381 (firstThingOnly)` },
+        { action: "iot:DescribeThing", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/${ThingName}", when: { HookMode: "prefix" }, source: `${HOOK}:403 (firstThingOnly)` },
         {
             action: "iot:ListThingPrincipals", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/${ThingName}", when: { rotationTemplateName: true },
-            source: `${HOOK}:418 (rotate) through components/runtime/iotIdentity.ts:30`,
+            source: `${HOOK}:439 (rotate) and :331 (re-registration) through components/runtime/iotIdentity.ts:30`,
         },
     ],
     mustDeny: [
@@ -52,22 +52,22 @@ export const provisioningHook: ActorLedger = {
         {
             action: "dynamodb:UpdateItem", resource: table, when: { HookMode: "registry" },
             context: { "dynamodb:Attributes": [...REGISTRY_CLAIM_ATTRIBUTES, "templates"], "dynamodb:ReturnValues": "NONE" },
-            why: "writing an attribute beyond the claim (the serial's allowed templates)", source: `${HOOK}:345`,
+            why: "writing an attribute beyond the claim (the serial's allowed templates)", source: `${HOOK}:363`,
         },
         {
             action: "dynamodb:UpdateItem", resource: table, when: { HookMode: "registry" },
             context: { "dynamodb:Attributes": [...REGISTRY_CLAIM_ATTRIBUTES], "dynamodb:ReturnValues": "ALL_OLD" },
-            why: "reading the item back through UpdateItem", source: `${HOOK}:345`,
+            why: "reading the item back through UpdateItem", source: `${HOOK}:363`,
         },
         { action: "dynamodb:DeleteItem", resource: table, when: { HookMode: "registry" }, why: "deleting a registration", source: HOOK },
         {
             action: "dynamodb:UpdateItem", resource: rotationTable,
             context: { "dynamodb:Attributes": [...ROTATION_HOOK_ATTRIBUTES, "status"], "dynamodb:ReturnValues": "NONE" },
-            why: "writing rotation state beyond its own attributes", source: `${HOOK}:437`,
+            why: "writing rotation state beyond its own attributes", source: `${HOOK}:459`,
         },
         { action: "dynamodb:DeleteItem", resource: rotationTable, why: "clearing a pending retirement (only the sweep clears)", source: HOOK },
         { action: "dynamodb:Scan", resource: rotationTable, why: "reading every Thing's rotation state", source: HOOK },
         { action: "kms:Decrypt", resource: "${StackKeyArn}", context: { "kms:ViaService": "s3.${Region}.amazonaws.com" }, why: "the stack key through another service", source: kmsSource },
-        { action: "iot:DescribeThing", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/fms-other-core-1", when: { HookMode: "prefix" }, why: "Things of other prefixes", source: `${HOOK}:381` },
+        { action: "iot:DescribeThing", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/fms-other-core-1", when: { HookMode: "prefix" }, why: "Things of other prefixes", source: `${HOOK}:403` },
     ],
 };

@@ -24,7 +24,7 @@ export const rotationConfirm: ActorLedger = {
         {
             // Registry mode: the confirmed certificate and its key become the serial's current ones, and nothing else.
             action: "dynamodb:UpdateItem", resource: registry, when: { HookMode: "registry" },
-            context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_ATTRIBUTES], "dynamodb:ReturnValues": "NONE" }, source: `${ROT}:153 (recordCurrent)`,
+            context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_ATTRIBUTES], "dynamodb:ReturnValues": "NONE" }, source: `${ROT}:154 (recordCurrent)`,
         },
         { action: "kms:Decrypt", resource: "${StackKeyArn}", context: viaDynamo, source: kmsSource },
         {
@@ -41,11 +41,11 @@ export const rotationConfirm: ActorLedger = {
     ],
     mustDeny: [
         otherFunctionLogs(),
-        { action: "iot:ListThingPrincipals", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/fms-other-vehicle-1", why: "Things of other stacks", source: `${ROT}:103` },
+        { action: "iot:ListThingPrincipals", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/fms-other-vehicle-1", why: "Things of other stacks", source: `${ROT}:103 through components/runtime/iotIdentity.ts:30` },
         {
             action: "dynamodb:UpdateItem", resource: registry, when: { HookMode: "registry" },
             context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_ATTRIBUTES, "templates"], "dynamodb:ReturnValues": "NONE" },
-            why: "writing registry attributes beyond the current certificate (the serial's templates)", source: `${ROT}:153`,
+            why: "writing registry attributes beyond the current certificate (the serial's templates)", source: `${ROT}:154`,
         },
         { action: "sqs:SendMessage", resource: "arn:${Partition}:sqs:${Region}:${Account}:${NamePrefix}-iot-operations", why: "other queues", source: ROT },
         { action: "iot:UpdateCertificate", resource: cert, why: "confirmation schedules; only the sweep deactivates", source: ROT },
@@ -59,28 +59,28 @@ export const rotationSweep: ActorLedger = {
     lambdas: ["-rotation-sweep"],
     calls: [
         ...lambdaLogCalls("${NamePrefix}-rotation-sweep"),
-        { action: "dynamodb:Scan", resource: table, source: `${ROT}:185` },
+        { action: "dynamodb:Scan", resource: table, source: `${ROT}:186` },
         { action: "kms:Decrypt", resource: "${StackKeyArn}", context: viaDynamo, source: kmsSource },
-        { action: "iot:UpdateCertificate", resource: cert, source: `${ROT}:212` },
+        { action: "iot:UpdateCertificate", resource: cert, source: `${ROT}:245` },
         {
             // SAR (iam-data iot.json): DetachThingPrincipal is authorized on `cert`, condition key iot:thingArn.
-            action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": thing }, source: `${ROT}:213`,
+            action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": thing }, source: `${ROT}:246`,
         },
-        { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:227 (clearing what it retired)` },
-        { action: "dynamodb:DeleteItem", resource: table, source: `${ROT}:241` },
+        { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:206 (claiming what it retires)` },
+        { action: "dynamodb:DeleteItem", resource: table, source: `${ROT}:257` },
         // ListAuditTasks and DescribeAuditTask have no resource types in the SAR: the request's resource is *.
-        { action: "iot:ListAuditTasks", resource: "*", source: `${ROT}:270` },
-        { action: "iot:DescribeAuditTask", resource: "*", source: `${ROT}:276` },
-        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "FMS/IoT/${NamePrefix}" }, source: `${ROT}:281` },
+        { action: "iot:ListAuditTasks", resource: "*", source: `${ROT}:286` },
+        { action: "iot:DescribeAuditTask", resource: "*", source: `${ROT}:292` },
+        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "FMS/IoT/${NamePrefix}" }, source: `${ROT}:297` },
     ],
     mustDeny: [
         otherFunctionLogs(),
         {
             action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": "arn:${Partition}:iot:${Region}:${Account}:thing/fms-other-vehicle-1" },
-            why: "detaching certificates from other stacks' Things", source: `${ROT}:213`,
+            why: "detaching certificates from other stacks' Things", source: `${ROT}:246`,
         },
-        { action: "dynamodb:DeleteItem", resource: "arn:${Partition}:dynamodb:${Region}:${Account}:table/${registryTableName}", when: { registryTableName: true }, why: "the provisioning registry", source: `${ROT}:241` },
-        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "AWS/IoT" }, why: "another metric namespace", source: `${ROT}:281` },
+        { action: "dynamodb:DeleteItem", resource: "arn:${Partition}:dynamodb:${Region}:${Account}:table/${registryTableName}", when: { registryTableName: true }, why: "the provisioning registry", source: `${ROT}:257` },
+        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "AWS/IoT" }, why: "another metric namespace", source: `${ROT}:297` },
         { action: "iot:DeleteCertificate", resource: cert, why: "the sweep deactivates and detaches, never deletes", source: ROT },
     ],
 };
