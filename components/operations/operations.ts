@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as awsnative from "@pulumi/aws-native";
 import * as pulumi from "@pulumi/pulumi";
+import { topicAlarm } from "../topicAlarm";
 import { trustedBy } from "../arnContext";
 import { OperationsConfig } from "../../config/operationsConfig";
 import { ArnContext } from "../../policies/document";
@@ -208,17 +209,7 @@ export class Operations extends pulumi.ComponentResource {
         }, parent);
 
         const alarm = (suffix: string, description: string, threshold: number, metric: Partial<aws.cloudwatch.MetricAlarmArgs>) =>
-            new aws.cloudwatch.MetricAlarm(`${name}-${suffix}`, {
-                name: `${args.namePrefix}-${suffix}`,
-                alarmDescription: description,
-                comparisonOperator: "GreaterThanOrEqualToThreshold",
-                threshold,
-                evaluationPeriods: 1,
-                treatMissingData: "notBreaching",
-                alarmActions: [topic.arn],
-                okActions: [topic.arn],
-                ...metric,
-            }, parent);
+            topicAlarm(`${name}-${suffix}`, this, topic.arn, { name: `${args.namePrefix}-${suffix}`, alarmDescription: description, threshold, ...metric });
         const sum5min = { statistic: "Sum", period: 300 };
         // A failed error action leaves no document: AWS/IoT ErrorActionFailure (RuleName, ActionType dimensions),
         // one Metrics Insights query per alarm (CloudWatch takes one), scoped to one of this stack's rules with

@@ -6,6 +6,7 @@ import { RotationRoleArgs, rotationConfirmPolicy, rotationSweepPolicy, ruleError
 import { trustedBy } from "../arnContext";
 import { handlerArchive } from "../lambdaBundle";
 import { nodeLambda } from "../nodeLambda";
+import { topicAlarm } from "../topicAlarm";
 import { ruleFailureMetricFilter } from "../operations/operations";
 import { CONFIRM_TOPIC } from "../../device/topics";
 import { EXPIRING_METRIC } from "./lambda/certificateRotation";
@@ -152,35 +153,21 @@ export class CertificateRotation extends pulumi.ComponentResource {
         new aws.cloudwatch.EventTarget(`${name}-sweep-target`, { rule: schedule.name, arn: sweep.arn }, { parent: this, dependsOn: [sweepInvoke] });
 
         // Device Defender's DEVICE_CERTIFICATE_EXPIRING_CHECK, as the sweep publishes it: any finding alarms.
-        new aws.cloudwatch.MetricAlarm(`${name}-expiring-certificates`, {
+        topicAlarm(`${name}-expiring-certificates`, this, args.alarmTopicArn, {
             name: `${args.namePrefix}-expiring-device-certificates`,
             alarmDescription: "Device Defender's latest audit found device certificates about to expire: rotate them (README, certificate rotation)",
             namespace: args.metricNamespace,
             metricName: EXPIRING_METRIC,
             statistic: "Maximum",
             period: 3600,
-            evaluationPeriods: 1,
             threshold: 0,
             comparisonOperator: "GreaterThanThreshold",
-            treatMissingData: "notBreaching",
-            alarmActions: [args.alarmTopicArn],
-            okActions: [args.alarmTopicArn],
-        }, parent);
+        });
 
         // Silent failures are the dangerous ones here: a vehicle's old certificate would stay ACTIVE.
-        const alarmOn = (suffix: string, description: string, metric: Partial<aws.cloudwatch.MetricAlarmArgs>) => new aws.cloudwatch.MetricAlarm(`${name}-${suffix}`, {
-            name: `${args.namePrefix}-${suffix}`,
-            alarmDescription: description,
-            statistic: "Sum",
-            period: 300,
-            evaluationPeriods: 1,
-            threshold: 1,
-            comparisonOperator: "GreaterThanOrEqualToThreshold",
-            treatMissingData: "notBreaching",
-            alarmActions: [args.alarmTopicArn],
-            okActions: [args.alarmTopicArn],
-            ...metric,
-        }, parent);
+        const alarmOn = (suffix: string, description: string, metric: Partial<aws.cloudwatch.MetricAlarmArgs>) => topicAlarm(`${name}-${suffix}`, this, args.alarmTopicArn, {
+            name: `${args.namePrefix}-${suffix}`, alarmDescription: description, statistic: "Sum", period: 300, threshold: 1, ...metric,
+        });
         alarmOn("rotation-confirm-errors", "Certificate confirmations failed: vehicles' old certificates are not scheduled for retirement (docs/provisioning-security.md)",
             { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: confirm.name } });
         alarmOn("rotation-sweep-errors", "The certificate sweep failed: retired and unconfirmed certificates stay ACTIVE (docs/provisioning-security.md)",

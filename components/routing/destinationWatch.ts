@@ -1,6 +1,7 @@
 import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { topicAlarm } from "../topicAlarm";
 import { DISABLED_METRIC } from "./lambda/destinationWatch";
 import { ArnContext } from "../../policies/document";
 import { destinationWatchPolicy } from "../../policies/ruleEngine";
@@ -63,20 +64,16 @@ export class DestinationWatch extends pulumi.ComponentResource {
             sourceArn: schedule.arn,
         }, parent);
         new aws.cloudwatch.EventTarget(`${name}-target`, { rule: schedule.name, arn: fn.arn }, { parent: this, dependsOn: [invoke] });
-        const alarm = new aws.cloudwatch.MetricAlarm(`${name}-alarm`, {
+        const alarm = topicAlarm(`${name}-alarm`, this, args.alarmTopicArn, {
             name: `${args.namePrefix}-rule-destination-disabled`,
             alarmDescription: "The Kafka route's VPC rule destination is disabled (30 days without traffic, or a resource it uses changed): messages go to the error action. See the README, 'Day two'.",
             namespace: args.metricNamespace,
             metricName: DISABLED_METRIC,
             statistic: "Maximum",
             period: 3600,
-            evaluationPeriods: 1,
             threshold: 1,
-            comparisonOperator: "GreaterThanOrEqualToThreshold",
             treatMissingData: "missing",
-            alarmActions: [args.alarmTopicArn],
-            okActions: [args.alarmTopicArn],
-        }, parent);
+        });
         this.functionName = fn.name;
         this.alarmName = alarm.name;
         this.registerOutputs({ functionName: this.functionName, alarmName: this.alarmName });
