@@ -172,7 +172,10 @@ export async function quarantine(iot: Iot, dynamo: Dynamo, t: ThingTarget, settl
         ExpressionAttributeNames: { "#k": REGISTRY.key, "#s": REGISTRY.status },
         ExpressionAttributeValues: { ":revoked": { S: SERIAL_STATUS.revoked } },
         ReturnValues: "ALL_NEW",
-    }));
+    })).catch((err) => {
+        if (errorName(err) === "ConditionalCheckFailedException") throw new RegistrationError(`serial ${t.serial} is not in the registry ${t.registryTable} (register it first, or check --serial and --stack)`);
+        throw err;
+    });
     const retired = new Set(await retireAll(iot, t.thingName));
     for (let quiet = 0; quiet < 2;) {
         await new Promise((r) => setTimeout(r, settleMs / 2));

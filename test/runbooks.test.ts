@@ -112,4 +112,12 @@ describe("provisioning runbooks, verbatim (docs/provisioning-security.md)", func
             "active", runbookCommand(doc, "rearm").argv.at(-1), cert, undefined]);
         assert.strictEqual((await byClaim(fs.readFileSync("vehicle/unit-key.pem", "utf8"))).ok, false, "the old unit's key no longer provisions the serial");
     });
+
+    it("a serial the registry does not have: one line naming it and the table, exit 2, nothing touched", async () => {
+        const err: string[] = [];
+        const code = await device(["quarantine", "--stack", "kr", "--serial", "297468999999"], {
+            out: () => undefined, err: (l) => err.push(l), stackOutputs: () => outputs, aws: () => ({ iot, dynamo: local.client }), settleMs: 0,
+        });
+        assert.deepStrictEqual([code, err], [2, ["error: serial 297468999999 is not in the registry fms-kr-registry (register it first, or check --serial and --stack)"]]);
+    });
 });
