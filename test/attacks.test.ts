@@ -165,6 +165,28 @@ describe("attacks with a leaked claim certificate or a stolen vehicle key (issue
             assert.strictEqual(iot.things.has(`kr-core-${serial}`), false);
         });
 
+        it("cannot win a re-arm's race: a key checked on the read must still be the registered one when the claim lands", async () => {
+            const serial = newSerial();
+            const old = await newUnit();
+            await register(serial, old);
+            const replacement = await newUnit();
+            // The old (stolen) unit asks; between the hook's read and its conditional write the operator re-arms.
+            const racing = { send: async (cmd: any) => {
+                const out = await local.client.send(cmd);
+                if (cmd instanceof GetItemCommand && cmd.input.TableName === REGISTRY) {
+                    await local.client.send(new UpdateItemCommand({
+                        TableName: REGISTRY, Key: { serialNumber: { S: serial } }, UpdateExpression: "SET publicKeyFingerprint = :fp",
+                        ExpressionAttributeValues: { ":fp": { S: replacement.fingerprint } },
+                    }));
+                }
+                return out;
+            } };
+            hook = createHandler({ config: config(), dynamo: racing as never, iot, now: () => now, log: (l) => decisions.push(JSON.parse(l)), registryTimeoutMs: 3000 });
+            assert.strictEqual((await byClaim(serial, old.key)).ok, false);
+            assert.strictEqual(lastReason(), "serial-already-provisioned", "the conditional claim failed: the key changed under it");
+            assert.strictEqual((await registry(serial)).status.S, "active", "the serial is still the replacement's to claim");
+        });
+
         it("cannot smuggle parameters the template does not declare", async () => {
             const serial = newSerial();
             const unit = await newUnit();

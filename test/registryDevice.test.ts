@@ -11,6 +11,7 @@ import * as path from "path";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { run as device } from "../device/cli";
 import { makeKeyAndCsr } from "../device/credentials";
+import { publicKeyFingerprint } from "../components/runtime/keyFingerprint";
 import { confirm } from "../components/provisioning/lambda/certificateRotation";
 import { runStack } from "../plan/program";
 import { close, Fleet, fleet } from "./support/registryFleet";
@@ -74,7 +75,12 @@ describe("a registry stack end to end: factory registration, AWS's device SDK, r
         const newId = r.out[0];
         for (let i = 0; i < 50; i++) {
             const item = (await f.local.client.send(new GetItemCommand({ TableName: registryTable, Key: { serialNumber: { S: "297468100002" } }, ConsistentRead: true }))).Item!;
-            if (item.certificateId.S === newId) return;
+            if (item.certificateId.S === newId) {
+                // ... and the key of the confirmed certificate, so a later same-key re-registration is the rotated key's.
+                const key = fs.readFileSync(path.join(f.dir, "v2", "private.pem.key"), "utf8");
+                assert.strictEqual(item.publicKeyFingerprint.S, publicKeyFingerprint(key));
+                return;
+            }
             await new Promise((res) => setTimeout(res, 20));
         }
         assert.fail("the registry never recorded the rotated certificate");

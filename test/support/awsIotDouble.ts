@@ -241,7 +241,8 @@ export class AwsIotDouble {
                     case "DescribeCertificateCommand": {
                         const c = this.certificates.get(input.certificateId);
                         if (!c) throw notFound(`certificate ${input.certificateId}`);
-                        return { certificateDescription: { certificateId: c.certificateId, status: c.status, creationDate: c.creationDate } };
+                        // AWS IoT API reference, DescribeCertificate: certificateDescription carries certificatePem too.
+                        return { certificateDescription: { certificateId: c.certificateId, certificatePem: c.certificatePem, status: c.status, creationDate: c.creationDate } };
                     }
                     case "UpdateCertificateCommand": {
                         const c = this.certificates.get(input.certificateId);

@@ -150,6 +150,8 @@ async function confirmAttached(certificateId: string, thingName: string, config:
 /** Registry mode: the serial's current certificate and key are the confirmed ones (the runbooks read them). */
 async function recordCurrent(config: RotationConfig, deps: RotationDeps, serial: string, certificateId: string, pem: string | undefined): Promise<void> {
     const fingerprint = certificateKeyFingerprint(pem);
+    // AWS always sends the PEM (DescribeCertificate); without it the registry keeps the earlier key, said once here.
+    if (!fingerprint) deps.log(JSON.stringify({ event: "rotation-confirm-warning", time: deps.now().toISOString(), serial, certificateId, reason: "certificate-pem-unreadable: key not recorded" }));
     try {
         await deps.dynamo.send(new UpdateItemCommand({
             TableName: config.registryTable,
