@@ -24,7 +24,7 @@ export const rotationConfirm: ActorLedger = {
         {
             // Registry mode: the confirmed certificate and its key become the serial's current ones, and nothing else.
             action: "dynamodb:UpdateItem", resource: registry, when: { HookMode: "registry" },
-            context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_ATTRIBUTES], "dynamodb:ReturnValues": "NONE" }, source: `${ROT}:154 (recordCurrent)`,
+            context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_ATTRIBUTES], "dynamodb:ReturnValues": "NONE" }, source: `${ROT}:156 (recordCurrent)`,
         },
         { action: "kms:Decrypt", resource: "${StackKeyArn}", context: viaDynamo, source: kmsSource },
         {
@@ -45,7 +45,7 @@ export const rotationConfirm: ActorLedger = {
         {
             action: "dynamodb:UpdateItem", resource: registry, when: { HookMode: "registry" },
             context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_ATTRIBUTES, "templates"], "dynamodb:ReturnValues": "NONE" },
-            why: "writing registry attributes beyond the current certificate (the serial's templates)", source: `${ROT}:154`,
+            why: "writing registry attributes beyond the current certificate (the serial's templates)", source: `${ROT}:156`,
         },
         { action: "sqs:SendMessage", resource: "arn:${Partition}:sqs:${Region}:${Account}:${NamePrefix}-iot-operations", why: "other queues", source: ROT },
         { action: "iot:UpdateCertificate", resource: cert, why: "confirmation schedules; only the sweep deactivates", source: ROT },
@@ -59,28 +59,28 @@ export const rotationSweep: ActorLedger = {
     lambdas: ["-rotation-sweep"],
     calls: [
         ...lambdaLogCalls("${NamePrefix}-rotation-sweep"),
-        { action: "dynamodb:Scan", resource: table, source: `${ROT}:186` },
+        { action: "dynamodb:Scan", resource: table, source: `${ROT}:188` },
         { action: "kms:Decrypt", resource: "${StackKeyArn}", context: viaDynamo, source: kmsSource },
-        { action: "iot:UpdateCertificate", resource: cert, source: `${ROT}:245` },
+        { action: "iot:UpdateCertificate", resource: cert, source: `${ROT}:247` },
         {
             // SAR (iam-data iot.json): DetachThingPrincipal is authorized on `cert`, condition key iot:thingArn.
-            action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": thing }, source: `${ROT}:246`,
+            action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": thing }, source: `${ROT}:248`,
         },
-        { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:206 (claiming what it retires)` },
-        { action: "dynamodb:DeleteItem", resource: table, source: `${ROT}:257` },
+        { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:208 (claiming what it retires)` },
+        { action: "dynamodb:DeleteItem", resource: table, source: `${ROT}:259` },
         // ListAuditTasks and DescribeAuditTask have no resource types in the SAR: the request's resource is *.
-        { action: "iot:ListAuditTasks", resource: "*", source: `${ROT}:286` },
-        { action: "iot:DescribeAuditTask", resource: "*", source: `${ROT}:292` },
-        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "FMS/IoT/${NamePrefix}" }, source: `${ROT}:297` },
+        { action: "iot:ListAuditTasks", resource: "*", source: `${ROT}:288` },
+        { action: "iot:DescribeAuditTask", resource: "*", source: `${ROT}:294` },
+        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "FMS/IoT/${NamePrefix}" }, source: `${ROT}:299` },
     ],
     mustDeny: [
         otherFunctionLogs(),
         {
             action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": "arn:${Partition}:iot:${Region}:${Account}:thing/fms-other-vehicle-1" },
-            why: "detaching certificates from other stacks' Things", source: `${ROT}:246`,
+            why: "detaching certificates from other stacks' Things", source: `${ROT}:248`,
         },
-        { action: "dynamodb:DeleteItem", resource: "arn:${Partition}:dynamodb:${Region}:${Account}:table/${registryTableName}", when: { registryTableName: true }, why: "the provisioning registry", source: `${ROT}:257` },
-        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "AWS/IoT" }, why: "another metric namespace", source: `${ROT}:297` },
+        { action: "dynamodb:DeleteItem", resource: "arn:${Partition}:dynamodb:${Region}:${Account}:table/${registryTableName}", when: { registryTableName: true }, why: "the provisioning registry", source: `${ROT}:259` },
+        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "AWS/IoT" }, why: "another metric namespace", source: `${ROT}:299` },
         { action: "iot:DeleteCertificate", resource: cert, why: "the sweep deactivates and detaches, never deletes", source: ROT },
     ],
 };
