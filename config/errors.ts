@@ -61,3 +61,12 @@ export function describeValue(key: string, value: unknown): string {
     const text = JSON.stringify(value) ?? String(value);
     return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
+
+/** A stack or project file that is not valid YAML: one line, `Pulumi.<stack>.yaml:<line>:<col>: <what>`. */
+export class StackFileError extends pulumi.RunError {
+    constructor(message: string) {
+        super(message);
+        // Handled like a config error: exit 2, one line, no stack trace.
+        this.name = "ConfigError";
+    }
+}

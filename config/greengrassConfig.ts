@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { LOG_MANAGER, NUCLEUS, versionProblem } from "../components/edge/awsComponents";
+import { LOG_MANAGER, NUCLEUS, versionProblem } from "./awsComponents";
 import { ConfigError } from "./errors";
 import { basicIngestTopicFor, RoutingConfig } from "./routingConfig";
 import { oneOf, prefixesOverlap, section, serialPrefixes, text, wholeNumber } from "./schema";

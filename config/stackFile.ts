@@ -1,8 +1,11 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
+import { StackFileError } from "./errors";
+import { checkYamlNumbers } from "./yamlNumbers";
+
+export { StackFileError };
 
 export const PROJECT_ROOT = path.join(__dirname, "..");
 
@@ -20,15 +23,6 @@ export interface StackFile {
      * alone can open it) is not here: each with the value used and where the real one comes from.
      */
     placeholders: { key: string; value: string; from: string }[];
-}
-
-/** A stack or project file that is not valid YAML: one line, `Pulumi.<stack>.yaml:<line>:<col>: <what>`. */
-export class StackFileError extends pulumi.RunError {
-    constructor(message: string) {
-        super(message);
-        // Handled like a config error: exit 2, one line, no stack trace.
-        this.name = "ConfigError";
-    }
 }
 
 function readYaml(file: string): unknown {
@@ -113,8 +107,7 @@ export function readStackFile(stack: string, root = PROJECT_ROOT, readConfig: Co
     if (stray) {
         throw new StackFileError(`${path.basename(file)}: ${stray} is outside config: (Pulumi reads only config, environment and the secrets settings at the top level); indent it under config:`);
     }
-    // Required lazily: yamlNumbers imports this module.
-    (require("./yamlNumbers") as typeof import("./yamlNumbers")).checkYamlNumbers(file);
+    checkYamlNumbers(file);
     const config: Record<string, string> = projectDefaults(root);
     const secureKeys: string[] = [];
     for (const [key, value] of Object.entries(doc.config ?? {})) {

@@ -10,7 +10,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit } from "yaml";
-import { StackFileError } from "./stackFile";
+import { StackFileError } from "./errors";
 
 export function yamlNumberProblem(file: string, text = fs.readFileSync(file, "utf8")): string | undefined {
     const lines = new LineCounter();

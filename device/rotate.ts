@@ -3,7 +3,7 @@ import { FILES, PendingCredentials } from "./credentials";
 import { MqttSession } from "./mqttSession";
 import { call, newCertificate, provisioningTopics, readIdentity } from "./provision";
 import { basicIngestTopic } from "./publish";
-import { CONFIRM_TOPIC } from "./topics";
+import { CONFIRM_TOPIC } from "../policies/topics";
 
 
 /** Where a device's credentials are and how it connects: what rotate and confirm share. */

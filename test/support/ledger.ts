@@ -20,7 +20,7 @@ import type { PolicyDocument, Statement } from "../../policies/document";
 import type { ActorLedger, LedgerCall, LedgerPrincipal } from "../ledger/types";
 import { MANAGED_POLICIES } from "../ledger/managedPolicies";
 import { readStackFile } from "../../config/stackFile";
-import { CONFIRM_TOPIC } from "../../device/topics";
+import { CONFIRM_TOPIC } from "../../policies/topics";
 import { isAllowed } from "./iotPolicyEvaluator";
 import { EXCEPTIONS, policyDocuments, templatePolicy } from "./sar";
 

@@ -53,8 +53,8 @@ export interface RotationDeps {
     log: (line: string) => void;
 }
 
-/** Registry attributes the confirmation writes (its IAM condition lists exactly these and the key). */
-export const REGISTRY_CONFIRM_ATTRIBUTES = ["serialNumber", "status", "certificateId", "publicKeyFingerprint", "confirmedAt"] as const;
+// The registry attributes recordCurrent writes are REGISTRY_CONFIRM_ATTRIBUTES (policies/rotation.ts): the IAM
+// condition of this function's role allows exactly those and the key.
 
 const THING = /^[a-zA-Z0-9:_-]{1,128}$/;
 

@@ -55,7 +55,7 @@ export function versionProblem(component: AwsComponent, version: string): string
         return `${component.minimum.version} or later: ${component.minimum.reason}`;
     }
     if (!component.published.includes(version)) {
-        return `a version AWS publishes (known here: ${component.published.join(", ")}; see components/edge/awsComponents.ts for how to check and add one)`;
+        return `a version AWS publishes (known here: ${component.published.join(", ")}; see config/awsComponents.ts for how to check and add one)`;
     }
     return undefined;
 }
