@@ -24,11 +24,12 @@ import { StackKey } from "./components/stackKey";
 import { stackProviders } from "./components/providers";
 import { CONFIRM_RULE_KEY, ruleNameFor } from "./config/routingConfig";
 import { metricNamespace } from "./components/operations/operations";
-import { configIsSecret, loadStackConfig } from "./config/stackConfig";
+import { configIsSecret } from "./config/stackConfig";
+import { loadCheckedStackConfig } from "./config/crossStack";
 import { IOT_LOG_GROUP } from "./components/operations/iotLogging";
 import { greengrassComponentLogGroup, greengrassSystemLogGroup } from "./policies/greengrass";
 
-const cfg = loadStackConfig();
+const cfg = loadCheckedStackConfig();
 const routing = cfg.routing;
 
 const providers = stackProviders(cfg);

@@ -191,6 +191,9 @@ function stackSchema(project: string, stack: string, context: ConfigContext = {}
         const aws = c as z.output<z.ZodObject<typeof awsShape>>;
         checkServices(project, aws["aws:region"], c);
         const v = Object.fromEntries(Object.keys(projectShape).map((k) => [k, c[`${project}:${k}`]])) as ProjectValues;
+        if (v.environment !== "dev" && aws["aws:allowedAccountIds"] === undefined) {
+            throw new ConfigError("aws:allowedAccountIds", undefined, `required on a ${v.environment} stack: the 12-digit account id(s) it deploys to, quoted (aws:allowedAccountIds: ["123456789012"]), so credentials for another account stop the run before any change (dev stacks may leave it open, with a warning)`);
+        }
         const production = v.environment === "production";
         const provisioning = resolveProvisioning(`${project}:provisioning`, v.provisioning, v.environment, v.namePrefix);
         const routing = resolveRouting(`${project}:routing`, v.routing, v.namePrefix, aws["aws:region"]);

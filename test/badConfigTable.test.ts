@@ -12,6 +12,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { checkAcrossStacks } from "../config/crossStack";
 import { stackConfigFromEngine } from "../config/stackConfig";
 import { PROJECT_ROOT, readStackFile, stackNames } from "../config/stackFile";
 import { main as plan } from "../plan/cli";
@@ -20,11 +21,16 @@ import { markedSection } from "../plan/readmeSection";
 
 type ConfigEdit = (c: Record<string, string>) => void;
 /** An edit of the engine's values (what Pulumi hands the program), or of the stack file's text. */
-type Edit = { config: ConfigEdit } | { yaml: (text: string) => string };
+type Edit = { config: ConfigEdit } | { yaml: (text: string) => string } | { copyOf: string; yaml: (text: string) => string };
 const edit = (key: string, change: (o: any) => void): Edit => ({ config: (c) => { const o = JSON.parse(c[`fms-iot:${key}`] ?? "{}"); change(o); c[`fms-iot:${key}`] = JSON.stringify(o); } });
 const set = (key: string, value: string | undefined): Edit => ({ config: (c) => { if (value === undefined) delete c[key]; else c[key] = value; } });
 const yaml = (change: (text: string) => string): Edit => ({ yaml: change });
 const replace = (from: string | RegExp, to: string): Edit => yaml((t) => { const r = t.replace(from, to); assert.notStrictEqual(r, t, `the edit ${from} applies`); return r; });
+/** A new stack file made from a shipped one (the case's stack is the new one), with replacements. */
+const copyOf = (from: string, ...changes: [string | RegExp, string][]): Edit => ({
+    copyOf: from,
+    yaml: (t) => changes.reduce((text, [a, b]) => { const r = text.replace(a, b); assert.notStrictEqual(r, text, `the edit ${a} applies`); return r; }, t),
+});
 
 /** Not a key (a made-up body), shaped as one is pasted: it must never be echoed. */
 export const FAKE_PRIVATE_KEY = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDfakefakefake0\n-----END PRIVATE KEY-----\n";
@@ -51,8 +57,8 @@ const CASES: [string, string, Edit][] = [
     // YAML numbers
     ["an unquoted serial prefix with a leading zero", "kr", replace('      - "297468"', "      - 0297468")],
     ["an unquoted serial prefix too long for a number", "dev", edit("provisioning", (p) => { p.serialPrefixes = [29746800000000000001]; })],
-    ["an unquoted account id with a leading zero", "kr", replace("  fms-iot:country: KR", "  aws:allowedAccountIds: [012345678901]\n  fms-iot:country: KR")],
-    ["an unquoted account id", "kr", replace("  fms-iot:country: KR", "  aws:allowedAccountIds: [123456789012]\n  fms-iot:country: KR")],
+    ["an unquoted account id with a leading zero", "kr", replace('  aws:allowedAccountIds: ["123456789012"]', "  aws:allowedAccountIds: [012345678901]")],
+    ["an unquoted account id", "kr", replace('  aws:allowedAccountIds: ["123456789012"]', "  aws:allowedAccountIds: [123456789012]")],
     ["an unquoted component version 1.10", "kr", replace('componentVersion: "1.0"', "componentVersion: 1.10")],
     ["an unquoted component version 1", "dev", replace('componentVersion: "1.0"', "componentVersion: 1")],
     ["an unquoted claim rotation 2026", "jp", replace('rotation: "2026-11"', "rotation: 2026")],
@@ -127,7 +133,23 @@ const CASES: [string, string, Edit][] = [
     ["protect that is not a boolean", "kr", set("fms-iot:protect", "yes")],
     ["a claim status of REVOKED", "kr", edit("claimCertificate", (cc) => { cc.status = "REVOKED"; })],
     ["a wildcard in the device topic root", "kr", edit("topics", (t) => { t.deviceRoot = "vehicles/#"; })],
+    // Across stack files: what two stacks that can share an account and region must not share (config/crossStack.ts)
+    ["a production stack that pins no account", "kr", replace(/^ {2}aws:allowedAccountIds: .*\n/m, "")],
+    ["a staging stack that pins no account", "jp", yaml((t) => t.replace(/^ {2}aws:allowedAccountIds: .*\n/m, "").replace("environment: production", "environment: staging"))],
+    ["a copied stack file that keeps namePrefix (de from kr)", "de", copyOf("kr", ["country: KR", "country: DE"])],
+    ["a copied stack file that keeps the Thing-name prefix (de from kr)", "de", copyOf("kr", ["country: KR", "country: DE"], [/fms-kr/g, "fms-de"])],
+    ["a copied stack file that keeps the template names (de from kr)", "de", copyOf("kr", ["country: KR", "country: DE"], ["namePrefix: fms-kr", "namePrefix: fms-de"], ["thingNamePrefix: kr-vehicle-", "thingNamePrefix: de-vehicle-"], ["claimClientIdPrefix: kr-claim-", "claimClientIdPrefix: de-claim-"])],
+    ["a copied stack file that routes to the same Kafka topics of one cluster (de from kr)", "de", copyOf("kr", ["country: KR", "country: DE"], [/fms-kr-/g, "fms-de-"], ["namePrefix: fms-kr", "namePrefix: fms-de"], [/kr-(vehicle|claim)-/g, "de-$1-"])],
+    ["a copied stack file that keeps an adopted rule name (de from kr)", "de", copyOf("kr", ["country: KR", "country: DE"], [/fms-kr/g, "fms-de"], [/kr-/g, "de-"], ["- key: rule1", "- key: rule1\n        ruleName: fms_kr_rule1"])],
+    ["a vehicle Thing-name prefix another stack's covers", "dev", replace("thingNamePrefix: test-thing-", "thingNamePrefix: kr-")],
+    ["a claim client-id prefix inside another stack's vehicle Thing names", "dev", replace("claimClientIdPrefix: claim-", "claimClientIdPrefix: kr-vehicle-claim-")],
+    ["a core Thing-name prefix another stack's vehicles use", "dev", replace("    templateName: fms-dev-edge-core", "    templateName: fms-dev-edge-core\n    coreThingNamePrefix: kr-vehicle-edge-")],
+    ["a second region-settings owner in one account and region", "dev", replace("    regionSettingsOwner: kr\n", "")],
+    ["a region-settings owner in another region", "jp", replace("config:\n", "config:\n  fms-iot:operations:\n    regionSettingsOwner: kr\n")],
 ];
+
+/** The shipped stacks the cases start from. */
+const TABLE_STACKS = ["dev", "jp", "kr"];
 
 /** The exact line each case stops with (in CASES order; the tab case last). */
 const EXPECTED: string[] = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "bad-config-lines.json"), "utf8"));
@@ -137,11 +159,15 @@ function messageOf(stack: string, change: Edit): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fms-badcfg-"));
     try {
         fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-        const text = fs.readFileSync(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`), "utf8");
+        // The shipped stacks the cases edit, and nothing else: the lines do not change when a stack is added.
+        for (const s of TABLE_STACKS) fs.copyFileSync(path.join(PROJECT_ROOT, `Pulumi.${s}.yaml`), path.join(dir, `Pulumi.${s}.yaml`));
+        const text = fs.readFileSync(path.join(PROJECT_ROOT, `Pulumi.${"copyOf" in change ? change.copyOf : stack}.yaml`), "utf8");
         fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "yaml" in change ? change.yaml(text) : text);
         const file = readStackFile(stack, dir);
         if ("config" in change) change.config(file.config);
-        stackConfigFromEngine(file.project, stack, file.config, `Pulumi.${stack}.yaml`, { stacks: stackNames() });
+        const config = stackConfigFromEngine(file.project, stack, file.config, `Pulumi.${stack}.yaml`, { stacks: stackNames(dir) });
+        // The rules across stack files, as the program checks them (config/crossStack.ts).
+        checkAcrossStacks(config, dir);
     } catch (err) {
         return (err as Error).message;
     } finally {
@@ -178,7 +204,8 @@ describe("the README's bad-config table: realistic stack-file mistakes and the e
             const label = CASES[i]?.[0] ?? "tab-indented YAML";
             assert.strictEqual(line, EXPECTED[i], label);
             assert.ok(!line.includes("\n"), `${label}: one line`);
-            assert.match(line, /^Pulumi\.\w+\.yaml(:\d+:\d+)?: /, `${label}: names its file`);
+            assert.match(line, /^Pulumi\.\w+\.yaml((:\d+:\d+)?| and Pulumi\.\w+\.yaml): /, `${label}: names its file (both, for a rule across stack files)`);
+            if (/and Pulumi\./.test(line.split(":")[0])) assert.match(line, new RegExp(`Pulumi\\.${CASES[i][1]}\\.yaml`), `${label}: names the stack planned`);
             assert.doesNotMatch(line, /Invalid input|expected \w+, received|Too (small|big)/, `${label}: our words, not zod's`);
         });
     });
