@@ -13,8 +13,8 @@ function configOf(stack: string): StackConfig {
 }
 
 describe("stacks", () => {
-    it("dev, kr and jp exist, and a new country is one file", () => {
-        assert.deepStrictEqual(stackNames(), ["dev", "jp", "kr"]);
+    it("dev, kr and jp ship (a new country is one more file: every Pulumi.<stack>.yaml is a stack)", () => {
+        for (const shipped of ["dev", "jp", "kr"]) assert.ok(stackNames().includes(shipped), shipped);
         assert.strictEqual(configOf("jp").region, "ap-northeast-1");
         assert.strictEqual(configOf("kr").environment, "production");
         assert.strictEqual(configOf("dev").environment, "dev");
