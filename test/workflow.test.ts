@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { PROJECT_ROOT, readStackFile, stackNames } from "../config/stackFile";
+import { main as countryCli } from "../fleet/country";
 
 const workflow = parse(fs.readFileSync(path.join(PROJECT_ROOT, ".github/workflows/preview.yml"), "utf8"));
 type Step = { uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> };
@@ -19,11 +20,21 @@ describe("PR preview workflow", () => {
 
     it("previews every stack with the guardrails and comments on the PR, with OIDC credentials for that stack's region", () => {
         const job = workflow.jobs.preview;
-        assert.deepStrictEqual(job.needs, "test-and-plan");
+        assert.deepStrictEqual(job.needs, ["stacks", "test-and-plan"]);
         assert.strictEqual(job.permissions["id-token"], "write");
         assert.strictEqual(job.permissions["pull-requests"], "write");
-        const matrix = job.strategy.matrix.include as { stack: string; region: string }[];
-        assert.deepStrictEqual(matrix.map((m) => m.stack).sort(), stackNames());
+        // The matrix is the first job's output: what `npm run country -- list --github-matrix` prints from the stack files.
+        assert.strictEqual(job.strategy.matrix, "${{ fromJSON(needs.stacks.outputs.matrix) }}");
+        const list = workflow.jobs.stacks;
+        assert.strictEqual(list.outputs.matrix, "${{ steps.list.outputs.matrix }}");
+        const listSteps = list.steps as (Step & { id?: string })[];
+        assert.ok(listSteps.findIndex((s) => s.run === "npm ci") < listSteps.findIndex((s) => s.id === "list"));
+        assert.strictEqual(listSteps.find((s) => s.id === "list")!.run, 'npm run --silent country -- list --github-matrix >> "$GITHUB_OUTPUT"');
+        const printed = countryCli(["list", "--github-matrix"]).stdout;
+        // GITHUB_OUTPUT takes name=value lines (docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands#setting-an-output-parameter).
+        assert.match(printed, /^matrix=\{.*\}\n$/);
+        const matrix = JSON.parse(printed.slice("matrix=".length)).include as { stack: string; region: string }[];
+        assert.deepStrictEqual(matrix.map((m) => m.stack), stackNames());
         for (const m of matrix) assert.strictEqual(m.region, readStackFile(m.stack).config["aws:region"], m.stack);
         const steps = job.steps as Step[];
         const aws = steps.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"))!;
