@@ -183,13 +183,20 @@ async function planStackOnce(stack: string, options: RunOptions): Promise<Progra
     const restore = () => { Error.prepareStackTrace = prepare; Error.stackTraceLimit = limit; };
 
     let exportsObj: Record<string, unknown>;
+    // Pulumi runs the program in the project directory, where it reads the stack files beside its own (the YAML
+    // number checks, the rules across stack files): here, the directory the stack file came from. The program reads
+    // them while index.ts is first evaluated (synchronously), so the directory is restored right after.
+    const cwd = process.cwd();
     try {
+        if (options.stackDir) process.chdir(options.stackDir);
         exportsObj = require(path.join(root, "index.ts"));
     } catch (err) {
+        process.chdir(cwd);
         await settle(resources);
         restore();
         throw new ProgramFailed(err, resources);
     }
+    process.chdir(cwd);
     const outputs: Record<string, unknown> = {};
     const secretOutputs = new Set<string>();
     try {
