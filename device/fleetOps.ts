@@ -53,12 +53,17 @@ export interface Registration { serial: string; fingerprint: string; templates: 
 /** Parses `serial,publicKey,template` lines (a header line first); a serial may appear once per template. */
 export function parseRegistrations(csv: string, file: string): Registration[] {
     const lines = csv.split(/\r?\n/).map((l) => l.trim());
-    const header = lines.shift()?.split(",").map((h) => h.trim());
-    if (header?.join(",") !== "serial,publicKey,template") throw new RegistrationError(`${file}:1: the header must be serial,publicKey,template`);
+    // The header is optional and may repeat: keygen prints bare lines (keygen ... >> registration.csv), edge-config
+    // writes a file with its header, and factories concatenate both. Any other header is refused (the columns are fixed).
+    const isHeader = (line: string) => line.split(",").map((h) => h.trim()).join(",") === "serial,publicKey,template";
+    const first = lines.find((l) => l && !l.startsWith("#"));
+    if (first && !isHeader(first) && /[A-Za-z]/.test(first.split(",")[0]) && /^[a-z_ ]+(,[a-zA-Z_ ]+)*$/.test(first)) {
+        throw new RegistrationError(`${file}:${lines.indexOf(first) + 1}: the header must be serial,publicKey,template (or none)`);
+    }
     const bySerial = new Map<string, Registration>();
     lines.forEach((line, i) => {
-        if (!line || line.startsWith("#")) return;
-        const where = `${file}:${i + 2}`;
+        if (!line || line.startsWith("#") || isHeader(line)) return;
+        const where = `${file}:${i + 1}`;
         const cells = line.split(",").map((c) => c.trim());
         if (cells.length !== 3) throw new RegistrationError(`${where}: expected 3 columns (serial,publicKey,template), found ${cells.length}`);
         const [serial, key, template] = cells;

@@ -44,7 +44,8 @@ describe("a registry stack end to end: factory registration, AWS's device SDK, r
             lines.push(r.out[0]);
         }
         const csv = path.join(f.dir, "registration.csv");
-        fs.writeFileSync(csv, ["serial,publicKey,template", ...lines].join("\n"));
+        // As the README does it: keygen ... >> registration.csv, once per unit (bare lines, no header).
+        for (const line of lines) fs.appendFileSync(csv, `${line}\n`);
         const reg = await cli(["register", "--stack", "kr", "--csv", csv]);
         assert.deepStrictEqual([reg.code, reg.out], [0, ["2 registered, 0 already registered, 0 conflicting"]], reg.err.join("\n"));
 
