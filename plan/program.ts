@@ -202,6 +202,10 @@ async function planStackOnce(stack: string, options: RunOptions): Promise<Progra
     try {
         for (const [k, v] of Object.entries(exportsObj)) {
             const { value, secret } = await unwrap(pulumi.output(v));
+            // The engine omits a stack output whose value is undefined (a stack without routing or greengrass has
+            // none of theirs): @pulumi/pulumi 3.248.0 runtime/rpc.js:524, sdk/nodejs/runtime/rpc.ts serializeProperty,
+            // "When serializing an object, we omit any keys with undefined values".
+            if (value === undefined) continue;
             outputs[k] = value;
             if (secret) secretOutputs.add(k);
         }
