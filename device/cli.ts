@@ -38,8 +38,9 @@ commands:
              and prints the registration line serial,publicKey,template (publicKey: the key's SHA-256
              SubjectPublicKeyInfo fingerprint) for register. --stack fills --template.
   register   --table <registry table> --csv <file> [--region <region>]
-             Registers serials in bulk from a CSV (header serial,publicKey,template): BatchWriteItem,
-             idempotent and resumable; a serial registered otherwise is reported, never overwritten.
+             Registers serials in bulk from a CSV of serial,publicKey,template lines (what keygen prints;
+             a header line is optional and may repeat): BatchWriteItem, idempotent and resumable; a serial
+             registered otherwise is reported, never overwritten. --stack fills --table and --region.
   provision  --endpoint <host> --template <name> --serial <n> --claim-dir <dir> --out <dir>
              [--client-id-prefix claim-] [--csr [--key <unit-key.pem>]]
              Fleet provisioning by claim: trades the claim certificate in <claim-dir>
@@ -76,15 +77,17 @@ commands:
              csrPrivateKeyPath, which the plugin copies to privKey.key), its CSR (csrPath) and
              <out>/registration.csv (serial,publicKey,template: the line the factory registers).
              Prints the Thing name; on stderr, the download of exactly the stack's nucleus version.
-             --stack-outputs: a saved \`pulumi stack output --json --show-secrets\` (no Pulumi CLI needed).
+             --stack-outputs: a saved \`pulumi stack output --json\` (no Pulumi CLI needed; no output it reads is secret).
              Without either: --region --endpoint --credential-endpoint --role-alias --template
              --client-id-prefix --nucleus-version --core-prefix [--csr]. Never overwrites.
 
 options:
-  --stack <name>     fill --endpoint, --template, --rule and --topic from \`pulumi stack output\`
+  --stack <name>     fill what the command needs from \`pulumi stack output\` (needs the Pulumi CLI): the endpoint,
+                     templates, rules, topic, tables and region
   --stack-outputs <file>  the same from a saved \`pulumi stack output --json\` file
   --port <n>         MQTT over TLS port: 8883 (default), or 443 (ALPN x-amzn-mqtt-ca, for networks that
-                     allow only HTTPS); 1-65535
+                     allow only HTTPS); edge-config takes 8883 or 443 only, the vehicle commands any
+                     port 1-65535 (a test broker)
   --mqtt5            MQTT 5 instead of MQTT 3.1.1
   --ca <file>        CA bundle for the server (default: Node's roots, which include Amazon Root CA 1)
   --timeout <s>      seconds to wait for each answer (10)
@@ -133,13 +136,24 @@ function pulumiStackOutputs(stack: string, command = ""): Record<string, unknown
         return JSON.parse(execFileSync("pulumi", ["stack", "output", "--json", "--stack", stack], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }));
     } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "ENOENT") {
-            throw new UsageError(command === "edge-config"
-                ? "--stack needs the Pulumi CLI on PATH; pass --stack-outputs <file> (pulumi stack output --json, saved where the CLI is) or --region --endpoint --credential-endpoint --role-alias --template --nucleus-version --core-prefix instead"
-                : "--stack needs the Pulumi CLI on PATH; pass --stack-outputs <file> or --endpoint, --template and --rule instead");
+            throw new UsageError(`--stack needs the Pulumi CLI on PATH; pass --stack-outputs <file> (pulumi stack output --json, saved where the CLI is) or ${STACK_FILLS[command] ?? "the flags it fills"} instead`);
         }
         throw new UsageError(`pulumi stack output --stack ${stack} failed: ${((err as { stderr?: string }).stderr ?? String(err)).trim().split("\n")[0]}`);
     }
 }
+
+/** What --stack fills, per command (fromStack): what to pass instead without the Pulumi CLI. */
+const STACK_FILLS: Record<string, string> = {
+    provision: "--endpoint, --template and --client-id-prefix (and --csr for deviceKeys: device)",
+    publish: "--endpoint, --rule and --topic",
+    rotate: "--endpoint, --template and --rule",
+    confirm: "--endpoint and --rule",
+    keygen: "--template",
+    register: "--table and --region",
+    quarantine: "--table, --rotation-table, --region and --thing",
+    rearm: "--table, --rotation-table, --region and --thing",
+    "edge-config": "--region --endpoint --credential-endpoint --role-alias --template --client-id-prefix --nucleus-version --core-prefix",
+};
 
 /** A saved `pulumi stack output --json`: errors name the flag and the file. */
 function savedStackOutputs(file: string): Record<string, unknown> {

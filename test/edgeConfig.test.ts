@@ -141,7 +141,7 @@ describe("npm run device -- edge-config: the nucleus config.yaml for fleet provi
             [2, "error: --stack and --stack-outputs: give one"]);
         // No Pulumi CLI on this machine (as on a factory station): --stack says what to pass instead, in edge-config's own flags.
         const noCli = await e(["edge-config", "--stack", "kr", "--serial", "2974690007", "--out", path.join(dir, "n")]);
-        if (spawnSync("pulumi", ["version"]).error) assert.deepStrictEqual(noCli, [2, "error: --stack needs the Pulumi CLI on PATH; pass --stack-outputs <file> (pulumi stack output --json, saved where the CLI is) or --region --endpoint --credential-endpoint --role-alias --template --nucleus-version --core-prefix instead"]);
+        if (spawnSync("pulumi", ["version"]).error) assert.deepStrictEqual(noCli, [2, "error: --stack needs the Pulumi CLI on PATH; pass --stack-outputs <file> (pulumi stack output --json, saved where the CLI is) or --region --endpoint --credential-endpoint --role-alias --template --client-id-prefix --nucleus-version --core-prefix instead"]);
         assert.ok(!fs.existsSync(path.join(dir, "n")));
     });
 
