@@ -28,6 +28,7 @@ describe("pictures of a stack", function () {
     let diagrams: StackDiagram[];
 
     let kr: ProgramRun;
+    let allRuns: Record<string, ProgramRun> = {};
 
     before(async () => {
         // The CLI once for all stacks (each block is what --stack <s> --mermaid prints), then each view from one run.
@@ -39,6 +40,7 @@ describe("pictures of a stack", function () {
             outputs[`${s} resources`] = `%% stack ${s}\n${resourceMermaid(runs[s].resources)}\n`;
         }
         kr = runs.kr;
+        allRuns = runs;
         // The stacks drawn in docs/diagrams: a stack added since has no picture until `npm run diagrams`, and needs none.
         diagrams = await stackDiagrams(runs, drawnStacks());
     });
@@ -85,6 +87,19 @@ describe("pictures of a stack", function () {
         assert.ok(has("fms-kr-routing", "fms-kr-destination-watch"));
         assert.ok(has("fms-kr-key", "fms-kr-provisioning"), "the KMS key encrypts the registry");
         assert.ok(!has("fms-kr-destination-watch", "fms-kr-routing"), "arrows point from what is needed to what needs it");
+    });
+
+    it("docs/architecture.md's component table names every component type the stacks' plans create (and no other)", () => {
+        const planned = new Set(Object.values(allRuns).flatMap((r) => r.resources.filter((x) => !x.custom && x.type.startsWith("fms:")).map((x) => x.type)));
+        const doc = fs.readFileSync(DIAGRAMS_DOC, "utf8");
+        const table = doc.slice(0, doc.indexOf("\n\n", doc.indexOf("\n|")));
+        const listed = new Set([...table.matchAll(/`(fms:[\w]+:[\w]+)`/g)].map((m) => m[1]));
+        assert.deepStrictEqual([...planned].filter((t) => !listed.has(t)).sort(), [], "component types the table lacks");
+        // Every component type the code declares (a stack may not use one: cross-account peering), and no other.
+        const declared = new Set(fs.readdirSync(path.join(PROJECT_ROOT, "components"), { recursive: true }).map(String).filter((f) => f.endsWith(".ts"))
+            .flatMap((f) => [...fs.readFileSync(path.join(PROJECT_ROOT, "components", f), "utf8").matchAll(/"(fms:\w+:\w+)"/g)].map((m) => m[1])));
+        assert.deepStrictEqual([...declared].filter((t) => !listed.has(t)).sort(), [], "component types declared in components/ the table lacks");
+        assert.deepStrictEqual([...listed].filter((t) => !declared.has(t)).sort(), [], "types the table lists that the code does not declare");
     });
 
     it("docs/diagrams and docs/architecture.md hold what `npm run diagrams` makes of the stacks now", () => {
