@@ -290,8 +290,6 @@ async function retireItem(item: Record<string, any>, now: string, config: Rotati
             }
             try {
                 await tolerateGone(deps.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: "INACTIVE" })));
-                await tolerateGone(deps.iot.send(new DetachThingPrincipalCommand({ thingName, principal: arn })));
-                result.retired.push(arn);
             } catch (err) {
                 result.failed.push({ arn, error: errorName(err) });
                 // Back into the set, due now: the next sweep tries again. Only into the item this sweep claimed it from (its
@@ -303,6 +301,15 @@ async function retireItem(item: Record<string, any>, now: string, config: Rotati
                     ExpressionAttributeNames: { "#r": ROTATION.retiring, "#x": ROTATION.retired, "#after": ROTATION.retireAfter },
                     ExpressionAttributeValues: { ":arn": { S: arn }, ":set": { SS: [arn] }, ":now": { S: now } },
                 }).catch(lost);
+                continue;
+            }
+            // Deactivated: retired (it can no longer connect). A detach that fails leaves an INACTIVE leftover, which the
+            // hook and confirm do not count, so it wedges nothing; it is reported, and the runbooks detach it.
+            result.retired.push(arn);
+            try {
+                await tolerateGone(deps.iot.send(new DetachThingPrincipalCommand({ thingName, principal: arn })));
+            } catch (err) {
+                result.failed.push({ arn, error: `detach: ${errorName(err)}` });
             }
         }
     }

@@ -116,6 +116,11 @@ export const REGISTRY_CLAIM_ATTRIBUTES = [
     REGISTRY.publicKeyFingerprint, REGISTRY.previousCertificateId, REGISTRY.rotationStartedAt,
 ] as const;
 
+/** Prefix mode (development): the attributes its conditional put writes, the only ones its grant names. */
+export const PREFIX_CLAIM_ATTRIBUTES = [
+    REGISTRY.key, REGISTRY.status, REGISTRY.certificateId, REGISTRY.templateName, REGISTRY.provisionedAt, REGISTRY.claimCertificateId,
+] as const;
+
 export const SERIAL_STATUS = { active: "active", provisioned: "provisioned", revoked: "revoked" } as const;
 
 /**
