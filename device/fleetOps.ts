@@ -109,6 +109,8 @@ export async function registerSerials(dynamo: Dynamo, table: string, regs: Regis
             writes.push({ PutRequest: { Item: {
                 [REGISTRY.key]: { S: r.serial }, [REGISTRY.status]: { S: SERIAL_STATUS.active },
                 [REGISTRY.templates]: { SS: r.templates }, [REGISTRY.publicKeyFingerprint]: { S: r.fingerprint },
+                // The key history starts with the factory key: rearm refuses every key in it.
+                [REGISTRY.publicKeyHistory]: { SS: [r.fingerprint] },
             } } });
         }
         const serials = writes.map((w) => w.PutRequest!.Item![REGISTRY.key].S!);
@@ -244,7 +246,8 @@ export async function quarantine(iot: Iot, dynamo: Dynamo, t: ThingTarget, settl
 
 /** Every key fingerprint the serial has had (its current one and its history). */
 function keysOf(item: Record<string, any> | undefined): string[] {
-    return [item?.[REGISTRY.publicKeyFingerprint]?.S, ...(item?.[REGISTRY.publicKeyHistory]?.SS ?? [])].filter((f): f is string => !!f);
+    const all = [item?.[REGISTRY.publicKeyFingerprint]?.S, item?.[REGISTRY.previousPublicKeyFingerprint]?.S, ...(item?.[REGISTRY.publicKeyHistory]?.SS ?? [])];
+    return [...new Set(all.filter((f): f is string => !!f))];
 }
 
 /**

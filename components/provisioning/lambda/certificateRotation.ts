@@ -54,7 +54,7 @@ export interface RotationDeps {
 }
 
 /** Registry attributes the confirmation writes (its IAM condition lists exactly these and the key). */
-export const REGISTRY_CONFIRM_ATTRIBUTES = ["serialNumber", "status", "certificateId", "publicKeyFingerprint", "confirmedAt", "publicKeyHistory"] as const;
+export const REGISTRY_CONFIRM_ATTRIBUTES = ["serialNumber", "status", "certificateId", "publicKeyFingerprint", "confirmedAt", "publicKeyHistory", "previousPublicKeyFingerprint"] as const;
 /** Registry attributes the confirmation reads first (the serial must be `provisioned`). */
 export const REGISTRY_CONFIRM_READ_ATTRIBUTES = ["serialNumber", "status"] as const;
 
@@ -134,10 +134,11 @@ async function confirmAttached(certificateId: string, thingName: string, config:
     for (const arn of arns) {
         if (arn === mine) continue;
         const d = await describe(arn);
+        // A deactivated leftover (retired, its detach failed) neither retires nor replaces anything.
+        if (d?.status === "INACTIVE" || d?.status === "REVOKED") continue;
         const created = d?.creationDate?.getTime() ?? Number.POSITIVE_INFINITY;
         if (created < confirmedAt) older.push(arn);
-        // A deactivated leftover (retired, not yet detached) replaces nothing.
-        else if (d?.status !== "INACTIVE" && d?.status !== "REVOKED") newest = false;
+        else newest = false;
     }
     // Only the newest certificate confirms anything: an older one (a rotated-out key) changes nothing, and is seen.
     if (!newest) return { confirmed: true, thingName, retiring: [], current: false, evictionSignal: REPLACED_CERTIFICATE_IN_USE };
@@ -201,8 +202,12 @@ async function recordCurrent(config: RotationConfig, deps: RotationDeps, serial:
             TableName: config.registryTable,
             Key: { serialNumber: { S: serial } },
             ConditionExpression: `#s = :provisioned AND #c IN (${Object.keys(ids).join(", ")})`,
-            UpdateExpression: `SET #c = :cert, #at = :at${fingerprint ? ", #fp = :fp ADD #h :fps" : ""}`,
-            ExpressionAttributeNames: { "#s": "status", "#c": "certificateId", "#at": "confirmedAt", ...(fingerprint ? { "#fp": "publicKeyFingerprint", "#h": "publicKeyHistory" } : {}) },
+            // The replaced key is kept (previousPublicKeyFingerprint, from the item as it is), the new one joins the history.
+            UpdateExpression: `SET #c = :cert, #at = :at${fingerprint ? ", #pfp = if_not_exists(#fp, :fp), #fp = :fp ADD #h :fps" : ""}`,
+            ExpressionAttributeNames: {
+                "#s": "status", "#c": "certificateId", "#at": "confirmedAt",
+                ...(fingerprint ? { "#fp": "publicKeyFingerprint", "#h": "publicKeyHistory", "#pfp": "previousPublicKeyFingerprint" } : {}),
+            },
             ExpressionAttributeValues: {
                 ":provisioned": { S: "provisioned" }, ":cert": { S: certificateId }, ":at": { S: deps.now().toISOString() }, ...ids,
                 ...(fingerprint ? { ":fp": { S: fingerprint }, ":fps": { SS: [fingerprint] } } : {}),

@@ -106,6 +106,8 @@ export const REGISTRY = {
     rotationStartedAt: "rotationStartedAt",
     /** String set: every key fingerprint the serial had before its current one (confirm and rearm add to it; rearm refuses them). */
     publicKeyHistory: "publicKeyHistory",
+    /** The key a confirmed rotation replaced (confirm copies it there): history for serials registered before it was kept. */
+    previousPublicKeyFingerprint: "previousPublicKeyFingerprint",
 } as const;
 /**
  * Attributes the hook names when it claims or re-registers a serial (the hook role may touch these
