@@ -27,11 +27,11 @@ export const rotationConfirm: ActorLedger = {
         },
         { action: "iot:ListThingPrincipals", resource: thing, source: `${ROT}:126 (confirmAttached) through components/runtime/iotIdentity.ts:30` },
         { action: "iot:DescribeCertificate", resource: cert, source: `${ROT}:129` },
-        { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:147` },
+        { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:148` },
         {
             // Registry mode: the confirmed certificate and its key become the serial's current ones, and nothing else.
             action: "dynamodb:UpdateItem", resource: registry, when: { HookMode: "registry" },
-            context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_ATTRIBUTES], "dynamodb:ReturnValues": "NONE" }, source: `${ROT}:200 (recordCurrent)`,
+            context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_ATTRIBUTES], "dynamodb:ReturnValues": "NONE" }, source: `${ROT}:201 (recordCurrent)`,
         },
         { action: "kms:Decrypt", resource: "${StackKeyArn}", context: viaDynamo, source: kmsSource },
         {
@@ -61,7 +61,7 @@ export const rotationConfirm: ActorLedger = {
         {
             action: "dynamodb:UpdateItem", resource: registry, when: { HookMode: "registry" },
             context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_ATTRIBUTES, "templates"], "dynamodb:ReturnValues": "NONE" },
-            why: "writing registry attributes beyond the current certificate (the serial's templates)", source: `${ROT}:200`,
+            why: "writing registry attributes beyond the current certificate (the serial's templates)", source: `${ROT}:201`,
         },
         { action: "sqs:SendMessage", resource: "arn:${Partition}:sqs:${Region}:${Account}:${NamePrefix}-iot-operations", why: "other queues", source: ROT },
         { action: "iot:UpdateCertificate", resource: cert, why: "confirmation schedules; only the sweep deactivates", source: ROT },
@@ -75,33 +75,33 @@ export const rotationSweep: ActorLedger = {
     lambdas: ["-rotation-sweep"],
     calls: [
         ...lambdaLogCalls("${NamePrefix}-rotation-sweep"),
-        { action: "dynamodb:Scan", resource: table, source: `${ROT}:232` },
+        { action: "dynamodb:Scan", resource: table, source: `${ROT}:237` },
         { action: "kms:Decrypt", resource: "${StackKeyArn}", context: viaDynamo, source: kmsSource },
-        { action: "iot:UpdateCertificate", resource: cert, source: `${ROT}:292` },
+        { action: "iot:UpdateCertificate", resource: cert, source: `${ROT}:297` },
         {
             // SAR (iam-data iot.json): DetachThingPrincipal is authorized on `cert`, condition key iot:thingArn.
-            action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": thing }, source: `${ROT}:310`,
+            action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": thing }, source: `${ROT}:315`,
         },
         {
             // Whether AWS fills iot:thingArn on DetachThingPrincipal is documented nowhere: without it the detach must
             // still be allowed (a denied detach once wedged a vehicle's rotation: issue 26).
-            action: "iot:DetachThingPrincipal", resource: cert, source: `${ROT}:310 (iot:thingArn absent)`,
+            action: "iot:DetachThingPrincipal", resource: cert, source: `${ROT}:315 (iot:thingArn absent)`,
         },
-        { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:252 (claiming what it retires)` },
-        { action: "dynamodb:DeleteItem", resource: table, source: `${ROT}:318` },
+        { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:257 (claiming what it retires)` },
+        { action: "dynamodb:DeleteItem", resource: table, source: `${ROT}:323` },
         // ListAuditTasks and DescribeAuditTask have no resource types in the SAR: the request's resource is *.
-        { action: "iot:ListAuditTasks", resource: "*", source: `${ROT}:347` },
-        { action: "iot:DescribeAuditTask", resource: "*", source: `${ROT}:353` },
-        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "FMS/IoT/${NamePrefix}" }, source: `${ROT}:358` },
+        { action: "iot:ListAuditTasks", resource: "*", source: `${ROT}:352` },
+        { action: "iot:DescribeAuditTask", resource: "*", source: `${ROT}:358` },
+        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "FMS/IoT/${NamePrefix}" }, source: `${ROT}:363` },
     ],
     mustDeny: [
         otherFunctionLogs(),
         {
             action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": "arn:${Partition}:iot:${Region}:${Account}:thing/fms-other-vehicle-1" },
-            why: "detaching certificates from other stacks' Things (when AWS names the Thing)", source: `${ROT}:310`,
+            why: "detaching certificates from other stacks' Things (when AWS names the Thing)", source: `${ROT}:315`,
         },
-        { action: "dynamodb:DeleteItem", resource: "arn:${Partition}:dynamodb:${Region}:${Account}:table/${registryTableName}", when: { registryTableName: true }, why: "the provisioning registry", source: `${ROT}:318` },
-        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "AWS/IoT" }, why: "another metric namespace", source: `${ROT}:358` },
+        { action: "dynamodb:DeleteItem", resource: "arn:${Partition}:dynamodb:${Region}:${Account}:table/${registryTableName}", when: { registryTableName: true }, why: "the provisioning registry", source: `${ROT}:323` },
+        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "AWS/IoT" }, why: "another metric namespace", source: `${ROT}:363` },
         { action: "iot:DeleteCertificate", resource: cert, why: "the sweep deactivates and detaches, never deletes", source: ROT },
     ],
 };
