@@ -52,6 +52,8 @@ const provisioningSchema = section({
         gracePeriodHours: wholeNumber(0, 720).optional(),
         confirmTimeoutHours: wholeNumber(1, 720).optional()
             .meta({ description: "hours a rotated certificate may stay unconfirmed before the sweep retires it (default 24)" }),
+        minIntervalHours: wholeNumber(0, 8760).optional()
+            .meta({ description: "hours between two rotations of one serial (registry mode; default 24, 0: no limit): a holder of a stolen current key cannot keep restarting rotations; a rearm resets it" }),
     }, "vehicle certificate rotation").optional(),
 }, "fleet provisioning by claim: template, Thing names, serials, pre-provisioning hook");
 
@@ -300,6 +302,8 @@ function resolveProvisioning(key: string, p: z.output<typeof provisioningSchema>
             gracePeriodHours: p.rotation?.gracePeriodHours ?? 24,
             /** Hours a rotated certificate may stay unconfirmed before the sweep retires it. */
             confirmTimeoutHours: p.rotation?.confirmTimeoutHours ?? 24,
+            /** Hours between two rotation starts of one serial (registry mode); 0: no limit. */
+            minIntervalHours: p.rotation?.minIntervalHours ?? 24,
         },
     };
 }

@@ -7,7 +7,8 @@
  *   confirm   --dir <dir> --thing <name> --rule <confirm rule>
  *   keygen    --serial <n> --template <name> --out <dir>
  *   register  --table <registry> --csv <file> [--region <r>]
- *   quarantine / rearm --table <registry> --rotation-table <t> --thing <name> --serial <n> [--public-key <fp>]
+ *   quarantine / rearm --stack <name> --serial <n> [--public-key <fp>] [--force --reason "<why>"]
+ *             (without --stack: --table <registry> --rotation-table <t> --region <r> --thing <name>)
  *   edge-config --stack <name> | --stack-outputs <file> --serial <n> --out <dir> [--root /greengrass/v2] [--claim-path <dir>] [--port 8883|443]
  *
  * Common: --port (8883), --ca <file> (default: Node's root store, which holds Amazon Root CA 1),
@@ -62,11 +63,15 @@ commands:
              rotation template, client id <thing>#rotate; then restart the nucleus.
   confirm    --dir <dir> --thing <name> --rule <confirm rule>
              Publishes the rotation confirmation with the certificate in <dir> (again).
-  quarantine --table <registry> --rotation-table <table> --thing <name> --serial <n> [--region <r>]
-             A suspected key compromise: deactivates and detaches every certificate of the Thing, sets
-             the serial revoked and drops its pending rotation. --stack fills the tables and --thing.
+  quarantine --stack <name> --serial <n>
+             A suspected key compromise: sets the serial revoked, deactivates and detaches every
+             certificate of its Thing (vehicle or core: the template its registry item names) and drops
+             its pending rotation. Without --stack: --table <registry> --rotation-table <table>
+             --region <r> --thing <name>.
   rearm      (quarantine's flags) --public-key <fingerprint or base64 SubjectPublicKeyInfo>
+             [--force --reason "<why>"]
              A replacement unit: quarantine, then the serial active again, bound to the new unit's key.
+             A key the serial ever had is refused unless --force (the reason is kept in the registry).
 
   edge-config --stack <name> | --stack-outputs <file> --serial <n> --out <dir> [--root /greengrass/v2]
              [--claim-path <root>/claim-certs] [--port 8883|443]
@@ -108,9 +113,9 @@ export interface Io {
 class UsageError extends Error {}
 
 const FLAGS = new Set(["endpoint", "template", "serial", "claim-dir", "out", "client-id-prefix", "cert", "key", "thing", "rule", "topic", "count", "interval-ms", "stack", "port", "ca", "timeout", "dir",
-    "root", "claim-path", "region", "credential-endpoint", "role-alias", "nucleus-version", "core-prefix", "stack-outputs", "key", "table", "rotation-table", "csv", "public-key", "core-root"]);
+    "root", "claim-path", "region", "credential-endpoint", "role-alias", "nucleus-version", "core-prefix", "stack-outputs", "key", "table", "rotation-table", "csv", "public-key", "core-root", "reason"]);
 /** Flags that take no value. */
-const SWITCHES = new Set(["csr", "mqtt5"]);
+const SWITCHES = new Set(["csr", "mqtt5", "force"]);
 
 function parse(argv: string[]): { command: string; flags: Map<string, string> } {
     const [command, ...rest] = argv;
@@ -202,8 +207,12 @@ function fromStack(command: string, flags: Map<string, string>, outputs: Record<
         setDefault("table", outputs.registryTableName);
         setDefault("rotation-table", outputs.rotationScheduleTable);
         setDefault("region", outputs.awsRegion);
-        const serial = flags.get("serial");
-        if (serial && typeof outputs.thingNamePrefix === "string") setDefault("thing", `${outputs.thingNamePrefix}${serial}`);
+        // The Thing comes from the serial's registry item (its template: vehicle or core), never from one prefix.
+        const prefixes: Record<string, string> = {};
+        for (const [template, prefix] of [[outputs.provisioningTemplateName, outputs.thingNamePrefix], [outputs.edgeCoreTemplateName, outputs.edgeCoreThingNamePrefix]]) {
+            if (typeof template === "string" && template && typeof prefix === "string") prefixes[template] = prefix;
+        }
+        thingPrefixes.set(flags, prefixes);
         return;
     }
     setDefault("template", outputs.provisioningTemplateName);
@@ -214,6 +223,9 @@ function fromStack(command: string, flags: Map<string, string>, outputs: Record<
     const full = topics.find((t) => t.startsWith(`$aws/rules/${rule}/`));
     if (full) setDefault("topic", full.slice(`$aws/rules/${rule}/`.length));
 }
+
+/** Thing-name prefix of each of the stack's provisioning templates (from --stack), for quarantine and rearm. */
+const thingPrefixes = new WeakMap<Map<string, string>, Record<string, string>>();
 
 /** Serial prefixes the stack's core template accepts (from --stack), checked before anything is written. */
 const serialPrefixes = new WeakMap<Map<string, string>, string[]>();
@@ -330,11 +342,20 @@ export async function run(argv: string[], io: Io): Promise<number> {
         }
         if (command === "quarantine" || command === "rearm") {
             const { iot, dynamo } = (io.aws ?? realAwsClients)(required(flags, "region"));
-            const target = { registryTable: required(flags, "table"), rotationTable: required(flags, "rotation-table"), thingName: required(flags, "thing"), serial: required(flags, "serial") };
+            const prefixes = thingPrefixes.get(flags);
+            if (!prefixes && !flags.has("thing")) throw new UsageError("--thing is required without --stack or --stack-outputs (they name the Thing from the serial's registry item)");
+            const target = {
+                registryTable: required(flags, "table"), rotationTable: required(flags, "rotation-table"), serial: required(flags, "serial"),
+                thingName: flags.get("thing"), thingPrefixes: prefixes,
+            };
+            if (command === "quarantine" && (flags.has("force") || flags.has("reason"))) throw new UsageError("--force and --reason are rearm's");
+            if (command === "rearm" && flags.has("reason") !== flags.has("force")) throw new UsageError("rearm --force needs --reason \"<why>\", and --reason goes with --force");
+            const force = command === "rearm" && flags.has("force") ? { reason: required(flags, "reason") } : undefined;
+            if (force) io.err(`rearm --force: serial ${target.serial} may take a key it had before; reason (kept in the registry item): ${force.reason}`);
             const retired = command === "rearm"
-                ? await rearm(iot, dynamo, { ...target, fingerprint: fingerprintOf(required(flags, "public-key"), "--public-key") }, io.settleMs)
+                ? await rearm(iot, dynamo, { ...target, fingerprint: fingerprintOf(required(flags, "public-key"), "--public-key"), force }, io.settleMs)
                 : await quarantine(iot, dynamo, target, io.settleMs);
-            io.err(`${target.thingName}: ${retired.length} certificate(s) deactivated and detached; serial ${target.serial} ${command === "rearm" ? "active for the new unit's key" : "revoked"}`);
+            io.err(`serial ${target.serial}: ${retired.length} certificate(s) deactivated and detached; ${command === "rearm" ? "active for the new unit's key" : "revoked"}`);
             for (const arn of retired) io.out(arn);
             return 0;
         }

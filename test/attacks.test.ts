@@ -215,7 +215,7 @@ describe("attacks with a leaked claim certificate or a stolen vehicle key (issue
             const stolen = await rotateWith(old, serial, await makePrivateKey());
             assert.strictEqual(stolen.ok, false);
             assert.strictEqual(lastReason(), "too-many-certificates");
-            assert.deepStrictEqual(await confirmWith(old, serial), { confirmed: true, thingName: thing(serial), retiring: [], current: false }, "an older certificate confirms nothing");
+            assert.deepStrictEqual(await confirmWith(old, serial), { confirmed: true, thingName: thing(serial), retiring: [], current: false, evictionSignal: "replaced-certificate-in-use" }, "an older certificate confirms nothing, and is seen");
             now = new Date(now.getTime() + 73 * HOUR);
             const swept = await sweep(rotation());
             assert.ok(swept.retired.includes(certArn(old)));

@@ -218,8 +218,17 @@ describe("AWS's references as referees (SAR, call ledger, CloudFormation schemas
                 delete s.Condition;
             }));
             const failures = await checkLedger(run, LEDGER);
+            assert.strictEqual(failures.length, 2, failures.join("\n"));
+            assert.match(failures[0], /^kr rotation sweep: iot:DetachThingPrincipal on arn:aws:iot:ap-northeast-2:123456789012:cert\/a{64} with .* is ImplicitlyDenied, but the actor makes this call \(components\/provisioning\/lambda\/certificateRotation\.ts:\d+\)$/);
+        });
+
+        it("planted: the detach's Thing scope without IfExists (denied whenever AWS leaves iot:thingArn out: issue 26)", async () => {
+            const run = planted(runs.kr, (rs) => editStatement(rs, "-rotation-sweep-policy", "DetachFromVehicles", (s) => {
+                s.Condition = { ArnLike: s.Condition!.ArnLikeIfExists };
+            }));
+            const failures = await checkLedger(run, LEDGER);
             assert.strictEqual(failures.length, 1, failures.join("\n"));
-            assert.match(failures[0], /^kr rotation sweep: iot:DetachThingPrincipal on arn:aws:iot:ap-northeast-2:123456789012:cert\/a{64} with .* is ImplicitlyDenied, but the actor makes this call \(components\/provisioning\/lambda\/certificateRotation\.ts:248\)$/);
+            assert.match(failures[0], /^kr rotation sweep: iot:DetachThingPrincipal on arn:aws:iot:ap-northeast-2:123456789012:cert\/a{64} is ImplicitlyDenied, but the actor makes this call \(components\/provisioning\/lambda\/certificateRotation\.ts:\d+ \(iot:thingArn absent\)\)$/);
         });
 
         it("planted: a forbidden call the policy allows (a vehicle's topics widened to every vehicle)", async () => {

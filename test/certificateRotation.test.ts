@@ -45,6 +45,8 @@ describe("certificate rotation Lambdas (dynalite + fake IoT)", function () {
     }
 
     it("confirm: schedules every OLDER certificate of the Thing, after the grace period", async () => {
+        // The hook recorded c as the Thing's unconfirmed rotation: only what the state names confirms (issue 26).
+        await local.client.send(new PutItemCommand({ TableName: TABLE, Item: { thingName: { S: "test-thing-1" }, unconfirmedCertificateArn: { S: arn("c") }, confirmBy: { S: "2026-11-24T10:00:00.000Z" } } }));
         iot.on(ListThingPrincipalsCommand).resolves({ principals: [arn("a"), arn("b"), arn("c")] });
         creationDates({ a: 1, b: 2, c: 3 });
         const r = await confirm({ certificateId: id("c"), thingName: "test-thing-1" }, deps());
@@ -57,7 +59,7 @@ describe("certificate rotation Lambdas (dynalite + fake IoT)", function () {
         iot.on(ListThingPrincipalsCommand).resolves({ principals: [arn("d"), arn("e")] });
         creationDates({ d: 1, e: 2 });
         const r = await confirm({ certificateId: id("d"), thingName: "test-thing-2" }, deps());
-        assert.deepStrictEqual(r, { confirmed: true, thingName: "test-thing-2", retiring: [], current: false });
+        assert.deepStrictEqual(r, { confirmed: true, thingName: "test-thing-2", retiring: [], current: false, evictionSignal: "replaced-certificate-in-use" }, "confirms nothing, and is seen");
         assert.strictEqual(await item("test-thing-2"), undefined, "nothing scheduled");
     });
 
@@ -71,9 +73,9 @@ describe("certificate rotation Lambdas (dynalite + fake IoT)", function () {
         assert.strictEqual(lines.length, 5, "every confirmation is logged");
     });
 
-    it("a second confirmation adds to what retires and keeps the earlier time (a retry never extends a rotated-out key); the keeper never retires", async () => {
+    it("a repeated confirmation adds to what retires and keeps the earlier time (a retry never extends a rotated-out key)", async () => {
         await local.client.send(new PutItemCommand({ TableName: TABLE, Item: {
-            thingName: { S: "test-thing-4" }, keeperCertificateArn: { S: arn("b") }, retiringCertificateArns: { SS: [arn("a")] }, retireAfter: { S: "2026-11-23T12:00:00.000Z" },
+            thingName: { S: "test-thing-4" }, keeperCertificateArn: { S: arn("c") }, retiringCertificateArns: { SS: [arn("a")] }, retireAfter: { S: "2026-11-23T12:00:00.000Z" },
         } }));
         iot.on(ListThingPrincipalsCommand).resolves({ principals: [arn("a"), arn("b"), arn("c")] });
         creationDates({ a: 1, b: 2, c: 3 });

@@ -26,6 +26,8 @@ const BAD: [string, Edit, string, RegExp][] = [
     ["a template name over 36 characters", editObject("provisioning", (p) => { p.templateName = "t".repeat(37); }), "fms-iot:provisioning.templateName", /at most 36|1-36/],
     ["a template name with a dot", editObject("provisioning", (p) => { p.templateName = "fms.kr"; }), "fms-iot:provisioning.templateName", /0-9 A-Z a-z _ -/],
     ["a misspelt provisioning field", editObject("provisioning", (p) => { p.serialPrefix = ["297468"]; }), "fms-iot:provisioning.serialPrefix", /unknown field/],
+    ["a rotation interval in fractions of an hour", editObject("provisioning", (p) => { p.rotation = { minIntervalHours: 0.5 }; }), "fms-iot:provisioning.rotation.minIntervalHours", /whole number/],
+    ["a rotation interval over a year", editObject("provisioning", (p) => { p.rotation = { minIntervalHours: 8761 }; }), "fms-iot:provisioning.rotation.minIntervalHours", /8760/],
     ["an unknown hook mode", editObject("provisioning", (p) => { p.hookMode = "allow-all"; }), "fms-iot:provisioning.hookMode", /one of prefix, registry/],
     ["a claim client-id prefix that overlaps the Thing names", editObject("provisioning", (p) => { p.claimClientIdPrefix = "kr-"; }), "fms-iot:provisioning.claimClientIdPrefix", /must not overlap/],
     ["a wildcard in the device topic root", editObject("topics", (t) => { t.deviceRoot = "vehicles/#"; }), "fms-iot:topics.deviceRoot", /no wildcards/],
@@ -74,7 +76,7 @@ describe("stack config validation", () => {
         assert.strictEqual(cfg.provisioning.hookMode, "registry");
         assert.strictEqual(cfg.provisioning.claimClientIdPrefix, "claim-");
         assert.strictEqual(cfg.topics.deviceRoot, "vehicles");
-        assert.deepStrictEqual([cfg.provisioning.deviceKeys, cfg.provisioning.allowReprovisioning, cfg.provisioning.rotation], ["device", false, { templateName: "fms-de-rotate", gracePeriodHours: 24, confirmTimeoutHours: 24 }]);
+        assert.deepStrictEqual([cfg.provisioning.deviceKeys, cfg.provisioning.allowReprovisioning, cfg.provisioning.rotation], ["device", false, { templateName: "fms-de-rotate", gracePeriodHours: 24, confirmTimeoutHours: 24, minIntervalHours: 24 }]);
         assert.deepStrictEqual(cfg.claimCertificate, { rotation: "1", status: "ACTIVE", csrPem: undefined, assumeRoleArn: undefined });
         assert.deepStrictEqual(cfg.tags, { Country: "DE", Environment: "production", Project: "fms-iot" });
         const dev = parseStackConfig({ ...raw, values: { ...raw.values, environment: "dev" } });

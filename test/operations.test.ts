@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { ConfigName } from "@aws-sdk/client-iot";
-import { ALLOWED_PATTERN, AUDIT_CHECKS, DENIED_PATTERN } from "../components/operations/operations";
+import { ALLOWED_PATTERN, AUDIT_CHECKS, DENIED_PATTERN, EVICTION_SIGNAL_PATTERN, EVICTION_SIGNALS_METRIC } from "../components/operations/operations";
 import { claimCertificateProvider } from "../components/provisioning/claimCertificateProvider";
 import { createHandler } from "../components/provisioning/lambda/provisioningHook";
 import { ACCOUNT_ID } from "../plan/mocks";
@@ -93,6 +93,8 @@ for (const stack of ["kr", "dev"]) {
                 "hook-denies": [`FMS/IoT/fms-${stack}`, "ProvisioningDenied", undefined, production ? 20 : 100],
                 "connect-auth-errors": ["AWS/IoT", "Connect.AuthError", { Protocol: "MQTT" }, production ? 50 : 500],
                 "rule-action-failures": [`FMS/IoT/fms-${stack}`, "RuleActionFailures", undefined, 1],
+                // A thief holding a unit's current key (issue 26): every eviction signal alarms.
+                "eviction-signals": [`FMS/IoT/fms-${stack}`, "EvictionSignals", undefined, 1],
                 ...Object.fromEntries(rules.map((r) => [`error-action-failures-${r}`, [undefined, undefined, undefined, 1]])),
                 // Misuse of a leaked claim certificate: volume, not denials (issue 19).
                 "provisionings-per-hour": [`FMS/IoT/fms-${stack}`, "ProvisioningAllowed", undefined, production ? 1000 : 100],
@@ -151,6 +153,21 @@ for (const stack of ["kr", "dev"]) {
             assert.strictEqual(decision.allowProvisioning, false);
         });
 
+        it("eviction signals (issue 26): the hook's and the confirmation's log lines, one metric, one alarm to the operations topic", () => {
+            const filters = run.ofType("aws:cloudwatch/logMetricFilter:LogMetricFilter").filter((f) => f.inputs.metricTransformation.name === EVICTION_SIGNALS_METRIC);
+            const groups = ["-hook-logs", "-rotation-confirm-logs"].map((suffix) => run.one("aws:cloudwatch/logGroup:LogGroup", suffix).state.name).sort();
+            assert.deepStrictEqual(filters.map((f) => f.inputs.logGroupName).sort(), groups);
+            for (const f of filters) {
+                // CloudWatch Logs filter pattern syntax ("JSON log events"): a string-valued field, any value.
+                assert.deepStrictEqual([f.inputs.pattern, f.inputs.metricTransformation.namespace], ['{ $.evictionSignal = "*" }', `FMS/IoT/fms-${stack}`]);
+            }
+            assert.strictEqual(EVICTION_SIGNAL_PATTERN, '{ $.evictionSignal = "*" }');
+            const alarm = run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.inputs.name === `fms-${stack}-eviction-signals`)!.inputs;
+            const topic = run.one("aws:sns/topic:Topic", "-topic").state.arn;
+            assert.deepStrictEqual([alarm.namespace, alarm.metricName, alarm.statistic, alarm.period, alarm.threshold, alarm.comparisonOperator, alarm.alarmActions],
+                [`FMS/IoT/fms-${stack}`, EVICTION_SIGNALS_METRIC, "Sum", 300, 1, "GreaterThanOrEqualToThreshold", [topic]]);
+        });
+
         it("fleet index: exactly the attributes the templates write, as custom fields; fleet metrics only after the index is ready", () => {
             if (!owner) return;
             const settings = run.one(SETTINGS);
@@ -180,8 +197,8 @@ describe("operations: region settings, kill switch, config", function () {
             assert.strictEqual(run.ofType(type).length, 0, type);
         }
         assert.strictEqual(run.ofType("aws-native:iot:SecurityProfile").length, 1);
-        assert.strictEqual(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").length, 5 + 4 + 7 + 4 + 1,
-            "five operations alarms, one per rule for lost messages, seven for provisioning misuse (four templates), rotation's four, the destination watch's");
+        assert.strictEqual(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").length, 6 + 4 + 7 + 4 + 1,
+            "six operations alarms (the eviction signals among them), one per rule for lost messages, seven for provisioning misuse (four templates), rotation's four, the destination watch's");
     });
 
     it("claim kill switch: status INACTIVE in config is an in-place update of the same certificate", async () => {

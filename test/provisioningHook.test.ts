@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { DescribeThingCommand, IoTClient, ListThingPrincipalsCommand, ResourceNotFoundException } from "@aws-sdk/client-iot";
+import { DescribeCertificateCommand, DescribeThingCommand, IoTClient, ListThingPrincipalsCommand, ResourceNotFoundException } from "@aws-sdk/client-iot";
 import { mockClient } from "aws-sdk-client-mock";
 import { FakeClient } from "./support/fakeClient";
 import { configFromEnv, createHandler, handler, HookConfig, HookResponse, UNKNOWN_EXPIRY } from "../components/provisioning/lambda/provisioningHook";
@@ -33,7 +33,14 @@ const item = (status: string, templates = ["fms-kr-vehicle"], certificateId?: st
 });
 
 describe("pre-provisioning hook", () => {
-    beforeEach(() => { ddb.reset(); iot.reset(); });
+    beforeEach(() => {
+        ddb.reset();
+        iot.reset();
+        // DescribeCertificate (AWS IoT API reference): every attached certificate ACTIVE, created in the order of its id's first digit.
+        iot.on(DescribeCertificateCommand).callsFake(async (input: { certificateId: string }) => ({
+            certificateDescription: { certificateId: input.certificateId, status: "ACTIVE", creationDate: new Date(Date.UTC(2026, 0, 1, 0, parseInt(input.certificateId[0], 16))) },
+        }));
+    });
 
     describe("prefix mode (development stacks)", () => {
         it("allows a new serial with its template's prefix; sets CertDate (UTC) and CertExpiry from the new certificate", async () => {
@@ -312,7 +319,8 @@ describe("pre-provisioning hook", () => {
         assert.strictEqual(configFromEnv({ ...env, HOOK_MODE: "prefix", HOOK_TEMPLATES: JSON.stringify({ t: { purpose: "provision", thingNamePrefix: "x", serialPrefixes: [] } }) }), undefined, "no prefixes");
         assert.strictEqual(configFromEnv({ ...env, HOOK_MODE: "allow-all", HOOK_TEMPLATES: templates }), undefined, "unknown mode");
         assert.deepStrictEqual(configFromEnv({ ...env, HOOK_MODE: "prefix", HOOK_TEMPLATES: templates, ALLOW_REPROVISIONING: "true" }),
-            { mode: "prefix", tableName: "r", templates: TEMPLATES, allowReprovisioning: true, bindKeys: false, rotationTable: "rot", gracePeriodHours: 72, confirmTimeoutHours: 24 });
+            { mode: "prefix", tableName: "r", templates: TEMPLATES, allowReprovisioning: true, bindKeys: false, rotationTable: "rot", gracePeriodHours: 72, confirmTimeoutHours: 24, minRotationIntervalHours: 0 });
+        assert.strictEqual(configFromEnv({ ...env, HOOK_MODE: "registry", HOOK_TEMPLATES: templates, MIN_ROTATION_INTERVAL_HOURS: "-1" }), undefined, "a negative interval");
         const { h, reason } = hook(undefined);
         assert.deepStrictEqual(await h(event()), DENY);
         assert.strictEqual(reason(), "hook-misconfigured");

@@ -48,9 +48,9 @@ describe("certificate rotation (kr)", () => {
         assertLeastPrivilege(sweep);
         // SAR (iam-data iot.json): DetachThingPrincipal is authorized on `cert`, the Thing is condition key iot:thingArn.
         assert.deepStrictEqual(statement(sweep, "DetachFromVehicles").Resource, [iot("cert/*")]);
-        assert.deepStrictEqual(statement(sweep, "DetachFromVehicles").Condition, { ArnLike: { "iot:thingArn": [iot("thing/kr-vehicle-*"), iot("thing/fms-kr-core-*")] } });
+        assert.deepStrictEqual(statement(sweep, "DetachFromVehicles").Condition, { ArnLikeIfExists: { "iot:thingArn": [iot("thing/kr-vehicle-*"), iot("thing/fms-kr-core-*")] } });
         assert.deepStrictEqual(statement(confirm, "RecordCurrentCertificate").Resource, [run.one("aws:dynamodb/table:Table", "-registry").state.arn]);
-        assert.deepStrictEqual(statement(confirm, "RecordCurrentCertificate").Condition!["ForAllValues:StringEquals"]!["dynamodb:Attributes"], ["serialNumber", "status", "certificateId", "publicKeyFingerprint", "confirmedAt"]);
+        assert.deepStrictEqual(statement(confirm, "RecordCurrentCertificate").Condition!["ForAllValues:StringEquals"]!["dynamodb:Attributes"], ["serialNumber", "status", "certificateId", "publicKeyFingerprint", "confirmedAt", "publicKeyHistory", "previousPublicKeyFingerprint"]);
         assert.deepStrictEqual(statement(sweep, "DeactivateRetiredCertificates").Resource, [iot("cert/*")]);
         assert.deepStrictEqual(statement(sweep, "PublishExpiringMetric").Condition, { StringEquals: { "cloudwatch:namespace": "FMS/IoT/fms-kr" } });
         const env = run.one("aws:lambda/function:Function", "-rotation-sweep").inputs.environment.variables;

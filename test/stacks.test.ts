@@ -135,6 +135,7 @@ describe("stacks", () => {
                     ROTATION_TABLE: run.one("aws:dynamodb/table:Table", "-rotation-state").state.name,
                     GRACE_PERIOD_HOURS: String(cfg.provisioning.rotation.gracePeriodHours),
                     CONFIRM_TIMEOUT_HOURS: String(cfg.provisioning.rotation.confirmTimeoutHours),
+                    MIN_ROTATION_INTERVAL_HOURS: String(cfg.provisioning.rotation.minIntervalHours),
                 });
                 if (cfg.environment === "production") assert.strictEqual(plain.BIND_KEYS, "true");
                 // Each template the hook serves, with the serials bound to it: vehicles, their rotation, cores;
@@ -169,8 +170,11 @@ describe("stacks", () => {
                 const onlyAttributes = (attributes: string[]) => ({
                     "ForAllValues:StringEquals": { "dynamodb:Attributes": attributes }, StringEquals: { "dynamodb:ReturnValues": "NONE" },
                 });
-                const claimAttributes = ["serialNumber", "status", "certificateId", "templateName", "provisionedAt", "claimCertificateId", "publicKeyFingerprint", "previousCertificateId"];
-                assert.deepStrictEqual(statement(doc, "ReadRegistry").Resource, [table]);
+                const claimAttributes = ["serialNumber", "status", "certificateId", "templateName", "provisionedAt", "claimCertificateId", "publicKeyFingerprint", "previousCertificateId", "rotationStartedAt"];
+                // Prefix mode never reads the registry (issue 26: grant per mode what it uses).
+                if (cfg.provisioning.hookMode === "registry") assert.deepStrictEqual(statement(doc, "ReadRegistry").Resource, [table]);
+                else assert.ok(!doc.Statement.some((s) => s.Action.includes("dynamodb:GetItem")), "prefix mode: no registry read");
+                assert.deepStrictEqual(statement(doc, "ReadOwnThingsCertificateStatus").Resource, [iot("cert/*")]);
                 assert.deepStrictEqual(statement(doc, "RecordRotationState"), {
                     Sid: "RecordRotationState", Effect: "Allow", Action: ["dynamodb:UpdateItem"], Resource: [run.one("aws:dynamodb/table:Table", "-rotation-state").state.arn],
                     Condition: onlyAttributes(["thingName", "unconfirmedCertificateArn", "confirmBy", "keeperCertificateArn", "retiringCertificateArns", "retireAfter"]),
@@ -184,7 +188,8 @@ describe("stacks", () => {
                 } else {
                     // Prefix mode claims serials with a conditional put into the same table.
                     assert.deepStrictEqual(statement(doc, "ClaimSerialOnceByPut"), {
-                        Sid: "ClaimSerialOnceByPut", Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: [table], Condition: onlyAttributes(claimAttributes),
+                        Sid: "ClaimSerialOnceByPut", Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: [table],
+                        Condition: onlyAttributes(["serialNumber", "status", "certificateId", "templateName", "provisionedAt", "claimCertificateId"]),
                     });
                     const prefixes = [cfg.provisioning.thingNamePrefix, ...(cfg.greengrass ? [cfg.greengrass.coreThingNamePrefix] : [])];
                     assert.deepStrictEqual(statement(doc, "LookUpOwnThings").Resource, prefixes.map((x) => iot(`thing/${x}*`)));

@@ -78,6 +78,24 @@ export function ruleMetricQuery(metricName: "Failure" | "ErrorActionFailure" | s
     return `SELECT SUM(${metricName}) FROM SCHEMA("AWS/IoT", ActionType, RuleName) WHERE RuleName = '${ruleName}'`;
 }
 
+/**
+ * Eviction signals (issue 26): JSON log lines of the hook and of the rotation confirmation that carry an
+ * `evictionSignal` (a same-key re-registration of a provisioned serial; a replaced certificate still in use,
+ * the unit behind it did not start the rotation that replaced it). One metric, one alarm to the operations
+ * topic: a thief holding a unit's current key is seen within minutes. Names are stable (dashboards read them).
+ */
+export const EVICTION_SIGNALS_METRIC = "EvictionSignals";
+export const EVICTION_SIGNAL_PATTERN = '{ $.evictionSignal = "*" }';
+
+/** The eviction-signal metric filter on one log group (the hook's, the confirmation's). */
+export function evictionSignalMetricFilter(name: string, logGroupName: pulumi.Input<string>, namespace: string, parent: pulumi.Resource): aws.cloudwatch.LogMetricFilter {
+    return new aws.cloudwatch.LogMetricFilter(name, {
+        logGroupName,
+        pattern: EVICTION_SIGNAL_PATTERN,
+        metricTransformation: { namespace, name: EVICTION_SIGNALS_METRIC, value: "1", defaultValue: "0", unit: "Count" },
+    }, { parent });
+}
+
 /** The metric filter pattern for hook decisions that denied provisioning. */
 export const DENIED_PATTERN = '{ $.event = "provisioning-decision" && $.allowProvisioning IS FALSE }';
 /** The metric filter pattern for hook decisions that allowed it (a successful squat or a flood denies nothing). */
@@ -208,6 +226,8 @@ export class Operations extends pulumi.ComponentResource {
             metricTransformation: { namespace: deniedNamespace, name: "ProvisioningAllowed", value: "1", defaultValue: "0", unit: "Count" },
         }, parent);
 
+        evictionSignalMetricFilter(`${name}-hook-eviction-signals`, args.hookLogGroupName, deniedNamespace, this);
+
         const alarm = (suffix: string, description: string, threshold: number, metric: Partial<aws.cloudwatch.MetricAlarmArgs>) =>
             topicAlarm(`${name}-${suffix}`, this, topic.arn, { name: `${args.namePrefix}-${suffix}`, alarmDescription: description, threshold, ...metric });
         const sum5min = { statistic: "Sum", period: 300 };
@@ -225,6 +245,9 @@ export class Operations extends pulumi.ComponentResource {
                 { namespace: "AWS/Lambda", metricName: "Throttles", dimensions: { FunctionName: args.hookFunctionName }, ...sum5min }),
             alarm("hook-denies", "Unusually many provisioning requests denied (unknown, revoked or foreign serials)", ops.alarms.hookDenies,
                 { namespace: deniedNamespace, metricName: "ProvisioningDenied", ...sum5min }),
+            // Every one is an eviction path a thief with a unit's current key could be on: quarantine unless the unit explains it.
+            alarm("eviction-signals", "A unit may have been evicted: a provisioned serial re-registered with its key, or a replaced certificate still in use (docs/provisioning-security.md, eviction alarm)", 1,
+                { namespace: deniedNamespace, metricName: EVICTION_SIGNALS_METRIC, ...sum5min }),
             alarm("connect-auth-errors", "MQTT connections AWS IoT refused to authorize", ops.alarms.connectAuthErrors,
                 { namespace: "AWS/IoT", metricName: "Connect.AuthError", dimensions: { Protocol: "MQTT" }, ...sum5min }),
             alarm("rule-action-failures", "Actions of this stack's rules failed; the messages went to the error action (for example Kafka unreachable)", ops.alarms.ruleActionFailures,

@@ -7,7 +7,7 @@ import { trustedBy } from "../arnContext";
 import { handlerArchive } from "../lambdaBundle";
 import { nodeLambda } from "../nodeLambda";
 import { topicAlarm } from "../topicAlarm";
-import { ruleFailureMetricFilter } from "../operations/operations";
+import { evictionSignalMetricFilter, ruleFailureMetricFilter } from "../operations/operations";
 import { CONFIRM_TOPIC } from "../../policies/topics";
 import { EXPIRING_METRIC } from "./lambda/certificateRotation";
 
@@ -96,10 +96,12 @@ export class CertificateRotation extends pulumi.ComponentResource {
                 ...c, logGroupArn, tableArn: v.tableArn, keyArn: v.keyArn, thingNamePrefixes: args.thingNamePrefixes,
                 registryTableArn: v.registryTableArn || undefined, failureQueueArn: v.failureQueueArn,
             }),
-        }).fn;
-        const confirm = fn("confirm", "Certificate rotation: schedules a vehicle's older certificates once it confirms its new one", 30, rotationConfirmPolicy);
+        });
+        const { fn: confirm, logGroup: confirmLogs } = fn("confirm", "Certificate rotation: schedules a vehicle's older certificates once it confirms its new one", 30, rotationConfirmPolicy);
         const sweep = fn("sweep", "Certificate rotation: retires certificates after their grace period", 300,
-            (r) => rotationSweepPolicy({ ...r, metricNamespace: args.metricNamespace }));
+            (r) => rotationSweepPolicy({ ...r, metricNamespace: args.metricNamespace })).fn;
+        // A confirmation from a replaced certificate: counted into the operations' eviction alarm (same namespace and metric).
+        evictionSignalMetricFilter(`${name}-confirm-eviction-signals`, confirmLogs.name, args.metricNamespace, this);
 
         // The confirmation rule: Basic Ingest only (nobody can subscribe to it), invoking `confirm`.
         const errorLogs = new aws.cloudwatch.LogGroup(`${name}-confirm-errors`, {

@@ -5,7 +5,7 @@ import { ArnContext, iotArn } from "../../policies/document";
 import { hookRolePolicy, thingsRegistrationPolicyArn } from "../../policies/iam";
 import { DeviceKeys } from "../../policies/iotClaimPolicy";
 import { devicePolicy } from "../../policies/iotDevicePolicy";
-import { REGISTRY_CLAIM_ATTRIBUTES, TemplateRule } from "./lambda/provisioningHook";
+import { PREFIX_CLAIM_ATTRIBUTES, REGISTRY_CLAIM_ATTRIBUTES, TemplateRule } from "./lambda/provisioningHook";
 import { ROTATION_HOOK_ATTRIBUTES } from "../runtime/rotationState";
 import { policyJson, trustedBy } from "../arnContext";
 import { handlerArchive } from "../lambdaBundle";
@@ -36,7 +36,7 @@ export interface FleetProvisioningArgs {
      * The template a provisioned vehicle calls, with its own certificate, for its next certificate;
      * how long a replaced certificate stays active, and how long a rotated one may stay unconfirmed.
      */
-    rotation: { templateName: string; gracePeriodHours: number; confirmTimeoutHours: number };
+    rotation: { templateName: string; gracePeriodHours: number; confirmTimeoutHours: number; minIntervalHours: number };
     /** Concurrency reserved for the hook (none by default). */
     hookReservedConcurrency?: number;
     /** Another template the shared hook serves (Greengrass core devices), with the serials bound to it. */
@@ -150,6 +150,7 @@ export class FleetProvisioning extends pulumi.ComponentResource {
                 ROTATION_TABLE: rotationTable.name,
                 GRACE_PERIOD_HOURS: String(args.rotation.gracePeriodHours),
                 CONFIRM_TIMEOUT_HOURS: String(args.rotation.confirmTimeoutHours),
+                MIN_ROTATION_INTERVAL_HOURS: String(args.rotation.minIntervalHours),
             },
             reservedConcurrentExecutions: args.hookReservedConcurrency,
             kmsKeyArn: args.kmsKeyArn,
@@ -160,7 +161,7 @@ export class FleetProvisioning extends pulumi.ComponentResource {
                 logGroupArn,
                 registryTableArn: v.tableArn,
                 prefixClaim: args.hookMode === "prefix",
-                registryClaimAttributes: REGISTRY_CLAIM_ATTRIBUTES,
+                registryClaimAttributes: args.hookMode === "prefix" ? PREFIX_CLAIM_ATTRIBUTES : REGISTRY_CLAIM_ATTRIBUTES,
                 rotationTableArn: v.rotationTableArn,
                 rotationAttributes: ROTATION_HOOK_ATTRIBUTES,
                 keyArn: v.keyArn,

@@ -16,6 +16,11 @@ export const ROTATION = {
     retireAfter: "retireAfter",
     unconfirmed: "unconfirmedCertificateArn",
     confirmBy: "confirmBy",
+    /**
+     * Certificates the sweep has claimed for retirement (a tombstone, gone with the item): a confirmation's write is
+     * conditioned against it, so a late confirmation and the sweep never both win (both certificates retired).
+     */
+    retired: "retiredCertificateArns",
 } as const;
 
 /** Attributes the hook may write in the rotation table (its IAM condition lists exactly these). */

@@ -1,7 +1,7 @@
 import type { ActorLedger } from "./types";
 import { lambdaLogCalls, otherFunctionLogs } from "./lambdaLogs";
 
-import { REGISTRY_CONFIRM_ATTRIBUTES } from "../../policies/rotation";
+import { REGISTRY_CONFIRM_ATTRIBUTES, REGISTRY_CONFIRM_READ_ATTRIBUTES } from "../../policies/rotation";
 
 const ROT = "components/provisioning/lambda/certificateRotation.ts";
 const registry = "arn:${Partition}:dynamodb:${Region}:${Account}:table/${registryTableName}";
@@ -18,13 +18,20 @@ export const rotationConfirm: ActorLedger = {
     lambdas: ["-rotation-confirm"],
     calls: [
         ...lambdaLogCalls("${NamePrefix}-rotation-confirm"),
-        { action: "iot:ListThingPrincipals", resource: thing, source: `${ROT}:103 (confirmAttached) through components/runtime/iotIdentity.ts:30` },
-        { action: "iot:DescribeCertificate", resource: cert, source: `${ROT}:106` },
-        { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:123` },
+        {
+            // Registry mode: the serial's status first (a revoked or re-armed serial confirms nothing); a GetItem with a
+            // projection is seen with dynamodb:Attributes = the projected attributes and the key, dynamodb:Select =
+            // SPECIFIC_ATTRIBUTES (DynamoDB developer guide, "Using IAM policy conditions for fine-grained access control").
+            action: "dynamodb:GetItem", resource: registry, when: { HookMode: "registry" },
+            context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_READ_ATTRIBUTES], "dynamodb:Select": "SPECIFIC_ATTRIBUTES" }, source: `${ROT}:119 (confirmAttached)`,
+        },
+        { action: "iot:ListThingPrincipals", resource: thing, source: `${ROT}:126 (confirmAttached) through components/runtime/iotIdentity.ts:30` },
+        { action: "iot:DescribeCertificate", resource: cert, source: `${ROT}:129` },
+        { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:148` },
         {
             // Registry mode: the confirmed certificate and its key become the serial's current ones, and nothing else.
             action: "dynamodb:UpdateItem", resource: registry, when: { HookMode: "registry" },
-            context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_ATTRIBUTES], "dynamodb:ReturnValues": "NONE" }, source: `${ROT}:156 (recordCurrent)`,
+            context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_ATTRIBUTES], "dynamodb:ReturnValues": "NONE" }, source: `${ROT}:201 (recordCurrent)`,
         },
         { action: "kms:Decrypt", resource: "${StackKeyArn}", context: viaDynamo, source: kmsSource },
         {
@@ -41,11 +48,20 @@ export const rotationConfirm: ActorLedger = {
     ],
     mustDeny: [
         otherFunctionLogs(),
-        { action: "iot:ListThingPrincipals", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/fms-other-vehicle-1", why: "Things of other stacks", source: `${ROT}:103 through components/runtime/iotIdentity.ts:30` },
+        { action: "iot:ListThingPrincipals", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/fms-other-vehicle-1", why: "Things of other stacks", source: `${ROT}:126 through components/runtime/iotIdentity.ts:30` },
+        {
+            action: "dynamodb:GetItem", resource: registry, when: { HookMode: "registry" },
+            context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_READ_ATTRIBUTES, "publicKeyFingerprint"], "dynamodb:Select": "SPECIFIC_ATTRIBUTES" },
+            why: "reading registry attributes beyond the status (the unit's key)", source: `${ROT}:119`,
+        },
+        {
+            action: "dynamodb:GetItem", resource: registry, when: { HookMode: "registry" }, context: { "dynamodb:Select": "ALL_ATTRIBUTES" },
+            why: "reading whole registry items", source: `${ROT}:119`,
+        },
         {
             action: "dynamodb:UpdateItem", resource: registry, when: { HookMode: "registry" },
             context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_ATTRIBUTES, "templates"], "dynamodb:ReturnValues": "NONE" },
-            why: "writing registry attributes beyond the current certificate (the serial's templates)", source: `${ROT}:156`,
+            why: "writing registry attributes beyond the current certificate (the serial's templates)", source: `${ROT}:201`,
         },
         { action: "sqs:SendMessage", resource: "arn:${Partition}:sqs:${Region}:${Account}:${NamePrefix}-iot-operations", why: "other queues", source: ROT },
         { action: "iot:UpdateCertificate", resource: cert, why: "confirmation schedules; only the sweep deactivates", source: ROT },
@@ -59,28 +75,33 @@ export const rotationSweep: ActorLedger = {
     lambdas: ["-rotation-sweep"],
     calls: [
         ...lambdaLogCalls("${NamePrefix}-rotation-sweep"),
-        { action: "dynamodb:Scan", resource: table, source: `${ROT}:188` },
+        { action: "dynamodb:Scan", resource: table, source: `${ROT}:237` },
         { action: "kms:Decrypt", resource: "${StackKeyArn}", context: viaDynamo, source: kmsSource },
-        { action: "iot:UpdateCertificate", resource: cert, source: `${ROT}:247` },
+        { action: "iot:UpdateCertificate", resource: cert, source: `${ROT}:297` },
         {
             // SAR (iam-data iot.json): DetachThingPrincipal is authorized on `cert`, condition key iot:thingArn.
-            action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": thing }, source: `${ROT}:248`,
+            action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": thing }, source: `${ROT}:315`,
         },
-        { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:208 (claiming what it retires)` },
-        { action: "dynamodb:DeleteItem", resource: table, source: `${ROT}:259` },
+        {
+            // Whether AWS fills iot:thingArn on DetachThingPrincipal is documented nowhere: without it the detach must
+            // still be allowed (a denied detach once wedged a vehicle's rotation: issue 26).
+            action: "iot:DetachThingPrincipal", resource: cert, source: `${ROT}:315 (iot:thingArn absent)`,
+        },
+        { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:257 (claiming what it retires)` },
+        { action: "dynamodb:DeleteItem", resource: table, source: `${ROT}:323` },
         // ListAuditTasks and DescribeAuditTask have no resource types in the SAR: the request's resource is *.
-        { action: "iot:ListAuditTasks", resource: "*", source: `${ROT}:288` },
-        { action: "iot:DescribeAuditTask", resource: "*", source: `${ROT}:294` },
-        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "FMS/IoT/${NamePrefix}" }, source: `${ROT}:299` },
+        { action: "iot:ListAuditTasks", resource: "*", source: `${ROT}:352` },
+        { action: "iot:DescribeAuditTask", resource: "*", source: `${ROT}:358` },
+        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "FMS/IoT/${NamePrefix}" }, source: `${ROT}:363` },
     ],
     mustDeny: [
         otherFunctionLogs(),
         {
             action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": "arn:${Partition}:iot:${Region}:${Account}:thing/fms-other-vehicle-1" },
-            why: "detaching certificates from other stacks' Things", source: `${ROT}:248`,
+            why: "detaching certificates from other stacks' Things (when AWS names the Thing)", source: `${ROT}:315`,
         },
-        { action: "dynamodb:DeleteItem", resource: "arn:${Partition}:dynamodb:${Region}:${Account}:table/${registryTableName}", when: { registryTableName: true }, why: "the provisioning registry", source: `${ROT}:259` },
-        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "AWS/IoT" }, why: "another metric namespace", source: `${ROT}:299` },
+        { action: "dynamodb:DeleteItem", resource: "arn:${Partition}:dynamodb:${Region}:${Account}:table/${registryTableName}", when: { registryTableName: true }, why: "the provisioning registry", source: `${ROT}:323` },
+        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "AWS/IoT" }, why: "another metric namespace", source: `${ROT}:363` },
         { action: "iot:DeleteCertificate", resource: cert, why: "the sweep deactivates and detaches, never deletes", source: ROT },
     ],
 };

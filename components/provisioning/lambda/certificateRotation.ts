@@ -18,7 +18,7 @@
  * Runs on the Node.js 22 Lambda runtime, whose bundled AWS SDK v3 it uses.
  */
 import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
-import { DeleteItemCommand, DynamoDBClient, ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import {
     DescribeAuditTaskCommand, DescribeCertificateCommand, DetachThingPrincipalCommand, IoTClient, ListAuditTasksCommand,
     UpdateCertificateCommand,
@@ -53,8 +53,17 @@ export interface RotationDeps {
     log: (line: string) => void;
 }
 
-// The registry attributes recordCurrent writes are REGISTRY_CONFIRM_ATTRIBUTES (policies/rotation.ts): the IAM
-// condition of this function's role allows exactly those and the key.
+// The registry attributes the confirmation writes are REGISTRY_CONFIRM_ATTRIBUTES, and those it reads first
+// (the serial must be `provisioned`) REGISTRY_CONFIRM_READ_ATTRIBUTES (policies/rotation.ts): the IAM
+// conditions of this function's role allow exactly those and the key.
+//
+//
+/**
+ * A confirmation from a certificate that a newer live one on its Thing replaced: the unit behind it did not
+ * start the rotation that replaced it (a thief holding its key did), or it lost its own rotation's answer.
+ * Counted by the eviction alarm (components/operations/operations.ts, EVICTION_SIGNAL_PATTERN).
+ */
+export const REPLACED_CERTIFICATE_IN_USE = "replaced-certificate-in-use";
 
 const THING = /^[a-zA-Z0-9:_-]{1,128}$/;
 
@@ -68,7 +77,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv): RotationConfig | undefine
     };
 }
 
-export type ConfirmResult = { confirmed: true; thingName: string; retiring: string[]; retireAfter?: string; current: boolean } | { confirmed: false; reason: string };
+export type ConfirmResult =
+    | { confirmed: true; thingName: string; retiring: string[]; retireAfter?: string; current: boolean; evictionSignal?: typeof REPLACED_CERTIFICATE_IN_USE }
+    | { confirmed: false; reason: string };
 
 /**
  * The Thing a client id stands for. A vehicle's policy lets it connect only as its Thing name; a
@@ -100,6 +111,18 @@ export async function confirm(event: unknown, deps: RotationDeps): Promise<Confi
 }
 
 async function confirmAttached(certificateId: string, thingName: string, config: RotationConfig, deps: RotationDeps): Promise<ConfirmResult> {
+    const prefix = prefixOf(config, thingName)!;
+    const serial = thingName.slice(prefix.length);
+    if (config.registryTable) {
+        // Only a serial the registry says is provisioned confirms anything: a revoked (quarantined) or re-armed one never
+        // makes a certificate the keeper (a thief's rotation racing the runbook).
+        const read = await deps.dynamo.send(new GetItemCommand({
+            TableName: config.registryTable, Key: { serialNumber: { S: serial } }, ConsistentRead: true,
+            ProjectionExpression: "#s", ExpressionAttributeNames: { "#s": "status" },
+        }));
+        const status = read.Item?.status?.S;
+        if (status !== "provisioned") return { confirmed: false, reason: `serial-${status ?? "not-registered"}` };
+    }
     const arns = await thingCertificateArns((c) => deps.iot.send(c), thingName);
     const mine = arns.find((a) => certificateIdOf(a) === certificateId);
     if (!mine) return { confirmed: false, reason: "certificate-not-attached" };
@@ -110,64 +133,90 @@ async function confirmAttached(certificateId: string, thingName: string, config:
     let newest = true;
     for (const arn of arns) {
         if (arn === mine) continue;
-        const created = (await describe(arn))?.creationDate?.getTime() ?? Number.POSITIVE_INFINITY;
+        const d = await describe(arn);
+        // A deactivated leftover (retired, its detach failed) neither retires nor replaces anything.
+        if (d?.status === "INACTIVE" || d?.status === "REVOKED") continue;
+        const created = d?.creationDate?.getTime() ?? Number.POSITIVE_INFINITY;
         if (created < confirmedAt) older.push(arn);
         else newest = false;
     }
-    // Only the newest certificate confirms anything: an older one (a rotated-out key) changes nothing.
-    if (!newest) return { confirmed: true, thingName, retiring: [], current: false };
+    // Only the newest certificate confirms anything: an older one (a rotated-out key) changes nothing, and is seen.
+    if (!newest) return { confirmed: true, thingName, retiring: [], current: false, evictionSignal: REPLACED_CERTIFICATE_IN_USE };
     const retireAfter = hoursAfter(deps.now(), config.gracePeriodHours);
     const key = { [ROTATION.thingName]: { S: thingName } };
-    const names = { "#u": ROTATION.unconfirmed, "#by": ROTATION.confirmBy };
-    try {
-        await deps.dynamo.send(new UpdateItemCommand(older.length > 0 ? {
-            TableName: config.tableName,
-            Key: key,
-            // The pending rotation, if any, must be this certificate's (it is newest, so it can be no other).
-            ConditionExpression: "attribute_not_exists(#u) OR #u = :mine",
-            // A repeated confirmation (the device's retry, Lambda's) never moves the retirement later.
-            UpdateExpression: "SET #k = :mine, #after = if_not_exists(#after, :after) ADD #r :older REMOVE #u, #by",
-            ExpressionAttributeNames: { ...names, "#k": ROTATION.keeper, "#after": ROTATION.retireAfter, "#r": ROTATION.retiring },
-            ExpressionAttributeValues: { ":mine": { S: mine }, ":after": { S: retireAfter }, ":older": { SS: older } },
-        } : {
-            TableName: config.tableName,
-            Key: key,
-            ConditionExpression: "#u = :mine",
-            UpdateExpression: "REMOVE #u, #by",
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: { ":mine": { S: mine } },
-        }));
-    } catch (err) {
-        // Nothing pending for this certificate and nothing older: a repeated confirmation.
-        if (errorName(err) !== "ConditionalCheckFailedException") throw err;
-        if (older.length > 0) throw err;
-    }
-    const prefix = prefixOf(config, thingName);
-    if (config.registryTable && prefix) await recordCurrent(config, deps, thingName.slice(prefix.length), certificateId, own?.certificatePem);
+    const names = { "#u": ROTATION.unconfirmed, "#by": ROTATION.confirmBy, "#k": ROTATION.keeper, "#r": ROTATION.retiring, "#x": ROTATION.retired };
+    const update = (input: { ConditionExpression: string; UpdateExpression: string; names: Record<string, string>; values: Record<string, unknown> }) => deps.dynamo.send(new UpdateItemCommand({
+        TableName: config.tableName, Key: key, ConditionExpression: input.ConditionExpression, UpdateExpression: input.UpdateExpression,
+        // DynamoDB refuses names and values an expression does not use: only those it does.
+        ExpressionAttributeNames: used(input.names, input), ExpressionAttributeValues: used(input.values, input) as never,
+    }));
+    const lost = (err: unknown) => { if (errorName(err) !== "ConditionalCheckFailedException") throw err; return false; };
+    const mineValue = { ":mine": { S: mine } };
+    // Never a certificate the sweep has claimed (the tombstone): of a late confirmation and the sweep, one wins.
+    const notRetired = "NOT contains(#x, :mine)";
+    // The first confirmation: this certificate is the pending rotation, or the sweep moved it (unconfirmed in time) among
+    // the replaced ones and has not claimed it yet. Its older certificates retire after a full grace period from now.
+    const first = await update(older.length > 0 ? {
+        ConditionExpression: `(#u = :mine OR contains(#r, :mine)) AND ${notRetired}`,
+        UpdateExpression: "SET #k = :mine, #after = :after ADD #r :older REMOVE #u, #by",
+        names: { ...names, "#after": ROTATION.retireAfter }, values: { ...mineValue, ":after": { S: retireAfter }, ":older": { SS: older } },
+    } : {
+        ConditionExpression: `(#u = :mine OR contains(#r, :mine)) AND ${notRetired}`,
+        UpdateExpression: "SET #k = :mine REMOVE #u, #by",
+        names, values: mineValue,
+    }).then(() => true, lost);
+    // A repeated confirmation (the device's retry, Lambda's): the keeper already; never moves the retirement later.
+    const repeated = first || await update(older.length > 0 ? {
+        ConditionExpression: `#k = :mine AND ${notRetired}`,
+        UpdateExpression: "SET #after = if_not_exists(#after, :after) ADD #r :older",
+        names: { ...names, "#after": ROTATION.retireAfter }, values: { ...mineValue, ":after": { S: retireAfter }, ":older": { SS: older } },
+    } : {
+        ConditionExpression: `#k = :mine AND ${notRetired}`, UpdateExpression: "SET #k = :mine", names, values: mineValue,
+    }).then(() => true, lost);
+    // Older certificates, and nothing pending names this one as the new one (the sweep claimed it, or the state is gone): refused.
+    // Nothing older and nothing pending: the certificate in use, confirmed again (a device confirming on connect); nothing to write.
+    if (!first && !repeated && older.length > 0) return { confirmed: false, reason: "not-pending" };
+    if (config.registryTable) await recordCurrent(config, deps, serial, certificateId, own?.certificatePem, [mine, ...older].map((a) => certificateIdOf(a)!));
     return older.length > 0 ? { confirmed: true, thingName, retiring: older, retireAfter, current: true } : { confirmed: true, thingName, retiring: [], current: true };
 }
 
-/** Registry mode: the serial's current certificate and key are the confirmed ones (the runbooks read them). */
-async function recordCurrent(config: RotationConfig, deps: RotationDeps, serial: string, certificateId: string, pem: string | undefined): Promise<void> {
+/** The entries of `map` whose placeholder (`#x`, `:x`) the condition or update expression uses. */
+function used<T>(map: Record<string, T>, e: { ConditionExpression: string; UpdateExpression: string }): Record<string, T> {
+    const text = `${e.ConditionExpression} ${e.UpdateExpression}`;
+    return Object.fromEntries(Object.entries(map).filter(([k]) => new RegExp(`${k}(?![A-Za-z0-9_])`).test(text)));
+}
+
+/**
+ * Registry mode: the serial's current certificate and key are the confirmed ones (the runbooks read them), and the
+ * key it replaces joins the serial's key history (rearm refuses every key in it). Only while the serial is still
+ * `provisioned` with one of this Thing's certificates as its current one: a quarantine or a re-arm since the check
+ * keeps what the operator wrote.
+ */
+async function recordCurrent(config: RotationConfig, deps: RotationDeps, serial: string, certificateId: string, pem: string | undefined, thingCertificates: string[]): Promise<void> {
     const fingerprint = certificateKeyFingerprint(pem);
     // AWS always sends the PEM (DescribeCertificate); without it the registry keeps the earlier key, said once here.
     if (!fingerprint) deps.log(JSON.stringify({ event: "rotation-confirm-warning", time: deps.now().toISOString(), serial, certificateId, reason: "certificate-pem-unreadable: key not recorded" }));
+    const ids = Object.fromEntries(thingCertificates.slice(0, 99).map((id, i) => [`:c${i}`, { S: id }]));
     try {
         await deps.dynamo.send(new UpdateItemCommand({
             TableName: config.registryTable,
             Key: { serialNumber: { S: serial } },
-            ConditionExpression: "#s = :provisioned",
-            UpdateExpression: `SET #c = :cert, #at = :at${fingerprint ? ", #fp = :fp" : ""}`,
-            ExpressionAttributeNames: { "#s": "status", "#c": "certificateId", "#at": "confirmedAt", ...(fingerprint ? { "#fp": "publicKeyFingerprint" } : {}) },
+            ConditionExpression: `#s = :provisioned AND #c IN (${Object.keys(ids).join(", ")})`,
+            // The replaced key is kept (previousPublicKeyFingerprint, from the item as it is), the new one joins the history.
+            UpdateExpression: `SET #c = :cert, #at = :at${fingerprint ? ", #pfp = if_not_exists(#fp, :fp), #fp = :fp ADD #h :fps" : ""}`,
+            ExpressionAttributeNames: {
+                "#s": "status", "#c": "certificateId", "#at": "confirmedAt",
+                ...(fingerprint ? { "#fp": "publicKeyFingerprint", "#h": "publicKeyHistory", "#pfp": "previousPublicKeyFingerprint" } : {}),
+            },
             ExpressionAttributeValues: {
-                ":provisioned": { S: "provisioned" }, ":cert": { S: certificateId }, ":at": { S: deps.now().toISOString() },
-                ...(fingerprint ? { ":fp": { S: fingerprint } } : {}),
+                ":provisioned": { S: "provisioned" }, ":cert": { S: certificateId }, ":at": { S: deps.now().toISOString() }, ...ids,
+                ...(fingerprint ? { ":fp": { S: fingerprint }, ":fps": { SS: [fingerprint] } } : {}),
             },
             ReturnValues: "NONE",
         }));
     } catch (err) {
-        // A revoked or re-armed serial keeps what the operator wrote.
         if (errorName(err) !== "ConditionalCheckFailedException") throw err;
+        deps.log(JSON.stringify({ event: "rotation-confirm-warning", time: deps.now().toISOString(), serial, certificateId, reason: "registry-changed: a quarantine or re-arm since the check keeps what it wrote" }));
     }
 }
 
@@ -233,10 +282,11 @@ async function retireItem(item: Record<string, any>, now: string, config: Rotati
                 continue;
             }
             try {
+                // The claim leaves a tombstone a confirmation's write is conditioned against (confirmAttached).
                 await update({
                     ConditionExpression: "contains(#r, :arn) AND (attribute_not_exists(#k) OR #k <> :arn) AND #after <= :now",
-                    UpdateExpression: "DELETE #r :set",
-                    ExpressionAttributeNames: { "#r": ROTATION.retiring, "#k": ROTATION.keeper, "#after": ROTATION.retireAfter },
+                    UpdateExpression: "DELETE #r :set ADD #x :set",
+                    ExpressionAttributeNames: { "#r": ROTATION.retiring, "#k": ROTATION.keeper, "#after": ROTATION.retireAfter, "#x": ROTATION.retired },
                     ExpressionAttributeValues: { ":arn": { S: arn }, ":set": { SS: [arn] }, ":now": { S: now } },
                 });
             } catch (err) {
@@ -245,12 +295,26 @@ async function retireItem(item: Record<string, any>, now: string, config: Rotati
             }
             try {
                 await tolerateGone(deps.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: "INACTIVE" })));
-                await tolerateGone(deps.iot.send(new DetachThingPrincipalCommand({ thingName, principal: arn })));
-                result.retired.push(arn);
             } catch (err) {
                 result.failed.push({ arn, error: errorName(err) });
-                // Back into the set: the next sweep tries again.
-                await update({ UpdateExpression: "ADD #r :set", ExpressionAttributeNames: { "#r": ROTATION.retiring }, ExpressionAttributeValues: { ":set": { SS: [arn] } } });
+                // Back into the set, due now: the next sweep tries again. Only into the item this sweep claimed it from (its
+                // tombstone is there): an item a quarantine or re-arm dropped meanwhile stays dropped (the runbook retires
+                // every certificate itself), never re-created half (no retireAfter: never scanned, the Thing never rotating).
+                await update({
+                    ConditionExpression: "contains(#x, :arn)",
+                    UpdateExpression: "ADD #r :set SET #after = if_not_exists(#after, :now)",
+                    ExpressionAttributeNames: { "#r": ROTATION.retiring, "#x": ROTATION.retired, "#after": ROTATION.retireAfter },
+                    ExpressionAttributeValues: { ":arn": { S: arn }, ":set": { SS: [arn] }, ":now": { S: now } },
+                }).catch(lost);
+                continue;
+            }
+            // Deactivated: retired (it can no longer connect). A detach that fails leaves an INACTIVE leftover, which the
+            // hook and confirm do not count, so it wedges nothing; it is reported, and the runbooks detach it.
+            result.retired.push(arn);
+            try {
+                await tolerateGone(deps.iot.send(new DetachThingPrincipalCommand({ thingName, principal: arn })));
+            } catch (err) {
+                result.failed.push({ arn, error: `detach: ${errorName(err)}` });
             }
         }
     }

@@ -33,7 +33,7 @@
  */
 import { X509Certificate } from "crypto";
 import { AttributeValue, ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { DescribeThingCommand, IoTClient } from "@aws-sdk/client-iot";
+import { DescribeCertificateCommand, DescribeThingCommand, IoTClient } from "@aws-sdk/client-iot";
 import { CERTIFICATE_ID, certificateArn, certificateIdOf, errorName, thingCertificateArns } from "../../runtime/iotIdentity";
 import { certificateKeyFingerprint } from "../../runtime/keyFingerprint";
 import { hoursAfter, ROTATION } from "../../runtime/rotationState";
@@ -84,6 +84,8 @@ export interface HookConfig {
     gracePeriodHours: number;
     /** A rotated certificate the vehicle has not confirmed within this many hours is retired. */
     confirmTimeoutHours: number;
+    /** Registry mode: a serial's rotations start at least this many hours apart (0: no limit); a re-arm resets it. */
+    minRotationIntervalHours?: number;
 }
 
 /** Registry item attributes (table keyed by `serialNumber`). */
@@ -100,6 +102,12 @@ export const REGISTRY = {
     publicKeyFingerprint: "publicKeyFingerprint",
     /** The certificate a re-registration or a re-arm replaced. */
     previousCertificateId: "previousCertificateId",
+    /** When the hook last allowed a rotation of the serial (`provisioning.rotation.minIntervalHours` counts from it; a re-arm removes it). */
+    rotationStartedAt: "rotationStartedAt",
+    /** String set: every key fingerprint the serial had before its current one (confirm and rearm add to it; rearm refuses them). */
+    publicKeyHistory: "publicKeyHistory",
+    /** The key a confirmed rotation replaced (confirm copies it there): history for serials registered before it was kept. */
+    previousPublicKeyFingerprint: "previousPublicKeyFingerprint",
 } as const;
 /**
  * Attributes the hook names when it claims or re-registers a serial (the hook role may touch these
@@ -107,7 +115,12 @@ export const REGISTRY = {
  */
 export const REGISTRY_CLAIM_ATTRIBUTES = [
     REGISTRY.key, REGISTRY.status, REGISTRY.certificateId, REGISTRY.templateName, REGISTRY.provisionedAt, REGISTRY.claimCertificateId,
-    REGISTRY.publicKeyFingerprint, REGISTRY.previousCertificateId,
+    REGISTRY.publicKeyFingerprint, REGISTRY.previousCertificateId, REGISTRY.rotationStartedAt,
+] as const;
+
+/** Prefix mode (development): the attributes its conditional put writes, the only ones its grant names. */
+export const PREFIX_CLAIM_ATTRIBUTES = [
+    REGISTRY.key, REGISTRY.status, REGISTRY.certificateId, REGISTRY.templateName, REGISTRY.provisionedAt, REGISTRY.claimCertificateId,
 ] as const;
 
 export const SERIAL_STATUS = { active: "active", provisioned: "provisioned", revoked: "revoked" } as const;
@@ -129,7 +142,17 @@ export interface HookDeps {
     registryTimeoutMs: number;
 }
 
-export type Decision = { allow: true; serial: string } | { allow: false; serial?: string; reason: string };
+/**
+ * What a decision says about a thief holding a unit's current key (the eviction alarm counts these:
+ * components/operations/operations.ts, EVICTION_SIGNAL_PATTERN):
+ * - `same-key-re-registration`: a provisioned serial registered again with its key (a lost answer, or a
+ *   thief re-registering to evict the unit);
+ * - `replaced-certificate-in-use`: a certificate older than another live one on its Thing asked to rotate
+ *   (the unit whose certificate someone else rotated away, or a unit retrying a rotation whose answer it lost).
+ */
+export type EvictionSignal = "same-key-re-registration" | "replaced-certificate-in-use";
+
+export type Decision = ({ allow: true; serial: string } | { allow: false; serial?: string; reason: string }) & { signal?: EvictionSignal };
 
 const SERIAL = /^[A-Za-z0-9_-]{1,64}$/;
 const TEMPLATE_ARN = /^arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:provisioningtemplate\/([0-9A-Za-z_-]{1,36})$/;
@@ -171,7 +194,8 @@ const hours = (v: string | undefined): number | undefined => (v !== undefined &&
 
 /**
  * The environment the component sets: `HOOK_MODE`, `REGISTRY_TABLE`, `HOOK_TEMPLATES` (JSON),
- * `ALLOW_REPROVISIONING`, `BIND_KEYS`, `ROTATION_TABLE`, `GRACE_PERIOD_HOURS`, `CONFIRM_TIMEOUT_HOURS`.
+ * `ALLOW_REPROVISIONING`, `BIND_KEYS`, `ROTATION_TABLE`, `GRACE_PERIOD_HOURS`, `CONFIRM_TIMEOUT_HOURS`,
+ * `MIN_ROTATION_INTERVAL_HOURS`.
  */
 export function configFromEnv(env: NodeJS.ProcessEnv): HookConfig | undefined {
     const mode = env.HOOK_MODE;
@@ -180,7 +204,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): HookConfig | undefined {
     if (env.BIND_KEYS !== "true" && env.BIND_KEYS !== "false") return undefined;
     const gracePeriodHours = hours(env.GRACE_PERIOD_HOURS);
     const confirmTimeoutHours = hours(env.CONFIRM_TIMEOUT_HOURS);
-    if (gracePeriodHours === undefined || confirmTimeoutHours === undefined || confirmTimeoutHours === 0) return undefined;
+    const minRotationIntervalHours = env.MIN_ROTATION_INTERVAL_HOURS === undefined ? 0 : hours(env.MIN_ROTATION_INTERVAL_HOURS);
+    if (gracePeriodHours === undefined || confirmTimeoutHours === undefined || confirmTimeoutHours === 0 || minRotationIntervalHours === undefined) return undefined;
     let raw: unknown;
     try {
         raw = JSON.parse(env.HOOK_TEMPLATES ?? "");
@@ -196,7 +221,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): HookConfig | undefined {
     }
     return {
         mode, tableName: env.REGISTRY_TABLE, templates, allowReprovisioning: env.ALLOW_REPROVISIONING === "true",
-        bindKeys: env.BIND_KEYS === "true", rotationTable: env.ROTATION_TABLE, gracePeriodHours, confirmTimeoutHours,
+        bindKeys: env.BIND_KEYS === "true", rotationTable: env.ROTATION_TABLE, gracePeriodHours, confirmTimeoutHours, minRotationIntervalHours,
     };
 }
 
@@ -242,6 +267,31 @@ const within = (client: Pick<DynamoDBClient | IoTClient, "send">, deadline: numb
     (command) => withDeadline((abortSignal) => (client.send as (c: unknown, o: unknown) => Promise<unknown>)(command, { abortSignal }), deadline);
 
 const isConditionFailure = (err: unknown) => err instanceof ConditionalCheckFailedException || errorName(err) === "ConditionalCheckFailedException";
+
+/** A certificate attached to a Thing, with what decides whether it still counts. */
+interface Attached { id: string; live: boolean; created: number }
+
+/**
+ * The certificates attached to the Thing (none if it does not exist), each described: only a certificate
+ * that can still connect (not INACTIVE or REVOKED: AWS IoT API reference, CertificateStatus; a device
+ * connects only with an ACTIVE one) counts toward the Thing's limit, so a deactivated leftover that could
+ * not be detached never wedges a unit. `undefined` when the Thing does not exist.
+ */
+async function attachedCertificates(r: Request, deps: HookDeps): Promise<Attached[] | undefined> {
+    const iot = within(deps.iot, r.deadline);
+    let arns: string[];
+    try {
+        arns = await thingCertificateArns(iot, r.thingName);
+    } catch (err) {
+        if (errorName(err) === "ResourceNotFoundException") return undefined;
+        throw err;
+    }
+    return Promise.all(arns.map(async (arn) => {
+        const id = certificateIdOf(arn)!;
+        const d = (await iot(new DescribeCertificateCommand({ certificateId: id }))).certificateDescription;
+        return { id, live: d?.status !== "INACTIVE" && d?.status !== "REVOKED", created: d?.creationDate?.getTime() ?? Number.POSITIVE_INFINITY };
+    }));
+}
 
 async function decide(event: unknown, deps: HookDeps): Promise<Decision> {
     const config = deps.config;
@@ -326,14 +376,8 @@ async function claimSerial(r: Request, config: HookConfig, deps: HookDeps): Prom
         // Only from a settled Thing: no certificate on it but the registered one, nothing pending. Otherwise a
         // holder of the key (a thief with a stolen current key, or a rotated-out one not yet retired) could
         // overtake a rotation the vehicle started, or keep a rotated-out certificate alive.
-        let attached: string[];
-        try {
-            attached = (await thingCertificateArns(within(deps.iot, r.deadline), r.thingName)).map((a) => certificateIdOf(a)!);
-        } catch (err) {
-            if (errorName(err) !== "ResourceNotFoundException") throw err;
-            attached = [];
-        }
-        if (attached.some((id) => id !== current)) return { allow: false, serial: r.serial, reason: "thing-has-other-certificates" };
+        const attached = (await attachedCertificates(r, deps)) ?? [];
+        if (attached.some((c) => c.live && c.id !== current)) return { allow: false, serial: r.serial, reason: "thing-has-other-certificates" };
         // The rotation state first, with the condition that nothing is pending: of concurrent re-registrations
         // (and rotations) one wins, and the earlier certificate retires after the grace period.
         try {
@@ -356,7 +400,8 @@ async function claimSerial(r: Request, config: HookConfig, deps: HookDeps): Prom
             if (isConditionFailure(err)) return { allow: false, serial: r.serial, reason: "serial-changed-concurrently" };
             throw err;
         }
-        return { allow: true, serial: r.serial };
+        // The unit's earlier certificate retires: honest after a lost answer, an eviction if a thief holds the key. Seen either way.
+        return { allow: true, serial: r.serial, signal: "same-key-re-registration" };
     }
     if (status !== SERIAL_STATUS.active) return { allow: false, serial: r.serial, reason: "serial-status-not-active" };
     try {
@@ -434,26 +479,30 @@ async function firstThingOnly(r: Request, config: HookConfig, deps: HookDeps): P
  * condition that nothing is pending, so two concurrent rotations have one winner).
  */
 async function rotate(r: Request, config: HookConfig, deps: HookDeps): Promise<Decision> {
-    let ids: string[];
-    try {
-        const arns = await thingCertificateArns(within(deps.iot, r.deadline), r.thingName);
-        ids = arns.map((a) => certificateIdOf(a)!);
-    } catch (err) {
-        if (errorName(err) === "ResourceNotFoundException") return { allow: false, serial: r.serial, reason: "thing-not-found" };
-        throw err;
+    const attached = await attachedCertificates(r, deps);
+    if (!attached) return { allow: false, serial: r.serial, reason: "thing-not-found" };
+    const asker = attached.find((c) => c.id === r.event.claimCertificateId);
+    if (!asker?.live) return { allow: false, serial: r.serial, reason: "requester-not-attached-to-thing" };
+    const live = attached.filter((c) => c.live);
+    if (live.length >= MAX_THING_CERTIFICATES) {
+        // A certificate with a newer live one beside it asks: someone else rotated it away (or its own answer was lost).
+        const replaced = live.some((c) => c.created > asker.created);
+        return { allow: false, serial: r.serial, reason: "too-many-certificates", ...(replaced ? { signal: "replaced-certificate-in-use" as const } : {}) };
     }
-    if (!ids.includes(r.event.claimCertificateId)) return { allow: false, serial: r.serial, reason: "requester-not-attached-to-thing" };
-    if (ids.length >= MAX_THING_CERTIFICATES) return { allow: false, serial: r.serial, reason: "too-many-certificates" };
     const dynamo = within(deps.dynamo, r.deadline);
+    const minHours = config.minRotationIntervalHours ?? 0;
     if (config.mode === "registry") {
         const read = await dynamo(new GetItemCommand({
             TableName: config.tableName,
             Key: { [REGISTRY.key]: { S: r.serial } },
-            ProjectionExpression: "#s",
-            ExpressionAttributeNames: { "#s": REGISTRY.status },
+            ProjectionExpression: "#s, #rs",
+            ExpressionAttributeNames: { "#s": REGISTRY.status, "#rs": REGISTRY.rotationStartedAt },
             ConsistentRead: true,
         }));
         if (read.Item?.[REGISTRY.status]?.S !== SERIAL_STATUS.provisioned) return { allow: false, serial: r.serial, reason: "serial-not-provisioned" };
+        // One rotation per interval: a holder of the current key cannot keep restarting rotations (a re-arm removes the mark).
+        const started: string | undefined = read.Item?.[REGISTRY.rotationStartedAt]?.S;
+        if (minHours > 0 && started && hoursAfter(new Date(started), minHours) > deps.now().toISOString()) return { allow: false, serial: r.serial, reason: "rotation-too-soon" };
     }
     try {
         await dynamo(new UpdateItemCommand({
@@ -467,6 +516,22 @@ async function rotate(r: Request, config: HookConfig, deps: HookDeps): Promise<D
     } catch (err) {
         if (isConditionFailure(err)) return { allow: false, serial: r.serial, reason: "rotation-pending" };
         throw err;
+    }
+    if (config.mode === "registry" && minHours > 0) {
+        try {
+            await dynamo(new UpdateItemCommand({
+                TableName: config.tableName,
+                Key: { [REGISTRY.key]: { S: r.serial } },
+                ConditionExpression: "#s = :provisioned",
+                UpdateExpression: "SET #rs = :now",
+                ExpressionAttributeNames: { "#s": REGISTRY.status, "#rs": REGISTRY.rotationStartedAt },
+                ExpressionAttributeValues: { ":provisioned": { S: SERIAL_STATUS.provisioned }, ":now": { S: deps.now().toISOString() } },
+            }));
+        } catch (err) {
+            // Revoked since the read (a quarantine): the unconfirmed rotation recorded above is the quarantine's to drop.
+            if (isConditionFailure(err)) return { allow: false, serial: r.serial, reason: "serial-not-provisioned" };
+            throw err;
+        }
     }
     return { allow: true, serial: r.serial };
 }
@@ -491,6 +556,7 @@ export function createHandler(deps: HookDeps): (event: unknown) => Promise<HookR
             serial: decision.serial ?? (isRecord(e.parameters) ? safe(e.parameters.SerialNumber) : undefined),
             allowProvisioning: decision.allow,
             reason: decision.allow ? "allowed" : decision.reason,
+            ...(decision.signal ? { evictionSignal: decision.signal } : {}),
         }));
         return decision.allow
             ? { allowProvisioning: true, parameterOverrides: { CertDate: certDate(started), CertExpiry: certExpiry(e.certificatePem) ?? UNKNOWN_EXPIRY } }
