@@ -86,9 +86,19 @@ export function installerDownload(nucleusVersion: string): string[] {
     return [
         `curl -fsS https://d2s8p88vqu9w66.cloudfront.net/releases/${zip} -o ${zip}`,
         `unzip -q ${zip} -d GreengrassInstaller`,
-        "curl -fsS https://d2s8p88vqu9w66.cloudfront.net/releases/aws-greengrass-FleetProvisioningByClaim/fleetprovisioningbyclaim-latest.jar -o GreengrassInstaller/aws.greengrass.FleetProvisioningByClaim.jar",
+        `curl -fsS ${PLUGIN_DOWNLOAD} -o GreengrassInstaller/aws.greengrass.FleetProvisioningByClaim.jar`,
     ];
 }
+
+/**
+ * The plugin version every parameter here was read against (PLUGIN_SOURCE), pinned like the nucleus:
+ * AWS serves each release as `fleetprovisioningbyclaim-<version>.jar` beside `-latest.jar` (the same
+ * release path as the nucleus zips), and a later plugin may read other parameters or write its files
+ * elsewhere (1.2.2 added certificatePath/privateKeyPath: AWS's plugin changelog,
+ * https://docs.aws.amazon.com/greengrass/v2/developerguide/fleet-provisioning-changelog.html).
+ */
+export const PLUGIN_VERSION = "1.2.2";
+export const PLUGIN_DOWNLOAD = `https://d2s8p88vqu9w66.cloudfront.net/releases/aws-greengrass-FleetProvisioningByClaim/fleetprovisioningbyclaim-${PLUGIN_VERSION}.jar`;
 
 export interface EdgeStack {
     region: string;

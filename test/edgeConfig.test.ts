@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { run as device } from "../device/cli";
-import { CORE_FILES, installerDownload, PLUGIN_PARAMETERS, pluginOutputPaths, pluginValidationErrors } from "../device/edgeConfig";
+import { CORE_FILES, installerDownload, PLUGIN_PARAMETERS, PLUGIN_SOURCE, PLUGIN_VERSION, pluginOutputPaths, pluginValidationErrors } from "../device/edgeConfig";
 import { publicKeyFingerprint } from "../components/runtime/keyFingerprint";
 import { ACCOUNT_ID } from "../plan/mocks";
 import { ProgramRun, runStack } from "../plan/program";
@@ -112,6 +112,11 @@ describe("npm run device -- edge-config: the nucleus config.yaml for fleet provi
         assert.deepStrictEqual(installerDownload(version)[0], `curl -fsS https://d2s8p88vqu9w66.cloudfront.net/releases/greengrass-${version}.zip -o greengrass-${version}.zip`);
         for (const line of installerDownload(version)) assert.ok(r.err.includes(`  ${line}`), line);
         assert.ok(!r.err.join("\n").includes("nucleus-latest"), "never the latest zip");
+        // The plugin too: its parameters were read in aws-greengrass-fleet-provisioning-by-claim v1.2.2
+        // (FleetProvisioningByClaimPlugin.java L54-75, PLUGIN_SOURCE), so exactly that release's JAR.
+        assert.ok(PLUGIN_SOURCE.includes(`v${PLUGIN_VERSION},`));
+        assert.ok(!r.err.join("\n").includes("-latest"), "never a latest JAR or zip");
+        assert.ok(r.err.some((l) => l.includes(`fleetprovisioningbyclaim-${PLUGIN_VERSION}.jar -o GreengrassInstaller/aws.greengrass.FleetProvisioningByClaim.jar`)));
         assert.ok(r.err.some((l) => l.startsWith("register this unit before it boots") && l.endsWith(fs.readFileSync(path.join(out, "registration.csv"), "utf8").split("\n")[1])));
     });
 
