@@ -257,9 +257,11 @@ describe("guardrails", () => {
         });
     }
 
-    it("a plaintext mskPassword in the stack file is flagged; the same value as an encrypted config value is not", async () => {
-        const plain = guardrailFindings(await runStack("kr", { edit: (c) => { c["fms-iot:mskPassword"] = "committed-in-plain-text"; } }));
+    it("a plaintext mskPassword in the stack file is flagged on dev (which allows it), refused by config outside dev; the same value as an encrypted config value is not", async () => {
+        const plain = guardrailFindings(await runStack("dev", { edit: (c) => { c["fms-iot:mskPassword"] = "committed-in-plain-text"; } }));
         assert.deepStrictEqual(plain.filter((f) => f.policy === "msk-password-from-secret-config").map((f) => f.level), ["advisory"]);
+        await assert.rejects(runStack("kr", { edit: (c) => { c["fms-iot:mskPassword"] = "committed-in-plain-text"; } }),
+            (err: Error & { cause?: Error }) => /Pulumi\.kr\.yaml: Invalid stack config fms-iot:mskPassword = \(the value of mskPassword, 23 characters, sha256:[0-9a-f]{12}; not shown\): a secret outside dev/.test(err.cause?.message ?? err.message));
         const secret = guardrailFindings(await runStack("kr", { edit: (c) => { c["fms-iot:mskPassword"] = "from-encrypted-config"; }, secretKeys: ["fms-iot:mskPassword"] }));
         assert.deepStrictEqual(secret.filter((f) => f.policy === "msk-password-from-secret-config"), []);
     });
