@@ -25,6 +25,7 @@ import { fingerprintOf, quarantine, readRegistrations, rearm, registerSerials, R
 import { provision, ProvisioningRejected } from "./provision";
 import { publishTelemetry } from "./publish";
 import { confirmCertificate, coreRotationClientId, rotate } from "./rotate";
+import { logWatchingNucleus, rotateCore } from "./coreRotation";
 import { publicKeyFingerprint } from "../components/runtime/keyFingerprint";
 
 /** The unit's own key, as `keygen` writes it: what the factory registers by fingerprint. */
@@ -58,7 +59,9 @@ commands:
              as *.previous. --stack fills --template and --rule. A confirmation that fails is retried;
              the new certificate is kept either way (run confirm later). A Greengrass core: --core-root
              <root> (/greengrass/v2) instead of --dir: its thingCert.crt and privKey.key, the stack's core
-             rotation template, client id <thing>#rotate; then restart the nucleus.
+             rotation template, client id <thing>#rotate; then it restarts the nucleus (systemctl), waits
+             until the nucleus logs its connection (--connect-timeout <s>, 300) and only then confirms; if
+             it does not connect, the previous files are put back and the nucleus restarted on them.
   confirm    --dir <dir> --thing <name> --rule <confirm rule>
              Publishes the rotation confirmation with the certificate in <dir> (again).
   quarantine --table <registry> --rotation-table <table> --thing <name> --serial <n> [--region <r>]
@@ -100,12 +103,19 @@ export interface Io {
     aws?: (region: string) => { iot: Pick<IoTClient, "send">; dynamo: Pick<DynamoDBClient, "send"> };
     /** How long quarantine watches the Thing for a request already in flight (fleetOps IN_FLIGHT_MS); tests shorten it. */
     settleMs?: number;
+    /** Restarts a core's nucleus (`systemctl restart greengrass.service`); replaceable in tests. */
+    restartNucleus?: (root: string) => Promise<void>;
+}
+
+/** The nucleus' system service (installed with --setup-system-service true: AWS's install steps, docs/greengrass.md). */
+async function systemctlRestart(): Promise<void> {
+    execFileSync("systemctl", ["restart", "greengrass.service"], { stdio: ["ignore", "pipe", "pipe"] });
 }
 
 class UsageError extends Error {}
 
 const FLAGS = new Set(["endpoint", "template", "serial", "claim-dir", "out", "client-id-prefix", "cert", "key", "thing", "rule", "topic", "count", "interval-ms", "stack", "port", "ca", "timeout", "dir",
-    "root", "claim-path", "region", "credential-endpoint", "role-alias", "nucleus-version", "core-prefix", "stack-outputs", "key", "table", "rotation-table", "csv", "public-key", "core-root"]);
+    "root", "claim-path", "region", "credential-endpoint", "role-alias", "nucleus-version", "core-prefix", "stack-outputs", "key", "table", "rotation-table", "csv", "public-key", "core-root", "connect-timeout"]);
 /** Flags that take no value. */
 const SWITCHES = new Set(["csr", "mqtt5"]);
 
@@ -351,17 +361,24 @@ export async function run(argv: string[], io: Io): Promise<number> {
             // A Greengrass core: its nucleus' files in --core-root, and a client id of its own (<thing>#rotate).
             const coreRoot = flags.get("core-root");
             const thing = required(flags, "thing");
-            const result = await rotate({
+            const options = {
                 ...common(),
-                ...(coreRoot ? { dir: coreRoot, files: CORE_FILES, clientId: coreRotationClientId(thing) } : { dir: required(flags, "dir") }),
                 thing,
                 serial: required(flags, "serial"),
                 template: required(flags, "template"),
                 confirmRule: required(flags, "rule"),
                 csr: flags.get("csr") === "true",
-            });
+            };
+            // A core: restart the nucleus on the new files, wait until it has connected, then confirm (coreRotation.ts).
+            const result = coreRoot
+                ? await rotateCore({
+                    ...options, dir: coreRoot, files: CORE_FILES, clientId: coreRotationClientId(thing),
+                    nucleus: logWatchingNucleus(coreRoot, () => (io.restartNucleus ?? systemctlRestart)(coreRoot)),
+                    ...(flags.has("connect-timeout") ? { connectTimeoutMs: positive(flags, "connect-timeout", 300) * 1000 } : {}),
+                })
+                : await rotate({ ...options, dir: required(flags, "dir") });
             io.err(`rotated ${result.thingName} to certificate ${result.certificateId}; wrote ${result.certificateFile} and ${result.privateKeyFile} (the old ones are *.previous)`);
-            if (coreRoot) io.err("restart the nucleus on the new certificate: sudo systemctl restart greengrass.service (the old certificate works until the grace period ends)");
+            if (coreRoot) io.err("the nucleus restarted and connected with the new certificate, then it was confirmed (the old one is retired after the grace period)");
             io.out(result.certificateId);
         } else {
             const rule = required(flags, "rule");
