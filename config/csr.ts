@@ -57,6 +57,16 @@ const RSASSA_PSS = "2a864886f70d01010a";
 
 /** Why `pem` is not a whole, self-consistent PKCS #10 request, or undefined when it is. */
 export function csrProblem(pem: string): string | undefined {
+    const r = parseCsr(pem);
+    return typeof r === "string" ? r : undefined;
+}
+
+/** The public key of a whole, self-consistent request, or why there is none. */
+export function csrPublicKey(pem: string): crypto.KeyObject | string {
+    return parseCsr(pem);
+}
+
+function parseCsr(pem: string): crypto.KeyObject | string {
     const m = /^-----BEGIN CERTIFICATE REQUEST-----\r?\n([\s\S]*?)-----END CERTIFICATE REQUEST-----\s*$/.exec(pem);
     if (!m) return "it is not one PEM block from -----BEGIN CERTIFICATE REQUEST----- to -----END CERTIFICATE REQUEST-----";
     const body = m[1].replace(/\s+/g, "");
@@ -82,10 +92,10 @@ export function csrProblem(pem: string): string | undefined {
     if (typeof algorithm === "string" || algorithm.length < 1 || algorithm[0].tag !== 0x06) return "its signature algorithm cannot be read";
     const hash = SIGNATURE_HASHES[der.subarray(algorithm[0].headerEnd, algorithm[0].end).toString("hex")] as string | undefined;
     const oid = der.subarray(algorithm[0].headerEnd, algorithm[0].end).toString("hex");
-    if (oid === RSASSA_PSS) return undefined;
+    if (oid === RSASSA_PSS) return key;
     if (!hash) return "its signature algorithm is not one AWS IoT takes (ECDSA, RSA or DSA with SHA-256, SHA-384 or SHA-512)";
     const bits = der.subarray(parts[2].headerEnd, parts[2].end);
     if (bits.length < 2 || bits[0] !== 0) return "its signature cannot be read";
     const ok = crypto.verify(hash, der.subarray(parts[0].start, parts[0].end), key, bits.subarray(1));
-    return ok ? undefined : "its signature does not verify with its own public key (a damaged or edited request)";
+    return ok ? key : "its signature does not verify with its own public key (a damaged or edited request)";
 }

@@ -8,7 +8,10 @@
  *   keygen    --serial <n> --template <name> --out <dir>
  *   register  --table <registry> --csv <file> [--region <r>]
  *   quarantine / rearm --table <registry> --rotation-table <t> --thing <name> --serial <n> [--public-key <fp>]
- *   edge-config --stack <name> | --stack-outputs <file> --serial <n> --out <dir> [--root /greengrass/v2] [--claim-path <dir>] [--port 8883|443]
+ *   edge-register --stack <name> | --template <core template> --serial <n> --csr-file <core.csr.pem>
+             The registration line (serial,publicKey,template) of a core that made its key itself
+             (fms-core-keygen.sh), from its CSR: the station never sees the key.
+  edge-config --stack <name> | --stack-outputs <file> --serial <n> --out <dir> [--root /greengrass/v2] [--claim-path <dir>] [--port 8883|443]
  *
  * Common: --port (8883), --ca <file> (default: Node's root store, which holds Amazon Root CA 1),
  * --timeout <seconds> (each wait; 10), --stack <name> (endpoint, template, rule and topic from
@@ -20,7 +23,7 @@ import * as path from "path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { IoTClient } from "@aws-sdk/client-iot";
 import { makePrivateKey } from "./credentials";
-import { CORE_FILES, EdgeConfigError, EdgeStack, REGISTRATION_HEADER, writeEdgeConfig } from "./edgeConfig";
+import { CORE_FILES, EdgeConfigError, EdgeStack, REGISTRATION_HEADER, registrationFromCsr, writeEdgeConfig } from "./edgeConfig";
 import { fingerprintOf, quarantine, readRegistrations, rearm, registerSerials, RegistrationError } from "./fleetOps";
 import { provision, ProvisioningRejected } from "./provision";
 import { publishTelemetry } from "./publish";
@@ -70,16 +73,21 @@ commands:
   rearm      (quarantine's flags) --public-key <fingerprint or base64 SubjectPublicKeyInfo>
              A replacement unit: quarantine, then the serial active again, bound to the new unit's key.
 
+  edge-register --stack <name> | --template <core template> --serial <n> --csr-file <core.csr.pem>
+             The registration line (serial,publicKey,template) of a core that made its key itself
+             (fms-core-keygen.sh), from its CSR: the station never sees the key.
   edge-config --stack <name> | --stack-outputs <file> --serial <n> --out <dir> [--root /greengrass/v2]
              [--claim-path <root>/claim-certs] [--port 8883|443]
              Writes the Greengrass nucleus config.yaml for a core device of this serial to <out> (the
              device's --root): the FleetProvisioningByClaim plugin with deviceId <claim prefix><serial>-<random>,
-             the core template, the data and credential endpoints, the role alias, SerialNumber. With the
-             stack's deviceKeys: device it also makes the core's key (<out>/core.key.pem, mode 0600:
-             csrPrivateKeyPath, which the plugin copies to privKey.key), its CSR (csrPath) and
-             <out>/registration.csv (serial,publicKey,template: the line the factory registers).
+             the core template, the data and credential endpoints, the role alias, SerialNumber, and
+             fms-core-cleanup.sh (run on the core once its nucleus has connected: removes the claim
+             certificate, the key copy, the CSR and rotation leftovers). With the stack's deviceKeys:
+             device, fms-core-keygen.sh: run on the unit as root, it makes the key there (core.key.pem,
+             0600: csrPrivateKeyPath, which the plugin copies to privKey.key) and its CSR (csrPath), and
+             prints the registration line; the station never holds the key.
              Prints the Thing name; on stderr, the download of exactly the stack's nucleus version.
-             --stack-outputs: a saved \`pulumi stack output --json --show-secrets\` (no Pulumi CLI needed).
+             --stack-outputs: a saved \`pulumi stack output --json\` (no Pulumi CLI needed; no secret output is read).
              Without either: --region --endpoint --credential-endpoint --role-alias --template
              --client-id-prefix --nucleus-version --core-prefix [--csr]. Never overwrites.
 
@@ -115,7 +123,7 @@ async function systemctlRestart(): Promise<void> {
 class UsageError extends Error {}
 
 const FLAGS = new Set(["endpoint", "template", "serial", "claim-dir", "out", "client-id-prefix", "cert", "key", "thing", "rule", "topic", "count", "interval-ms", "stack", "port", "ca", "timeout", "dir",
-    "root", "claim-path", "region", "credential-endpoint", "role-alias", "nucleus-version", "core-prefix", "stack-outputs", "key", "table", "rotation-table", "csv", "public-key", "core-root", "connect-timeout"]);
+    "root", "claim-path", "region", "credential-endpoint", "role-alias", "nucleus-version", "core-prefix", "stack-outputs", "key", "table", "rotation-table", "csv", "public-key", "core-root", "connect-timeout", "csr-file"]);
 /** Flags that take no value. */
 const SWITCHES = new Set(["csr", "mqtt5"]);
 
@@ -174,6 +182,10 @@ function fromStack(command: string, flags: Map<string, string>, outputs: Record<
     const setDefault = (flag: string, value: unknown) => { if (!flags.has(flag) && typeof value === "string" && value) flags.set(flag, value); };
     setDefault("endpoint", outputs.iotEndpoint);
     if (outputs.deviceKeys === "device") setDefault("csr", "true");
+    if (command === "edge-register") {
+        setDefault("template", outputs.edgeCoreTemplateName);
+        return;
+    }
     if (command === "edge-config") {
         if (!outputs.edgeCoreTemplateName) {
             const file = flags.get("stack-outputs");
@@ -234,7 +246,7 @@ function positive(flags: Map<string, string>, name: string, fallback: number, mi
     return n;
 }
 
-const COMMANDS = ["provision", "publish", "rotate", "confirm", "keygen", "register", "quarantine", "rearm", "edge-config"];
+const COMMANDS = ["provision", "publish", "rotate", "confirm", "keygen", "register", "quarantine", "rearm", "edge-config", "edge-register"];
 
 /** AWS clients for the operator commands (the caller's credentials, the given region). */
 function realAwsClients(region: string): { iot: IoTClient; dynamo: DynamoDBClient } {
@@ -273,6 +285,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
         timeoutMs: positive(flags, "timeout", 10) * 1000,
     });
     try {
+        if (command === "edge-register") {
+            // The line that registers a core whose key was made on it: from its CSR, never its key.
+            const file = required(flags, "csr-file");
+            if (!fs.existsSync(file)) throw new UsageError(`--csr-file ${file}: no such file`);
+            const line = registrationFromCsr(fs.readFileSync(file, "utf8"), required(flags, "serial"), required(flags, "template"));
+            io.err(`register this unit before it boots (${REGISTRATION_HEADER}; append it to the registration CSV): ${line}`);
+            io.out(line);
+            return 0;
+        }
         if (command === "edge-config") {
             const root = flags.get("root") ?? "/greengrass/v2";
             const stack: EdgeStack = {
@@ -296,9 +317,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
                 outDir: required(flags, "out"),
             });
             io.err(`wrote ${result.files.join(", ")}; the core provisions as Thing ${result.thingName}`);
-            io.err(result.registration
-                ? `register this unit before it boots (registration.csv, ${REGISTRATION_HEADER}): ${result.registration}`
+            io.err(stack.deviceKeys === "device"
+                ? `the core makes its own key: on the unit, as root, before it first boots: sh ${root}/fms-core-keygen.sh (it prints the registration line; or bring back ${root}/core.csr.pem and run edge-register --csr-file <it> --serial ${flags.get("serial")})`
                 : "deviceKeys: aws: AWS makes the core's key, so there is no key fingerprint to register");
+            io.err(`after the nucleus has connected with its own certificate: sh ${root}/fms-core-cleanup.sh removes the claim certificate and the key copy`);
             io.err(`installer for nucleus ${stack.nucleusVersion} (the version the stack's deployment pins) and the provisioning plugin:`);
             for (const line of result.download) io.err(`  ${line}`);
             io.out(result.thingName);
