@@ -123,7 +123,7 @@ async function systemctlRestart(): Promise<void> {
 class UsageError extends Error {}
 
 const FLAGS = new Set(["endpoint", "template", "serial", "claim-dir", "out", "client-id-prefix", "cert", "key", "thing", "rule", "topic", "count", "interval-ms", "stack", "port", "ca", "timeout", "dir",
-    "root", "claim-path", "region", "credential-endpoint", "role-alias", "nucleus-version", "core-prefix", "stack-outputs", "key", "table", "rotation-table", "csv", "public-key", "core-root", "connect-timeout", "csr-file"]);
+    "root", "claim-path", "region", "credential-endpoint", "role-alias", "nucleus-version", "core-prefix", "stack-outputs", "key", "table", "rotation-table", "csv", "public-key", "core-root", "connect-timeout", "csr-file", "rotation-template"]);
 /** Flags that take no value. */
 const SWITCHES = new Set(["csr", "mqtt5"]);
 
@@ -198,6 +198,8 @@ function fromStack(command: string, flags: Map<string, string>, outputs: Record<
         setDefault("client-id-prefix", outputs.claimClientIdPrefix);
         setDefault("nucleus-version", outputs.edgeNucleusVersion);
         setDefault("core-prefix", outputs.edgeCoreThingNamePrefix);
+        setDefault("rotation-template", outputs.edgeCoreRotationTemplateName);
+        setDefault("rule", outputs.certificateConfirmRuleName);
         if (Array.isArray(outputs.edgeSerialPrefixes)) serialPrefixes.set(flags, outputs.edgeSerialPrefixes as string[]);
         return;
     }
@@ -307,6 +309,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
                 nucleusVersion: required(flags, "nucleus-version"),
                 coreThingNamePrefix: required(flags, "core-prefix"),
                 serialPrefixes: serialPrefixes.get(flags) ?? [],
+                rotationTemplate: flags.get("rotation-template"),
+                confirmRule: flags.get("rule"),
             };
             const result = await writeEdgeConfig({
                 ...stack,
@@ -321,6 +325,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
                 ? `the core makes its own key: on the unit, as root, before it first boots: sh ${root}/fms-core-keygen.sh (it prints the registration line; or bring back ${root}/core.csr.pem and run edge-register --csr-file <it> --serial ${flags.get("serial")})`
                 : "deviceKeys: aws: AWS makes the core's key, so there is no key fingerprint to register");
             io.err(`after the nucleus has connected with its own certificate: sh ${root}/fms-core-cleanup.sh removes the claim certificate and the key copy`);
+            io.err(result.files.some((f) => f.endsWith("fms-core-rotate.py"))
+                ? `to rotate the core's certificate on the core: sudo python3 ${root}/fms-core-rotate.py (python3 and openssl only)`
+                : "no fms-core-rotate.py: give --rotation-template and --rule (or --stack) to ship it");
             io.err(`installer for nucleus ${stack.nucleusVersion} (the version the stack's deployment pins) and the provisioning plugin:`);
             for (const line of result.download) io.err(`  ${line}`);
             io.out(result.thingName);

@@ -22,7 +22,13 @@ import { FILES } from "./credentials";
 import { CORE_FILES } from "./edgeConfig";
 import { NUCLEUS_CONNECTED } from "./coreRotation";
 
-export const CORE_SCRIPTS = { keygen: "fms-core-keygen.sh", cleanup: "fms-core-cleanup.sh" } as const;
+export const CORE_SCRIPTS = { keygen: "fms-core-keygen.sh", cleanup: "fms-core-cleanup.sh", rotate: "fms-core-rotate.py", rotateSettings: "fms-core-rotate.json" } as const;
+
+/**
+ * `fms-core-rotate.py`: the core's certificate rotation on the core (python3's standard library and openssl),
+ * in device/coreRotation.ts's order: new key and certificate, restart, wait for the nucleus' connection, confirm.
+ */
+export const CORE_ROTATE_SOURCE = path.join(__dirname, "core", "fms_core_rotate.py");
 
 /** A value for a single-quoted sh string. */
 const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;

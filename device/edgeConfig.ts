@@ -25,7 +25,7 @@ import { stringify } from "yaml";
 import { publicKeyFingerprint } from "../components/runtime/keyFingerprint";
 import { csrPublicKey } from "../config/csr";
 import { FILES } from "./credentials";
-import { CORE_SCRIPTS, cleanupScript, keygenScript } from "./coreScripts";
+import { CORE_ROTATE_SOURCE, CORE_SCRIPTS, cleanupScript, keygenScript } from "./coreScripts";
 
 export const FLEET_PROVISIONING_PLUGIN = "aws.greengrass.FleetProvisioningByClaim";
 
@@ -113,6 +113,9 @@ export interface EdgeStack {
     nucleusVersion: string;
     coreThingNamePrefix: string;
     serialPrefixes: string[];
+    /** The core rotation template and the confirmation rule: with both, edge-config ships fms-core-rotate.py. */
+    rotationTemplate?: string;
+    confirmRule?: string;
 }
 
 export interface EdgeConfigArgs extends EdgeStack {
@@ -209,6 +212,13 @@ export async function writeEdgeConfig(a: EdgeConfigArgs & { outDir: string }): P
     // Device keys: the key is made on the unit (fms-core-keygen.sh), where csrPrivateKeyPath points; the station
     // writes no key and gets back only the registration line (or the CSR: edge-register).
     if (a.deviceKeys === "device") contents.push([CORE_SCRIPTS.keygen, keygenScript({ rootPath: a.rootPath, serial: a.serial, thingName, template: a.coreTemplate }), 0o755]);
+    // Rotation on the core itself (python3 and openssl only), with its settings beside it.
+    if (a.rotationTemplate && a.confirmRule) {
+        contents.push([CORE_SCRIPTS.rotate, fs.readFileSync(CORE_ROTATE_SOURCE, "utf8"), 0o755], [CORE_SCRIPTS.rotateSettings, `${JSON.stringify({
+            endpoint: a.dataEndpoint, port: a.mqttPort, thingName, serial: a.serial, rotationTemplate: a.rotationTemplate, confirmRule: a.confirmRule,
+            csr: a.deviceKeys === "device", timeoutSeconds: 10, connectTimeoutSeconds: 300,
+        }, null, 2)}\n`, 0o644]);
+    }
     const registration: string | undefined = undefined;
     const targets = contents.map(([name]) => path.join(a.outDir, name));
     const existing = targets.filter((t) => fs.existsSync(t));

@@ -15,6 +15,9 @@ import { run as device } from "../device/cli";
 import { makeKeyAndCsr, makePrivateKey } from "../device/credentials";
 import { CORE_FILES } from "../device/edgeConfig";
 import { nucleusLog, NUCLEUS_CONNECTED } from "../device/coreRotation";
+import { CORE_ROTATE_SOURCE, CORE_SCRIPTS } from "../device/coreScripts";
+import { execFile } from "child_process";
+import { promisify } from "util";
 import { MqttSession } from "../device/mqttSession";
 import { readIdentity } from "../device/provision";
 import { registerSerials } from "../device/fleetOps";
@@ -24,8 +27,10 @@ import { runStack } from "../plan/program";
 import { provisionWithOfficialSdk } from "./support/officialSdk";
 import { close, Fleet, fleet } from "./support/registryFleet";
 
+const execFileAsync = promisify(execFile);
+
 describe("a Greengrass core rotates its certificate with its own (kr, broker double, real hook and confirm)", function () {
-    this.timeout(60_000);
+    this.timeout(180_000);
     let f: Fleet;
     const out = (o: Record<string, unknown>) => ({ ...o, iotEndpoint: "localhost" });
     /** What the fake nucleus did on each restart: the certificate it connected with, and how many messages had been ingested then. */
@@ -132,6 +137,72 @@ describe("a Greengrass core rotates its certificate with its own (kr, broker dou
         } finally {
             nucleusAccepts = () => true;
         }
+    });
+
+    // The rotation shipped with edge-config's output, run on the core with python3 and openssl only (no Node.js, no
+    // repository): the same order as rotate --core-root, against the same broker double, hook and confirm handler.
+    describe("fms-core-rotate.py on the core (python3's standard library and openssl)", () => {
+        const run = async (root: string, env: Record<string, string> = {}) => {
+            try {
+                const r = await execFileAsync("python3", [path.join(root, CORE_SCRIPTS.rotate)], {
+                    env: { ...process.env, FMS_CORE_ROOT: root, FMS_RESTART_COMMAND: `${process.execPath} ${path.join(__dirname, "support", "nucleusRestart.js")}`, ...env }, timeout: 60_000,
+                });
+                return { code: 0, stdout: r.stdout, stderr: r.stderr };
+            } catch (err) {
+                const e = err as { code?: number; stdout?: string; stderr?: string };
+                return { code: e.code ?? 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+            }
+        };
+        const onCore = async (serial: string, connectTimeoutSeconds = 20) => {
+            const c = await core(serial);
+            fs.copyFileSync(CORE_ROTATE_SOURCE, path.join(c.root, CORE_SCRIPTS.rotate));
+            fs.writeFileSync(path.join(c.root, "AmazonRootCA1.pem"), f.double.ca.certPem);
+            fs.writeFileSync(path.join(c.root, CORE_SCRIPTS.rotateSettings), JSON.stringify({
+                endpoint: "localhost", port: f.double.port, thingName: c.thing, serial, rotationTemplate: f.run.outputs.edgeCoreRotationTemplateName,
+                confirmRule: f.run.outputs.certificateConfirmRuleName, csr: true, timeoutSeconds: 10, connectTimeoutSeconds,
+            }));
+            return c;
+        };
+        const sha = (text: string) => crypto.createHash("sha256").update(text).digest("hex");
+
+        it("rotates: new key made on the core, certificate through the core rotation template, restart, the nucleus connects with it, then the confirmation", async () => {
+            const a = await onCore("297469300011");
+            const before = fs.readFileSync(path.join(a.root, CORE_FILES.certificate), "utf8");
+            const ingested = f.double.ingested.length;
+            const r = await run(a.root);
+            assert.strictEqual(r.code, 0, r.stderr);
+            const newId = r.stdout.trim();
+            const after = fs.readFileSync(path.join(a.root, CORE_FILES.certificate), "utf8");
+            assert.notStrictEqual(after, before);
+            assert.ok(new crypto.X509Certificate(after).checkPrivateKey(crypto.createPrivateKey(fs.readFileSync(path.join(a.root, CORE_FILES.privateKey), "utf8"))));
+            assert.strictEqual(fs.statSync(path.join(a.root, CORE_FILES.privateKey)).mode & 0o777, 0o600);
+            assert.strictEqual(fs.readFileSync(path.join(a.root, `${CORE_FILES.certificate}.previous`), "utf8"), before);
+            assert.deepStrictEqual(fs.readFileSync(path.join(a.root, "restarts.log"), "utf8").trim().split("\n"), [sha(after)], "restarted once, on the new certificate");
+            assert.deepStrictEqual(f.double.certificates.get(newId)!.policyNames, f.double.certificates.get(a.certificateId)!.policyNames);
+            const confirms = f.double.ingested.slice(ingested).filter((m) => m.topic.endsWith("/certificates/confirm"));
+            assert.deepStrictEqual(confirms.map((m) => m.clientId), [`${a.thing}#rotate`], "one confirmation, after the restart");
+            for (let i = 0; i < 50; i++) {
+                const item = (await f.local.client.send(new GetItemCommand({ TableName: f.env.ROTATION_TABLE, Key: { thingName: { S: a.thing } }, ConsistentRead: true }))).Item;
+                if (item?.retiringCertificateArns) return assert.deepStrictEqual(item.retiringCertificateArns.SS, [`arn:aws:iot:ap-northeast-2:123456789012:cert/${a.certificateId}`]);
+                await new Promise((res) => setTimeout(res, 20));
+            }
+            assert.fail("the old certificate was never scheduled");
+        });
+
+        it("a nucleus that does not connect with the new certificate: the previous files back, restarted on them, nothing confirmed", async () => {
+            const b = await onCore("297469300013", 2);
+            const old = fs.readFileSync(path.join(b.root, CORE_FILES.certificate), "utf8");
+            const ingested = f.double.ingested.length;
+            const refused = await run(b.root, { ONLY_CERT_SHA256: sha(old) });
+            assert.strictEqual(refused.code, 1);
+            assert.match(refused.stderr, /the nucleus did not connect with the new certificate [0-9a-f]+ within 2 s: put the previous certificate and key back .*and it connected; the new certificate is never confirmed/);
+            assert.strictEqual(fs.readFileSync(path.join(b.root, CORE_FILES.certificate), "utf8"), old);
+            assert.ok(fs.existsSync(path.join(b.root, `${CORE_FILES.certificate}.unconfirmed`)));
+            const restarts = fs.readFileSync(path.join(b.root, "restarts.log"), "utf8").trim().split("\n");
+            assert.strictEqual(restarts.length, 2);
+            assert.strictEqual(restarts[1], sha(old), "restarted on the new files, then on the previous ones");
+            assert.ok(!f.double.ingested.slice(ingested).some((m) => m.topic.endsWith("/certificates/confirm")), "nothing confirmed");
+        });
     });
 
     it("another core's certificate cannot rotate this core: its policy refuses the client id, and the hook the Thing", async () => {

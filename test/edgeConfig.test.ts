@@ -179,7 +179,11 @@ describe("npm run device -- edge-config: the nucleus config.yaml for fleet provi
 
     it("device keys: the core's key at csrPrivateKeyPath (0600, PKCS#8, made on the unit) and a CSR for it; the key never in config.yaml", () => {
         const out = path.join(dir, "a");
-        assert.deepStrictEqual(fs.readdirSync(out).sort(), ["config.yaml", "core.csr.pem", "core.key.pem", "fms-core-cleanup.sh", "fms-core-keygen.sh", "registration.csv"]);
+        assert.deepStrictEqual(fs.readdirSync(out).sort(), ["config.yaml", "core.csr.pem", "core.key.pem", "fms-core-cleanup.sh", "fms-core-keygen.sh", "fms-core-rotate.json", "fms-core-rotate.py", "registration.csv"]);
+        // The rotation on the core: its settings from the stack's outputs, nothing secret in them.
+        const settings = JSON.parse(fs.readFileSync(path.join(out, "fms-core-rotate.json"), "utf8"));
+        assert.deepStrictEqual([settings.thingName, settings.serial, settings.rotationTemplate, settings.confirmRule, settings.csr],
+            ["fms-kr-core-2974690001", "2974690001", run.outputs.edgeCoreRotationTemplateName, run.outputs.certificateConfirmRuleName, true]);
         assert.strictEqual(fs.statSync(path.join(out, "core.key.pem")).mode & 0o777, 0o600);
         // Where the plugin then leaves the nucleus' key and certificate (v1.2.2 L167-168, L195-197: it copies
         // csrPrivateKeyPath to privateKeyPath, default <rootPath>/privKey.key, L80-81).
@@ -198,7 +202,8 @@ describe("npm run device -- edge-config: the nucleus config.yaml for fleet provi
         const out = path.join(dir, "aws");
         const r = await cli(["edge-config", "--stack", "kr", "--serial", "2974690002", "--out", out], { ...run.outputs, deviceKeys: "aws" });
         assert.strictEqual(r.code, 0, r.err.join("\n"));
-        assert.deepStrictEqual(fs.readdirSync(out).sort(), ["config.yaml", "fms-core-cleanup.sh"]);
+        assert.deepStrictEqual(fs.readdirSync(out).sort(), ["config.yaml", "fms-core-cleanup.sh", "fms-core-rotate.json", "fms-core-rotate.py"]);
+        assert.strictEqual(JSON.parse(fs.readFileSync(path.join(out, "fms-core-rotate.json"), "utf8")).csr, false, "AWS-made keys: CreateKeysAndCertificate, as the rotation policy allows");
         assert.strictEqual(plugin(out).csrPath, undefined);
     });
 
