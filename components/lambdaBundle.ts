@@ -1,3 +1,4 @@
+import * as path from "path";
 import * as esbuild from "esbuild";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -9,6 +10,9 @@ import * as pulumi from "@pulumi/pulumi";
 export function bundleHandler(entry: string): string {
     const result = esbuild.buildSync({
         entryPoints: [entry],
+        // Resolved from the project, never from the working directory (the plan runs the program in the stack
+        // file's directory, which a test may already have removed).
+        absWorkingDir: path.resolve(__dirname, ".."),
         bundle: true,
         platform: "node",
         target: "node22",

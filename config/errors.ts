@@ -15,7 +15,8 @@ import * as pulumi from "@pulumi/pulumi";
  */
 export class ConfigError extends pulumi.RunError {
     constructor(public readonly key: string, public readonly value: unknown, public readonly allowed: string, public readonly file?: string) {
-        super(`${file ? `${file}: ` : ""}Invalid stack config ${key} = ${describeValue(key, value)}: ${allowed}`);
+        super(`${file ? `${file}: ` : ""}Invalid stack config ${key} = ${describeValue(key, value)}: ${allowed}${isOfflinePlaceholder(value)
+            ? ` (the offline plan checks a secure: value only as a placeholder; pulumi preview checks the real one, or keep only secrets secure:)` : ""}`);
         this.name = "ConfigError";
     }
 
@@ -51,14 +52,37 @@ export function secretIn(key: string, value: unknown): { what: string; text: str
     return hit ? { what: hit.what, text } : undefined;
 }
 
+/**
+ * Whether a number, printed, shows digits as a stack file could have held them: at most 15 significant
+ * digits (what an IEEE 754 double carries through decimal text and back), no exponent, within 2^53. A YAML
+ * number with more digits (an account id, a serial, a long fraction) lost them when YAML read it:
+ * printing it would show digits nobody wrote.
+ */
+export function numberKeepsItsDigits(n: number): boolean {
+    if (!Number.isFinite(n) || Math.abs(n) > Number.MAX_SAFE_INTEGER) return false;
+    const text = String(n);
+    if (/e/i.test(text)) return false;
+    return text.replace(/^-/, "").replace(".", "").replace(/^0+/, "").length <= 15;
+}
+
+const LONG_NUMBER = "(an unquoted YAML number too long to keep its digits)";
+const LONG_MARK = "__fms_long_number__";
+
+/** The prefix of the placeholder `npm run plan` gives a `secure:` value it cannot decrypt offline. */
+export const OFFLINE_PLACEHOLDER_PREFIX = "offline-placeholder-for-";
+
+function isOfflinePlaceholder(value: unknown): boolean {
+    return typeof value === "string" && value.startsWith(OFFLINE_PLACEHOLDER_PREFIX);
+}
+
 export function describeValue(key: string, value: unknown): string {
     if (value === undefined) return "(missing)";
+    if (isOfflinePlaceholder(value)) return "(secure: encrypted in the stack file; the offline plan cannot decrypt it)";
     const secret = secretIn(key, value);
     if (secret) return fingerprint(secret.text, secret.what);
-    // A YAML number past 2^53 (or with a fraction where digits were meant) no longer holds the digits in
-    // the file: printing it would show digits nobody wrote.
-    if (typeof value === "number" && Math.abs(value) > Number.MAX_SAFE_INTEGER) return "(an unquoted YAML number too long to keep its digits)";
-    const text = JSON.stringify(value) ?? String(value);
+    if (typeof value === "number" && !numberKeepsItsDigits(value)) return LONG_NUMBER;
+    const text = (JSON.stringify(value, (_k, v: unknown) => (typeof v === "number" && !numberKeepsItsDigits(v) ? LONG_MARK : v)) ?? String(value))
+        .split(`"${LONG_MARK}"`).join(LONG_NUMBER);
     return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

@@ -87,8 +87,9 @@ export function resolveGreengrass(key: string, g: z.output<typeof greengrassSche
         /** The template a provisioned core calls with its own certificate for its next one. */
         rotationTemplateName,
         /**
-         * Core devices are Things named `<coreThingNamePrefix><SerialNumber>`; the core policy is scoped to
-         * `<coreThingNamePrefix>*` (AWS's documented core-policy shape), so the prefix is the stack's own.
+         * Core devices are Things named `<coreThingNamePrefix><SerialNumber>`; each core's policy is made by
+         * the core template from its own Thing name (policies/greengrass.ts coreDevicePolicy: no prefix
+         * wildcard), and the prefix keeps core and vehicle name spaces apart, so it is the stack's own.
          */
         coreThingNamePrefix,
         /** Serials the core-device template accepts (bound to it: a vehicle serial cannot become a core). */
@@ -110,7 +111,12 @@ export function resolveGreengrass(key: string, g: z.output<typeof greengrassSche
         logs: {
             fileSizeKB,
             totalLogsSizeKB,
-            cloudWatchMinimumLevel: g.logs?.cloudWatchMinimumLevel ?? "ERROR",
+            /**
+             * What the log manager uploads: the nucleus' lines of this level and above, the component's from
+             * WARN at most (its stderr, tracebacks included, is WARN: edgeRuntime.componentMinimumLevel).
+             * Default WARN, which keeps every traceback and drops the INFO chatter.
+             */
+            cloudWatchMinimumLevel: g.logs?.cloudWatchMinimumLevel ?? "WARN",
             /**
              * The log manager's system log group (`/aws/greengrass/GreengrassSystemComponent/<region>/System`) is one
              * per account and region: `create` makes it here (retention, KMS, protected, retained on delete),

@@ -1,6 +1,7 @@
 import * as net from "net";
 import { z } from "zod";
 import { ConfigError } from "./errors";
+import { topicFilterProblem } from "./mqttTopics";
 import { flag, list, oneOf, says, section, text, wholeNumber } from "./schema";
 
 /** The `routing` section of stack config: topic rules from Basic Ingest to Kafka on Amazon MSK. */
@@ -73,9 +74,16 @@ export function cidrsOverlap(a: string, b: string): boolean {
     return cidrContains(a, b) || cidrContains(b, a);
 }
 
+const SQL_ALLOWED = "an AWS IoT SQL statement: SELECT ... FROM '<topic filter>' ...";
+
 const routeSchema = section({
     key: text("1-64 characters from A-Z a-z 0-9 _ (it becomes part of the rule name, which allows no '-')", KEY),
-    sql: text("an AWS IoT SQL statement: SELECT ... FROM '<topic filter>' ...", /^\s*SELECT\s+\S[\s\S]*\sFROM\s+'[^']+'/i, 4096).optional(),
+    sql: text(SQL_ALLOWED, /^\s*SELECT\s+\S[\s\S]*\sFROM\s+'[^']+'/i, 4096)
+        .superRefine((sql, ctx) => {
+            // The FROM is a topic filter AWS IoT checks when the rule is created: checked here, before any resource.
+            const problem = topicFilterProblem(/\sFROM\s+'([^']*)'/i.exec(sql)?.[1] ?? "");
+            if (problem) ctx.addIssue({ code: "custom", input: sql, message: `${SQL_ALLOWED}; ${problem}` });
+        }).optional(),
     kafkaTopic: text("a Kafka topic: 1-249 characters from a-z A-Z 0-9 . _ -", KAFKA_TOPIC).optional(),
     kafkaKey: text("a non-empty substitution template such as ${clientid()}", /^\S.{0,255}$/).optional(),
     ruleName: text("1-128 characters from a-z A-Z 0-9 _ (an AWS IoT rule name: vehicles publish to $aws/rules/<ruleName>/...)", RULE_NAME).optional()
@@ -110,8 +118,13 @@ const createSchema = section({
     brokerVolumeGiB: wholeNumber(1, 16384).optional(),
 }, "an MSK cluster this stack creates");
 
+/** What an msk section is, in either mode: said when it is missing or its mode is. */
+const MSK_MODES = "mode existing (with clusterArn, bootstrapServers, vpcId, subnetIds, securityGroupId: a cluster that exists) or mode create (with vpcCidr, subnetCidrs: a cluster of this stack's own)";
+
 const mskSchema = z.discriminatedUnion("mode", [existingSchema, createSchema], {
-    error: (issue) => (issue.code === "invalid_union" ? "one of existing, create" : undefined),
+    error: (issue) => (issue.input === undefined ? `required; an object with ${MSK_MODES}`
+        : issue.code === "invalid_union" ? `one of existing, create: ${MSK_MODES}`
+            : issue.code === "invalid_type" ? `an object with ${MSK_MODES}` : undefined),
 }).meta({ description: "the MSK cluster: mode existing (its identifiers) or create (a cluster of this stack's own)" });
 
 export const routingSchema = section({

@@ -4,6 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { Region } from "@pulumi/aws/types/enums";
 import { z } from "zod";
 import { COUNTRY_CODES } from "./countries";
+import { csrProblem } from "./csr";
+import { deviceRootProblem } from "./mqttTopics";
 import { ConfigError } from "./errors";
 import { greengrassSchema, resolveGreengrass } from "./greengrassConfig";
 import { operationsSchema, resolveOperations } from "./operationsConfig";
@@ -12,6 +14,9 @@ import { GREENGRASS_REGIONS, IOT_REGIONS, MSK_REGIONS, SERVICE_REGIONS_SOURCE } 
 import { stackNames } from "./stackFile";
 import { checkYamlNumbers } from "./yamlNumbers";
 import { flag, keyOf, list, numberIn, oneOf, parseWith, says, section, serialPrefixes, text, wholeNumber } from "./schema";
+
+const DEVICE_ROOT_ALLOWED = "topic levels of a-z A-Z 0-9 _ - separated by '/', no wildcards, no leading '$' or '/'";
+const CSR_ALLOWED = "a PEM certificate signing request (-----BEGIN CERTIFICATE REQUEST-----)";
 
 /**
  * The one declaration of a stack's configuration (`Pulumi.<stack>.yaml`): zod schemas give the
@@ -92,12 +97,21 @@ const projectShape = {
     tags: tagsSchema.optional(),
     provisioning: provisioningSchema,
     topics: section({
-        deviceRoot: text("topic levels of a-z A-Z 0-9 _ - separated by '/', no wildcards, no leading '$' or '/'", /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 64).optional(),
+        deviceRoot: text(DEVICE_ROOT_ALLOWED, /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 64)
+            .superRefine((root, ctx) => {
+                const problem = deviceRootProblem(root);
+                if (problem) ctx.addIssue({ code: "custom", input: root, message: `${DEVICE_ROOT_ALLOWED}, ${problem}` });
+            }).optional(),
     }, "MQTT topics").optional(),
     claimCertificate: section({
         rotation: text("1-64 characters from A-Z a-z 0-9 . _ -", /^[A-Za-z0-9._-]{1,64}$/).optional(),
         status: oneOf(CERTIFICATE_STATUSES).optional(),
-        csrPem: text("a PEM certificate signing request (-----BEGIN CERTIFICATE REQUEST-----)", /^-----BEGIN CERTIFICATE REQUEST-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE REQUEST-----\s*$/).optional(),
+        csrPem: text(CSR_ALLOWED, /^-----BEGIN CERTIFICATE REQUEST-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE REQUEST-----\s*$/)
+            .superRefine((pem, ctx) => {
+                // Parsed, not pattern-matched: a truncated or damaged request fails here, not in CreateCertificateFromCsr.
+                const problem = csrProblem(pem);
+                if (problem) ctx.addIssue({ code: "custom", input: pem, message: `${CSR_ALLOWED}; this one: ${problem}` });
+            }).optional(),
         assumeRoleArn: text("an IAM role ARN", /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/).optional(),
     }, "the fleet's shared claim certificate").optional(),
     routing: routingSchema,
@@ -185,6 +199,22 @@ function checkKeys(project: string, config: Record<string, unknown>): void {
 export interface ConfigContext {
     /** The stacks that have a `Pulumi.<stack>.yaml` in the project (checked: `operations.regionSettingsOwner`). */
     stacks?: string[];
+    /**
+     * Whether the engine holds a key's value as a secret (`secure:` in the stack file, `pulumi config set
+     * --secret`). The program passes configIsSecret; readers of the file itself pass the keys it lists as
+     * `secure:` (StackFile.secureKeys). Without it, a value handed over as text is plain text and a value the
+     * engine withheld ("(set)") is taken as secret.
+     */
+    isSecret?: (key: string) => boolean;
+}
+
+/** The MSK password in plain text in the stack file: a production or staging stack refuses it (dev allows it). */
+function checkPasswordIsSecret(project: string, environment: string, value: unknown, context: ConfigContext): void {
+    const key = `${project}:mskPassword`;
+    if (value === undefined || environment === "dev") return;
+    const secret = value === "(set)" ? (context.isSecret?.(key) ?? true) : (context.isSecret?.(key) ?? false);
+    if (secret) return;
+    throw new ConfigError(key, value, `a secret outside dev (it is in the stack file in plain text, readable by anyone with the repository): remove it, then pulumi config set --secret mskPassword --stack <stack>`);
 }
 
 /** The config schema of one stack, resolved into the program's typed configuration. */
@@ -197,6 +227,7 @@ function stackSchema(project: string, stack: string, context: ConfigContext = {}
             throw new ConfigError("aws:allowedAccountIds", undefined, `required on a ${v.environment} stack: the 12-digit account id(s) it deploys to, quoted (aws:allowedAccountIds: ["123456789012"]), so credentials for another account stop the run before any change (dev stacks may leave it open, with a warning)`);
         }
         const production = v.environment === "production";
+        checkPasswordIsSecret(project, v.environment, c[`${project}:mskPassword`], context);
         const provisioning = resolveProvisioning(`${project}:provisioning`, v.provisioning, v.environment, v.namePrefix);
         const routing = resolveRouting(`${project}:routing`, v.routing, v.namePrefix, aws["aws:region"]);
         const claim = v.claimCertificate ?? {};
@@ -365,6 +396,7 @@ export function loadStackConfig(): StackConfig {
         checkYamlNumbers(path.join(here, `Pulumi.${stack}.yaml`));
         context.stacks = stackNames(here);
     }
+    context.isSecret = configIsSecret;
     return stackConfigFromEngine(project, stack, engine, `Pulumi.${stack}.yaml`, context);
 }
 

@@ -10,7 +10,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit } from "yaml";
-import { StackFileError } from "./errors";
+import { numberKeepsItsDigits, StackFileError } from "./errors";
 
 export function yamlNumberProblem(file: string, text = fs.readFileSync(file, "utf8")): string | undefined {
     const lines = new LineCounter();
@@ -30,7 +30,9 @@ export function yamlNumberProblem(file: string, text = fs.readFileSync(file, "ut
                 if (isSeq(a)) keyPath.push(`[${a.items.indexOf(child as never)}]`);
             });
             const dotted = keyPath.slice(1).map((k, i) => (k.startsWith("[") || i === 0 ? k : `.${k}`)).join("");
-            problem = `${path.basename(file)}:${where.line}:${where.col}: ${dotted}: YAML reads ${written} as the number ${node.value}; quote it: "${written}"`;
+            // A number too long for YAML to hold is shown as written, never as the digits YAML made of it.
+            const reads = numberKeepsItsDigits(node.value) ? `reads ${written} as the number ${node.value}` : `cannot hold ${written} digit for digit (an unquoted number keeps at most 15 significant digits)`;
+            problem = `${path.basename(file)}:${where.line}:${where.col}: ${dotted}: YAML ${reads}; quote it: "${written}"`;
             return visit.BREAK;
         },
     });

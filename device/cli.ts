@@ -9,6 +9,7 @@
  *   register  --table <registry> --csv <file> [--region <r>]
  *   quarantine / rearm --stack <name> --serial <n> [--public-key <fp>] [--force --reason "<why>"]
  *             (without --stack: --table <registry> --rotation-table <t> --region <r> --thing <name>)
+ *   edge-register --stack <name> | --template <core template> --serial <n> --csr-file <core.csr.pem>
  *   edge-config --stack <name> | --stack-outputs <file> --serial <n> --out <dir> [--root /greengrass/v2] [--claim-path <dir>] [--port 8883|443]
  *
  * Common: --port (8883), --ca <file> (default: Node's root store, which holds Amazon Root CA 1),
@@ -21,11 +22,12 @@ import * as path from "path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { IoTClient } from "@aws-sdk/client-iot";
 import { makePrivateKey } from "./credentials";
-import { CORE_FILES, EdgeConfigError, EdgeStack, REGISTRATION_HEADER, writeEdgeConfig } from "./edgeConfig";
+import { CORE_FILES, EdgeConfigError, EdgeStack, REGISTRATION_HEADER, registrationFromCsr, writeEdgeConfig } from "./edgeConfig";
 import { fingerprintOf, quarantine, readRegistrations, rearm, registerSerials, RegistrationError } from "./fleetOps";
 import { provision, ProvisioningRejected } from "./provision";
 import { publishTelemetry } from "./publish";
 import { confirmCertificate, coreRotationClientId, rotate } from "./rotate";
+import { logWatchingNucleus, rotateCore } from "./coreRotation";
 import { publicKeyFingerprint } from "../components/runtime/keyFingerprint";
 
 /** The unit's own key, as `keygen` writes it: what the factory registers by fingerprint. */
@@ -60,7 +62,9 @@ commands:
              as *.previous. --stack fills --template and --rule. A confirmation that fails is retried;
              the new certificate is kept either way (run confirm later). A Greengrass core: --core-root
              <root> (/greengrass/v2) instead of --dir: its thingCert.crt and privKey.key, the stack's core
-             rotation template, client id <thing>#rotate; then restart the nucleus.
+             rotation template, client id <thing>#rotate; then it restarts the nucleus (systemctl), waits
+             until the nucleus logs its connection (--connect-timeout <s>, 300) and only then confirms; if
+             it does not connect, the previous files are put back and the nucleus restarted on them.
   confirm    --dir <dir> --thing <name> --rule <confirm rule>
              Publishes the rotation confirmation with the certificate in <dir> (again).
   quarantine --stack <name> --serial <n>
@@ -73,14 +77,19 @@ commands:
              A replacement unit: quarantine, then the serial active again, bound to the new unit's key.
              A key the serial ever had is refused unless --force (the reason is kept in the registry).
 
+  edge-register --stack <name> | --template <core template> --serial <n> --csr-file <core.csr.pem>
+             The registration line (serial,publicKey,template) of a core that made its key itself
+             (fms-core-keygen.sh), from its CSR: the station never sees the key.
   edge-config --stack <name> | --stack-outputs <file> --serial <n> --out <dir> [--root /greengrass/v2]
              [--claim-path <root>/claim-certs] [--port 8883|443]
              Writes the Greengrass nucleus config.yaml for a core device of this serial to <out> (the
              device's --root): the FleetProvisioningByClaim plugin with deviceId <claim prefix><serial>-<random>,
-             the core template, the data and credential endpoints, the role alias, SerialNumber. With the
-             stack's deviceKeys: device it also makes the core's key (<out>/core.key.pem, mode 0600:
-             csrPrivateKeyPath, which the plugin copies to privKey.key), its CSR (csrPath) and
-             <out>/registration.csv (serial,publicKey,template: the line the factory registers).
+             the core template, the data and credential endpoints, the role alias, SerialNumber, and
+             fms-core-cleanup.sh (run on the core once its nucleus has connected: removes the claim
+             certificate, the key copy, the CSR and rotation leftovers). With the stack's deviceKeys:
+             device, fms-core-keygen.sh: run on the unit as root, it makes the key there (core.key.pem,
+             0600: csrPrivateKeyPath, which the plugin copies to privKey.key) and its CSR (csrPath), and
+             prints the registration line; the station never holds the key.
              Prints the Thing name; on stderr, the download of exactly the stack's nucleus version.
              --stack-outputs: a saved \`pulumi stack output --json\` (no Pulumi CLI needed; no output it reads is secret).
              Without either: --region --endpoint --credential-endpoint --role-alias --template
@@ -108,12 +117,19 @@ export interface Io {
     aws?: (region: string) => { iot: Pick<IoTClient, "send">; dynamo: Pick<DynamoDBClient, "send"> };
     /** How long quarantine watches the Thing for a request already in flight (fleetOps IN_FLIGHT_MS); tests shorten it. */
     settleMs?: number;
+    /** Restarts a core's nucleus (`systemctl restart greengrass.service`); replaceable in tests. */
+    restartNucleus?: (root: string) => Promise<void>;
+}
+
+/** The nucleus' system service (installed with --setup-system-service true: AWS's install steps, docs/greengrass.md). */
+async function systemctlRestart(): Promise<void> {
+    execFileSync("systemctl", ["restart", "greengrass.service"], { stdio: ["ignore", "pipe", "pipe"] });
 }
 
 class UsageError extends Error {}
 
 const FLAGS = new Set(["endpoint", "template", "serial", "claim-dir", "out", "client-id-prefix", "cert", "key", "thing", "rule", "topic", "count", "interval-ms", "stack", "port", "ca", "timeout", "dir",
-    "root", "claim-path", "region", "credential-endpoint", "role-alias", "nucleus-version", "core-prefix", "stack-outputs", "key", "table", "rotation-table", "csv", "public-key", "core-root", "reason"]);
+    "root", "claim-path", "region", "credential-endpoint", "role-alias", "nucleus-version", "core-prefix", "stack-outputs", "key", "table", "rotation-table", "csv", "public-key", "core-root", "reason", "connect-timeout", "csr-file", "rotation-template"]);
 /** Flags that take no value. */
 const SWITCHES = new Set(["csr", "mqtt5", "force"]);
 
@@ -183,6 +199,10 @@ function fromStack(command: string, flags: Map<string, string>, outputs: Record<
     const setDefault = (flag: string, value: unknown) => { if (!flags.has(flag) && typeof value === "string" && value) flags.set(flag, value); };
     setDefault("endpoint", outputs.iotEndpoint);
     if (outputs.deviceKeys === "device") setDefault("csr", "true");
+    if (command === "edge-register") {
+        setDefault("template", outputs.edgeCoreTemplateName);
+        return;
+    }
     if (command === "edge-config") {
         if (!outputs.edgeCoreTemplateName) {
             const file = flags.get("stack-outputs");
@@ -195,6 +215,8 @@ function fromStack(command: string, flags: Map<string, string>, outputs: Record<
         setDefault("client-id-prefix", outputs.claimClientIdPrefix);
         setDefault("nucleus-version", outputs.edgeNucleusVersion);
         setDefault("core-prefix", outputs.edgeCoreThingNamePrefix);
+        setDefault("rotation-template", outputs.edgeCoreRotationTemplateName);
+        setDefault("rule", outputs.certificateConfirmRuleName);
         if (Array.isArray(outputs.edgeSerialPrefixes)) serialPrefixes.set(flags, outputs.edgeSerialPrefixes as string[]);
         return;
     }
@@ -250,7 +272,7 @@ function positive(flags: Map<string, string>, name: string, fallback: number, mi
     return n;
 }
 
-const COMMANDS = ["provision", "publish", "rotate", "confirm", "keygen", "register", "quarantine", "rearm", "edge-config"];
+const COMMANDS = ["provision", "publish", "rotate", "confirm", "keygen", "register", "quarantine", "rearm", "edge-config", "edge-register"];
 
 /** AWS clients for the operator commands (the caller's credentials, the given region). */
 function realAwsClients(region: string): { iot: IoTClient; dynamo: DynamoDBClient } {
@@ -289,6 +311,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
         timeoutMs: positive(flags, "timeout", 10) * 1000,
     });
     try {
+        if (command === "edge-register") {
+            // The line that registers a core whose key was made on it: from its CSR, never its key.
+            const file = required(flags, "csr-file");
+            if (!fs.existsSync(file)) throw new UsageError(`--csr-file ${file}: no such file`);
+            const line = registrationFromCsr(fs.readFileSync(file, "utf8"), required(flags, "serial"), required(flags, "template"));
+            io.err(`register this unit before it boots (${REGISTRATION_HEADER}; append it to the registration CSV): ${line}`);
+            io.out(line);
+            return 0;
+        }
         if (command === "edge-config") {
             const root = flags.get("root") ?? "/greengrass/v2";
             const stack: EdgeStack = {
@@ -302,6 +333,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
                 nucleusVersion: required(flags, "nucleus-version"),
                 coreThingNamePrefix: required(flags, "core-prefix"),
                 serialPrefixes: serialPrefixes.get(flags) ?? [],
+                rotationTemplate: flags.get("rotation-template"),
+                confirmRule: flags.get("rule"),
             };
             const result = await writeEdgeConfig({
                 ...stack,
@@ -312,9 +345,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
                 outDir: required(flags, "out"),
             });
             io.err(`wrote ${result.files.join(", ")}; the core provisions as Thing ${result.thingName}`);
-            io.err(result.registration
-                ? `register this unit before it boots (registration.csv, ${REGISTRATION_HEADER}): ${result.registration}`
+            io.err(stack.deviceKeys === "device"
+                ? `the core makes its own key: on the unit, as root, before it first boots: sh ${root}/fms-core-keygen.sh (it prints the registration line; or bring back ${root}/core.csr.pem and run edge-register --csr-file <it> --serial ${flags.get("serial")})`
                 : "deviceKeys: aws: AWS makes the core's key, so there is no key fingerprint to register");
+            io.err(`after the nucleus has connected with its own certificate: sh ${root}/fms-core-cleanup.sh removes the claim certificate and the key copy`);
+            io.err(result.files.some((f) => f.endsWith("fms-core-rotate.py"))
+                ? `to rotate the core's certificate on the core: sudo python3 ${root}/fms-core-rotate.py (python3 and openssl only)`
+                : "no fms-core-rotate.py: give --rotation-template and --rule (or --stack) to ship it");
             io.err(`installer for nucleus ${stack.nucleusVersion} (the version the stack's deployment pins) and the provisioning plugin:`);
             for (const line of result.download) io.err(`  ${line}`);
             io.out(result.thingName);
@@ -386,17 +423,24 @@ export async function run(argv: string[], io: Io): Promise<number> {
             // A Greengrass core: its nucleus' files in --core-root, and a client id of its own (<thing>#rotate).
             const coreRoot = flags.get("core-root");
             const thing = required(flags, "thing");
-            const result = await rotate({
+            const options = {
                 ...common(),
-                ...(coreRoot ? { dir: coreRoot, files: CORE_FILES, clientId: coreRotationClientId(thing) } : { dir: required(flags, "dir") }),
                 thing,
                 serial: required(flags, "serial"),
                 template: required(flags, "template"),
                 confirmRule: required(flags, "rule"),
                 csr: flags.get("csr") === "true",
-            });
+            };
+            // A core: restart the nucleus on the new files, wait until it has connected, then confirm (coreRotation.ts).
+            const result = coreRoot
+                ? await rotateCore({
+                    ...options, dir: coreRoot, files: CORE_FILES, clientId: coreRotationClientId(thing),
+                    nucleus: logWatchingNucleus(coreRoot, () => (io.restartNucleus ?? systemctlRestart)(coreRoot)),
+                    ...(flags.has("connect-timeout") ? { connectTimeoutMs: positive(flags, "connect-timeout", 300) * 1000 } : {}),
+                })
+                : await rotate({ ...options, dir: required(flags, "dir") });
             io.err(`rotated ${result.thingName} to certificate ${result.certificateId}; wrote ${result.certificateFile} and ${result.privateKeyFile} (the old ones are *.previous)`);
-            if (coreRoot) io.err("restart the nucleus on the new certificate: sudo systemctl restart greengrass.service (the old certificate works until the grace period ends)");
+            if (coreRoot) io.err("the nucleus restarted and connected with the new certificate, then it was confirmed (the old one is retired after the grace period)");
             io.out(result.certificateId);
         } else {
             const rule = required(flags, "rule");

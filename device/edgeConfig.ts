@@ -23,7 +23,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import { publicKeyFingerprint } from "../components/runtime/keyFingerprint";
-import { FILES, makeKeyAndCsr } from "./credentials";
+import { csrPublicKey } from "../config/csr";
+import { FILES } from "./credentials";
+import { CORE_ROTATE_SOURCE, CORE_SCRIPTS, cleanupScript, keygenScript } from "./coreScripts";
 
 export const FLEET_PROVISIONING_PLUGIN = "aws.greengrass.FleetProvisioningByClaim";
 
@@ -86,9 +88,19 @@ export function installerDownload(nucleusVersion: string): string[] {
     return [
         `curl -fsS https://d2s8p88vqu9w66.cloudfront.net/releases/${zip} -o ${zip}`,
         `unzip -q ${zip} -d GreengrassInstaller`,
-        "curl -fsS https://d2s8p88vqu9w66.cloudfront.net/releases/aws-greengrass-FleetProvisioningByClaim/fleetprovisioningbyclaim-latest.jar -o GreengrassInstaller/aws.greengrass.FleetProvisioningByClaim.jar",
+        `curl -fsS ${PLUGIN_DOWNLOAD} -o GreengrassInstaller/aws.greengrass.FleetProvisioningByClaim.jar`,
     ];
 }
+
+/**
+ * The plugin version every parameter here was read against (PLUGIN_SOURCE), pinned like the nucleus:
+ * AWS serves each release as `fleetprovisioningbyclaim-<version>.jar` beside `-latest.jar` (the same
+ * release path as the nucleus zips), and a later plugin may read other parameters or write its files
+ * elsewhere (1.2.2 added certificatePath/privateKeyPath: AWS's plugin changelog,
+ * https://docs.aws.amazon.com/greengrass/v2/developerguide/fleet-provisioning-changelog.html).
+ */
+export const PLUGIN_VERSION = "1.2.2";
+export const PLUGIN_DOWNLOAD = `https://d2s8p88vqu9w66.cloudfront.net/releases/aws-greengrass-FleetProvisioningByClaim/fleetprovisioningbyclaim-${PLUGIN_VERSION}.jar`;
 
 export interface EdgeStack {
     region: string;
@@ -101,6 +113,9 @@ export interface EdgeStack {
     nucleusVersion: string;
     coreThingNamePrefix: string;
     serialPrefixes: string[];
+    /** The core rotation template and the confirmation rule: with both, edge-config ships fms-core-rotate.py. */
+    rotationTemplate?: string;
+    confirmRule?: string;
 }
 
 export interface EdgeConfigArgs extends EdgeStack {
@@ -156,6 +171,18 @@ export function edgeNucleusConfig(a: EdgeConfigArgs): { services: Record<string,
     };
 }
 
+/**
+ * The registration line of a core from the CSR it made on itself (fms-core-keygen.sh): the same fingerprint
+ * the unit printed, computed here from the request's public key, so the station never needs the key. The
+ * request must be whole and self-signed correctly (config/csr.ts).
+ */
+export function registrationFromCsr(csrPem: string, serial: string, template: string): string {
+    if (!SERIAL.test(serial)) throw new EdgeConfigError(`--serial ${serial}: 1-64 characters from A-Z a-z 0-9 _ -`);
+    const key = csrPublicKey(csrPem);
+    if (typeof key === "string") throw new EdgeConfigError(`--csr: not a usable certificate signing request: ${key}`);
+    return `${serial},${publicKeyFingerprint(key)},${template}`;
+}
+
 export interface EdgeConfigResult {
     thingName: string;
     files: string[];
@@ -178,13 +205,21 @@ export async function writeEdgeConfig(a: EdgeConfigArgs & { outDir: string }): P
     const config = edgeNucleusConfig(a);
     const thingName = `${a.coreThingNamePrefix}${a.serial}`;
     const download = installerDownload(a.nucleusVersion);
-    const contents: [string, string, number][] = [["config.yaml", `---\n${stringify(config)}`, 0o644]];
-    let registration: string | undefined;
-    if (a.deviceKeys === "device") {
-        const { csrPem, privateKeyPem } = await makeKeyAndCsr(`CN=${thingName}`);
-        registration = `${a.serial},${publicKeyFingerprint(privateKeyPem)},${a.coreTemplate}`;
-        contents.push([CORE_FILES.csrPrivateKey, privateKeyPem, 0o600], [CORE_FILES.csr, csrPem, 0o644], [CORE_FILES.registration, `${REGISTRATION_HEADER}\n${registration}\n`, 0o644]);
+    const contents: [string, string, number][] = [
+        ["config.yaml", `---\n${stringify(config)}`, 0o644],
+        [CORE_SCRIPTS.cleanup, cleanupScript({ rootPath: a.rootPath, claimDir: a.claimDir }), 0o755],
+    ];
+    // Device keys: the key is made on the unit (fms-core-keygen.sh), where csrPrivateKeyPath points; the station
+    // writes no key and gets back only the registration line (or the CSR: edge-register).
+    if (a.deviceKeys === "device") contents.push([CORE_SCRIPTS.keygen, keygenScript({ rootPath: a.rootPath, serial: a.serial, thingName, template: a.coreTemplate }), 0o755]);
+    // Rotation on the core itself (python3 and openssl only), with its settings beside it.
+    if (a.rotationTemplate && a.confirmRule) {
+        contents.push([CORE_SCRIPTS.rotate, fs.readFileSync(CORE_ROTATE_SOURCE, "utf8"), 0o755], [CORE_SCRIPTS.rotateSettings, `${JSON.stringify({
+            endpoint: a.dataEndpoint, port: a.mqttPort, thingName, serial: a.serial, rotationTemplate: a.rotationTemplate, confirmRule: a.confirmRule,
+            csr: a.deviceKeys === "device", timeoutSeconds: 10, connectTimeoutSeconds: 300,
+        }, null, 2)}\n`, 0o644]);
     }
+    const registration: string | undefined = undefined;
     const targets = contents.map(([name]) => path.join(a.outDir, name));
     const existing = targets.filter((t) => fs.existsSync(t));
     if (existing.length > 0) throw new EdgeConfigError(`refusing to overwrite ${existing.join(", ")}`);

@@ -34,6 +34,8 @@ export interface RotateOptions extends Omit<ConfirmOptions, "attempts"> {
     csr: boolean;
     /** Confirmation attempts before giving up (the credentials are kept either way). */
     confirmAttempts?: number;
+    /** False: stop once the new files are in place (a core confirms only after its nucleus has connected with them: coreRotation.ts). */
+    confirm?: boolean;
 }
 
 /**
@@ -89,7 +91,7 @@ export async function rotate(o: RotateOptions): Promise<RotateResult> {
     // Accepted: the new certificate is the vehicle's now, whatever happens to the confirmation.
     const [certificateFile, privateKeyFile] = pending.commit(true);
     const result = { thingName: o.thing, certificateId: created.certificateId, certificateFile, privateKeyFile };
-    await confirmCertificate({ ...o, files, attempts: o.confirmAttempts ?? 3 });
+    if (o.confirm !== false) await confirmCertificate({ ...o, files, attempts: o.confirmAttempts ?? 3 });
     return result;
 }
 

@@ -107,7 +107,23 @@ export const NOT_ADOPTED: { cfnType: string; logicalId?: RegExp; why: string }[]
     { cfnType: "AWS::CDK::Metadata", why: "CDK bookkeeping" },
 ];
 
-export interface ImportEntry { type: string; name: string; id?: string; parent?: string; provider?: string; component?: boolean }
+export interface ImportEntry { type: string; name: string; id?: string; parent?: string; provider?: string; version?: string; component?: boolean }
+
+/**
+ * The provider plugin version an import entry pins (`version`: pulumi/pulumi v3.248.0
+ * pkg/cmd/pulumi/operations/import.go L168 importSpec.Version, L501-508 parsed into the import's Version):
+ * the version of the package this program is built with (its node_modules), so `pulumi import` reads the
+ * resource with the same aws plugin the first `up` will update it with, not whichever the CLI resolves.
+ */
+export function pluginVersion(type: string): string | undefined {
+    const pkg = type.split(":")[0];
+    if (pkg === "pulumi" || pkg === "pulumi-nodejs") return undefined;
+    try {
+        return (require(`@pulumi/${pkg}/package.json`) as { version: string }).version;
+    } catch {
+        return undefined;
+    }
+}
 export interface ImportFile { nameTable: Record<string, string>; resources: ImportEntry[]; providerInputs: Record<string, Record<string, unknown>> }
 
 export interface Adoption {
@@ -174,9 +190,11 @@ export function adopt(run: ProgramRun, cfn: CfnResource[]): Adoption {
             if (registered) file.providerInputs[providerName] = registered.inputs;
         }
         const parent = ours.parent && byUrn.has(ours.parent) ? byUrn.get(ours.parent)!.name : undefined;
+        const version = pluginVersion(ours.type);
+        if (!version) throw new Error(`${ours.type} ${ours.name}: no provider version to pin for pulumi import (${ours.type.startsWith("pulumi-nodejs:dynamic") ? "import is not supported for this project's dynamic resources; pulumi up creates them" : "its package is not installed here"})`);
         file.resources.push({
             type: ours.type, name: ours.name, id: res.PhysicalResourceId,
-            ...(parent ? { parent } : {}), ...(providerName ? { provider: providerName } : {}),
+            ...(parent ? { parent } : {}), ...(providerName ? { provider: providerName } : {}), version,
         });
         adoption.adopted.push({ logicalId: res.LogicalResourceId, physicalId: res.PhysicalResourceId, name: ours.name, type: ours.type });
     }

@@ -15,6 +15,7 @@
  * Exit status: 0 clean, 1 a mandatory guardrail violation, 2 a config error, 3 the plan itself failed.
  */
 import { readStackFile, stackNames as listStacks } from "../config/stackFile";
+import { OFFLINE_PLACEHOLDER_PREFIX } from "../config/errors";
 import { Finding } from "../guardrails/rules";
 import * as fs from "fs";
 import { adopt, adoptionReport, CfnResource, readCfnResources } from "./adopt";
@@ -98,7 +99,7 @@ export async function planStack(stack: string, stackDir?: string): Promise<Stack
     }
     try {
         const run = await runStack(stack, {
-            edit: (c) => { for (const k of placeholders) c[k] = `offline-placeholder-for-${k.replace(/[^A-Za-z0-9]/g, "-")}`; },
+            edit: (c) => { for (const k of placeholders) c[k] = `${OFFLINE_PLACEHOLDER_PREFIX}${k.replace(/[^A-Za-z0-9]/g, "-")}`; },
             secretKeys: placeholders,
             stackDir,
         });

@@ -139,7 +139,13 @@ export interface TokenExchangePolicyArgs extends ArnContext {
  * (L174, L208-222), then PutLogEvents again (L175). So:
  * - CreateLogGroup on the two named groups only: they exist (this program or the region's owner
  *   creates them, retention and KMS), so the call only ever answers ResourceAlreadyExists, but
- *   without the grant it is AccessDenied and no log line is ever uploaded;
+ *   without the grant it is AccessDenied and no log line is ever uploaded. Granted in both forms
+ *   AWS is seen to authorize it on (createLogGroupResources): the Service Authorization Reference
+ *   lists CreateLogGroup on the `log-group` resource type, `...:log-group:<name>`
+ *   (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html),
+ *   while CloudWatch Logs' own AccessDenied messages for it name `...:log-group:<name>:log-stream:`;
+ *   the cost of choosing wrong is "no log line ever", the extra form grants nothing but the same
+ *   existence check on the same group;
  * - CreateLogStream and PutLogEvents (both authorized on the log-stream, per the Service
  *   Authorization Reference) only on the core's own streams, `/<yyyy/MM/dd>/thing/<its Thing name>`,
  *   through `credentials-iot:ThingName` (the nucleus sends `x-amzn-iot-thingname` with every
@@ -155,7 +161,7 @@ export function tokenExchangePolicy(args: TokenExchangePolicyArgs): PolicyDocume
             Sid: "GreengrassLogGroupsExist",
             Effect: "Allow",
             Action: ["logs:CreateLogGroup"],
-            Resource: [...args.logGroupArns],
+            Resource: args.logGroupArns.flatMap(createLogGroupResources),
         },
         {
             Sid: "GreengrassOwnLogStreams",
@@ -183,6 +189,16 @@ export function tokenExchangePolicy(args: TokenExchangePolicyArgs): PolicyDocume
             Condition: { StringEquals: { "kms:ViaService": `s3.${args.region}.amazonaws.com` } },
         },
     );
+}
+
+/**
+ * The resources `logs:CreateLogGroup` is granted on for one log group: the bare group ARN (the Service
+ * Authorization Reference's `log-group` resource type) and `<group>:*`, which matches the
+ * `<group>:log-stream:` form CloudWatch Logs names in its AccessDenied messages for CreateLogGroup. No
+ * other group matches either (the `:` after the name ends it: log-group names cannot hold `:`).
+ */
+export function createLogGroupResources(logGroupArn: string): string[] {
+    return [logGroupArn, `${logGroupArn}:*`];
 }
 
 /** ARN of an IoT role alias. */

@@ -17,7 +17,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ImportResource } from "@pulumi/pulumi/automation";
 import { PROJECT_ROOT } from "../config/stackFile";
-import { CDK_MAPPINGS, ImportFile, MAPPING_MARKERS, mappingTable } from "../plan/adopt";
+import { CDK_MAPPINGS, ImportFile, MAPPING_MARKERS, mappingTable, pluginVersion } from "../plan/adopt";
 import { markedSection, replaceMarkedSection } from "../plan/readmeSection";
 import { main } from "../plan/cli";
 import { ProgramRun, runStack, unwrap } from "../plan/program";
@@ -170,6 +170,30 @@ describe("adopting a CDK country: npm run plan -- --import-file", function () {
         }
         // The JSON keys are the CLI's own (importFile's json tags: nameTable, resources, providerInputs).
         assert.deepStrictEqual(Object.keys(file).sort(), ["nameTable", "providerInputs", "resources"]);
+    });
+
+    // pulumi/pulumi v3.248.0 pkg/resource/deploy/step_generator.go L710-713, L734: after the first up a resource is
+    // protected as the program says (goal.Protect), whatever `pulumi import --protect` set. docs/adoption.md lists them.
+    it("docs/adoption.md names exactly the adopted resources that stay protected after the first up (the program's protect)", () => {
+        const { file, run } = adopting;
+        const imported = file.resources.filter((r) => !r.component);
+        const protectedTypes = [...new Set(imported.map((r) => run.resources.find((x) => x.name === r.name && x.type === r.type)!).filter((r) => r.protect).map((r) => r.type))].sort();
+        const doc = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "adoption.md"), "utf8");
+        const section = /<!-- adopted-protected:start[^>]*-->([\s\S]*?)<!-- adopted-protected:end -->/.exec(doc)![1];
+        const named = [...section.matchAll(/`(aws:[^`]+)`/g)].map((m) => m[1]).sort();
+        assert.deepStrictEqual(named, protectedTypes);
+        assert.ok(imported.some((r) => !run.resources.find((x) => x.name === r.name && x.type === r.type)!.protect), "and some adopted resources are not protected, as the page says");
+    });
+
+    // pulumi/pulumi v3.248.0 pkg/cmd/pulumi/operations/import.go L168 (importSpec.Version) and L501-508: a version in
+    // the file is the plugin version the import runs; without it the CLI resolves one of its own.
+    it("every imported resource pins the provider plugin version this program is built with", () => {
+        const { file } = adopting;
+        const installed = (pkg: string) => (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "node_modules", "@pulumi", pkg, "package.json"), "utf8")) as { version: string }).version;
+        const imported = file.resources.filter((r) => !r.component);
+        assert.ok(imported.length > 0);
+        for (const r of imported) assert.strictEqual(r.version, installed(r.type.split(":")[0]), `${r.type} ${r.name}`);
+        assert.strictEqual(pluginVersion("pulumi-nodejs:dynamic/iot:ClaimCertificate"), undefined, "a dynamic resource has no plugin to pin (and is not imported)");
     });
 
     /**

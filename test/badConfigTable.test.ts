@@ -34,6 +34,8 @@ const copyOf = (from: string, ...changes: [string | RegExp, string][]): Edit => 
 
 /** Not a key (a made-up body), shaped as one is pasted: it must never be echoed. */
 export const FAKE_PRIVATE_KEY = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDfakefakefake0\n-----END PRIVATE KEY-----\n";
+/** A certificate request cut short: its DER header claims 270 bytes (0x30 0x82 0x01 0x0e), 40 follow. Not a key. */
+const TRUNCATED_CSR = `-----BEGIN CERTIFICATE REQUEST-----\n${Buffer.concat([Buffer.from([0x30, 0x82, 0x01, 0x0e, 0x30, 0x81, 0xb5, 0x02, 0x01, 0x00]), Buffer.alloc(30, 0x41)]).toString("base64")}\n-----END CERTIFICATE REQUEST-----\n`;
 const SECRETS = [FAKE_PRIVATE_KEY, "Tr0ub4dor&3-fms", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "AKIAIOSFODNN7EXAMPLE"];
 
 /** [mistake, stack, edit]: each class the issue names, on the shipped stacks. */
@@ -133,6 +135,20 @@ const CASES: [string, string, Edit][] = [
     ["protect that is not a boolean", "kr", set("fms-iot:protect", "yes")],
     ["a claim status of REVOKED", "kr", edit("claimCertificate", (cc) => { cc.status = "REVOKED"; })],
     ["a wildcard in the device topic root", "kr", edit("topics", (t) => { t.deviceRoot = "vehicles/#"; })],
+    // Issue 27: the classes the independent table found accepted or misreported.
+    // A CSR cut short: the header says 270 bytes, the paste holds the first 40 (RFC 2986 DER, parsed: config/csr.ts).
+    ["a CSR cut short (the paste lost its last lines)", "kr", edit("claimCertificate", (cc) => { cc.csrPem = TRUNCATED_CSR; })],
+    // AWS IoT developer guide, "MQTT topics", Topic filters: '#' must be the last character, '+' a whole level.
+    ["'#' before the last level of a rule's topic filter", "kr", edit("routing", (r) => { r.routes[0].sql = "SELECT * FROM 'vehicles/#/status'"; })],
+    ["'+' sharing a level in a rule's topic filter", "kr", edit("routing", (r) => { r.routes[1].sql = "SELECT * FROM 'vehicles/+status'"; })],
+    // AWS IoT Core quotas: at most 7 '/' in a topic or topic filter (config/mqttTopics.ts MAX_TOPIC_SLASHES).
+    ["a rule topic filter deeper than AWS IoT's 7 '/'", "kr", edit("routing", (r) => { r.routes[0].sql = "SELECT * FROM 'fleet/kr/seoul/gangnam/depot/bay/lane/+/status'"; })],
+    ["a device topic root too deep for the device's topics", "kr", edit("topics", (t) => { t.deviceRoot = "fleet/kr/seoul/gangnam/depot/bay/lane"; })],
+    ["an MSK password in plain text in a production stack file", "kr", set("fms-iot:mskPassword", SECRETS[1])],
+    ["an unquoted serial prefix too long for YAML, in the file", "kr", replace('      - "297469"', "      - 29746912345678901234")],
+    ["an unquoted account id too long for YAML, in the file", "kr", replace("  fms-iot:country: KR", "  aws:allowedAccountIds: [1234567890123456789]\n  fms-iot:country: KR")],
+    ["routes without an msk section", "kr", edit("routing", (r) => { delete r.msk; })],
+    ["an msk section without its mode", "dev", edit("routing", (r) => { delete r.msk.mode; })],
     // Across stack files: what two stacks that can share an account and region must not share (config/crossStack.ts)
     ["a production stack that pins no account", "kr", replace(/^ {2}aws:allowedAccountIds: .*\n/m, "")],
     ["a staging stack that pins no account", "jp", yaml((t) => t.replace(/^ {2}aws:allowedAccountIds: .*\n/m, "").replace("environment: production", "environment: staging"))],
@@ -151,7 +167,16 @@ const CASES: [string, string, Edit][] = [
 /** The shipped stacks the cases start from. */
 const TABLE_STACKS = ["dev", "jp", "kr"];
 
-/** The exact line each case stops with (in CASES order; the tab case last). */
+
+/** Through `npm run plan` (after CASES, in this order). */
+const PLAN_CASES: [string, string, (text: string) => string][] = [
+    ["tab-indented YAML", "kr", (t) => t.replace("  fms-iot:namePrefix", "\tfms-iot:namePrefix")],
+    // Encrypted by a colleague with the stack's key: the offline plan holds only a placeholder for it.
+    ["a value under secure: that is not a secret (the offline plan cannot decrypt it)", "kr",
+        (t) => t.replace(/^ {2}fms-iot:namePrefix: .*$/m, "  fms-iot:namePrefix:\n    secure: AAABAJ1cYmD9u2Z+nC0ECVB8F8pQ2Jc=")],
+];
+
+/** The exact line each case stops with (in CASES order, then PLAN_CASES). */
 const EXPECTED: string[] = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "bad-config-lines.json"), "utf8"));
 
 /** The line a case stops with, through the stack-file reader and the schema (the program's own path). */
@@ -185,14 +210,16 @@ describe("the README's bad-config table: realistic stack-file mistakes and the e
 
     before(async () => {
         for (const [, stack, change] of CASES) lines.push(messageOf(stack, change));
-        // A file-level mistake, through npm run plan: tab indentation.
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fms-badcfg-"));
-        try {
-            fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-            fs.writeFileSync(path.join(dir, "Pulumi.kr.yaml"), fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.kr.yaml"), "utf8").replace("  fms-iot:namePrefix", "\tfms-iot:namePrefix"));
-            lines.push((await plan(["--stack", "kr"], dir)).stderr.trim());
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
+        // Mistakes only `npm run plan` meets: a file-level one (tab indentation), and a secure: value it cannot decrypt.
+        for (const [, stack, change] of PLAN_CASES) {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fms-badcfg-"));
+            try {
+                fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+                fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), change(fs.readFileSync(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`), "utf8")));
+                lines.push((await plan(["--stack", stack], dir)).stderr.trim());
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
         }
         if (process.env.UPDATE_BAD_CONFIG === "1") fs.writeFileSync(path.join(__dirname, "fixtures", "bad-config-lines.json"), `${JSON.stringify(lines, null, 2)}\n`);
     });
@@ -201,7 +228,7 @@ describe("the README's bad-config table: realistic stack-file mistakes and the e
         assert.ok(CASES.length >= 60, `${CASES.length} cases`);
         assert.strictEqual(lines.length, EXPECTED.length, "UPDATE_BAD_CONFIG=1 rewrites test/fixtures/bad-config-lines.json (review the diff)");
         lines.forEach((line, i) => {
-            const label = CASES[i]?.[0] ?? "tab-indented YAML";
+            const label = CASES[i]?.[0] ?? PLAN_CASES[i - CASES.length][0];
             assert.strictEqual(line, EXPECTED[i], label);
             assert.ok(!line.includes("\n"), `${label}: one line`);
             assert.match(line, /^Pulumi\.\w+\.yaml((:\d+:\d+)?| and Pulumi\.\w+\.yaml): /, `${label}: names its file (both, for a rule across stack files)`);
@@ -232,7 +259,10 @@ describe("the README's bad-config table: realistic stack-file mistakes and the e
 
     it("docs/configuration.md's table is these cases and lines", () => {
         const rows = ["| mistake | the one line it stops with |", "|---|---|"];
-        lines.forEach((line, i) => rows.push(`| ${CASES[i] ? `${CASES[i][0]} (${CASES[i][1]})` : "tab-indented YAML (kr)"} | \`${line.replace(/\|/g, "\\|")}\` |`));
+        lines.forEach((line, i) => {
+            const [label, stack] = CASES[i] ?? PLAN_CASES[i - CASES.length];
+            rows.push(`| ${label} (${stack}) | \`${line.replace(/\|/g, "\\|")}\` |`);
+        });
         const table = `${START}\n${rows.join("\n")}\n${END}`;
         const file = path.join(PROJECT_ROOT, "docs", "configuration.md");
         const readme = fs.readFileSync(file, "utf8");

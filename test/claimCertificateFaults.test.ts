@@ -6,7 +6,7 @@ import {
     IoTClient, ListCertificatesCommand, UpdateCertificateCommand,
 } from "@aws-sdk/client-iot";
 import { answerMayBeLost, ClaimCertificateInputs, ClaimCertificateOutputs, claimCertificateProvider as provider, THROTTLE_RETRY } from "../components/provisioning/claimCertificateProvider";
-import { iotClient } from "../components/iotSdk";
+import { iotClient, OPERATION_BUDGET } from "../components/iotSdk";
 import { iot } from "./support/iotMock";
 import { makeCertificate, makeCsr } from "./support/x509";
 
@@ -16,7 +16,7 @@ import { makeCertificate, makeCsr } from "./support/x509";
  * timeout (also after AWS acted). A small model of AWS IoT's certificates (what each call does to
  * them, as the API reference says) tells what is left in AWS afterwards.
  */
-type Fault = "fail" | "throttle" | "lost" | "hang";
+type Fault = "fail" | "throttle" | "lost" | "hang" | "blackhole";
 const FAULTS: Fault[] = ["fail", "throttle", "lost", "hang"];
 
 interface Cert { id: string; status: "ACTIVE" | "INACTIVE" | "REVOKED"; createdAt: Date }
@@ -36,6 +36,8 @@ class AwsIotCertificates {
         if (fault === "fail") throw Object.assign(new Error("User is not authorized"), { name: "AccessDeniedException", $metadata: { httpStatusCode: 403 } });
         if (fault === "throttle") throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException", $metadata: { httpStatusCode: 429 } });
         const result = effect();
+        // AWS acted, and the answer never comes (a fault proxy that swallows it): only the provider's budget ends it.
+        if (fault === "blackhole") return new Promise<T>(() => undefined);
         if (fault === "lost") throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
         // What NodeHttpHandler raises when requestTimeout passes (throwOnRequestTimeout): AWS may have acted.
         if (fault === "hang") throw Object.assign(new Error("Request timed out"), { name: "TimeoutError" });
@@ -160,6 +162,60 @@ describe("claim certificate provider under fault injection: what is left in AWS"
                 });
             }
         }
+    });
+
+    describe("a black-holed AWS IoT call (the answer never comes): the whole operation ends within its budget and names what it left", function () {
+        this.timeout(10_000);
+        const saved = { ...OPERATION_BUDGET };
+        // 60 s / 15 s in the program; the same arithmetic in milliseconds here.
+        before(() => Object.assign(OPERATION_BUDGET, { totalMs: 400, cleanupMs: 150 }));
+        after(() => Object.assign(OPERATION_BUDGET, saved));
+        const within = async <T>(work: Promise<T>) => {
+            const started = Date.now();
+            const err = await work.then(() => undefined, (e: Error) => e);
+            const took = Date.now() - started;
+            assert.ok(took < OPERATION_BUDGET.totalMs + 300, `ended after ${took} ms (budget ${OPERATION_BUDGET.totalMs} ms)`);
+            return err;
+        };
+
+        it("create: DescribeCertificate after the certificate exists never answers: fails within the budget; the certificate is deleted", async () => {
+            aws.inject("DescribeCertificate", "blackhole");
+            const err = await within(provider.create(inputs));
+            assert.ok(err);
+            assert.match(err.message, /^ClaimCertificate: DescribeCertificate failed in ap-northeast-2: TimeoutError: AWS IoT did not answer DescribeCertificate within/);
+            assert.strictEqual(aws.certs.size, 0, "the clean-up had its own time and deleted it");
+        });
+
+        it("create: DescribeCertificate and the clean-up's calls never answer: fails within the budget, naming the certificate left and how to delete it", async () => {
+            aws.inject("DescribeCertificate", "blackhole");
+            aws.inject("UpdateCertificate", "blackhole");
+            aws.inject("DeleteCertificate", "blackhole");
+            const err = await within(provider.create(inputs));
+            assert.ok(err);
+            const [left] = aws.inactive();
+            assert.ok(left, "one INACTIVE certificate is left");
+            assert.ok(err.message.includes(`The certificate ${left.id} it had created is left INACTIVE`), err.message);
+            assert.match(err.message, /aws iot delete-certificate --certificate-id [0-9a-fc]+ --force-delete --region ap-northeast-2/);
+        });
+
+        it("create: the create call itself never answers: fails within the budget, listing what AWS IoT may have made", async () => {
+            aws.inject("CreateKeysAndCertificate", "blackhole");
+            const err = await within(provider.create(inputs));
+            assert.ok(err);
+            assert.match(err.message, /The answer was lost: AWS IoT may have created an INACTIVE certificate \(INACTIVE certificates created since then: [0-9a-fc]+\)/);
+        });
+
+        it("update, read and delete: a call that never answers ends each within the budget", async () => {
+            aws.clear();
+            const recorded = (await provider.create(inputs)).outs as ClaimCertificateOutputs;
+            aws.inject("UpdateCertificate", "blackhole");
+            assert.match(String((await within(provider.update!(recorded.certificateId, recorded, { ...inputs, status: "INACTIVE" })))?.message), /UpdateCertificate failed .*TimeoutError/);
+            aws.inject("DescribeCertificate", "blackhole");
+            assert.match(String((await within(provider.read!(recorded.certificateId, recorded)))?.message), /DescribeCertificate failed .*TimeoutError/);
+            aws.clear();
+            aws.inject("DeleteCertificate", "blackhole");
+            assert.match(String((await within(provider.delete!(recorded.certificateId, recorded) as Promise<void>))?.message), new RegExp(`DeleteCertificate failed .*TimeoutError.*Certificate ${recorded.certificateId} is still in AWS IoT`));
+        });
     });
 
     it("a lost answer is told from an answered error", () => {

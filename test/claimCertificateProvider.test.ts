@@ -9,6 +9,8 @@ import { iot } from "./support/iotMock";
 import { sts } from "./support/sts";
 import { ClaimCertificateInputs, ClaimCertificateOutputs, claimCertificateProvider as provider, THROTTLE_RETRY } from "../components/provisioning/claimCertificateProvider";
 import { CryptoKeyPair, makeCertificate, makeCsr } from "./support/x509";
+import { engineUpdate, nextStep, withCode } from "./support/dynamicEngine";
+import { ClaimCertificateResource } from "../components/provisioning/claimCertificate";
 
 const ID = "f".repeat(64);
 const ARN = `arn:aws:iot:ap-northeast-2:123456789012:cert/${ID}`;
@@ -278,5 +280,43 @@ describe("claim certificate provider: the account check (aws:allowedAccountIds)"
         const outs = await created({ allowedAccountIds: ["123456789012"] });
         assert.deepStrictEqual(outs.allowedAccountIds, ["123456789012"]);
         assert.strictEqual(sts.commandCalls(GetCallerIdentityCommand).length, 1);
+    });
+});
+
+describe("claim certificate provider: day two with the real engine", () => {
+    beforeEach(() => { iot.reset(); sts.reset(); });
+
+    // On another account's credentials DescribeCertificate answers ResourceNotFoundException, and `read` returning {}
+    // makes the engine drop the resource from state (pulumi/pulumi v3.248.0 sdk/nodejs/cmd/dynamic-provider/index.ts
+    // L268-298 read: the provider's answer is the new state). The explicit providers refuse such credentials
+    // (aws:allowedAccountIds); so does read, before any AWS IoT call.
+    it("refresh with credentials for another account is refused, not taken as \"the certificate is gone\"", async () => {
+        sts.on(GetCallerIdentityCommand).resolves({ Account: "210987654321" });
+        iot.on(DescribeCertificateCommand).rejects(Object.assign(new Error("not found"), { name: "ResourceNotFoundException", $metadata: {} }));
+        const recorded = { ...inputs, allowedAccountIds: ["123456789012"], certificateId: ID, certificateArn: `arn:aws:iot:ap-northeast-2:123456789012:cert/${ID}`, certificatePem: "x", publicKeyPem: "y", mode: "create-keys" } as ClaimCertificateOutputs;
+        await assert.rejects(provider.read!(ID, recorded), /ClaimCertificate: the credentials are for account 210987654321, not one this stack allows/);
+        assert.strictEqual(iot.calls().length, 0, "nothing read with the wrong account");
+        // With the stack's account, a certificate deleted by hand does drop out (the drift refresh is for).
+        sts.reset();
+        sts.on(GetCallerIdentityCommand).resolves({ Account: "123456789012" });
+        assert.deepStrictEqual(await provider.read!(ID, recorded), {});
+    });
+
+    // The host runs the state's `__provider` for read and delete (index.ts L253, L273, L336) and takes no action of its
+    // own when the code changed (L200-208): the diff reports it, so a fix reaches refresh and destroy.
+    it("a change of the provider code is a diff, and its update makes no AWS IoT call (cheap)", async () => {
+        const recorded = { ...inputs, certificateId: ID, certificateArn: `arn:aws:iot:ap-northeast-2:123456789012:cert/${ID}`, certificatePem: "x", publicKeyPem: "y", mode: "create-keys", __provider: "code-1" } as ClaimCertificateOutputs;
+        const state = { id: ID, outputs: recorded as unknown as Record<string, unknown>, initErrors: [] };
+        assert.strictEqual(await nextStep(provider, state, withCode(inputs, "code-1") as never), "same");
+        assert.strictEqual(await nextStep(provider, state, withCode(inputs, "code-2") as never), "update", "not a replacement: the certificate stays");
+        const r = await engineUpdate(provider, state, withCode(inputs, "code-2") as never);
+        assert.strictEqual(r.error, undefined);
+        assert.strictEqual(iot.calls().length, 0);
+        assert.deepStrictEqual([r.state.outputs.certificateId, r.state.outputs.certificatePem, r.state.outputs.__provider], [ID, "x", "code-2"]);
+    });
+
+    it("pulumi import (the import option) is refused with this resource's reason, not the host's \"code must be a string\"", () => {
+        assert.throws(() => new ClaimCertificateResource("claim", { region: "ap-northeast-2", rotation: "1", status: "ACTIVE" }, { import: ID }),
+            /^Error: ClaimCertificate: import is not supported; the private key cannot be recovered/);
     });
 });

@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { keygenOnUnit } from "./support/coreUnit";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -430,6 +431,9 @@ describe("device simulator, end to end against a local broker (test double of AW
             const r = await cli(["edge-config", "--stack", "dev", "--serial", "297469000042", "--out", coreDir], outputs);
             assert.strictEqual(r.code, 0, r.err.join("\n"));
             assert.deepStrictEqual(r.out, ["fms-dev-core-297469000042"]);
+            // The key is made on the unit (fms-core-keygen.sh), never by edge-config on the station.
+            assert.ok(!fs.existsSync(path.join(coreDir, "core.key.pem")));
+            keygenOnUnit(coreDir);
             const config = parseYaml(fs.readFileSync(path.join(coreDir, "config.yaml"), "utf8"));
             const plugin = config.services["aws.greengrass.FleetProvisioningByClaim"].configuration;
             const claim = claimPems();

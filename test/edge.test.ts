@@ -15,7 +15,7 @@ import { IOT_POLICY_MAX_CHARS, iotPolicySize } from "../policies/document";
 import { evaluate, RULES } from "../guardrails/rules";
 import { evaluateTemplate } from "./support/templateEvaluator";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
-import { ledgerArn, LOG_MANAGER_CALLS, logManagerGroups, logManagerStream } from "./ledger/greengrassLogManager";
+import { CREATE_LOG_GROUP_FORMS, ledgerArn, LOG_MANAGER_CALLS, logManagerGroups, logManagerStream } from "./ledger/greengrassLogManager";
 import { assertStackConfigError, parsePolicy, statement } from "./support/assertions";
 import { isAllowed } from "./support/iotPolicyEvaluator";
 import { inside, physicalNames } from "./support/physicalNames";
@@ -41,7 +41,7 @@ describe("edge: Greengrass v2 (kr)", function () {
         const bucket = run.one("aws:s3/bucket:Bucket", "-artifacts-bucket").state.arn;
         const group = (n: string) => `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:${n}`;
         const groups = [`/aws/greengrass/GreengrassSystemComponent/${REGION}/System`, `/aws/greengrass/UserComponent/${REGION}/com.fms.fms-kr.VehicleTelemetry`];
-        assert.deepStrictEqual(statement(doc, "GreengrassLogGroupsExist"), { Sid: "GreengrassLogGroupsExist", Effect: "Allow", Action: ["logs:CreateLogGroup"], Resource: groups.map(group) });
+        assert.deepStrictEqual(statement(doc, "GreengrassLogGroupsExist"), { Sid: "GreengrassLogGroupsExist", Effect: "Allow", Action: ["logs:CreateLogGroup"], Resource: groups.flatMap((g) => [group(g), `${group(g)}:*`]) });
         assert.deepStrictEqual(statement(doc, "GreengrassOwnLogStreams").Action, ["logs:CreateLogStream", "logs:PutLogEvents"]);
         assert.deepStrictEqual(statement(doc, "GreengrassOwnLogStreams").Resource, groups.map((g) => `${group(g)}:log-stream:/*/thing/\${credentials-iot:ThingName}`));
         assert.deepStrictEqual(statement(doc, "ArtifactBucketLocation"), { Sid: "ArtifactBucketLocation", Effect: "Allow", Action: ["s3:GetBucketLocation"], Resource: [bucket] });
@@ -101,6 +101,16 @@ describe("edge: Greengrass v2 (kr)", function () {
             for (const call of LOG_MANAGER_CALLS) {
                 assert.strictEqual(await simulate(planned, core, call.action, arnOf(call.resource, group)), "Allowed", `${call.action} on ${group} (${call.source})`);
             }
+        }
+        // CreateLogGroup in every form AWS may authorize it on (test/ledger CREATE_LOG_GROUP_FORMS): the bare group
+        // (Service Authorization Reference) and `<group>:log-stream:` (CloudWatch Logs' AccessDenied messages).
+        for (const group of groups) {
+            for (const form of CREATE_LOG_GROUP_FORMS) {
+                assert.strictEqual(await simulate(planned, core, "logs:CreateLogGroup", arnOf(form, group)), "Allowed", `CreateLogGroup as ${form} on ${group}`);
+            }
+        }
+        for (const form of CREATE_LOG_GROUP_FORMS) {
+            assert.strictEqual(await simulate(planned, core, "logs:CreateLogGroup", arnOf(form, `/aws/greengrass/UserComponent/${REGION}/com.example.Other`)), "ImplicitlyDenied", `CreateLogGroup as ${form} on another group`);
         }
         // Refused: another core's streams, a log group that is not the log manager's, other actions.
         const other = logManagerStream("fms-kr-core-2974690002", new Date("2026-12-03T10:00:00Z"));
@@ -258,17 +268,57 @@ describe("edge: Greengrass v2 (kr)", function () {
         assert.deepStrictEqual(Object.keys(d.components).sort(), ["aws.greengrass.LogManager", "aws.greengrass.Nucleus", "com.fms.fms-kr.VehicleTelemetry"]);
         assert.strictEqual(d.components["aws.greengrass.Nucleus"].componentVersion, NUCLEUS.defaultVersion);
         assert.strictEqual(d.components["aws.greengrass.LogManager"].componentVersion, LOG_MANAGER.defaultVersion);
-        assert.deepStrictEqual(JSON.parse(d.components["aws.greengrass.Nucleus"].configurationUpdate.merge).logging, { level: "INFO", format: "TEXT", fileSizeKB: 1024, totalLogsSizeKB: 10240 });
+        assert.deepStrictEqual(JSON.parse(d.components["aws.greengrass.Nucleus"].configurationUpdate.merge).logging, { level: "INFO", format: "JSON", fileSizeKB: 1024, totalLogsSizeKB: 10240 });
         const logs = JSON.parse(d.components["aws.greengrass.LogManager"].configurationUpdate.merge).logsUploaderConfiguration;
         assert.strictEqual(logs.systemLogsConfiguration.uploadToCloudWatch, "true");
         assert.strictEqual(logs.systemLogsConfiguration.minimumLogLevel, "ERROR");
-        assert.strictEqual(logs.componentLogsConfigurationMap["com.fms.fms-kr.VehicleTelemetry"].minimumLogLevel, "ERROR");
+        // kr asks for ERROR: the nucleus' own lines from ERROR, the component's from WARN (its stderr, tracebacks).
+        assert.strictEqual(logs.componentLogsConfigurationMap["com.fms.fms-kr.VehicleTelemetry"].minimumLogLevel, "WARN");
         assert.strictEqual(d.deploymentPolicies.failureHandlingPolicy, "ROLLBACK");
         assert.strictEqual(d.iotJobConfiguration.jobExecutionsRolloutConfig.maximumPerMinute, 50);
         // The job is continuous (a growing thing group): a CANCEL reaches every core provisioned later, so
         // only FAILED executions count (AWS IoT Jobs failureType FAILED | REJECTED | TIMED_OUT | ALL; a
         // parked vehicle times out), and only after 100 cores have run it.
         assert.deepStrictEqual(d.iotJobConfiguration.abortConfig.criteriaList, [{ action: "CANCEL", failureType: "FAILED", minNumberOfExecutedThings: 100, thresholdPercentage: 10 }]);
+    });
+
+    // AWS IoT API reference, TimeoutConfig (https://docs.aws.amazon.com/iot/latest/apireference/API_TimeoutConfig.html):
+    // "Whenever a job execution remains in the IN_PROGRESS status for longer than this interval, the job execution
+    // will fail and switch to the terminal TIMED_OUT status." The nucleus only ever asks for `$next`
+    // (aws-greengrass-nucleus v2.16.1, src/main/java/com/aws/greengrass/deployment/IotJobsHelper.java L99, L468-473),
+    // which is a QUEUED or IN_PROGRESS execution, never a terminal one; and the abort rule counts FAILED only.
+    it("deployment reaches parked vehicles: no in-progress timeout (TIMED_OUT is terminal and never offered again), and nothing the abort rule ignores ends an execution", () => {
+        const job = run.one("aws-native:greengrassv2:Deployment").inputs.iotJobConfiguration;
+        assert.strictEqual(job.timeoutConfig?.inProgressTimeoutInMinutes, undefined, "an execution still IN_PROGRESS (a vehicle switched off mid-deployment) must not time out");
+        // A vehicle off for a week mid-deployment: its execution stays IN_PROGRESS, so `$next` hands it back on power-up.
+        const terminalAfter = (minutesOff: number) => job.timeoutConfig?.inProgressTimeoutInMinutes !== undefined && minutesOff > job.timeoutConfig.inProgressTimeoutInMinutes;
+        for (const minutesOff of [61, 24 * 60, 7 * 24 * 60 + 1]) assert.strictEqual(terminalAfter(minutesOff), false, `${minutesOff} min parked`);
+    });
+
+    // What reaches CloudWatch at the configured level. A port of the log manager's filter: aws-greengrass-log-manager
+    // v2.3.11, src/main/java/com/aws/greengrass/logmanager/CloudWatchAttemptLogsProcessor.java L253-262 (a line that
+    // parses as a Greengrass JSON log message is filtered by level, L364-366) and L263-286 (any other line is
+    // uploaded unfiltered). The lines are the nucleus' own and a component's stdout (INFO) and stderr (WARN):
+    // aws-greengrass-nucleus v2.16.1, src/main/java/com/aws/greengrass/lifecyclemanager/ShellRunner.java L55, L59.
+    it("logs arrive at the level asked: the nucleus writes JSON (the only format the log manager filters), and a component's tracebacks (stderr, WARN) are kept", () => {
+        const d = run.one("aws-native:greengrassv2:Deployment").inputs;
+        const format = JSON.parse(d.components["aws.greengrass.Nucleus"].configurationUpdate.merge).logging.format as string;
+        const uploader = JSON.parse(d.components["aws.greengrass.LogManager"].configurationUpdate.merge).logsUploaderConfiguration;
+        const LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"];
+        const render = (level: string, eventType: string, message: string) => format === "JSON"
+            ? JSON.stringify({ thread: "pool-2-thread-3", level, eventType, message, contexts: {}, loggerName: "com.fms.fms-kr.VehicleTelemetry", timestamp: Date.parse("2026-12-03T10:00:00Z"), cause: null })
+            : `2026-12-03T10:00:00.000Z [${level}] (pool-2-thread-3) com.fms.fms-kr.VehicleTelemetry: ${eventType}. ${message}. {scriptName=services.com.fms.fms-kr.VehicleTelemetry.lifecycle.Run}`;
+        const uploaded = (line: string, minimum: string) => {
+            if (!line.startsWith("{")) return true;
+            const m = JSON.parse(line) as { level?: string };
+            return !m.level || LEVELS.indexOf(m.level) >= LEVELS.indexOf(minimum);
+        };
+        const system = uploader.systemLogsConfiguration.minimumLogLevel as string;
+        const component = uploader.componentLogsConfigurationMap["com.fms.fms-kr.VehicleTelemetry"].minimumLogLevel as string;
+        assert.strictEqual(uploaded(render("INFO", "deployment-status", "chatter"), system), false, "a nucleus INFO line is not uploaded at ERROR");
+        assert.strictEqual(uploaded(render("ERROR", "mqtt-connect", "failed"), system), true);
+        assert.strictEqual(uploaded(render("INFO", "stdout", "published status"), component), false, "a component's stdout (INFO) is not uploaded");
+        assert.strictEqual(uploaded(render("WARN", "stderr", "Traceback (most recent call last):"), component), true, "a component's traceback (stderr, WARN) is");
     });
 
     it("outputs: role alias, thing group, core template, component, deployment", () => {

@@ -1,4 +1,7 @@
 import * as assert from "assert";
+import { keygenOnUnit, runCoreScript } from "./support/coreUnit";
+import { csrProblem } from "../config/csr";
+import { NUCLEUS_CONNECTED } from "../device/coreRotation";
 import { spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -6,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { run as device } from "../device/cli";
-import { CORE_FILES, installerDownload, PLUGIN_PARAMETERS, pluginOutputPaths, pluginValidationErrors } from "../device/edgeConfig";
+import { CORE_FILES, installerDownload, PLUGIN_PARAMETERS, PLUGIN_SOURCE, PLUGIN_VERSION, pluginOutputPaths, pluginValidationErrors } from "../device/edgeConfig";
 import { publicKeyFingerprint } from "../components/runtime/keyFingerprint";
 import { ACCOUNT_ID } from "../plan/mocks";
 import { ProgramRun, runStack } from "../plan/program";
@@ -91,14 +94,27 @@ describe("npm run device -- edge-config: the nucleus config.yaml for fleet provi
         assert.ok(!(PLUGIN_PARAMETERS.optional as readonly string[]).includes("certPath"));
     });
 
-    it("registration.csv: serial, the SHA-256 fingerprint of the core key's SubjectPublicKeyInfo, the core template; on stderr too", async () => {
+    it("device keys: the station writes no key; fms-core-keygen.sh makes it on the unit (0600, PKCS#8 EC P-256) and prints the registration line: serial, SHA-256 of the key's SubjectPublicKeyInfo, the core template", async () => {
         const out = path.join(dir, "a");
-        const csv = fs.readFileSync(path.join(out, CORE_FILES.registration), "utf8");
+        assert.ok(!fs.existsSync(path.join(out, CORE_FILES.csrPrivateKey)) && !fs.existsSync(path.join(out, CORE_FILES.csr)), "nothing secret made on the station");
+        const line = keygenOnUnit(out);
         const key = fs.readFileSync(path.join(out, CORE_FILES.csrPrivateKey), "utf8");
+        assert.strictEqual(fs.statSync(path.join(out, CORE_FILES.csrPrivateKey)).mode & 0o777, 0o600);
+        assert.match(key, /^-----BEGIN PRIVATE KEY-----\n/);
+        assert.deepStrictEqual([crypto.createPrivateKey(key).asymmetricKeyType, crypto.createPrivateKey(key).asymmetricKeyDetails?.namedCurve], ["ec", "prime256v1"]);
         const spki = crypto.createPublicKey(key).export({ type: "spki", format: "der" });
         const fingerprint = crypto.createHash("sha256").update(spki).digest("hex");
         assert.strictEqual(publicKeyFingerprint(key), fingerprint);
-        assert.strictEqual(csv, `serial,publicKey,template\n2974690001,${fingerprint},fms-kr-edge-core\n`);
+        assert.strictEqual(line, `2974690001,${fingerprint},fms-kr-edge-core`);
+        assert.strictEqual(fs.readFileSync(path.join(out, CORE_FILES.registration), "utf8"), `serial,publicKey,template\n${line}\n`);
+        // The CSR at csrPath is whole and for that key; the station computes the same line from it alone.
+        const csr = fs.readFileSync(path.join(out, CORE_FILES.csr), "utf8");
+        assert.strictEqual(csrProblem(csr), undefined);
+        const fromCsr = await cli(["edge-register", "--stack", "kr", "--serial", "2974690001", "--csr-file", path.join(out, CORE_FILES.csr)], run.outputs);
+        assert.deepStrictEqual([fromCsr.code, fromCsr.out], [0, [line]]);
+        // Run again on the unit: a registered key is never remade.
+        assert.strictEqual(runCoreScript(out, "keygen").code, 1);
+        assert.strictEqual(fs.readFileSync(path.join(out, CORE_FILES.csrPrivateKey), "utf8"), key);
     });
 
     it("prints the installer download of exactly the stack's nucleus version (the JAR the nucleus will run), and the plugin", async () => {
@@ -112,7 +128,12 @@ describe("npm run device -- edge-config: the nucleus config.yaml for fleet provi
         assert.deepStrictEqual(installerDownload(version)[0], `curl -fsS https://d2s8p88vqu9w66.cloudfront.net/releases/greengrass-${version}.zip -o greengrass-${version}.zip`);
         for (const line of installerDownload(version)) assert.ok(r.err.includes(`  ${line}`), line);
         assert.ok(!r.err.join("\n").includes("nucleus-latest"), "never the latest zip");
-        assert.ok(r.err.some((l) => l.startsWith("register this unit before it boots") && l.endsWith(fs.readFileSync(path.join(out, "registration.csv"), "utf8").split("\n")[1])));
+        // The plugin too: its parameters were read in aws-greengrass-fleet-provisioning-by-claim v1.2.2
+        // (FleetProvisioningByClaimPlugin.java L54-75, PLUGIN_SOURCE), so exactly that release's JAR.
+        assert.ok(PLUGIN_SOURCE.includes(`v${PLUGIN_VERSION},`));
+        assert.ok(!r.err.join("\n").includes("-latest"), "never a latest JAR or zip");
+        assert.ok(r.err.some((l) => l.includes(`fleetprovisioningbyclaim-${PLUGIN_VERSION}.jar -o GreengrassInstaller/aws.greengrass.FleetProvisioningByClaim.jar`)));
+        assert.ok(r.err.some((l) => l.startsWith("the core makes its own key: on the unit, as root, before it first boots: sh /greengrass/v2/fms-core-keygen.sh")));
     });
 
     it("--stack-outputs: a saved pulumi stack output --json instead of the Pulumi CLI; its errors name that flag", async () => {
@@ -156,9 +177,13 @@ describe("npm run device -- edge-config: the nucleus config.yaml for fleet provi
         assert.ok(!isAllowed([claim], "iot:Connect", `client/${uuid}`, { ...ctx, clientId: uuid }), "the plugin's default (a random UUID) would be refused");
     });
 
-    it("device keys: the core's key at csrPrivateKeyPath (0600, PKCS#8) and a CSR for it; the key never in config.yaml", () => {
+    it("device keys: the core's key at csrPrivateKeyPath (0600, PKCS#8, made on the unit) and a CSR for it; the key never in config.yaml", () => {
         const out = path.join(dir, "a");
-        assert.deepStrictEqual(fs.readdirSync(out).sort(), ["config.yaml", "core.csr.pem", "core.key.pem", "registration.csv"]);
+        assert.deepStrictEqual(fs.readdirSync(out).sort(), ["config.yaml", "core.csr.pem", "core.key.pem", "fms-core-cleanup.sh", "fms-core-keygen.sh", "fms-core-rotate.json", "fms-core-rotate.py", "registration.csv"]);
+        // The rotation on the core: its settings from the stack's outputs, nothing secret in them.
+        const settings = JSON.parse(fs.readFileSync(path.join(out, "fms-core-rotate.json"), "utf8"));
+        assert.deepStrictEqual([settings.thingName, settings.serial, settings.rotationTemplate, settings.confirmRule, settings.csr],
+            ["fms-kr-core-2974690001", "2974690001", run.outputs.edgeCoreRotationTemplateName, run.outputs.certificateConfirmRuleName, true]);
         assert.strictEqual(fs.statSync(path.join(out, "core.key.pem")).mode & 0o777, 0o600);
         // Where the plugin then leaves the nucleus' key and certificate (v1.2.2 L167-168, L195-197: it copies
         // csrPrivateKeyPath to privateKeyPath, default <rootPath>/privKey.key, L80-81).
@@ -177,7 +202,8 @@ describe("npm run device -- edge-config: the nucleus config.yaml for fleet provi
         const out = path.join(dir, "aws");
         const r = await cli(["edge-config", "--stack", "kr", "--serial", "2974690002", "--out", out], { ...run.outputs, deviceKeys: "aws" });
         assert.strictEqual(r.code, 0, r.err.join("\n"));
-        assert.deepStrictEqual(fs.readdirSync(out), ["config.yaml"]);
+        assert.deepStrictEqual(fs.readdirSync(out).sort(), ["config.yaml", "fms-core-cleanup.sh", "fms-core-rotate.json", "fms-core-rotate.py"]);
+        assert.strictEqual(JSON.parse(fs.readFileSync(path.join(out, "fms-core-rotate.json"), "utf8")).csr, false, "AWS-made keys: CreateKeysAndCertificate, as the rotation policy allows");
         assert.strictEqual(plugin(out).csrPath, undefined);
     });
 
@@ -238,9 +264,9 @@ describe("npm run device -- edge-config: the nucleus config.yaml for fleet provi
             assert.deepStrictEqual(r.out, [`fms-kr-core-${serial}`]);
             const p = plugin(root);
             assert.deepStrictEqual(pluginValidationErrors(p), [], "the plugin's validateParameters passes");
-            // 3. registration.csv (device keys) is what the factory registers: the key's fingerprint.
+            // 3. device keys: the unit makes its key (fms-core-keygen.sh) and prints what the factory registers.
             if (deviceKeys === "device") {
-                const line = fs.readFileSync(path.join(root, CORE_FILES.registration), "utf8").split("\n")[1];
+                const line = keygenOnUnit(root);
                 assert.strictEqual(line, `${serial},${publicKeyFingerprint(fs.readFileSync(path.join(root, CORE_FILES.csrPrivateKey), "utf8"))},fms-kr-edge-core`);
             }
             // 4. onto the device: <out> is the root; the claim certificate and key, and the root CA (the double's
@@ -283,6 +309,34 @@ describe("npm run device -- edge-config: the nucleus config.yaml for fleet provi
                 client.once("close", () => { client.end(true); reject(new Error(`connection of ${clientId} closed`)); });
             });
         };
+
+        // What provisioning leaves on every core (FleetProvisioningByClaimPlugin v1.2.2 L195-197: csrPrivateKeyPath is
+        // copied to privKey.key, not moved; the claim stays where it was put) and rotation's *.previous: removed by
+        // fms-core-cleanup.sh once the nucleus has connected (AwsIotMqttClient.java L284, v2.16.1), never before.
+        it("fms-core-cleanup.sh: after the nucleus has connected, the claim certificate, the key copy, the CSR and *.previous are gone; privKey.key stays root-only", async () => {
+            const d = await start("device");
+            const serial = "2974690109";
+            await bringUp(d, serial, "device");
+            const root = path.join(dir, `core-${serial}`);
+            fs.writeFileSync(path.join(root, "thingCert.crt.previous"), "old");
+            fs.writeFileSync(path.join(root, "privKey.key.previous"), "old", { mode: 0o600 });
+            const leftovers = ["claim-certs/certificate.pem.crt", "claim-certs/private.pem.key", "core.key.pem", "core.csr.pem", "registration.csv", "thingCert.crt.previous", "privKey.key.previous"];
+            for (const f of leftovers) assert.ok(fs.existsSync(path.join(root, f)), `${f} is there after bring-up`);
+            // Not yet connected: nothing removed (the claim may still be needed to provision).
+            const early = runCoreScript(root, "cleanup");
+            assert.strictEqual(early.code, 1);
+            assert.match(early.stderr, /has not logged a connection/);
+            for (const f of leftovers) assert.ok(fs.existsSync(path.join(root, f)), `${f} kept`);
+            fs.mkdirSync(path.join(root, "logs"), { recursive: true });
+            fs.writeFileSync(path.join(root, "logs", "greengrass.log"), `${JSON.stringify({ level: "INFO", message: NUCLEUS_CONNECTED })}\n`);
+            fs.chmodSync(path.join(root, "privKey.key"), 0o644);
+            const done = runCoreScript(root, "cleanup");
+            assert.strictEqual(done.code, 0, done.stderr);
+            for (const f of leftovers) assert.ok(!fs.existsSync(path.join(root, f)), `${f} removed`);
+            assert.ok(!fs.existsSync(path.join(root, "claim-certs")), "the emptied claim directory too");
+            assert.ok(fs.existsSync(path.join(root, "thingCert.crt")) && fs.existsSync(path.join(root, "privKey.key")));
+            assert.strictEqual(fs.statSync(path.join(root, "privKey.key")).mode & 0o777, 0o600);
+        });
 
         it("both key modes provision with the generated config.yaml; each core gets its own policy from the core template", async () => {
             const device = await start("device");

@@ -258,9 +258,16 @@ describe("guardrails", () => {
         });
     }
 
-    it("a plaintext mskPassword in the stack file is flagged; the same value as an encrypted config value is not", async () => {
-        const plain = guardrailFindings(await runStack("kr", { edit: (c) => { c["fms-iot:mskPassword"] = "committed-in-plain-text"; } }));
+    it("a plaintext mskPassword in the stack file is flagged on dev (which allows it), refused by config outside dev; the same value as an encrypted config value is not", async () => {
+        const plain = guardrailFindings(await runStack("dev", { edit: (c) => { c["fms-iot:mskPassword"] = "committed-in-plain-text"; } }));
         assert.deepStrictEqual(plain.filter((f) => f.policy === "msk-password-from-secret-config").map((f) => f.level), ["advisory"]);
+        await assert.rejects(runStack("kr", { edit: (c) => { c["fms-iot:mskPassword"] = "committed-in-plain-text"; } }),
+            (err: Error & { cause?: Error }) => {
+                // The program never reads the value on this path (loadStackConfig): "(set)", never the password.
+                const line = err.cause?.message ?? err.message;
+                assert.ok(!line.includes("committed-in-plain-text"));
+                return /^Pulumi\.kr\.yaml: Invalid stack config fms-iot:mskPassword = "\(set\)": a secret outside dev/.test(line);
+            });
         const secret = guardrailFindings(await runStack("kr", { edit: (c) => { c["fms-iot:mskPassword"] = "from-encrypted-config"; }, secretKeys: ["fms-iot:mskPassword"] }));
         assert.deepStrictEqual(secret.filter((f) => f.policy === "msk-password-from-secret-config"), []);
     });

@@ -3,8 +3,12 @@ import {
     DeleteAccountAuditConfigurationCommand, DescribeAccountAuditConfigurationCommand, DescribeIndexCommand, GetIndexingConfigurationCommand,
     GetV2LoggingOptionsCommand, SetV2LoggingOptionsCommand, UpdateAccountAuditConfigurationCommand, UpdateIndexingConfigurationCommand,
 } from "@aws-sdk/client-iot";
-import { RegionSettingsInputs, RegionSettingsOutputs, regionSettingsProvider as provider } from "../components/operations/regionSettings";
+import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import { RegionSettings, RegionSettingsInputs, RegionSettingsOutputs, regionSettingsProvider as provider } from "../components/operations/regionSettings";
+import { OPERATION_BUDGET } from "../components/iotSdk";
+import { engineCreate, engineUpdate, nextStep, withCode } from "./support/dynamicEngine";
 import { iot } from "./support/iotMock";
+import { sts } from "./support/sts";
 
 const awsError = (name: string, message = name) => Object.assign(new Error(message), { name, $metadata: {} });
 const FAST = { rolePropagationSeconds: 0.2, indexReadySeconds: 0.2, pollSeconds: 0.01 };
@@ -193,7 +197,7 @@ describe("region settings dynamic provider (AWS IoT logging, audit configuration
     it("update merges into what the region has now (an index strengthened since the create stays strong)", async () => {
         pristineRegion();
         iot.on(GetIndexingConfigurationCommand).resolves({ thingIndexingConfiguration: { thingIndexingMode: "REGISTRY_AND_SHADOW", thingConnectivityIndexingMode: "OFF" } });
-        await provider.update!("id", { ...inputs, previous: { logging: null, audit: null, indexing: null }, indexStatus: "ACTIVE" }, inputs);
+        await provider.update!("id", { ...inputs, logging: { ...inputs.logging, defaultLogLevel: "WARN" }, previous: { logging: null, audit: null, indexing: null }, indexStatus: "ACTIVE" }, inputs);
         const sent = iot.commandCalls(UpdateIndexingConfigurationCommand)[0].args[0].input.thingIndexingConfiguration!;
         assert.deepStrictEqual([sent.thingIndexingMode, sent.thingConnectivityIndexingMode], ["REGISTRY_AND_SHADOW", "STATUS"]);
     });
@@ -221,11 +225,88 @@ describe("region settings dynamic provider (AWS IoT logging, audit configuration
         assert.strictEqual((await provider.diff!("id", props, inputs)).changes, false);
     });
 
-    it("the diff ignores __provider (the serialized code changes with any edit to what it captures)", async () => {
-        const olds = { ...inputs, previous: { logging: null, audit: null, indexing: null }, indexStatus: "ACTIVE", __provider: "exports.handler = () => 1" } as RegionSettingsOutputs;
-        const d = await provider.diff!("id", olds, { ...inputs, __provider: "exports.handler = () => 2" } as RegionSettingsInputs);
-        assert.strictEqual(d.changes, false);
+    // Pulumi v3.248.0: the host runs the state's `__provider` for read and delete and the program's for
+    // diff/create/update, and takes no action of its own when it changed (sdk/nodejs/cmd/dynamic-provider/index.ts
+    // L195-208, L253, L273, L336): a provider fix reaches refresh and destroy only through an update.
+    it("a change of the provider code is a diff (so refresh and destroy get the fix), and its update makes no AWS call", async () => {
+        const olds = { ...inputs, previous: { logging: null, audit: null, indexing: null }, indexStatus: "ACTIVE", thingIndexingMode: "REGISTRY", __provider: "exports.handler = () => 1" } as RegionSettingsOutputs;
+        const state = { id: "ap-northeast-2/iot-settings", outputs: olds as unknown as Record<string, unknown>, initErrors: [] };
+        assert.strictEqual(await nextStep(provider, state, withCode(inputs, "exports.handler = () => 1") as never), "same", "same code, same settings: nothing");
+        assert.strictEqual(await nextStep(provider, state, withCode(inputs, "exports.handler = () => 2") as never), "update");
+        const r = await engineUpdate(provider, state, withCode(inputs, "exports.handler = () => 2") as never);
+        assert.strictEqual(r.error, undefined);
+        assert.deepStrictEqual(iot.calls().map((c) => c.args[0].constructor.name), [], "no AWS call: no setting re-applied, no index wait");
+        assert.strictEqual(r.state.outputs.__provider, "exports.handler = () => 2", "the state now runs the new code");
+        assert.deepStrictEqual([r.state.outputs.previous, r.state.outputs.indexStatus, r.state.outputs.thingIndexingMode], [olds.previous, "ACTIVE", "REGISTRY"]);
+        assert.strictEqual(await nextStep(provider, r.state, withCode(inputs, "exports.handler = () => 2") as never), "same");
         const level = await provider.diff!("id", olds, { ...inputs, logging: { ...inputs.logging, defaultLogLevel: "WARN" } });
         assert.strictEqual(level.changes, true);
+    });
+
+    // The engine retries a failed apply only from init errors (reasons) or a diff: pulumi/pulumi v3.248.0
+    // pkg/resource/deploy/step.go L362, L1002 (InitErrors = initErr.Reasons) and step_generator.go L1823, L2053-2065
+    // (an unchanged resource with init errors gets an update step); host grpcResponseFromError L447-470 sends
+    // `reasons: e.reasons || []`. Pulumi's partial_state test sets reasons (tests/integration/partial_state/step1/resource.ts L21-24).
+    it("a failed create is retried by the next up although the program's inputs equal the recorded ones (through diff and the recorded state)", async () => {
+        pristineRegion();
+        iot.on(DescribeIndexCommand).resolves({ indexStatus: "BUILDING" });
+        const program = withCode(inputs, "code-1") as unknown as Record<string, unknown>;
+        const created = await engineCreate(provider, program);
+        assert.match(String(created.error?.message), /still BUILDING/);
+        assert.ok(created.state, "recorded as partial state");
+        assert.ok(created.state!.initErrors.length > 0, "with reasons: the engine records init errors");
+        assert.strictEqual(await nextStep(provider, created.state!, program), "update", "the next up applies the region's settings again");
+        // A state recorded before reasons were sent (no init errors, INCOMPLETE): the diff alone says update.
+        assert.strictEqual(await nextStep(provider, { ...created.state!, initErrors: [] }, program), "update");
+        // The retry succeeds, and the up after it has nothing to do.
+        iot.reset();
+        pristineRegion();
+        const retried = await engineUpdate(provider, created.state!, program);
+        assert.strictEqual(retried.error, undefined);
+        assert.strictEqual(retried.state.outputs.indexStatus, "ACTIVE");
+        assert.ok(iot.commandCalls(SetV2LoggingOptionsCommand).length > 0, "logging applied");
+        assert.strictEqual(await nextStep(provider, retried.state, program), "same");
+    });
+
+    it("a failed update is retried the same way", async () => {
+        pristineRegion();
+        iot.on(UpdateAccountAuditConfigurationCommand).rejects(awsError("InternalFailureException", "try again"));
+        const program = withCode(inputs, "code-1") as unknown as Record<string, unknown>;
+        const olds = { ...program, logging: { ...inputs.logging, defaultLogLevel: "WARN" }, previous: { logging: null, audit: null, indexing: null }, indexStatus: "ACTIVE" };
+        const r = await engineUpdate(provider, { id: "ap-northeast-2/iot-settings", outputs: olds, initErrors: [] }, program);
+        assert.match(String(r.error?.message), /UpdateAccountAuditConfiguration failed/);
+        assert.ok(r.state.initErrors.length > 0);
+        assert.strictEqual(await nextStep(provider, r.state, program), "update");
+    });
+
+    it("refresh with credentials for another account is refused (like the explicit providers), before anything is read", async () => {
+        sts.reset();
+        sts.on(GetCallerIdentityCommand).resolves({ Account: "999999999999" });
+        const props = { ...inputs, allowedAccountIds: ["123456789012"], previous: { logging: null, audit: null, indexing: null }, indexStatus: "ACTIVE" } as RegionSettingsOutputs;
+        await assert.rejects(provider.read!("ap-northeast-2/iot-settings", props), /account 999999999999, not one this stack allows/);
+        assert.strictEqual(iot.calls().length, 0);
+        sts.reset();
+    });
+
+    it("pulumi import (the import option) is refused with this resource's reason, not the host's \"code must be a string\"", () => {
+        const args = { ...inputs } as never;
+        assert.throws(() => new RegionSettings("settings", args, { import: "ap-northeast-2/iot-settings" }), /RegionSettings: import is not supported; pulumi up adopts the region's settings/);
+    });
+
+    it("an AWS IoT call that never answers ends the operation within the budget, as partial state the next up retries", async function () {
+        this.timeout(10_000);
+        const saved = { ...OPERATION_BUDGET };
+        Object.assign(OPERATION_BUDGET, { totalMs: 300, cleanupMs: 100 });
+        try {
+            pristineRegion();
+            iot.on(UpdateIndexingConfigurationCommand).callsFake(() => new Promise(() => undefined));
+            const started = Date.now();
+            const created = await engineCreate(provider, withCode(inputs, "code-1") as unknown as Record<string, unknown>);
+            assert.ok(Date.now() - started < 2_000, `ended after ${Date.now() - started} ms`);
+            assert.match(String(created.error?.message), /UpdateIndexingConfiguration failed in ap-northeast-2: TimeoutError: AWS IoT did not answer UpdateIndexingConfiguration/);
+            assert.ok(created.state && created.state.initErrors.length > 0);
+        } finally {
+            Object.assign(OPERATION_BUDGET, saved);
+        }
     });
 });

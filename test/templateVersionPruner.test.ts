@@ -3,7 +3,9 @@ import { DeleteProvisioningTemplateVersionCommand, ListProvisioningTemplateVersi
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { iot } from "./support/iotMock";
 import { sts } from "./support/sts";
-import { bodyHash, PrunerInputs, templateVersionPrunerProvider as provider } from "../components/provisioning/templateVersionPruner";
+import { bodyHash, PrunerInputs, TemplateVersionPruner, templateVersionPrunerProvider as provider } from "../components/provisioning/templateVersionPruner";
+import { OPERATION_BUDGET } from "../components/iotSdk";
+import { engineUpdate, nextStep, withCode } from "./support/dynamicEngine";
 import { runStack } from "../plan/program";
 
 const inputs: PrunerInputs = { region: "ap-northeast-2", templateName: "fms-kr-vehicle", bodyHash: "h1", keepPrevious: 2 };
@@ -90,5 +92,50 @@ describe("template version pruner: the account check (aws:allowedAccountIds)", (
         iot.on(ListProvisioningTemplateVersionsCommand).resolves({ versions: versions([1], 1) });
         await provider.create(guarded);
         assert.strictEqual(iot.commandCalls(ListProvisioningTemplateVersionsCommand).length, 1);
+    });
+});
+
+describe("template version pruner: day two with the real engine", () => {
+    beforeEach(() => { iot.reset(); sts.reset(); });
+
+    // A wrong account has no such template: read would answer {} and the engine drop the pruner from state
+    // (pulumi/pulumi v3.248.0 sdk/nodejs/cmd/dynamic-provider/index.ts L268-298). Refused first, like the explicit providers.
+    it("refresh with credentials for another account is refused before anything is read", async () => {
+        sts.on(GetCallerIdentityCommand).resolves({ Account: "210987654321" });
+        iot.on(ListProvisioningTemplateVersionsCommand).rejects(notFound);
+        await assert.rejects(provider.read!("fms-kr-vehicle", { ...inputs, allowedAccountIds: ["123456789012"], deleted: [] }), /TemplateVersionPruner: the credentials are for account 210987654321/);
+        assert.strictEqual(iot.calls().length, 0);
+    });
+
+    // index.ts L200-208: the host takes no action when the code changed; the state's code runs read and delete.
+    it("a change of the provider code is a diff, and its update deletes nothing and calls nothing", async () => {
+        const state = { id: "fms-kr-vehicle", outputs: { ...inputs, deleted: [3], __provider: "code-1" } as Record<string, unknown>, initErrors: [] };
+        assert.strictEqual(await nextStep(provider, state, withCode(inputs, "code-1") as never), "same");
+        assert.strictEqual(await nextStep(provider, state, withCode(inputs, "code-2") as never), "update");
+        const r = await engineUpdate(provider, state, withCode(inputs, "code-2") as never);
+        assert.strictEqual(r.error, undefined);
+        assert.strictEqual(iot.calls().length, 0);
+        assert.deepStrictEqual([r.state.outputs.deleted, r.state.outputs.__provider], [[3], "code-2"]);
+    });
+
+    it("a call that never answers ends the prune within the budget, naming the versions it deleted and those still there", async function () {
+        this.timeout(10_000);
+        const saved = { ...OPERATION_BUDGET };
+        Object.assign(OPERATION_BUDGET, { totalMs: 300, cleanupMs: 100 });
+        try {
+            iot.on(ListProvisioningTemplateVersionsCommand).resolves({ versions: versions([1, 2, 3, 4, 5], 5) });
+            iot.on(DeleteProvisioningTemplateVersionCommand, { templateName: "fms-kr-vehicle", versionId: 2 }).resolves({});
+            iot.on(DeleteProvisioningTemplateVersionCommand, { templateName: "fms-kr-vehicle", versionId: 1 }).callsFake(() => new Promise(() => undefined));
+            const started = Date.now();
+            const err = await provider.update!("fms-kr-vehicle", { ...inputs, deleted: [] }, { ...inputs, bodyHash: "h2" }).then(() => undefined, (e: Error) => e);
+            assert.ok(Date.now() - started < 1_500, `ended after ${Date.now() - started} ms`);
+            assert.match(String(err?.message), /DeleteProvisioningTemplateVersion failed .*TimeoutError.*Template fms-kr-vehicle: versions 2 deleted, versions 1 still there/);
+        } finally {
+            Object.assign(OPERATION_BUDGET, saved);
+        }
+    });
+
+    it("pulumi import (the import option) is refused with this resource's reason", () => {
+        assert.throws(() => new TemplateVersionPruner("p", inputs, { import: "fms-kr-vehicle" }), /TemplateVersionPruner: import is not supported; pulumi up creates it/);
     });
 });

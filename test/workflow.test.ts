@@ -52,6 +52,17 @@ describe("PR preview workflow", () => {
         assert.ok(packInstall >= 0 && packInstall < steps.indexOf(pulumi));
     });
 
+    // A configured profile is what the AWS provider and the SDK use, failing when it is missing on the runner; the
+    // job's OIDC credentials are in the environment (aws-actions/configure-aws-credentials exports AWS_ACCESS_KEY_ID etc.).
+    it("a stack file's aws:profile works in the PR job too: the profile is made on the runner, reading the OIDC credentials, before the preview", () => {
+        const steps = workflow.jobs.preview.steps as Step[];
+        const aws = steps.findIndex((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
+        const profile = steps.findIndex((s) => s.run === "npm run -s ci-profile -- --stack ${{ matrix.stack }}");
+        const pulumi = steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
+        assert.ok(aws >= 0 && aws < profile && profile < pulumi, "credentials, then the profile, then the preview");
+        assert.ok(JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")).scripts["ci-profile"]);
+    });
+
     it("uses pulumi/actions v7 with the CLI pinned by a version file, a rich diff, and no stack creation", () => {
         const pulumi = (workflow.jobs.preview.steps as Step[]).find((s) => s.uses?.startsWith("pulumi/actions@"))!;
         assert.strictEqual(pulumi.uses, "pulumi/actions@v7");

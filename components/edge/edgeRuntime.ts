@@ -111,9 +111,18 @@ function telemetryRecipeBody(a: TelemetryRecipeArgs, version: string): Record<st
     };
 }
 
-/** Nucleus configuration: file-system logs capped in size (seed 003's logger settings). */
+/**
+ * Nucleus configuration: file-system logs capped in size (seed 003's logger settings), written as JSON.
+ * The log manager applies `minimumLogLevel` only to lines it can read as a Greengrass JSON log message;
+ * every other line is uploaded whatever its level (aws-greengrass-log-manager v2.3.11,
+ * src/main/java/com/aws/greengrass/logmanager/CloudWatchAttemptLogsProcessor.java L253-262: a structured
+ * message goes through checkAndAddNewLogEvent, which drops it below the level, L364-366; L263-286: any
+ * other line goes to addNewLogEvent unfiltered). The nucleus writes its own and every component's log
+ * file in the format set here (aws-greengrass-nucleus v2.16.1, DeviceConfiguration.java L775-776,
+ * `format` -> LogFormat), so TEXT would upload every line at every level.
+ */
 export function nucleusConfiguration(gg: GreengrassConfig): Record<string, unknown> {
-    return { logging: { level: "INFO", format: "TEXT", fileSizeKB: gg.logs.fileSizeKB, totalLogsSizeKB: gg.logs.totalLogsSizeKB } };
+    return { logging: { level: "INFO", format: "JSON", fileSizeKB: gg.logs.fileSizeKB, totalLogsSizeKB: gg.logs.totalLogsSizeKB } };
 }
 
 /** Log manager configuration: system and component logs of at least the configured level to CloudWatch. */
@@ -123,11 +132,23 @@ export function logManagerConfiguration(gg: GreengrassConfig, componentName: str
         logsUploaderConfiguration: {
             systemLogsConfiguration: { uploadToCloudWatch: "true", minimumLogLevel: gg.logs.cloudWatchMinimumLevel, deleteLogFileAfterCloudUpload: "false", ...limit },
             componentLogsConfigurationMap: {
-                [componentName]: { minimumLogLevel: gg.logs.cloudWatchMinimumLevel, deleteLogFileAfterCloudUpload: "false", ...limit },
+                [componentName]: { minimumLogLevel: componentMinimumLevel(gg.logs.cloudWatchMinimumLevel), deleteLogFileAfterCloudUpload: "false", ...limit },
             },
         },
         periodicUploadIntervalSec: "300",
     };
+}
+
+/**
+ * The level a generic component's lines are uploaded from. The nucleus logs a component's stdout at INFO
+ * and its stderr at WARN (aws-greengrass-nucleus v2.16.1,
+ * src/main/java/com/aws/greengrass/lifecyclemanager/ShellRunner.java L55 `atInfo().setEventType("stdout")`,
+ * L59 `atWarn().setEventType("stderr")`), so nothing a component prints is ERROR: an ERROR filter would
+ * drop every traceback (Python writes them to stderr). ERROR is kept for the nucleus' own lines and
+ * becomes WARN for the component.
+ */
+export function componentMinimumLevel(level: string): string {
+    return level === "ERROR" ? "WARN" : level;
 }
 
 export interface EdgeRuntimeArgs {
@@ -300,7 +321,13 @@ export class EdgeRuntime extends pulumi.ComponentResource {
                 // cancelled by this rule stays cancelled for every core added to the group later: FAILED only
                 // (an offline vehicle times out, which is no sign of a bad release), after abortAfterCores.
                 abortConfig: { criteriaList: [{ action: "CANCEL", failureType: "FAILED", minNumberOfExecutedThings: gg.rollout.abortAfterCores, thresholdPercentage: gg.rollout.abortThresholdPercentage }] },
-                timeoutConfig: { inProgressTimeoutInMinutes: 60 },
+                // No timeoutConfig (deploymentJobConfiguration): an in-progress timeout makes an execution still
+                // IN_PROGRESS when it ends "switch to the terminal TIMED_OUT status" (AWS IoT API reference,
+                // TimeoutConfig: https://docs.aws.amazon.com/iot/latest/apireference/API_TimeoutConfig.html), and a
+                // terminal execution is never offered again: the nucleus asks only for `$next` (the next QUEUED or
+                // IN_PROGRESS execution; aws-greengrass-nucleus v2.16.1, IotJobsHelper.java L99, L468-473, L527).
+                // A vehicle switched off mid-deployment keeps its IN_PROGRESS execution and resumes it when it is
+                // next on line, however long it was parked.
             },
         }, { parent: this, dependsOn: [template, ...logGroups] });
 

@@ -17,21 +17,25 @@
  *   mode and ours (REGISTRY < REGISTRY_AND_SHADOW; connectivity OFF < STATUS), and named-shadow, Device
  *   Defender, filter and custom-field settings it does not manage are passed through (and saved, so a
  *   destroy puts them back);
- * - a create that fails after reading the region (the index wait timing out on a large fleet, a role
- *   not yet assumable) still records what the region had: the error carries `id` and `properties`,
- *   which the dynamic-provider host turns into a partial-state (ErrorResourceInitFailed) response
- *   (@pulumi/pulumi v3.248.0 sdk/nodejs/cmd/dynamic-provider/index.ts:447-470, grpcResponseFromError), so the
- *   next `up` updates with the first record instead of creating again and calling this stack's own
- *   settings "previous";
- * - `read` (pulumi refresh) reports what the region has now, so drift shows in the next preview; the
- *   diff ignores `__provider` (the serialized provider code), which changes with any edit to code it
- *   captures and would otherwise re-apply every setting and wait for the index. (Delete and read run the
- *   `__provider` in the state, index.ts:266-336: new code reaches them with the next real update.)
+ * - a create or update that fails after reading the region (the index wait timing out on a large fleet,
+ *   a role not yet assumable) still records what the region had, and is retried: the error carries `id`,
+ *   `properties` and `reasons` (components/dynamicResource.ts initFailed), which the host turns into a
+ *   partial-state (ErrorResourceInitFailed) response and the engine into init errors, so the next `up`
+ *   updates with the first record (instead of creating again and calling this stack's own settings
+ *   "previous") even though the program's inputs equal the recorded ones; the diff also reports a change
+ *   while the record says INCOMPLETE (states recorded before `reasons` were sent);
+ * - `read` (pulumi refresh) reports what the region has now, so drift shows in the next preview;
+ * - a change of the provider code (`__provider`) is reported by the diff, so the fix reaches the state's
+ *   delete and read, and such an update is cheap: with nothing else changed and the last apply complete
+ *   it makes no AWS call (no settings re-applied, no index wait).
+ * - every AWS call is bounded (components/iotSdk.ts OPERATION_BUDGET): a call that never answers fails
+ *   within the budget, as partial state the next `up` retries.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { IoTClient } from "@aws-sdk/client-iot";
-import { assertAllowedAccount, AwsTarget, errorName, explain, iotClient } from "../iotSdk";
+import { initFailed, providerCodeChanged, refuseImport, withoutProviderCode } from "../dynamicResource";
+import { assertAllowedAccount, AwsTarget, errorName, explain, iotClient, OPERATION_BUDGET } from "../iotSdk";
 
 export interface AuditCheck {
     enabled: boolean;
@@ -93,6 +97,7 @@ export interface RegionSettingsOutputs extends RegionSettingsInputs {
 }
 
 const RESOURCE = "RegionSettings";
+const IMPORT_REFUSED = "import is not supported; pulumi up adopts the region's settings and records them";
 const INDEX = "AWS_Things";
 export const DEFAULT_TIMING: RegionSettingsTiming = { rolePropagationSeconds: 120, indexReadySeconds: 900, pollSeconds: 10 };
 
@@ -190,7 +195,7 @@ export function mergedCustomFields(ours: { name: string; type: string }[], previ
 
 async function apply(inputs: RegionSettingsInputs, current: IndexingSettings | null): Promise<{ indexStatus: string; thingIndexingMode: string }> {
     const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
-    const iot = iotClient(inputs, "fms-region-settings");
+    const iot = settingsClient(inputs);
     const timing = inputs.timing ?? DEFAULT_TIMING;
     const call = async <T>(operation: string, send: () => Promise<T>): Promise<T> => {
         try {
@@ -224,7 +229,7 @@ async function apply(inputs: RegionSettingsInputs, current: IndexingSettings | n
 /** Puts back what the region had before this stack (never configured: logging off, no audit configuration, no index). */
 async function restore(inputs: RegionSettingsOutputs): Promise<void> {
     const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
-    const iot = iotClient(inputs, "fms-region-settings");
+    const iot = settingsClient(inputs);
     const prev = inputs.previous ?? { logging: null, audit: null, indexing: null };
     const call = async (operation: string, send: () => Promise<unknown>) => {
         try {
@@ -251,16 +256,22 @@ async function restore(inputs: RegionSettingsOutputs): Promise<void> {
     })));
 }
 
-/** A failure after the region was read: the record travels with the error as the host's partial state. */
+/** A failure after the region was read: the record travels with the error as partial state, retried at the next up. */
 function partial(err: unknown, id: string, outs: RegionSettingsOutputs): Error {
-    const e = err instanceof Error ? err : new Error(String(err));
-    return Object.assign(e, { id, properties: outs });
+    return initFailed(err, id, outs);
 }
+
+/**
+ * The settings client: every call bounded on its own (a call that never answers fails within
+ * OPERATION_BUDGET.totalMs, as partial state the next up retries); the index wait has its own limit
+ * (timing.indexReadySeconds), made of calls that do answer.
+ */
+const settingsClient = (target: AwsTarget) => iotClient(target, "fms-region-settings", { callBudgetMs: OPERATION_BUDGET.totalMs });
 
 /** What the region has now, in the shape of this resource's inputs (for refresh). */
 async function observe(props: RegionSettingsOutputs): Promise<{ logging: RegionSettingsInputs["logging"]; audit: RegionSettingsInputs["audit"]; indexing: RegionSettingsInputs["indexing"]; thingIndexingMode: string; indexStatus: string }> {
     const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
-    const iot = iotClient(props, "fms-region-settings");
+    const iot = settingsClient(props);
     const now = await readPrevious(iot, props.region);
     // Our checks as the region has them now (a check switched off by hand reads enabled: false).
     const checks: Record<string, AuditCheck> = {};
@@ -293,21 +304,25 @@ async function observe(props: RegionSettingsOutputs): Promise<{ logging: RegionS
     };
 }
 
-/** The inputs that matter to a diff: not the record, the timing, nor the serialized provider code. */
+/** The settings a diff compares: not the record, the timing, nor the serialized provider code (compared on its own). */
 const diffable = (o: RegionSettingsInputs) => {
-    const { previous: _p, indexStatus: _s, thingIndexingMode: _m, timing: _t, __provider: _code, ...rest } = o as RegionSettingsInputs & Record<string, unknown>;
+    const { previous: _p, indexStatus: _s, thingIndexingMode: _m, timing: _t, ...rest } = withoutProviderCode(o as RegionSettingsInputs & Record<string, unknown>);
     return JSON.stringify(rest);
 };
+
+/** The last apply did not finish (recorded as partial state). */
+const incomplete = (o: RegionSettingsInputs) => (o as Partial<RegionSettingsOutputs>).indexStatus === "INCOMPLETE";
 
 export const regionSettingsProvider: dynamic.ResourceProvider<RegionSettingsInputs, RegionSettingsOutputs> = {
     async diff(_id, olds, news) {
         const replaces = olds.region !== news.region ? ["region"] : [];
-        return { changes: diffable(olds) !== diffable(news), replaces, deleteBeforeReplace: true };
+        const changes = diffable(olds) !== diffable(news) || incomplete(olds) || providerCodeChanged(olds, news);
+        return { changes, replaces, deleteBeforeReplace: true };
     },
     async create(inputs) {
-        await assertAllowedAccount(inputs, RESOURCE);
+        await assertAllowedAccount(inputs, RESOURCE, Date.now() + OPERATION_BUDGET.totalMs);
         const id = `${inputs.region}/iot-settings`;
-        const previous = await readPrevious(iotClient(inputs, "fms-region-settings"), inputs.region);
+        const previous = await readPrevious(settingsClient(inputs), inputs.region);
         try {
             const applied = await apply(inputs, previous.indexing);
             return { id, outs: { ...inputs, previous, ...applied } };
@@ -317,10 +332,14 @@ export const regionSettingsProvider: dynamic.ResourceProvider<RegionSettingsInpu
         }
     },
     async update(id, olds, news) {
-        await assertAllowedAccount(news, RESOURCE);
         const previous = olds.previous ?? { logging: null, audit: null, indexing: null };
+        if (diffable(olds) === diffable(news) && !incomplete(olds)) {
+            // Only the provider code changed: record it (the host stores the new `__provider`), call nothing.
+            return { outs: { ...news, previous, indexStatus: olds.indexStatus, ...(olds.thingIndexingMode ? { thingIndexingMode: olds.thingIndexingMode } : {}) } };
+        }
+        await assertAllowedAccount(news, RESOURCE, Date.now() + OPERATION_BUDGET.totalMs);
         try {
-            const current = await readIndexing(iotClient(news, "fms-region-settings"), news.region);
+            const current = await readIndexing(settingsClient(news), news.region);
             const applied = await apply(news, current);
             return { outs: { ...news, previous, ...applied } };
         } catch (err) {
@@ -328,7 +347,9 @@ export const regionSettingsProvider: dynamic.ResourceProvider<RegionSettingsInpu
         }
     },
     async read(id, props) {
-        if (!props) throw new Error(`${RESOURCE}: import is not supported; pulumi up adopts the region's settings and records them`);
+        if (!props) throw new Error(`${RESOURCE}: ${IMPORT_REFUSED}`);
+        // Wrong credentials would read another account's settings as this stack's: refused like the explicit providers.
+        await assertAllowedAccount(props, RESOURCE, Date.now() + OPERATION_BUDGET.totalMs);
         const seen = await observe(props);
         const { indexStatus, thingIndexingMode, ...inputs } = seen;
         const outs: RegionSettingsOutputs = { ...props, ...inputs, indexStatus, thingIndexingMode };
@@ -337,7 +358,7 @@ export const regionSettingsProvider: dynamic.ResourceProvider<RegionSettingsInpu
         return { id, props: outs, inputs: { ...stripOutputs(props), ...inputs } as unknown as RegionSettingsOutputs };
     },
     async delete(_id, props) {
-        await assertAllowedAccount(props, RESOURCE);
+        await assertAllowedAccount(props, RESOURCE, Date.now() + OPERATION_BUDGET.totalMs);
         await restore(props);
     },
 };
@@ -362,6 +383,7 @@ export class RegionSettings extends pulumi.dynamic.Resource {
     declare public readonly previous: pulumi.Output<PreviousSettings>;
 
     constructor(name: string, args: RegionSettingsArgs, opts?: pulumi.CustomResourceOptions) {
+        refuseImport(RESOURCE, opts, "pulumi up adopts the region's settings and records them");
         super(regionSettingsProvider, name, { ...args, indexStatus: undefined, previous: undefined, thingIndexingMode: undefined }, opts, "iot", "RegionSettings");
     }
 }

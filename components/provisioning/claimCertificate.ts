@@ -4,6 +4,7 @@ import { ArnContext } from "../../policies/document";
 import { claimPolicy, DeviceKeys } from "../../policies/iotClaimPolicy";
 import { policyJson } from "../arnContext";
 import { CertificateStatus, claimCertificateProvider } from "./claimCertificateProvider";
+import { refuseImport } from "../dynamicResource";
 import { SecureBucket } from "../secureBucket";
 
 /** Prefix under which the claim-certificate PEMs are delivered. */
@@ -29,6 +30,7 @@ export class ClaimCertificateResource extends pulumi.dynamic.Resource {
     declare public readonly notAfter: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: DynamicInputs, opts?: pulumi.CustomResourceOptions) {
+        refuseImport("ClaimCertificate", opts, "the private key cannot be recovered; pulumi up creates a certificate (provisioning.claimCertificate.rotation replaces it)");
         const outputs = { certificateId: undefined, certificateArn: undefined, certificatePem: undefined, publicKeyPem: undefined, privateKeyPem: undefined, notAfter: undefined };
         super(claimCertificateProvider, name, { ...args, ...outputs }, {
             ...opts,

@@ -8,14 +8,20 @@
  * - `status` ACTIVE/INACTIVE is an in-place update (the claim kill switch);
  * - `read` reflects drift: deleted by hand (gone from state) or deactivated/revoked by hand;
  * - `delete` deactivates, then force-deletes, and succeeds if the certificate is already gone;
- * - a failure after the certificate exists deletes it before rethrowing (no orphans).
+ * - a failure after the certificate exists deletes it before rethrowing (no orphans);
+ * - every operation is bounded as a whole (iotSdk OPERATION_BUDGET, about a minute): a call that never
+ *   answers ends it, keeping back time to delete what it created, and the error names what is left;
+ * - `read` refuses credentials for an account the stack does not allow (it would otherwise find no
+ *   such certificate there and drop it from state); a change of the provider code is an update that
+ *   calls nothing but the account check, so the state's delete and read run the new code.
  *
  * The provider is serialized with its closures and runs in the Pulumi engine's process, without
  * the `aws:` provider's region or credentials: region, profile and role are inputs, and the SDK is
  * `require`d inside each method (a client captured from module scope cannot be serialized).
  */
 import type { IoTClient } from "@aws-sdk/client-iot";
-import { assertAllowedAccount, AwsTarget, errorName, explain, iotClient } from "../iotSdk";
+import { providerCodeChanged } from "../dynamicResource";
+import { assertAllowedAccount, AwsTarget, errorName, explain, iotClient, operationDeadlines } from "../iotSdk";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 
 export type CertificateStatus = "ACTIVE" | "INACTIVE";
@@ -45,7 +51,7 @@ const REPLACE_KEYS = ["region", "rotation", "csrPem"] as const;
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 const RESOURCE = "ClaimCertificate";
-const client = (target: AwsTarget, maxAttempts?: number) => iotClient(target, "fms-claim-certificate", maxAttempts === undefined ? {} : { maxAttempts });
+const client = (target: AwsTarget, deadline: number, maxAttempts?: number) => iotClient(target, "fms-claim-certificate", maxAttempts === undefined ? { deadline } : { maxAttempts, deadline });
 
 /**
  * Throttled create calls are retried, and only those: a throttling error means AWS IoT refused the
@@ -154,7 +160,7 @@ export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificate
         const statusStuck = olds.status !== "ACTIVE" && olds.status !== "INACTIVE";
         if (statusStuck && news.status !== olds.status) replaces.push("status");
         const updates = (["status", "profile", "assumeRoleArn"] as const).filter((k) => (olds[k] ?? "") !== (news[k] ?? ""));
-        const changes = replaces.length > 0 || updates.length > 0;
+        const changes = replaces.length > 0 || updates.length > 0 || providerCodeChanged(olds, news);
         // No `stables`: the dynamic-provider host never passes them on (@pulumi/pulumi v3.248.0
         // sdk/nodejs/cmd/dynamic-provider/index.ts:195-232, diff sets changes, replaces and deleteBeforeReplace only),
         // and a dynamic provider does not support preview, so a previewed update returns the new inputs as its
@@ -165,12 +171,15 @@ export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificate
     },
 
     async create(inputs) {
-        await assertAllowedAccount(inputs, RESOURCE);
+        const deadlines = operationDeadlines();
+        await assertAllowedAccount(inputs, RESOURCE, deadlines.main);
         const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
-        const iot = client(inputs);
+        const iot = client(inputs, deadlines.main);
+        // What undoes a failure gets the time kept back for it: the error can then say what is left.
+        const cleanup = client(inputs, deadlines.cleanup);
         // The create calls are not idempotent: no SDK retry (a retried, lost answer would make a second
         // certificate nobody holds the key of), and INACTIVE until everything else has worked.
-        const once = client(inputs, 1);
+        const once = client(inputs, deadlines.main, 1);
         const operation = inputs.csrPem ? "CreateCertificateFromCsr" : "CreateKeysAndCertificate";
         const started = new Date(Date.now() - 5_000);
         let certificateId: string | undefined;
@@ -197,7 +206,7 @@ export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificate
                     continue;
                 }
                 if (isThrottle(err)) throw explain(RESOURCE, operation, inputs.region, err, attempt);
-                throw await createFailed(iot, inputs.region, operation, err, started);
+                throw await createFailed(cleanup, inputs.region, operation, err, started);
             }
         }
         if (!certificateId) throw new Error(`${RESOURCE}: ${operation} in ${inputs.region} returned no certificate id`);
@@ -229,7 +238,7 @@ export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificate
             // The certificate exists but the resource will not be recorded: delete it, then fail, naming both.
             const cause = err instanceof Error && err.message.startsWith(`${RESOURCE}:`) ? err : explain(RESOURCE, step, inputs.region, err);
             try {
-                await removeCertificate(iot, certificateId, inputs.region);
+                await removeCertificate(cleanup, certificateId, inputs.region);
             } catch (cleanup) {
                 throw new Error(`${cause.message} The certificate ${certificateId} it had created is left INACTIVE (deleting it failed: ${(cleanup as Error).message}); ` +
                     `delete it with: aws iot delete-certificate --certificate-id ${certificateId} --force-delete --region ${inputs.region}`);
@@ -241,8 +250,11 @@ export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificate
     async read(id, props) {
         if (!props) throw new Error("ClaimCertificate: import is not supported; the private key cannot be recovered");
         const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
+        const deadline = operationDeadlines().cleanup;
+        // Wrong credentials find no such certificate: refused before the answer could drop it from state.
+        await assertAllowedAccount(props, RESOURCE, deadline);
         try {
-            const r = await client(props).send(new sdk.DescribeCertificateCommand({ certificateId: id }));
+            const r = await client(props, deadline).send(new sdk.DescribeCertificateCommand({ certificateId: id }));
             const status = r.certificateDescription?.status ?? props.status;
             const observed: ClaimCertificateOutputs = { ...props, status };
             // The SDK types `inputs` as Outputs; the engine takes the resource's inputs here.
@@ -255,11 +267,12 @@ export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificate
     },
 
     async update(id, olds, news) {
-        await assertAllowedAccount(news, RESOURCE);
+        const deadline = operationDeadlines().cleanup;
+        await assertAllowedAccount(news, RESOURCE, deadline);
         const sdk: typeof import("@aws-sdk/client-iot") = require("@aws-sdk/client-iot");
         if (olds.status !== news.status) {
             try {
-                await client(news).send(new sdk.UpdateCertificateCommand({ certificateId: id, newStatus: news.status }));
+                await client(news, deadline).send(new sdk.UpdateCertificateCommand({ certificateId: id, newStatus: news.status }));
             } catch (err) {
                 throw explain(RESOURCE, "UpdateCertificate", news.region, err);
             }
@@ -271,7 +284,8 @@ export const claimCertificateProvider: dynamic.ResourceProvider<ClaimCertificate
     },
 
     async delete(id, props) {
-        await assertAllowedAccount(props, RESOURCE);
-        await removeCertificate(client(props), id, props.region);
+        const deadline = operationDeadlines().cleanup;
+        await assertAllowedAccount(props, RESOURCE, deadline);
+        await removeCertificate(client(props, deadline), id, props.region);
     },
 };

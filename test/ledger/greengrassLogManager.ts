@@ -37,6 +37,15 @@ export const LOG_MANAGER_CALLS: readonly LedgerCall[] = [
     { action: "logs:PutLogEvents", resource: LOG_STREAM, source: `${UPLOADER} L175 (uploadLogs again, tryCount + 1)`, when: "after CreateLogStream" },
 ];
 
+/**
+ * The ARN forms AWS may authorize CreateLogGroup on: the Service Authorization Reference's `log-group`
+ * resource type (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html,
+ * `arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}`), and the form CloudWatch Logs' own
+ * AccessDenied messages for CreateLogGroup name (`...:log-group:<name>:log-stream:`). A grant that misses the one
+ * AWS uses is AccessDenied, and the uploader gives the upload up (L189-200): both must be allowed.
+ */
+export const CREATE_LOG_GROUP_FORMS: readonly string[] = [LOG_GROUP, `${LOG_GROUP}:log-stream:`];
+
 /** The log groups a core of this project uploads to: system logs and the telemetry component's. */
 export function logManagerGroups(region: string, userComponents: readonly string[]): string[] {
     // CloudWatchAttemptLogsProcessor.java L57, L127-130: GreengrassSystemComponent/System for the nucleus
