@@ -9,7 +9,7 @@ import { nodeLambda } from "../nodeLambda";
 import { topicAlarm } from "../topicAlarm";
 import { ruleFailureMetricFilter } from "../operations/operations";
 import { CONFIRM_TOPIC } from "../../device/topics";
-import { EXPIRING_METRIC } from "./lambda/certificateRotation";
+import { EXPIRING_METRIC, SWEEP_METRICS } from "./lambda/certificateRotation";
 
 export const ROTATION_ENTRY = path.join(__dirname, "lambda", "certificateRotation.ts");
 
@@ -57,6 +57,9 @@ export class CertificateRotation extends pulumi.ComponentResource {
     public readonly failureQueueUrl: pulumi.Output<string>;
     public readonly confirmFunctionName: pulumi.Output<string>;
     public readonly sweepFunctionName: pulumi.Output<string>;
+    public readonly failureQueueName: pulumi.Output<string>;
+    /** The rotation's alarms (they notify the operations topic). */
+    public readonly alarmArns: pulumi.Output<string>[];
 
     constructor(name: string, args: CertificateRotationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("fms:iot:CertificateRotation", name, {}, opts);
@@ -96,10 +99,19 @@ export class CertificateRotation extends pulumi.ComponentResource {
                 ...c, logGroupArn, tableArn: v.tableArn, keyArn: v.keyArn, thingNamePrefixes: args.thingNamePrefixes,
                 registryTableArn: v.registryTableArn || undefined, failureQueueArn: v.failureQueueArn,
             }),
-        }).fn;
+        });
         const confirm = fn("confirm", "Certificate rotation: schedules a vehicle's older certificates once it confirms its new one", 30, rotationConfirmPolicy);
-        const sweep = fn("sweep", "Certificate rotation: retires certificates after their grace period", 300,
+        const swept = fn("sweep", "Certificate rotation: retires certificates after their grace period", 300,
             (r) => rotationSweepPolicy({ ...r, metricNamespace: args.metricNamespace }));
+        const sweep = swept.fn;
+        // Retirements, their failures and unconfirmed rotations, summed from the sweep's `rotation-sweep` line.
+        for (const [metric, field] of Object.entries(SWEEP_METRICS)) {
+            new aws.cloudwatch.LogMetricFilter(`${name}-${metric}`, {
+                logGroupName: swept.logGroup.name,
+                pattern: `{ $.event = "rotation-sweep" && $.${field} >= 0 }`,
+                metricTransformation: { namespace: args.metricNamespace, name: metric, value: `$.${field}`, defaultValue: "0", unit: "Count" },
+            }, parent);
+        }
 
         // The confirmation rule: Basic Ingest only (nobody can subscribe to it), invoking `confirm`.
         const errorLogs = new aws.cloudwatch.LogGroup(`${name}-confirm-errors`, {
@@ -116,7 +128,7 @@ export class CertificateRotation extends pulumi.ComponentResource {
         }, parent);
         const ruleArn = ctx.apply((c) => `arn:${c.partition}:iot:${c.region}:${c.accountId}:rule/${args.ruleName}`);
         const invoke = new aws.lambda.Permission(`${name}-confirm-invoke`, {
-            function: confirm.name,
+            function: confirm.fn.name,
             action: "lambda:InvokeFunction",
             principal: "iot.amazonaws.com",
             sourceAccount: ctx.accountId,
@@ -128,12 +140,12 @@ export class CertificateRotation extends pulumi.ComponentResource {
             enabled: true,
             sql: CONFIRM_SQL,
             sqlVersion: "2016-03-23",
-            lambdas: [{ functionArn: confirm.arn }],
+            lambdas: [{ functionArn: confirm.fn.arn }],
             errorAction: { cloudwatchLogs: { logGroupName: errorLogs.name, roleArn: ruleRole.arn } },
         }, { parent: this, dependsOn: [invoke, ruleRolePolicy] });
 
         new aws.lambda.FunctionEventInvokeConfig(`${name}-confirm-on-failure`, {
-            functionName: confirm.name,
+            functionName: confirm.fn.name,
             maximumRetryAttempts: 2,
             destinationConfig: { onFailure: { destination: failures.arn } },
         }, parent);
@@ -153,7 +165,7 @@ export class CertificateRotation extends pulumi.ComponentResource {
         new aws.cloudwatch.EventTarget(`${name}-sweep-target`, { rule: schedule.name, arn: sweep.arn }, { parent: this, dependsOn: [sweepInvoke] });
 
         // Device Defender's DEVICE_CERTIFICATE_EXPIRING_CHECK, as the sweep publishes it: any finding alarms.
-        topicAlarm(`${name}-expiring-certificates`, this, args.alarmTopicArn, {
+        const expiring = topicAlarm(`${name}-expiring-certificates`, this, args.alarmTopicArn, {
             name: `${args.namePrefix}-expiring-device-certificates`,
             alarmDescription: "Device Defender's latest audit found device certificates about to expire: rotate them (README, certificate rotation)",
             namespace: args.metricNamespace,
@@ -168,17 +180,19 @@ export class CertificateRotation extends pulumi.ComponentResource {
         const alarmOn = (suffix: string, description: string, metric: Partial<aws.cloudwatch.MetricAlarmArgs>) => topicAlarm(`${name}-${suffix}`, this, args.alarmTopicArn, {
             name: `${args.namePrefix}-${suffix}`, alarmDescription: description, statistic: "Sum", period: 300, threshold: 1, ...metric,
         });
-        alarmOn("rotation-confirm-errors", "Certificate confirmations failed: vehicles' old certificates are not scheduled for retirement (docs/provisioning-security.md)",
-            { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: confirm.name } });
+        const errorAlarms = [alarmOn("rotation-confirm-errors", "Certificate confirmations failed: vehicles' old certificates are not scheduled for retirement (docs/provisioning-security.md)",
+            { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: confirm.fn.name } }),
         alarmOn("rotation-sweep-errors", "The certificate sweep failed: retired and unconfirmed certificates stay ACTIVE (docs/provisioning-security.md)",
-            { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: sweep.name } });
+            { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: sweep.name } }),
         alarmOn("rotation-confirm-dead-letters", "Certificate confirmations failed after Lambda's retries; the events are in the failure queue",
-            { namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", statistic: "Maximum", dimensions: { QueueName: failures.name } });
+            { namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", statistic: "Maximum", dimensions: { QueueName: failures.name } })];
 
         this.ruleName = rule.name;
         this.tableName = pulumi.output(table.name);
-        this.confirmFunctionName = confirm.name;
+        this.confirmFunctionName = confirm.fn.name;
         this.sweepFunctionName = sweep.name;
+        this.failureQueueName = failures.name;
+        this.alarmArns = [expiring, ...errorAlarms].map((a) => a.arn);
         this.failureQueueUrl = failures.url;
         this.registerOutputs({ ruleName: this.ruleName, tableName: this.tableName, failureQueueUrl: this.failureQueueUrl, confirmFunctionName: this.confirmFunctionName, sweepFunctionName: this.sweepFunctionName });
     }
