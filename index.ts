@@ -192,7 +192,6 @@ const dashboard = new OperationsDashboard(`${cfg.namePrefix}-dashboard`, {
     }),
 }, opts);
 
-export const dashboardUrl = dashboard.url;
 export const iotEndpoint = claim.endpoint;
 export const provisioningTemplateName = provisioning.templateName;
 export const rotationTemplateName = provisioning.rotationTemplateName;
@@ -230,3 +229,4 @@ export const edgeLogGroups = edge?.logGroupNames;
 export const iotCredentialEndpoint = edge?.credentialEndpoint;
 export const awsRegion = cfg.region;
 export const operationsTopicArn = operations.topicArn;
+export const dashboardUrl = dashboard.url;
