@@ -16,8 +16,8 @@ import { describeStack, fleetStacks } from "./stacks";
 import { summaryJson, summaryMarkdown, summaryText } from "./summary";
 import { planWaves, UsageError } from "./waves";
 
-export const COMMANDS = ["preview", "up", "refresh", "drift", "status"] as const;
-export const USAGE = 'usage: npm run fleet -- <preview|up|refresh|drift|status> [--stacks a,b] [--waves "dev;kr,jp;rest"] [--parallel N] [--json] [--allow-replace <urn>]... [--log-dir <dir>] [--policy-pack <dir>]';
+export const COMMANDS = ["preview", "up", "refresh", "drift", "status", "list"] as const;
+export const USAGE = 'usage: npm run fleet -- <preview|up|refresh|drift|status> [--stacks a,b] [--waves "dev;kr,jp;rest"] [--parallel N] [--json] [--allow-replace <urn>]... [--log-dir <dir>] [--policy-pack <dir>]\n       npm run fleet -- list [--canary a,b]   (the stacks and their regions as JSON: the deploy workflow\'s matrices)';
 
 export interface Args {
     command: (typeof COMMANDS)[number];
@@ -26,6 +26,8 @@ export interface Args {
     parallel: number;
     json: boolean;
     allowReplace: string[];
+    /** list: the canary stacks (the deploy workflow's first wave). */
+    canary?: string[];
     logDir?: string;
     policyPack: string;
 }
@@ -58,11 +60,20 @@ export function parseArgs(argv: string[]): Args {
                 break;
             }
             case "--log-dir": args.logDir = value(); break;
+            case "--canary": {
+                // May be empty (a repository without a canary variable): then every stack is in the rest.
+                const v = rest[++i];
+                if (v === undefined || v.startsWith("--")) throw new UsageError(`--canary needs a value (it may be "")\n${USAGE}`);
+                args.canary = v.split(",").map((s) => s.trim()).filter(Boolean);
+                break;
+            }
             case "--policy-pack": args.policyPack = path.resolve(value()); break;
             default: throw new UsageError(`unknown flag ${flag}\n${USAGE}`);
         }
     }
-    if (args.command === "status" && (args.waves || args.allowReplace.length)) throw new UsageError("status takes --stacks, --parallel and --json only");
+    if (args.command === "status" && (args.waves || args.allowReplace.length || args.canary)) throw new UsageError("status takes --stacks, --parallel and --json only");
+    if (args.command !== "list" && args.canary) throw new UsageError("--canary is list's (the deploy workflow's waves); the other commands take --waves");
+    if (args.command === "list" && (args.waves || args.stacks || args.allowReplace.length)) throw new UsageError("list takes --canary only");
     return args;
 }
 
@@ -96,6 +107,20 @@ export async function main(argv: string[], io: Io): Promise<number> {
         throw err;
     }
     const info = new Map(waves.flat().map((s) => [s, describeStack(s, root)]));
+    if (args.command === "list") {
+        // The deploy workflow's two waves: {canary: [{stack, region}], rest: [...]}, in stack-file order.
+        const known = fleetStacks(root);
+        try {
+            planWaves(known, undefined, args.canary ?? []);
+        } catch (err) {
+            io.err(`--canary: ${(err as Error).message.replace(/^--stacks: /, "")}`);
+            return 2;
+        }
+        const canary = args.canary ?? [];
+        const entry = (s: string) => ({ stack: s, region: info.get(s)!.region });
+        io.out(JSON.stringify({ canary: canary.map(entry), rest: known.filter((s) => !canary.includes(s)).map(entry) }));
+        return 0;
+    }
     const runner = io.runner ?? new AutomationRunner(root);
     if (args.command === "status") {
         const report = await fleetStatus([...info.values()], runner, io.alarms ?? new CloudWatchAlarms(), args.parallel);
