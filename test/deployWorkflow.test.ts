@@ -115,6 +115,13 @@ describe("deploy workflow (.github/workflows/deploy.yml)", () => {
         }
     });
 
+    it("the fleet's runtime needs are dependencies (status reads alarms with the CloudWatch SDK; the Automation API is @pulumi/pulumi's)", () => {
+        const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8"));
+        assert.ok(pkg.dependencies["@aws-sdk/client-cloudwatch"] && !pkg.devDependencies["@aws-sdk/client-cloudwatch"]);
+        assert.ok(pkg.dependencies["@pulumi/pulumi"] && pkg.dependencies["@pulumi/random"]);
+        assert.strictEqual(pkg.scripts.fleet, "ts-node --transpile-only fleet/cli.ts");
+    });
+
     it("every action input either workflow passes exists in the pinned action's action.yml", () => {
         for (const [file, wf] of [["deploy.yml", deploy], ["preview.yml", preview]] as const) {
             for (const [name, job] of Object.entries(wf.jobs as Record<string, Job>)) {
