@@ -13,13 +13,19 @@ export class AutomationRunner implements StackRunner {
      * @param workDir the Pulumi project (Pulumi.yaml and the stack files)
      * @param envVars added to every CLI run (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE, ...)
      */
-    constructor(private readonly workDir: string, private readonly envVars: Record<string, string> = {}) {}
+    constructor(
+        private readonly workDir: string,
+        private readonly envVars: Record<string, string> = {},
+        /** How a stack is selected (tests pass their own; the default never creates one). */
+        private readonly select: (name: string, workDir: string, envVars: Record<string, string>) => Promise<Stack> =
+            (stackName, workDir, envVars) => LocalWorkspace.selectStack({ stackName, workDir }, { envVars }),
+    ) {}
 
     /** Selects an existing stack; never creates one (a typo must fail, not make an empty stack). */
     private stack(name: string): Promise<Stack> {
         let s = this.stacks.get(name);
         if (!s) {
-            s = LocalWorkspace.selectStack({ stackName: name, workDir: this.workDir }, { envVars: this.envVars });
+            s = this.select(name, this.workDir, this.envVars);
             this.stacks.set(name, s);
             s.catch(() => this.stacks.delete(name));
         }
