@@ -101,7 +101,7 @@ export class AutomationRunner implements StackRunner {
             stack = await this.stack(name);
         } catch (err) {
             if (err instanceof StackNotFoundError) throw new OperationError(`no stack ${name} in the backend: create it once with pulumi stack init ${name}`, outcome(undefined));
-            throw err;
+            throw new OperationError(cliLine(err), outcome(undefined));
         }
         try {
             return outcome(await run(stack, onEvent));
@@ -110,10 +110,16 @@ export class AutomationRunner implements StackRunner {
             // The Automation API maps the CLI's "[409] Conflict: Another update is currently in progress." and
             // "the stack is currently locked by" to ConcurrentUpdateError (@pulumi/pulumi automation/errors.js:66-81).
             if (err instanceof ConcurrentUpdateError) throw new StackLockedError(name, stderr.split("\n").find((l) => /locked by|Conflict/.test(l))?.trim() ?? "another update is in progress");
-            const line = stderr.split("\n").map((l) => l.trim()).find((l) => /^error:/.test(l));
-            throw new OperationError(line ?? (err instanceof Error ? err.message : String(err)), outcome(summary));
+            throw new OperationError(cliLine(err), outcome(summary));
         }
     }
+}
+
+/** The CLI's own `error:` line, else the first line of its stderr, else the error's message. */
+export function cliLine(err: unknown): string {
+    const stderr = (err as { commandResult?: { stderr?: string } }).commandResult?.stderr ?? "";
+    const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
+    return lines.find((l) => /^error:/.test(l)) ?? lines[0] ?? (err instanceof Error ? err.message : String(err));
 }
 
 export function changesOf(map: OpMap | undefined): Changes {

@@ -5,6 +5,7 @@
  * Every stack of the project (one per Pulumi.<stack>.yaml) through Pulumi's Automation API, in waves.
  * docs/operations.md ("Operating many countries") is the manual.
  */
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "../config/stackFile";
@@ -77,6 +78,16 @@ export function parseArgs(argv: string[]): Args {
     return args;
 }
 
+/** Whether `pulumi` runs here (the Automation API's LocalWorkspace needs it). */
+function pulumiOnPath(): boolean {
+    try {
+        execFileSync("pulumi", ["version"], { stdio: "ignore", timeout: 60_000 });
+        return true;
+    } catch (err) {
+        return (err as NodeJS.ErrnoException).code !== "ENOENT";
+    }
+}
+
 export interface Io {
     out: (text: string) => void;
     err: (text: string) => void;
@@ -120,6 +131,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
         const entry = (s: string) => ({ stack: s, region: info.get(s)!.region });
         io.out(JSON.stringify({ canary: canary.map(entry), rest: known.filter((s) => !canary.includes(s)).map(entry) }));
         return 0;
+    }
+    if (!io.runner && !pulumiOnPath()) {
+        io.err("the pulumi CLI is not on PATH: the fleet drives it through Pulumi's Automation API (install: https://www.pulumi.com/docs/install/)");
+        return 2;
     }
     const runner = io.runner ?? new AutomationRunner(root);
     if (args.command === "status") {

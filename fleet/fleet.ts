@@ -23,6 +23,7 @@ export interface StackReport {
     result: Result;
     /** Why it did not succeed (one line). */
     reason?: string;
+    /** The stack's engine log; "" for a stack never started. */
     logFile: string;
     /** drift: the resources whose state differs from what AWS has now (update) or that are gone (delete). */
     drift?: { urn: string; op: string }[];
@@ -107,6 +108,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetReport> {
     else o.signal.addEventListener("abort", onCancel, { once: true });
 
     let blockedBy: string | undefined;
+    const started = new Set<string>();
     for (let w = 0; w < o.waves.length; w++) {
         const wave = o.waves[w];
         if (blockedBy || o.signal.aborted) {
@@ -122,6 +124,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetReport> {
                     reports.get(stack)!.reason = o.signal.aborted ? "not started: cancelled (Ctrl-C)" : `not started: another stack of wave ${w + 1} did not succeed`;
                     continue;
                 }
+                started.add(stack);
                 const abort = new AbortController();
                 let settle!: () => void;
                 const done = new Promise<void>((resolve) => { settle = resolve; });
@@ -150,6 +153,8 @@ export async function runFleet(o: FleetOptions): Promise<FleetReport> {
     // Every cancelled stack's lock is released before the command returns.
     await Promise.all(cancels);
     const stacks = o.waves.flat().map((s) => reports.get(s)!);
+    // A stack never started has no log.
+    for (const s of stacks) if (!started.has(s.stack)) s.logFile = "";
     return { command: o.command, waves: o.waves, stacks, exitCode: exitCodeOf(stacks) };
 }
 

@@ -12,7 +12,7 @@ export const SUMMARY_COLUMNS = ["STACK", "WAVE", "REGION", "ACCOUNT", "CREATE", 
 const row = (s: StackReport): string[] => [
     s.stack, String(s.wave), s.region, s.account,
     String(s.changes.create), String(s.changes.update), String(s.changes.replace), String(s.changes.delete),
-    `${s.durationSeconds}s`, s.result, s.logFile,
+    `${s.durationSeconds}s`, s.result, s.logFile || "-",
 ];
 
 /** The end-of-run table, then one line per stack that did not succeed saying why. */

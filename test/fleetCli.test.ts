@@ -70,6 +70,7 @@ describe("npm run fleet (the CLI)", () => {
         assert.deepStrictEqual(Object.keys(dev).sort(), ["account", "changes", "durationSeconds", "logFile", "reason", "region", "result", "stack", "violations", "wave"]);
         assert.deepStrictEqual(dev.changes, { create: 0, update: 0, replace: 0, delete: 0 });
         assert.deepStrictEqual([dev.result, dev.reason, kr.result], ["failed", "error: boom", "skipped"]);
+        assert.strictEqual(kr.logFile, "", "a stack never started has no log");
         assert.ok(r.err.includes("wave 1: dev"));
     });
 
@@ -106,6 +107,16 @@ describe("npm run fleet (the CLI)", () => {
             assert.match(r.err.join("\n"), message, argv.join(" "));
             assert.deepStrictEqual(runner.calls, []);
         }
+    });
+
+    it("without a pulumi CLI on PATH (as here) the real runner is not tried: one line saying so, exit 2", async function () {
+        const which = require("child_process").spawnSync("pulumi", ["version"]);
+        if (!(which.error && which.error.code === "ENOENT")) this.skip();
+        const root = project(STACKS);
+        const err: string[] = [];
+        const code = await main(["preview", "--policy-pack", path.join(root, "guardrails")], { out: () => undefined, err: (t) => err.push(t), env: {}, signal: new AbortController().signal, root });
+        assert.strictEqual(code, 2);
+        assert.deepStrictEqual(err, ["the pulumi CLI is not on PATH: the fleet drives it through Pulumi's Automation API (install: https://www.pulumi.com/docs/install/)"]);
     });
 
     it("up and preview refuse to run without the policy pack's dependencies (the guardrails would not load)", async () => {
