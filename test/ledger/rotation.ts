@@ -18,13 +18,13 @@ export const rotationConfirm: ActorLedger = {
     lambdas: ["-rotation-confirm"],
     calls: [
         ...lambdaLogCalls("${NamePrefix}-rotation-confirm"),
-        { action: "iot:ListThingPrincipals", resource: thing, source: `${ROT}:103 (confirmAttached) through components/runtime/iotIdentity.ts:30` },
-        { action: "iot:DescribeCertificate", resource: cert, source: `${ROT}:106` },
-        { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:123` },
+        { action: "iot:ListThingPrincipals", resource: thing, source: `${ROT}:109 (confirmAttached) through components/runtime/iotIdentity.ts:30` },
+        { action: "iot:DescribeCertificate", resource: cert, source: `${ROT}:112` },
+        { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:129` },
         {
             // Registry mode: the confirmed certificate and its key become the serial's current ones, and nothing else.
             action: "dynamodb:UpdateItem", resource: registry, when: { HookMode: "registry" },
-            context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_ATTRIBUTES], "dynamodb:ReturnValues": "NONE" }, source: `${ROT}:156 (recordCurrent)`,
+            context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_ATTRIBUTES], "dynamodb:ReturnValues": "NONE" }, source: `${ROT}:162 (recordCurrent)`,
         },
         { action: "kms:Decrypt", resource: "${StackKeyArn}", context: viaDynamo, source: kmsSource },
         {
@@ -41,11 +41,11 @@ export const rotationConfirm: ActorLedger = {
     ],
     mustDeny: [
         otherFunctionLogs(),
-        { action: "iot:ListThingPrincipals", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/fms-other-vehicle-1", why: "Things of other stacks", source: `${ROT}:103 through components/runtime/iotIdentity.ts:30` },
+        { action: "iot:ListThingPrincipals", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/fms-other-vehicle-1", why: "Things of other stacks", source: `${ROT}:109 through components/runtime/iotIdentity.ts:30` },
         {
             action: "dynamodb:UpdateItem", resource: registry, when: { HookMode: "registry" },
             context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_ATTRIBUTES, "templates"], "dynamodb:ReturnValues": "NONE" },
-            why: "writing registry attributes beyond the current certificate (the serial's templates)", source: `${ROT}:156`,
+            why: "writing registry attributes beyond the current certificate (the serial's templates)", source: `${ROT}:162`,
         },
         { action: "sqs:SendMessage", resource: "arn:${Partition}:sqs:${Region}:${Account}:${NamePrefix}-iot-operations", why: "other queues", source: ROT },
         { action: "iot:UpdateCertificate", resource: cert, why: "confirmation schedules; only the sweep deactivates", source: ROT },
@@ -59,28 +59,28 @@ export const rotationSweep: ActorLedger = {
     lambdas: ["-rotation-sweep"],
     calls: [
         ...lambdaLogCalls("${NamePrefix}-rotation-sweep"),
-        { action: "dynamodb:Scan", resource: table, source: `${ROT}:188` },
+        { action: "dynamodb:Scan", resource: table, source: `${ROT}:196` },
         { action: "kms:Decrypt", resource: "${StackKeyArn}", context: viaDynamo, source: kmsSource },
-        { action: "iot:UpdateCertificate", resource: cert, source: `${ROT}:247` },
+        { action: "iot:UpdateCertificate", resource: cert, source: `${ROT}:256` },
         {
             // SAR (iam-data iot.json): DetachThingPrincipal is authorized on `cert`, condition key iot:thingArn.
-            action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": thing }, source: `${ROT}:248`,
+            action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": thing }, source: `${ROT}:257`,
         },
-        { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:208 (claiming what it retires)` },
-        { action: "dynamodb:DeleteItem", resource: table, source: `${ROT}:259` },
+        { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:217 (claiming what it retires)` },
+        { action: "dynamodb:DeleteItem", resource: table, source: `${ROT}:268` },
         // ListAuditTasks and DescribeAuditTask have no resource types in the SAR: the request's resource is *.
-        { action: "iot:ListAuditTasks", resource: "*", source: `${ROT}:288` },
-        { action: "iot:DescribeAuditTask", resource: "*", source: `${ROT}:294` },
-        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "FMS/IoT/${NamePrefix}" }, source: `${ROT}:299` },
+        { action: "iot:ListAuditTasks", resource: "*", source: `${ROT}:297` },
+        { action: "iot:DescribeAuditTask", resource: "*", source: `${ROT}:303` },
+        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "FMS/IoT/${NamePrefix}" }, source: `${ROT}:308` },
     ],
     mustDeny: [
         otherFunctionLogs(),
         {
             action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": "arn:${Partition}:iot:${Region}:${Account}:thing/fms-other-vehicle-1" },
-            why: "detaching certificates from other stacks' Things", source: `${ROT}:248`,
+            why: "detaching certificates from other stacks' Things", source: `${ROT}:257`,
         },
-        { action: "dynamodb:DeleteItem", resource: "arn:${Partition}:dynamodb:${Region}:${Account}:table/${registryTableName}", when: { registryTableName: true }, why: "the provisioning registry", source: `${ROT}:259` },
-        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "AWS/IoT" }, why: "another metric namespace", source: `${ROT}:299` },
+        { action: "dynamodb:DeleteItem", resource: "arn:${Partition}:dynamodb:${Region}:${Account}:table/${registryTableName}", when: { registryTableName: true }, why: "the provisioning registry", source: `${ROT}:268` },
+        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "AWS/IoT" }, why: "another metric namespace", source: `${ROT}:308` },
         { action: "iot:DeleteCertificate", resource: cert, why: "the sweep deactivates and detaches, never deletes", source: ROT },
     ],
 };
