@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { ALARMS_PER_WIDGET, dashboardBody, dashboardWidgets, PER_RULE_LINES } from "../components/operations/dashboard";
 import { documented, DOCUMENTED_METRICS, FLEET_METRIC_NAMESPACE } from "../components/operations/dashboardMetrics";
 import { metricNamespace } from "../components/operations/operations";
 import { EXPIRING_METRIC } from "../components/provisioning/lambda/certificateRotation";
@@ -14,7 +15,7 @@ function shownMetrics(body: string): { titles: string[]; shown: Shown[]; alarms:
     const shown: Shown[] = [];
     let alarms: string[] = [];
     for (const w of doc.widgets) {
-        if (w.type === "alarm") { alarms = w.properties.alarms!; continue; }
+        if (w.type === "alarm") { alarms = [...alarms, ...w.properties.alarms!]; continue; }
         for (const line of w.properties.metrics!) {
             if (typeof line[0] === "string") {
                 const parts = line.filter((p) => typeof p === "string") as string[];
@@ -24,7 +25,7 @@ function shownMetrics(body: string): { titles: string[]; shown: Shown[]; alarms:
                 shown.push({ widget: w.properties.title, namespace, metric, dimensions });
             } else {
                 const q = (line[0] as { expression: string }).expression;
-                const m = /^SELECT (?:SUM|MAX|AVG|MIN|COUNT)\((\w+)\) FROM SCHEMA\("([^"]+)", ([\w, ]+)\)(?: WHERE (\w+) = '([\w-]+)')?(?: GROUP BY (\w+))?$/.exec(q);
+                const m = /^SELECT (?:SUM|MAX|AVG|MIN|COUNT)\((\w+)\) FROM SCHEMA\("([^"]+)", ([\w, ]+)\)(?: WHERE (\w+) = '([\w-]+)')?(?: GROUP BY (\w+)(?: ORDER BY SUM\(\) DESC LIMIT \d+)?)?$/.exec(q);
                 assert.ok(m, `${w.properties.title}: not a Metrics Insights query this test reads: ${q}`);
                 const dimensions: Record<string, string | undefined> = Object.fromEntries(m[3].split(",").map((d) => [d.trim(), undefined]));
                 if (m[4]) dimensions[m[4]] = m[5];
@@ -141,6 +142,29 @@ describe("operations dashboard: every widget names a metric that exists, for wha
         const c = readStackFile(stack).config;
         const owner = c["fms-iot:operations"] ? JSON.parse(c["fms-iot:operations"]).regionSettingsOwner : undefined;
         checkDashboard(run, { routing: false, greengrass: false, fleetIndex: (owner ?? stack) === stack });
+    });
+
+    it("at fleet scale (999 routes, AWS's default rule quota; an alarm per rule) every graph and alarm widget stays within CloudWatch's limits", () => {
+        const rules = Array.from({ length: 999 }, (_, i) => `fms_big_r${i}`);
+        const alarmArns = Array.from({ length: 1010 }, (_, i) => `arn:aws:cloudwatch:ap-northeast-2:111122223333:alarm:fms-big-${String(i).padStart(4, "0")}`);
+        const widgets = dashboardWidgets({
+            region: "ap-northeast-2", namespace: "FMS/IoT/fms-big", hookFunctionName: "fms-big-provisioning-hook", claimCertificateId: "a".repeat(64),
+            templateNames: ["fms-big-vehicle", "fms-big-vehicle-rotation"],
+            rotation: { confirmFunctionName: "c", sweepFunctionName: "s", failureQueueName: "q", ruleName: "fms_big_confirm" },
+            routing: { ruleNames: rules }, connectedFleetMetric: "fms-big-connected-vehicles", greengrass: { roleAliasName: "fms-big-core" }, alarmArns,
+        });
+        // Dashboard body structure: 0-500 widgets; an alarm status widget 1-100 alarms. A graph: at most 100 metrics
+        // (the documented bound of a rendered graph, GetMetricWidgetImage), here far fewer.
+        const body = JSON.parse(dashboardBody("ap-northeast-2", widgets));
+        assert.ok(body.widgets.length <= 500);
+        for (const w of widgets) {
+            if (w.type === "alarm") assert.ok(w.alarms!.length >= 1 && w.alarms!.length <= ALARMS_PER_WIDGET, w.title);
+            else assert.ok(w.metrics!.length <= PER_RULE_LINES + 1, `${w.title}: ${w.metrics!.length} lines`);
+        }
+        assert.deepStrictEqual(widgets.filter((w) => w.type === "alarm").flatMap((w) => w.alarms), [...alarmArns].sort(), "every alarm, once");
+        // Past ten rules, the ten with the most failures, by rule.
+        const failures = widgets.find((w) => w.title.startsWith("Routing: rule action failures"))!;
+        assert.deepStrictEqual(failures.metrics, [[{ id: "f", label: "", expression: `SELECT SUM(Failure) FROM SCHEMA("AWS/IoT", ActionType, RuleName) GROUP BY RuleName ORDER BY SUM() DESC LIMIT ${PER_RULE_LINES}` }]]);
     });
 
     it("the hook's decisions are counted by reason (a Reason dimension from the decision's JSON, no default value)", async () => {

@@ -49,6 +49,10 @@ export const OWN = {
     unconfirmed: "UnconfirmedRetirements",
 } as const;
 
+/** Rules drawn one line each up to this many; past it, the ten with the most. */
+export const PER_RULE_LINES = 10;
+export const ALARMS_PER_WIDGET = 100;
+
 const insights = (id: string, label: string, expression: string): Record<string, unknown> => ({ id, label, expression });
 
 /**
@@ -115,17 +119,19 @@ export function dashboardWidgets(f: DashboardFacts): Widget[] {
     ];
     if (f.routing) {
         const rules = f.routing.ruleNames;
+        // One line per rule while they are few; past that, the rules with the most (a stack may route up to AWS's
+        // 1,000-rule quota: one line each would pass a graph's limits). Rule names carry the stack's prefix.
+        const perRule = (metric: string, id: string): MetricLine[] => rules.length <= PER_RULE_LINES
+            ? rules.map((r, i) => [insights(`${id}${i}`, r, `SELECT SUM(${metric}) FROM SCHEMA("AWS/IoT", ActionType, RuleName) WHERE RuleName = '${r}'`)])
+            : [[insights(id, "", `SELECT SUM(${metric}) FROM SCHEMA("AWS/IoT", ActionType, RuleName) GROUP BY RuleName ORDER BY SUM() DESC LIMIT ${PER_RULE_LINES}`)]];
         widgets.push(
             {
                 type: "metric", title: "Routing: rule action failures per rule (Kafka)", stat: "Sum", period: 300,
-                metrics: rules.map((r, i) => [insights(`f${i}`, r, `SELECT SUM(Failure) FROM SCHEMA("AWS/IoT", ActionType, RuleName) WHERE RuleName = '${r}'`)]),
+                metrics: perRule("Failure", "f"),
             },
             {
                 type: "metric", title: "Routing: error action failures (messages lost), failures in the error logs", stat: "Sum", period: 300,
-                metrics: [
-                    ...rules.map((r, i) => [insights(`e${i}`, r, `SELECT SUM(ErrorActionFailure) FROM SCHEMA("AWS/IoT", ActionType, RuleName) WHERE RuleName = '${r}'`)]),
-                    own(OWN.ruleFailures, {}, { label: "error documents" }),
-                ],
+                metrics: [...perRule("ErrorActionFailure", "e"), own(OWN.ruleFailures, {}, { label: "error documents" })],
             },
             {
                 type: "metric", title: "Routing: VPC rule destination disabled (1 = disabled)", stat: "Maximum", period: 3600,
@@ -133,7 +139,9 @@ export function dashboardWidgets(f: DashboardFacts): Widget[] {
             },
             {
                 type: "metric", title: "Routing: messages matched per rule", stat: "Sum", period: 300,
-                metrics: rules.map((r) => ["AWS/IoT", "TopicMatch", "RuleName", r]),
+                metrics: rules.length <= PER_RULE_LINES
+                    ? rules.map((r) => ["AWS/IoT", "TopicMatch", "RuleName", r])
+                    : [[insights("m", "", `SELECT SUM(TopicMatch) FROM SCHEMA("AWS/IoT", RuleName) GROUP BY RuleName ORDER BY SUM() DESC LIMIT ${PER_RULE_LINES}`)]],
             },
         );
     }
@@ -153,7 +161,12 @@ export function dashboardWidgets(f: DashboardFacts): Widget[] {
             metrics: [["AWS/IoT", "CredentialExchangeSuccess", "RoleAliasName", f.greengrass.roleAliasName]],
         });
     }
-    widgets.push({ type: "alarm", title: "Alarms", alarms: [...f.alarmArns].sort() });
+    // An alarm status widget holds at most 100 alarms (dashboard body structure, alarm status widget): one per 100.
+    const alarms = [...f.alarmArns].sort();
+    for (let i = 0; i < alarms.length; i += ALARMS_PER_WIDGET) {
+        const part = alarms.length > ALARMS_PER_WIDGET ? ` (${i / ALARMS_PER_WIDGET + 1} of ${Math.ceil(alarms.length / ALARMS_PER_WIDGET)})` : "";
+        widgets.push({ type: "alarm", title: `Alarms${part}`, alarms: alarms.slice(i, i + ALARMS_PER_WIDGET) });
+    }
     return widgets;
 }
 
