@@ -218,7 +218,7 @@ describe("AWS's references as referees (SAR, call ledger, CloudFormation schemas
             }));
             const failures = await checkLedger(run, LEDGER);
             assert.strictEqual(failures.length, 1, failures.join("\n"));
-            assert.match(failures[0], /^kr rotation sweep: iot:DetachThingPrincipal on arn:aws:iot:ap-northeast-2:123456789012:cert\/a{64} with .* is ImplicitlyDenied, but the actor makes this call \(components\/provisioning\/lambda\/certificateRotation\.ts:248\)$/);
+            assert.match(failures[0], /^kr rotation sweep: iot:DetachThingPrincipal on arn:aws:iot:ap-northeast-2:123456789012:cert\/a{64} with .* is ImplicitlyDenied, but the actor makes this call \(components\/provisioning\/lambda\/certificateRotation\.ts:257\)$/);
         });
 
         it("planted: a forbidden call the policy allows (a vehicle's topics widened to every vehicle)", async () => {
