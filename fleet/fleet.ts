@@ -62,6 +62,8 @@ export interface FleetOptions {
     signal: AbortSignal;
     /** How long a cancelled operation may take to stop before its stack is cancelled regardless. */
     cancelGraceMs?: number;
+    /** How long to wait for the CLI's own "^C received; cancelling" before sending it SIGINT (default 3 s). */
+    sigintDelayMs?: number;
     protectedTypes?: readonly string[];
     now?: () => number;
 }
@@ -88,17 +90,24 @@ export async function runFleet(o: FleetOptions): Promise<FleetReport> {
     o.waves.forEach((w, i) => w.forEach((s) => reports.set(s, blank(s, i + 1))));
 
     /** Stacks whose operation is running, with the controller that stops it. */
-    const running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+    const running = new Map<string, { abort: AbortController; done: Promise<void>; cliCancelling: boolean }>();
     const cancelled = new Set<string>();
     const cancels: Promise<void>[] = [];
     const onCancel = () => {
         for (const [stack, r] of running) {
             cancelled.add(stack);
             o.progress(`${stack}: cancelling`);
-            r.abort.abort();
-            // SIGINT lets the CLI stop at a safe point and write its state; then the Automation API's cancel
-            // releases whatever lock is left (or ends the update the backend still has in progress).
-            const grace = new Promise<void>((resolve) => setTimeout(resolve, o.cancelGraceMs ?? 60_000).unref());
+            // Ctrl-C in a terminal reaches the CLI too (one process group): it says "^C received; cancelling"
+            // (pulumi/pulumi pkg/backend/cancellation_scope.go:88 at pkg/v3.248.0) and stops at a safe point. A
+            // second SIGINT would make it terminate at once ("press ^C again"), so it gets one only if it did not
+            // say so (the fleet was signalled alone: kill -INT, a CI runner).
+            const sigint = new Promise<void>((resolve) => setTimeout(() => {
+                if (!r.cliCancelling) r.abort.abort();
+                resolve();
+            }, o.sigintDelayMs ?? 3_000).unref());
+            // Then the Automation API's cancel releases whatever lock is left (or ends the update the backend still
+            // has in progress), once the operation stopped or the grace period is over.
+            const grace = sigint.then(() => new Promise<void>((resolve) => setTimeout(resolve, o.cancelGraceMs ?? 60_000).unref()));
             cancels.push(Promise.race([r.done, grace]).then(() => o.runner.cancel(stack)).then(
                 () => o.progress(`${stack}: cancelled; its lock is released`),
                 (err) => o.progress(`${stack}: cancel failed (${oneLine(err)}); check the stack's lock: pulumi cancel --stack ${stack}`)));
@@ -128,9 +137,10 @@ export async function runFleet(o: FleetOptions): Promise<FleetReport> {
                 const abort = new AbortController();
                 let settle!: () => void;
                 const done = new Promise<void>((resolve) => { settle = resolve; });
-                running.set(stack, { abort, done });
+                const entry = { abort, done, cliCancelling: false };
+                running.set(stack, entry);
                 try {
-                    await runOne(o, reports.get(stack)!, abort.signal, now);
+                    await runOne(o, reports.get(stack)!, abort.signal, now, () => { entry.cliCancelling = true; });
                 } finally {
                     running.delete(stack);
                     settle();
@@ -158,10 +168,16 @@ export async function runFleet(o: FleetOptions): Promise<FleetReport> {
     return { command: o.command, waves: o.waves, stacks, exitCode: exitCodeOf(stacks) };
 }
 
-async function runOne(o: FleetOptions, r: StackReport, signal: AbortSignal, now: () => number): Promise<void> {
+/** The CLI's own words on its first SIGINT or SIGTERM (pulumi/pulumi pkg/backend/cancellation_scope.go:88-90). */
+const CLI_CANCELLING = /(\^C|SIGTERM) received; cancelling/;
+
+async function runOne(o: FleetOptions, r: StackReport, signal: AbortSignal, now: () => number, cliCancelling: () => void): Promise<void> {
     const started = now();
     const log = fs.createWriteStream(r.logFile, { flags: "w" });
-    const write = (text: string) => { log.write(text.endsWith("\n") ? text : `${text}\n`); };
+    const write = (text: string) => {
+        if (CLI_CANCELLING.test(text)) cliCancelling();
+        log.write(text.endsWith("\n") ? text : `${text}\n`);
+    };
     const opts = { log: write, signal, policyPacks: o.policyPacks };
     const step = (what: string) => { o.progress(`${r.stack}: ${what}`); write(`# fleet: ${what}`); };
     const take = (outcome: Outcome) => {

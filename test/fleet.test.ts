@@ -16,7 +16,7 @@ function options(runner: FakeRunner, waves: string[][], extra: Partial<FleetOpti
     return {
         command: "up", waves, runner, parallel: 4, allowReplace: [], policyPacks: ["/pack"], logDir: tmp(),
         place: (s) => ({ region: `region-of-${s}`, account: "111122223333" }),
-        progress: (l) => lines.push(l), signal: new AbortController().signal, cancelGraceMs: 50, lines, ...extra,
+        progress: (l) => lines.push(l), signal: new AbortController().signal, cancelGraceMs: 50, sigintDelayMs: 0, lines, ...extra,
     };
 }
 const result = (r: FleetReport, stack: string) => r.stacks.find((s) => s.stack === stack)!;
@@ -165,6 +165,23 @@ describe("fleet run (injected runner)", () => {
         assert.ok(!runner.calls.some((c) => / [cd]$/.test(c)), "nothing started after Ctrl-C");
         assert.ok(o.lines.includes("a: cancelled; its lock is released"));
         assert.strictEqual(report.exitCode, 1);
+    });
+
+    it("a CLI that got the terminal's Ctrl-C itself (it says \"^C received; cancelling\") gets no second SIGINT, which would terminate it at once", async () => {
+        let signalled: boolean | undefined;
+        const runner = new FakeRunner().on("up", "a", (_s, o) => new Promise((_resolve, reject) => {
+            // The CLI's words on its first SIGINT (pulumi/pulumi pkg/backend/cancellation_scope.go:88).
+            o.log("^C received; cancelling. If you would like to terminate immediately, press ^C again.\n");
+            setTimeout(() => { signalled = o.signal.aborted; reject(new Error("error: update canceled")); }, 100);
+        }));
+        const ctrlC = new AbortController();
+        const run = runFleet(options(runner, [["a"]], { signal: ctrlC.signal, sigintDelayMs: 20 }));
+        await until(() => runner.calls.includes("up a"));
+        ctrlC.abort();
+        const report = await run;
+        assert.strictEqual(signalled, false, "no second SIGINT");
+        assert.deepStrictEqual(runner.cancelled, ["a"], "the lock is still released");
+        assert.strictEqual(report.stacks[0].result, "cancelled");
     });
 
     it("a stack whose operation ignores SIGINT is still cancelled after the grace period", async () => {
