@@ -198,7 +198,7 @@ async function runOne(o: FleetOptions, r: StackReport, signal: AbortSignal, now:
                     break;
                 }
                 if (o.command === "up") {
-                    if (signal.aborted) throw new Error("cancelled before the update started");
+                    if (signal.aborted || o.signal.aborted) throw new Error("cancelled before the update started");
                     step(`update ${count(preview.changes)}`);
                     take(await o.runner.up(r.stack, opts));
                 }

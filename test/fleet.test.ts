@@ -184,6 +184,22 @@ describe("fleet run (injected runner)", () => {
         assert.strictEqual(report.stacks[0].result, "cancelled");
     });
 
+    it("Ctrl-C during a preview that still completes: the update never starts", async () => {
+        const ctrlC = new AbortController();
+        let previewing = false;
+        const runner = new FakeRunner().on("preview", "a", () => new Promise((resolve) => {
+            previewing = true;
+            ctrlC.signal.addEventListener("abort", () => resolve(outcome()));
+        }));
+        const run = runFleet(options(runner, [["a"]], { signal: ctrlC.signal, sigintDelayMs: 1_000 }));
+        await until(() => previewing);
+        ctrlC.abort();
+        const report = await run;
+        assert.ok(!runner.calls.includes("up a"));
+        assert.strictEqual(report.stacks[0].result, "cancelled");
+        assert.match(report.stacks[0].reason!, /cancelled before the update started/);
+    });
+
     it("a stack whose operation ignores SIGINT is still cancelled after the grace period", async () => {
         const runner = new FakeRunner().on("up", "a", () => new Promise(() => undefined));
         const ctrlC = new AbortController();
