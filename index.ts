@@ -10,6 +10,7 @@
  *   vehicle ──$aws/rules/<rule>/...──► RuleRouting: topic rules ─► VPC destination ─► Kafka on MSK
  *   EdgeRuntime: Greengrass v2 cores (own template, role alias, telemetry component, deployment)
  *   Operations: IoT logging, Device Defender audit + detect, alarms, fleet index and metrics
+ *   OperationsDashboard: one CloudWatch dashboard of the above (its URL is the dashboardUrl output)
  */
 import * as pulumi from "@pulumi/pulumi";
 import { arnContext } from "./components/arnContext";
@@ -23,7 +24,8 @@ import { RuleRouting } from "./components/routing/ruleRouting";
 import { StackKey } from "./components/stackKey";
 import { stackProviders } from "./components/providers";
 import { CONFIRM_RULE_KEY, ruleNameFor } from "./config/routingConfig";
-import { metricNamespace } from "./components/operations/operations";
+import { connectedVehiclesMetricName, metricNamespace } from "./components/operations/operations";
+import { OperationsDashboard } from "./components/operations/dashboard";
 import { configIsSecret } from "./config/stackConfig";
 import { loadCheckedStackConfig } from "./config/crossStack";
 import { IOT_LOG_GROUP } from "./components/operations/iotLogging";
@@ -126,6 +128,9 @@ const rules = routing && new RuleRouting(`${cfg.namePrefix}-routing`, {
     mskProvider,
 }, opts);
 
+// The provisioning templates (vehicles', cores', and their rotation templates): alarmed, and on the dashboard.
+const templateNames = edge ? [provisioning.templateName, provisioning.rotationTemplateName, edge.coreTemplateName, edge.coreRotationTemplateName] : [provisioning.templateName, provisioning.rotationTemplateName];
+
 const operations = new Operations(`${cfg.namePrefix}-operations`, {
     ctx,
     awsTarget,
@@ -138,7 +143,7 @@ const operations = new Operations(`${cfg.namePrefix}-operations`, {
     hookFunctionName: provisioning.hookFunctionName,
     hookLogGroupName: provisioning.hookLogGroupName,
     claimCertificateId: claim.certificateId,
-    templateNames: edge ? [provisioning.templateName, provisioning.rotationTemplateName, edge.coreTemplateName, edge.coreRotationTemplateName] : [provisioning.templateName, provisioning.rotationTemplateName],
+    templateNames,
     vehicleThingGroupArn: provisioning.thingGroupArn,
     thingTypeName: provisioning.thingTypeName,
 }, { providers: [provider, native] });
@@ -168,6 +173,24 @@ const rotation = new CertificateRotation(`${cfg.namePrefix}-rotation`, {
     kmsKeyArn: key.arn,
     logRetentionDays: cfg.logRetentionDays,
     alarmTopicArn: operations.topicArn,
+}, opts);
+
+// What an operator checks first, for what this stack has (provisioning, hook, rotation, routing, connections, cores, alarms).
+const dashboard = new OperationsDashboard(`${cfg.namePrefix}-dashboard`, {
+    name: `${cfg.namePrefix}-fleet`,
+    partition: ctx.apply((c) => c.partition),
+    facts: pulumi.output({
+        region: cfg.region,
+        namespace: metricNamespace(cfg.namePrefix),
+        hookFunctionName: provisioning.hookFunctionName,
+        claimCertificateId: claim.certificateId,
+        templateNames,
+        rotation: { confirmFunctionName: rotation.confirmFunctionName, sweepFunctionName: rotation.sweepFunctionName, failureQueueName: rotation.failureQueueName, ruleName: rotation.ruleName },
+        routing: routing && { ruleNames: routing.routes.map((r) => r.ruleName) },
+        connectedFleetMetric: cfg.operations.ownsRegionSettings ? connectedVehiclesMetricName(cfg.namePrefix) : undefined,
+        greengrass: edge && { roleAliasName: edge.roleAliasName },
+        alarmArns: [...operations.alarmArns, ...rotation.alarmArns, ...(destinationWatch ? [destinationWatch.alarmArn] : [])],
+    }),
 }, opts);
 
 export const iotEndpoint = claim.endpoint;
@@ -207,3 +230,4 @@ export const edgeLogGroups = edge?.logGroupNames;
 export const iotCredentialEndpoint = edge?.credentialEndpoint;
 export const awsRegion = cfg.region;
 export const operationsTopicArn = operations.topicArn;
+export const dashboardUrl = dashboard.url;

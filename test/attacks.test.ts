@@ -10,7 +10,7 @@ import * as assert from "assert";
 import { GetItemCommand, ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { ListThingPrincipalsCommand } from "@aws-sdk/client-iot";
 import { createHandler, HookConfig } from "../components/provisioning/lambda/provisioningHook";
-import { confirm, RotationDeps, sweep } from "../components/provisioning/lambda/certificateRotation";
+import { confirm, RotationDeps, sweep, SWEEP_METRICS } from "../components/provisioning/lambda/certificateRotation";
 import { publicKeyFingerprint } from "../components/runtime/keyFingerprint";
 import { makeKeyAndCsr, makePrivateKey } from "../device/credentials";
 import { quarantine, rearm, registerSerials } from "../device/fleetOps";
@@ -298,8 +298,16 @@ describe("attacks with a leaked claim certificate or a stolen vehicle key (issue
             const lost = await rotateWith(cert, serial, await makePrivateKey());
             assert.ok(lost.ok);
             now = new Date(now.getTime() + 25 * HOUR);
-            assert.deepStrictEqual((await sweep(rotation())).retired, [], "first it joins the replaced certificates, due now");
-            assert.deepStrictEqual((await sweep(rotation())).retired, [certArn(lost.certificateId!)], "the next sweep retires it");
+            const logged: string[] = [];
+            const first = await sweep({ ...rotation(), log: (line: string) => logged.push(line) });
+            assert.deepStrictEqual(first.retired, [], "first it joins the replaced certificates, due now");
+            // Counted, as numbers on the sweep's log line: the fields its log metric filters sum (SWEEP_METRICS).
+            assert.strictEqual(first.unconfirmed, 1);
+            const line = JSON.parse(logged.find((l) => l.includes('"rotation-sweep"'))!);
+            assert.deepStrictEqual(Object.values(SWEEP_METRICS).map((field) => line[field]), [0, 0, 1]);
+            const second = await sweep(rotation());
+            assert.deepStrictEqual(second.retired, [certArn(lost.certificateId!)], "the next sweep retires it");
+            assert.strictEqual(second.unconfirmed, 0);
             assert.strictEqual(iot.canActAs(cert, thing(serial)), true, "the certificate in use is untouched");
             assert.strictEqual((await rotateWith(cert, serial, await makePrivateKey())).ok, true, lastReason());
         });

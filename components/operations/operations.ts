@@ -98,6 +98,14 @@ export function evictionSignalMetricFilter(name: string, logGroupName: pulumi.In
 
 /** The metric filter pattern for hook decisions that denied provisioning. */
 export const DENIED_PATTERN = '{ $.event = "provisioning-decision" && $.allowProvisioning IS FALSE }';
+/** Every hook decision, counted by its `reason` dimension. */
+export const DECISION_PATTERN = '{ $.event = "provisioning-decision" }';
+export const DECISIONS_METRIC = "ProvisioningDecisions";
+/** The fleet metric counting this stack's connected vehicles (created by the stack that owns the region's fleet index). */
+const CONNECTED_VEHICLES = "connected-vehicles";
+export function connectedVehiclesMetricName(namePrefix: string): string {
+    return `${namePrefix}-${CONNECTED_VEHICLES}`;
+}
 /** The metric filter pattern for hook decisions that allowed it (a successful squat or a flood denies nothing). */
 export const ALLOWED_PATTERN = '{ $.event = "provisioning-decision" && $.allowProvisioning IS TRUE }';
 
@@ -144,6 +152,7 @@ export interface OperationsArgs {
 export class Operations extends pulumi.ComponentResource {
     public readonly topicArn: pulumi.Output<string>;
     public readonly alarmNames: pulumi.Output<string>[];
+    public readonly alarmArns: pulumi.Output<string>[];
 
     constructor(name: string, args: OperationsArgs, opts?: pulumi.ComponentResourceOptions) {
         // Recorded on the component: the guardrails read which stack owns the region's settings.
@@ -220,6 +229,16 @@ export class Operations extends pulumi.ComponentResource {
             metricTransformation: { namespace: deniedNamespace, name: "ProvisioningDenied", value: "1", defaultValue: "0", unit: "Count" },
         }, parent);
 
+        // Every decision by its reason ("allowed", or why it was denied): the dashboard's per-reason view. A metric
+        // filter with dimensions takes no default value (CloudWatch Logs API, MetricTransformation:
+        // https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_MetricTransformation.html); the
+        // reasons are the hook's fixed set (components/provisioning/lambda/provisioningHook.ts), so few dimension values.
+        new aws.cloudwatch.LogMetricFilter(`${name}-hook-decisions`, {
+            logGroupName: args.hookLogGroupName,
+            pattern: DECISION_PATTERN,
+            metricTransformation: { namespace: deniedNamespace, name: DECISIONS_METRIC, value: "1", unit: "Count", dimensions: { Reason: "$.reason" } },
+        }, parent);
+
         new aws.cloudwatch.LogMetricFilter(`${name}-hook-allowed`, {
             logGroupName: args.hookLogGroupName,
             pattern: ALLOWED_PATTERN,
@@ -281,13 +300,14 @@ export class Operations extends pulumi.ComponentResource {
                     aggregationType: { name: "Statistics", values },
                     period: 300,
                 }, { parent: this, dependsOn: [settings!] });
-            metric("connected-vehicles", "Vehicles connected now", pulumi.interpolate`thingTypeName:${args.thingTypeName} AND connectivity.connected:true`, "registry.version", ["count"]);
+            metric(CONNECTED_VEHICLES, "Vehicles connected now", pulumi.interpolate`thingTypeName:${args.thingTypeName} AND connectivity.connected:true`, "registry.version", ["count"]);
             metric("certificate-date", "Oldest and average certificate issue date (YYYYMMDD) of the vehicles",
                 pulumi.interpolate`thingTypeName:${args.thingTypeName}`, `attributes.${THING_ATTRIBUTES.certDate}`, ["minimum", "average"]);
         }
 
         this.topicArn = topic.arn;
         this.alarmNames = alarms.map((a) => a.name);
+        this.alarmArns = alarms.map((a) => a.arn);
         this.registerOutputs({ topicArn: this.topicArn, alarmNames: this.alarmNames });
     }
 }

@@ -9,7 +9,7 @@ import { nodeLambda } from "../nodeLambda";
 import { topicAlarm } from "../topicAlarm";
 import { evictionSignalMetricFilter, ruleFailureMetricFilter } from "../operations/operations";
 import { CONFIRM_TOPIC } from "../../policies/topics";
-import { EXPIRING_METRIC } from "./lambda/certificateRotation";
+import { EXPIRING_METRIC, SWEEP_METRICS } from "./lambda/certificateRotation";
 
 export const ROTATION_ENTRY = path.join(__dirname, "lambda", "certificateRotation.ts");
 
@@ -57,6 +57,9 @@ export class CertificateRotation extends pulumi.ComponentResource {
     public readonly failureQueueUrl: pulumi.Output<string>;
     public readonly confirmFunctionName: pulumi.Output<string>;
     public readonly sweepFunctionName: pulumi.Output<string>;
+    public readonly failureQueueName: pulumi.Output<string>;
+    /** The rotation's alarms (they notify the operations topic). */
+    public readonly alarmArns: pulumi.Output<string>[];
 
     constructor(name: string, args: CertificateRotationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("fms:iot:CertificateRotation", name, {}, opts);
@@ -98,10 +101,19 @@ export class CertificateRotation extends pulumi.ComponentResource {
             }),
         });
         const { fn: confirm, logGroup: confirmLogs } = fn("confirm", "Certificate rotation: schedules a vehicle's older certificates once it confirms its new one", 30, rotationConfirmPolicy);
-        const sweep = fn("sweep", "Certificate rotation: retires certificates after their grace period", 300,
-            (r) => rotationSweepPolicy({ ...r, metricNamespace: args.metricNamespace })).fn;
+        const swept = fn("sweep", "Certificate rotation: retires certificates after their grace period", 300,
+            (r) => rotationSweepPolicy({ ...r, metricNamespace: args.metricNamespace }));
+        const sweep = swept.fn;
         // A confirmation from a replaced certificate: counted into the operations' eviction alarm (same namespace and metric).
         evictionSignalMetricFilter(`${name}-confirm-eviction-signals`, confirmLogs.name, args.metricNamespace, this);
+        // Retirements, their failures and unconfirmed rotations, summed from the sweep's `rotation-sweep` line.
+        for (const [metric, field] of Object.entries(SWEEP_METRICS)) {
+            new aws.cloudwatch.LogMetricFilter(`${name}-${metric}`, {
+                logGroupName: swept.logGroup.name,
+                pattern: `{ $.event = "rotation-sweep" && $.${field} >= 0 }`,
+                metricTransformation: { namespace: args.metricNamespace, name: metric, value: `$.${field}`, defaultValue: "0", unit: "Count" },
+            }, parent);
+        }
 
         // The confirmation rule: Basic Ingest only (nobody can subscribe to it), invoking `confirm`.
         const errorLogs = new aws.cloudwatch.LogGroup(`${name}-confirm-errors`, {
@@ -155,7 +167,7 @@ export class CertificateRotation extends pulumi.ComponentResource {
         new aws.cloudwatch.EventTarget(`${name}-sweep-target`, { rule: schedule.name, arn: sweep.arn }, { parent: this, dependsOn: [sweepInvoke] });
 
         // Device Defender's DEVICE_CERTIFICATE_EXPIRING_CHECK, as the sweep publishes it: any finding alarms.
-        topicAlarm(`${name}-expiring-certificates`, this, args.alarmTopicArn, {
+        const expiring = topicAlarm(`${name}-expiring-certificates`, this, args.alarmTopicArn, {
             name: `${args.namePrefix}-expiring-device-certificates`,
             alarmDescription: "Device Defender's latest audit found device certificates about to expire: rotate them (docs/provisioning.md, Vehicle certificate rotation)",
             namespace: args.metricNamespace,
@@ -170,17 +182,19 @@ export class CertificateRotation extends pulumi.ComponentResource {
         const alarmOn = (suffix: string, description: string, metric: Partial<aws.cloudwatch.MetricAlarmArgs>) => topicAlarm(`${name}-${suffix}`, this, args.alarmTopicArn, {
             name: `${args.namePrefix}-${suffix}`, alarmDescription: description, statistic: "Sum", period: 300, threshold: 1, ...metric,
         });
-        alarmOn("rotation-confirm-errors", "Certificate confirmations failed: vehicles' old certificates are not scheduled for retirement (docs/provisioning-security.md)",
-            { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: confirm.name } });
+        const errorAlarms = [alarmOn("rotation-confirm-errors", "Certificate confirmations failed: vehicles' old certificates are not scheduled for retirement (docs/provisioning-security.md)",
+            { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: confirm.name } }),
         alarmOn("rotation-sweep-errors", "The certificate sweep failed: retired and unconfirmed certificates stay ACTIVE (docs/provisioning-security.md)",
-            { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: sweep.name } });
+            { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: sweep.name } }),
         alarmOn("rotation-confirm-dead-letters", "Certificate confirmations failed after Lambda's retries; the events are in the failure queue",
-            { namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", statistic: "Maximum", dimensions: { QueueName: failures.name } });
+            { namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", statistic: "Maximum", dimensions: { QueueName: failures.name } })];
 
         this.ruleName = rule.name;
         this.tableName = pulumi.output(table.name);
         this.confirmFunctionName = confirm.name;
         this.sweepFunctionName = sweep.name;
+        this.failureQueueName = failures.name;
+        this.alarmArns = [expiring, ...errorAlarms].map((a) => a.arn);
         this.failureQueueUrl = failures.url;
         this.registerOutputs({ ruleName: this.ruleName, tableName: this.tableName, failureQueueUrl: this.failureQueueUrl, confirmFunctionName: this.confirmFunctionName, sweepFunctionName: this.sweepFunctionName });
     }

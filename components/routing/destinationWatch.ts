@@ -32,6 +32,7 @@ export interface DestinationWatchArgs {
 export class DestinationWatch extends pulumi.ComponentResource {
     public readonly functionName: pulumi.Output<string>;
     public readonly alarmName: pulumi.Output<string>;
+    public readonly alarmArn: pulumi.Output<string>;
 
     constructor(name: string, args: DestinationWatchArgs, opts?: pulumi.ComponentResourceOptions) {
         super("fms:iot:DestinationWatch", name, {}, opts);
@@ -76,6 +77,7 @@ export class DestinationWatch extends pulumi.ComponentResource {
         });
         this.functionName = fn.name;
         this.alarmName = alarm.name;
+        this.alarmArn = alarm.arn;
         this.registerOutputs({ functionName: this.functionName, alarmName: this.alarmName });
     }
 }

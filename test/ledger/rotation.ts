@@ -23,15 +23,15 @@ export const rotationConfirm: ActorLedger = {
             // projection is seen with dynamodb:Attributes = the projected attributes and the key, dynamodb:Select =
             // SPECIFIC_ATTRIBUTES (DynamoDB developer guide, "Using IAM policy conditions for fine-grained access control").
             action: "dynamodb:GetItem", resource: registry, when: { HookMode: "registry" },
-            context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_READ_ATTRIBUTES], "dynamodb:Select": "SPECIFIC_ATTRIBUTES" }, source: `${ROT}:119 (confirmAttached)`,
+            context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_READ_ATTRIBUTES], "dynamodb:Select": "SPECIFIC_ATTRIBUTES" }, source: `${ROT}:125 (confirmAttached)`,
         },
-        { action: "iot:ListThingPrincipals", resource: thing, source: `${ROT}:126 (confirmAttached) through components/runtime/iotIdentity.ts:30` },
-        { action: "iot:DescribeCertificate", resource: cert, source: `${ROT}:129` },
-        { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:148` },
+        { action: "iot:ListThingPrincipals", resource: thing, source: `${ROT}:132 (confirmAttached) through components/runtime/iotIdentity.ts:30` },
+        { action: "iot:DescribeCertificate", resource: cert, source: `${ROT}:135` },
+        { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:154` },
         {
             // Registry mode: the confirmed certificate and its key become the serial's current ones, and nothing else.
             action: "dynamodb:UpdateItem", resource: registry, when: { HookMode: "registry" },
-            context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_ATTRIBUTES], "dynamodb:ReturnValues": "NONE" }, source: `${ROT}:201 (recordCurrent)`,
+            context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_ATTRIBUTES], "dynamodb:ReturnValues": "NONE" }, source: `${ROT}:207 (recordCurrent)`,
         },
         { action: "kms:Decrypt", resource: "${StackKeyArn}", context: viaDynamo, source: kmsSource },
         {
@@ -48,20 +48,20 @@ export const rotationConfirm: ActorLedger = {
     ],
     mustDeny: [
         otherFunctionLogs(),
-        { action: "iot:ListThingPrincipals", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/fms-other-vehicle-1", why: "Things of other stacks", source: `${ROT}:126 through components/runtime/iotIdentity.ts:30` },
+        { action: "iot:ListThingPrincipals", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/fms-other-vehicle-1", why: "Things of other stacks", source: `${ROT}:132 through components/runtime/iotIdentity.ts:30` },
         {
             action: "dynamodb:GetItem", resource: registry, when: { HookMode: "registry" },
             context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_READ_ATTRIBUTES, "publicKeyFingerprint"], "dynamodb:Select": "SPECIFIC_ATTRIBUTES" },
-            why: "reading registry attributes beyond the status (the unit's key)", source: `${ROT}:119`,
+            why: "reading registry attributes beyond the status (the unit's key)", source: `${ROT}:125`,
         },
         {
             action: "dynamodb:GetItem", resource: registry, when: { HookMode: "registry" }, context: { "dynamodb:Select": "ALL_ATTRIBUTES" },
-            why: "reading whole registry items", source: `${ROT}:119`,
+            why: "reading whole registry items", source: `${ROT}:125`,
         },
         {
             action: "dynamodb:UpdateItem", resource: registry, when: { HookMode: "registry" },
             context: { "dynamodb:Attributes": [...REGISTRY_CONFIRM_ATTRIBUTES, "templates"], "dynamodb:ReturnValues": "NONE" },
-            why: "writing registry attributes beyond the current certificate (the serial's templates)", source: `${ROT}:201`,
+            why: "writing registry attributes beyond the current certificate (the serial's templates)", source: `${ROT}:207`,
         },
         { action: "sqs:SendMessage", resource: "arn:${Partition}:sqs:${Region}:${Account}:${NamePrefix}-iot-operations", why: "other queues", source: ROT },
         { action: "iot:UpdateCertificate", resource: cert, why: "confirmation schedules; only the sweep deactivates", source: ROT },
@@ -75,33 +75,33 @@ export const rotationSweep: ActorLedger = {
     lambdas: ["-rotation-sweep"],
     calls: [
         ...lambdaLogCalls("${NamePrefix}-rotation-sweep"),
-        { action: "dynamodb:Scan", resource: table, source: `${ROT}:237` },
+        { action: "dynamodb:Scan", resource: table, source: `${ROT}:245` },
         { action: "kms:Decrypt", resource: "${StackKeyArn}", context: viaDynamo, source: kmsSource },
-        { action: "iot:UpdateCertificate", resource: cert, source: `${ROT}:297` },
+        { action: "iot:UpdateCertificate", resource: cert, source: `${ROT}:306` },
         {
             // SAR (iam-data iot.json): DetachThingPrincipal is authorized on `cert`, condition key iot:thingArn.
-            action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": thing }, source: `${ROT}:315`,
+            action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": thing }, source: `${ROT}:324`,
         },
         {
             // Whether AWS fills iot:thingArn on DetachThingPrincipal is documented nowhere: without it the detach must
             // still be allowed (a denied detach once wedged a vehicle's rotation: issue 26).
-            action: "iot:DetachThingPrincipal", resource: cert, source: `${ROT}:315 (iot:thingArn absent)`,
+            action: "iot:DetachThingPrincipal", resource: cert, source: `${ROT}:324 (iot:thingArn absent)`,
         },
-        { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:257 (claiming what it retires)` },
-        { action: "dynamodb:DeleteItem", resource: table, source: `${ROT}:323` },
+        { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:266 (claiming what it retires)` },
+        { action: "dynamodb:DeleteItem", resource: table, source: `${ROT}:332` },
         // ListAuditTasks and DescribeAuditTask have no resource types in the SAR: the request's resource is *.
-        { action: "iot:ListAuditTasks", resource: "*", source: `${ROT}:352` },
-        { action: "iot:DescribeAuditTask", resource: "*", source: `${ROT}:358` },
-        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "FMS/IoT/${NamePrefix}" }, source: `${ROT}:363` },
+        { action: "iot:ListAuditTasks", resource: "*", source: `${ROT}:361` },
+        { action: "iot:DescribeAuditTask", resource: "*", source: `${ROT}:367` },
+        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "FMS/IoT/${NamePrefix}" }, source: `${ROT}:372` },
     ],
     mustDeny: [
         otherFunctionLogs(),
         {
             action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": "arn:${Partition}:iot:${Region}:${Account}:thing/fms-other-vehicle-1" },
-            why: "detaching certificates from other stacks' Things (when AWS names the Thing)", source: `${ROT}:315`,
+            why: "detaching certificates from other stacks' Things (when AWS names the Thing)", source: `${ROT}:324`,
         },
-        { action: "dynamodb:DeleteItem", resource: "arn:${Partition}:dynamodb:${Region}:${Account}:table/${registryTableName}", when: { registryTableName: true }, why: "the provisioning registry", source: `${ROT}:323` },
-        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "AWS/IoT" }, why: "another metric namespace", source: `${ROT}:363` },
+        { action: "dynamodb:DeleteItem", resource: "arn:${Partition}:dynamodb:${Region}:${Account}:table/${registryTableName}", when: { registryTableName: true }, why: "the provisioning registry", source: `${ROT}:332` },
+        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "AWS/IoT" }, why: "another metric namespace", source: `${ROT}:372` },
         { action: "iot:DeleteCertificate", resource: cert, why: "the sweep deactivates and detaches, never deletes", source: ROT },
     ],
 };

@@ -32,6 +32,12 @@ export { ROTATION };
 /** The Device Defender audit check whose findings the expiring-certificates metric counts. */
 export const EXPIRING_CHECK = "DEVICE_CERTIFICATE_EXPIRING_CHECK";
 export const EXPIRING_METRIC = "ExpiringDeviceCertificates";
+/** Metrics the sweep's log metric filters make of its `rotation-sweep` line: metric name -> JSON field summed. */
+export const SWEEP_METRICS = {
+    CertificatesRetired: "retiredCount",
+    CertificateRetireFailures: "failedCount",
+    UnconfirmedRetirements: "unconfirmed",
+} as const;
 
 export interface RotationConfig {
     tableName: string;
@@ -223,6 +229,8 @@ async function recordCurrent(config: RotationConfig, deps: RotationDeps, serial:
 export interface SweepResult {
     retired: string[];
     failed: { arn: string; error: string }[];
+    /** Rotated certificates never confirmed in time, joined to the retiring ones by this sweep. */
+    unconfirmed: number;
     expiringCertificates?: number;
 }
 
@@ -231,7 +239,7 @@ export async function sweep(deps: RotationDeps): Promise<SweepResult> {
     const config = deps.config;
     if (!config) throw new Error("certificate rotation sweep: misconfigured environment");
     const now = deps.now().toISOString();
-    const result: SweepResult = { retired: [], failed: [] };
+    const result: SweepResult = { retired: [], failed: [], unconfirmed: 0 };
     let startKey: Record<string, any> | undefined;
     do {
         const page = await deps.dynamo.send(new ScanCommand({
@@ -246,7 +254,8 @@ export async function sweep(deps: RotationDeps): Promise<SweepResult> {
         startKey = page.LastEvaluatedKey;
     } while (startKey);
     result.expiringCertificates = await publishExpiring(config, deps);
-    deps.log(JSON.stringify({ event: "rotation-sweep", time: now, ...result }));
+    // The counts are numbers so the sweep's log metric filters can sum them (SWEEP_METRICS).
+    deps.log(JSON.stringify({ event: "rotation-sweep", time: now, ...result, retiredCount: result.retired.length, failedCount: result.failed.length }));
     return result;
 }
 
@@ -265,7 +274,7 @@ async function retireItem(item: Record<string, any>, now: string, config: Rotati
             UpdateExpression: "REMOVE #u, #by ADD #r :set SET #after = if_not_exists(#after, :now)",
             ExpressionAttributeNames: { "#u": ROTATION.unconfirmed, "#by": ROTATION.confirmBy, "#r": ROTATION.retiring, "#after": ROTATION.retireAfter },
             ExpressionAttributeValues: { ":arn": { S: unconfirmed }, ":seen": item[ROTATION.confirmBy], ":set": { SS: [unconfirmed] }, ":now": { S: now } },
-        }).catch(lost);
+        }).then(() => { result.unconfirmed++; }, lost);
     }
     // Replaced certificates whose grace period is over: each one claimed first (taken out of the set, never the
     // keeper, by a conditional write on the item as it is now), then deactivated and detached.
