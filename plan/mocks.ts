@@ -87,6 +87,11 @@ export class AwsMocks implements pulumi.runtime.Mocks {
             }
             case "aws:secretsmanager/secretVersion:SecretVersion":
                 return { ...i, id: `${i.secretId}|v1`, versionId: "v1" };
+            case "aws:iot/caCertificate:CaCertificate": {
+                // AWS IoT's CA certificate id is the SHA-256 of the certificate's DER encoding (64 hex digits).
+                const id = crypto.createHash("sha256").update(new crypto.X509Certificate(i.caCertificatePem).raw).digest("hex");
+                return { ...i, id, arn: `arn:aws:iot:${r}:${a}:cacert/${id}`, customerVersion: 1, generationId: "g1" };
+            }
             case "aws:iot/topicRule:TopicRule":
                 return { ...i, id: i.name, arn: `arn:aws:iot:${r}:${a}:rule/${i.name}` };
             case "aws:iot/topicRuleDestination:TopicRuleDestination": {
