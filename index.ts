@@ -211,6 +211,9 @@ export const rotationTemplateName = claimSide?.rotationTemplateName;
 export const oemCaCertificateIds = oemCa?.caCertificateIds;
 export const jitrFunctionName = oemCa?.functionName;
 export const jitrRuleNames = oemCa?.ruleNames;
+/** For the factory (`npm run device -- factory-issue --stack`): where the serial goes, and the country the subject must carry. */
+export const oemCaSerialField = cfg.provisioning.identity.oemCa?.serialField;
+export const oemCaSubjectCountry = cfg.provisioning.identity.oemCa?.membership === "registryAndSubjectCountry" ? cfg.country : undefined;
 export const certificateConfirmRuleName = rotation.ruleName;
 export const rotationScheduleTable = rotation.tableName;
 export const rotationConfirmFailureQueue = rotation.failureQueueUrl;
