@@ -212,6 +212,7 @@ export const oemCaCertificateIds = oemCa?.caCertificateIds;
 export const jitrFunctionName = oemCa?.functionName;
 export const jitrRuleNames = oemCa?.ruleNames;
 /** For the factory (`npm run device -- factory-issue --stack`): where the serial goes, and the country the subject must carry. */
+export const oemCaFleetName = cfg.provisioning.identity.oemCa && cfg.provisioning.templateName;
 export const oemCaSerialField = cfg.provisioning.identity.oemCa?.serialField;
 export const oemCaSubjectCountry = cfg.provisioning.identity.oemCa?.membership === "registryAndSubjectCountry" ? cfg.country : undefined;
 export const certificateConfirmRuleName = rotation.ruleName;

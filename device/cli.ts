@@ -115,6 +115,8 @@ export interface Io {
     aws?: (region: string) => { iot: Pick<IoTClient, "send">; dynamo: Pick<DynamoDBClient, "send"> };
     /** How long quarantine watches the Thing for a request already in flight (fleetOps IN_FLIGHT_MS); tests shorten it. */
     settleMs?: number;
+    /** The pause between publish's connection attempts (2000 ms); tests shorten it. */
+    reconnectDelayMs?: number;
 }
 
 class UsageError extends Error {}
@@ -216,7 +218,8 @@ function fromStack(command: string, flags: Map<string, string>, outputs: Record<
         if (serial && typeof outputs.thingNamePrefix === "string") setDefault("thing", `${outputs.thingNamePrefix}${serial}`);
         return;
     }
-    setDefault("template", outputs.provisioningTemplateName);
+    // An oemCa stack has no template: its registration CSV names the fleet instead (keygen's --template).
+    setDefault("template", outputs.provisioningTemplateName ?? outputs.oemCaFleetName);
     setDefault("client-id-prefix", outputs.claimClientIdPrefix);
     const topics = Array.isArray(outputs.basicIngestTopics) ? outputs.basicIngestTopics as string[] : [];
     const rule = flags.get("rule") ?? (Array.isArray(outputs.ruleNames) ? (outputs.ruleNames as string[])[0] : undefined);
@@ -443,6 +446,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
                 count: positive(flags, "count", 1),
                 intervalMs: positive(flags, "interval-ms", 0, 0),
                 connectAttempts: positive(flags, "connect-attempts", 1),
+                reconnectDelayMs: io.reconnectDelayMs,
             });
             io.out(`${result.acknowledged}/${result.sent} messages acknowledged on ${result.topic}`);
         }

@@ -21,6 +21,9 @@ export class FactoryError extends Error {}
 
 export type SerialField = "CN" | "serialNumber";
 
+/** X.520 serialNumber (RFC 4519 §2.31), by OID: @peculiar/x509's name parser knows no short name for it. */
+const SERIAL_NUMBER_OID = "2.5.4.5";
+
 /** RFC 4514 value escaping for the attributes we write. */
 const escape = (v: string) => v.replace(/([,+"\\<>;=])/g, "\\$1");
 
@@ -79,7 +82,7 @@ export async function issueFromCsr(o: IssueOptions): Promise<string> {
     if (!(await ca.getExtension(x509.BasicConstraintsExtension))?.ca) throw new FactoryError("--ca-dir: ca.pem is not a CA certificate");
     const signingKey = await importEcKey(o.caKeyPem);
     const notBefore = o.notBefore ?? new Date(Date.now() - 60_000);
-    const subject = [...(o.country ? [`C=${o.country}`] : []), o.serialField === "CN" ? `CN=${escape(o.serial)}` : `serialNumber=${escape(o.serial)}`,
+    const subject = [...(o.country ? [`C=${o.country}`] : []), o.serialField === "CN" ? `CN=${escape(o.serial)}` : `${SERIAL_NUMBER_OID}=${escape(o.serial)}`,
         ...(o.serialField === "serialNumber" ? [`CN=vehicle ${escape(o.serial)}`] : [])].join(",");
     const cert = await x509.X509CertificateGenerator.create({
         serialNumber: randomBytes(16).toString("hex").replace(/^[89a-f]/, "1"),

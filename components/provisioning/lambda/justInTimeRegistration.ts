@@ -134,12 +134,12 @@ async function readCertificate(event: unknown, config: JitrConfig, deps: JitrDep
     } catch {
         return { ok: false, reason: "certificate-unreadable" };
     }
-    if (cert.ca) return { ok: false, reason: "ca-certificate" };
-    const now = deps.now().getTime();
-    if (now < Date.parse(cert.validFrom)) return { ok: false, reason: "not-yet-valid" };
-    if (now > Date.parse(cert.validTo)) return { ok: false, reason: "expired" };
     const serial = subjectAttribute(cert, FIELD_NAME[config.serialField]);
     if (!serial || !SERIAL.test(serial)) return { ok: false, reason: "no-serial-in-subject" };
+    if (cert.ca) return { ok: false, serial, reason: "ca-certificate" };
+    const now = deps.now().getTime();
+    if (now < Date.parse(cert.validFrom)) return { ok: false, serial, reason: "not-yet-valid" };
+    if (now > Date.parse(cert.validTo)) return { ok: false, serial, reason: "expired" };
     if (!config.serialPrefixes.some((p) => serial.startsWith(p))) return { ok: false, serial, reason: "serial-prefix-not-allowed" };
     if (config.subjectCountry && subjectAttribute(cert, "C") !== config.subjectCountry) return { ok: false, serial, reason: "subject-country-mismatch" };
     if (d.status !== "PENDING_ACTIVATION") return { ok: false, serial, reason: `certificate-${String(d.status).toLowerCase()}` };
