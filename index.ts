@@ -7,11 +7,14 @@
  *   vehicle ──own cert──► rotation template ─► hook (own Thing only) ─► new certificate
  *      └─confirm with the new cert─► CertificateRotation: rule ─► schedule ─► sweep retires the old one
  *   ClaimCertificate (dynamic provider) ─► claim policy, PEMs in a private S3 bucket
+ *   oemCa: vehicle ──maker-CA cert──► OemCaRegistration: CA (SNI_ONLY) ─► JITR rule ─► function ─► registry
+ *              └─► Thing (type, group, device policy); no claim certificate, templates or hook
  *   vehicle ──$aws/rules/<rule>/...──► RuleRouting: topic rules ─► VPC destination ─► Kafka on MSK
  *   EdgeRuntime: Greengrass v2 cores (own template, role alias, telemetry component, deployment)
  *   Operations: IoT logging, Device Defender audit + detect, alarms, fleet index and metrics
  *   OperationsDashboard: one CloudWatch dashboard of the above (its URL is the dashboardUrl output)
  */
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { arnContext } from "./components/arnContext";
 import { CertificateRotation } from "./components/provisioning/certificateRotation";
@@ -19,6 +22,7 @@ import { DestinationWatch } from "./components/routing/destinationWatch";
 import { ClaimCertificate } from "./components/provisioning/claimCertificate";
 import { EdgeRuntime, telemetryComponentName } from "./components/edge/edgeRuntime";
 import { FleetProvisioning } from "./components/provisioning/fleetProvisioning";
+import { OemCaRegistration } from "./components/provisioning/oemCaRegistration";
 import { Operations } from "./components/operations/operations";
 import { RuleRouting } from "./components/routing/ruleRouting";
 import { StackKey } from "./components/stackKey";
@@ -80,9 +84,39 @@ const provisioning = new FleetProvisioning(`${cfg.namePrefix}-provisioning`, {
     kmsKeyArn: key.arn,
     logRetentionDays: cfg.logRetentionDays,
     protect: cfg.protect,
+    identityMode: cfg.provisioning.identity.mode,
+}, opts);
+// Templates, hook and provisioning role: every mode but oemCa.
+const claimSide = provisioning.claim;
+
+// oemCa: the maker's CA registered, and just-in-time registration against this fleet's registry.
+const oemCa = cfg.provisioning.identity.oemCa && new OemCaRegistration(`${cfg.namePrefix}-oem-ca`, {
+    ctx,
+    namePrefix: cfg.namePrefix,
+    country: cfg.country,
+    oemCa: cfg.provisioning.identity.oemCa,
+    fleetName: cfg.provisioning.templateName,
+    thingNamePrefix: cfg.provisioning.thingNamePrefix,
+    serialPrefixes: cfg.provisioning.serialPrefixes,
+    devicePolicyName: provisioning.devicePolicyName,
+    thingTypeName: provisioning.thingTypeName,
+    thingGroupName: provisioning.thingGroupName,
+    registryTable: { name: provisioning.registryTableName, arn: provisioning.registryTableArn },
+    rotationTable: { name: provisioning.rotationTableName, arn: provisioning.rotationTableArn },
+    gracePeriodHours: cfg.provisioning.rotation.gracePeriodHours,
+    kmsKeyArn: key.arn,
+    logRetentionDays: cfg.logRetentionDays,
+    protect: cfg.protect,
 }, opts);
 
-const edge = cfg.greengrass && new EdgeRuntime(`${cfg.namePrefix}-edge`, {
+/** The function that decides whether a unit becomes a Thing, and its decision log: the hook, or oemCa's JITR function. */
+function decider(): { functionName: pulumi.Output<string>; logGroupName: pulumi.Output<string> } {
+    if (oemCa) return { functionName: oemCa.functionName, logGroupName: oemCa.logGroupName };
+    if (claimSide) return { functionName: claimSide.hookFunctionName, logGroupName: claimSide.hookLogGroupName };
+    throw new Error("FleetProvisioning makes its claim side in every mode but oemCa");
+}
+
+const edge = cfg.greengrass && claimSide && new EdgeRuntime(`${cfg.namePrefix}-edge`, {
     ctx,
     awsTarget,
     namePrefix: cfg.namePrefix,
@@ -90,9 +124,9 @@ const edge = cfg.greengrass && new EdgeRuntime(`${cfg.namePrefix}-edge`, {
     country: cfg.country,
     greengrass: cfg.greengrass,
     thingTypeName: provisioning.thingTypeName,
-    hookFunctionName: provisioning.hookFunctionName,
-    hookFunctionArn: provisioning.hookFunctionArn,
-    provisioningRoleArn: provisioning.provisioningRoleArn,
+    hookFunctionName: claimSide.hookFunctionName,
+    hookFunctionArn: claimSide.hookFunctionArn,
+    provisioningRoleArn: claimSide.provisioningRoleArn,
     kmsKeyArn: key.arn,
     ...basicIngest,
     confirmRuleName,
@@ -101,14 +135,15 @@ const edge = cfg.greengrass && new EdgeRuntime(`${cfg.namePrefix}-edge`, {
     protect: cfg.protect,
 }, { providers: [provider, native] });
 
-const claim = new ClaimCertificate(`${cfg.namePrefix}-claim`, {
+// No claim certificate (nor its bucket and policy) in oemCa mode: units hold the maker's certificates.
+const claim = claimSide && new ClaimCertificate(`${cfg.namePrefix}-claim`, {
     ctx,
     namePrefix: cfg.namePrefix,
     region: cfg.region,
     profile: cfg.awsProfile,
     allowedAccountIds: cfg.allowedAccountIds,
     ...cfg.claimCertificate,
-    templateNames: edge ? [provisioning.templateName, edge.coreTemplateName] : [provisioning.templateName],
+    templateNames: edge ? [claimSide.templateName, edge.coreTemplateName] : [claimSide.templateName],
     clientIdPrefix: cfg.provisioning.claimClientIdPrefix,
     deviceKeys: cfg.provisioning.deviceKeys,
     kmsKeyArn: key.arn,
@@ -129,7 +164,7 @@ const rules = routing && new RuleRouting(`${cfg.namePrefix}-routing`, {
 }, opts);
 
 // The provisioning templates (vehicles', cores', and their rotation templates): alarmed, and on the dashboard.
-const templateNames = edge ? [provisioning.templateName, provisioning.rotationTemplateName, edge.coreTemplateName, edge.coreRotationTemplateName] : [provisioning.templateName, provisioning.rotationTemplateName];
+const templateNames = !claimSide ? [] : edge ? [claimSide.templateName, claimSide.rotationTemplateName, edge.coreTemplateName, edge.coreRotationTemplateName] : [claimSide.templateName, claimSide.rotationTemplateName];
 
 const operations = new Operations(`${cfg.namePrefix}-operations`, {
     ctx,
@@ -140,9 +175,9 @@ const operations = new Operations(`${cfg.namePrefix}-operations`, {
     operations: cfg.operations,
     kmsKeyArn: key.arn,
     logRetentionDays: cfg.logRetentionDays,
-    hookFunctionName: provisioning.hookFunctionName,
-    hookLogGroupName: provisioning.hookLogGroupName,
-    claimCertificateId: claim.certificateId,
+    hookFunctionName: decider().functionName,
+    hookLogGroupName: decider().logGroupName,
+    claimCertificateId: claim?.certificateId,
     templateNames,
     vehicleThingGroupArn: provisioning.thingGroupArn,
     thingTypeName: provisioning.thingTypeName,
@@ -182,8 +217,8 @@ const dashboard = new OperationsDashboard(`${cfg.namePrefix}-dashboard`, {
     facts: pulumi.output({
         region: cfg.region,
         namespace: metricNamespace(cfg.namePrefix),
-        hookFunctionName: provisioning.hookFunctionName,
-        claimCertificateId: claim.certificateId,
+        hookFunctionName: decider().functionName,
+        claimCertificateId: claim?.certificateId,
         templateNames,
         rotation: { confirmFunctionName: rotation.confirmFunctionName, sweepFunctionName: rotation.sweepFunctionName, failureQueueName: rotation.failureQueueName, ruleName: rotation.ruleName },
         routing: routing && { ruleNames: routing.routes.map((r) => r.ruleName) },
@@ -193,18 +228,26 @@ const dashboard = new OperationsDashboard(`${cfg.namePrefix}-dashboard`, {
     }),
 }, opts);
 
-export const iotEndpoint = claim.endpoint;
-export const provisioningTemplateName = provisioning.templateName;
-export const rotationTemplateName = provisioning.rotationTemplateName;
+export const iotEndpoint = claim?.endpoint ?? aws.iot.getEndpointOutput({ endpointType: "iot:Data-ATS" }, { provider }).endpointAddress;
+export const identityMode = cfg.provisioning.identity.mode;
+export const provisioningTemplateName = claimSide?.templateName;
+export const rotationTemplateName = claimSide?.rotationTemplateName;
+export const oemCaCertificateIds = oemCa?.caCertificateIds;
+export const jitrFunctionName = oemCa?.functionName;
+export const jitrRuleNames = oemCa?.ruleNames;
+/** For the factory (`npm run device -- factory-issue --stack`): where the serial goes, and the country the subject must carry. */
+export const oemCaFleetName = cfg.provisioning.identity.oemCa && cfg.provisioning.templateName;
+export const oemCaSerialField = cfg.provisioning.identity.oemCa?.serialField;
+export const oemCaSubjectCountry = cfg.provisioning.identity.oemCa?.membership === "registryAndSubjectCountry" ? cfg.country : undefined;
 export const certificateConfirmRuleName = rotation.ruleName;
 export const rotationScheduleTable = rotation.tableName;
 export const rotationConfirmFailureQueue = rotation.failureQueueUrl;
 export const deviceKeys = cfg.provisioning.deviceKeys;
-export const claimCertificateArn = claim.certificateArn;
-export const claimCertificateId = claim.certificateId;
-export const claimCertificateStatus = claim.status;
-export const claimCertificateBucket = claim.bucketName;
-export const claimCertificateObjects = claim.objectKeys;
+export const claimCertificateArn = claim?.certificateArn;
+export const claimCertificateId = claim?.certificateId;
+export const claimCertificateStatus = claim?.status;
+export const claimCertificateBucket = claim?.bucketName;
+export const claimCertificateObjects = claim?.objectKeys;
 export const registryTableName = provisioning.registryTableName;
 export const devicePolicyName = provisioning.devicePolicyName;
 export const thingGroupName = provisioning.thingGroupName;

@@ -7,6 +7,7 @@ import { COUNTRY_CODES } from "./countries";
 import { csrProblem } from "./csr";
 import { deviceRootProblem } from "./mqttTopics";
 import { ConfigError } from "./errors";
+import { identitySchema, resolveIdentity } from "./identityConfig";
 import { greengrassSchema, resolveGreengrass } from "./greengrassConfig";
 import { operationsSchema, resolveOperations } from "./operationsConfig";
 import { resolveRouting, routingSchema } from "./routingConfig";
@@ -60,6 +61,7 @@ const provisioningSchema = section({
         minIntervalHours: wholeNumber(0, 8760).optional()
             .meta({ description: "hours between two rotations of one serial (registry mode; default 24, 0: no limit): a holder of a stolen current key cannot keep restarting rotations; a rearm resets it" }),
     }, "vehicle certificate rotation").optional(),
+    identity: identitySchema.optional(),
 }, "fleet provisioning by claim: template, Thing names, serials, pre-provisioning hook");
 
 const tagsSchema = z.record(z.string(), z.unknown(), { error: "expected an object" }).superRefine((tags, ctx) => {
@@ -228,7 +230,13 @@ function stackSchema(project: string, stack: string, context: ConfigContext = {}
         }
         const production = v.environment === "production";
         checkPasswordIsSecret(project, v.environment, c[`${project}:mskPassword`], context);
-        const provisioning = resolveProvisioning(`${project}:provisioning`, v.provisioning, v.environment, v.namePrefix);
+        const provisioning = resolveProvisioning(`${project}:provisioning`, v.provisioning, v.environment, v.namePrefix, { stack, region: aws["aws:region"], stacks: context.stacks });
+        if (provisioning.identity.mode === "oemCa" && v.greengrass !== undefined) {
+            throw new ConfigError(`${project}:greengrass`, "(set)", "not with provisioning.identity.mode: oemCa (Greengrass cores provision by claim, and an oemCa stack has no claim certificate): remove the section or use mode claim or privateCa");
+        }
+        if (provisioning.identity.mode === "oemCa" && v.claimCertificate !== undefined) {
+            throw new ConfigError(`${project}:claimCertificate`, "(set)", "not with provisioning.identity.mode: oemCa (an oemCa stack creates no claim certificate): remove the section");
+        }
         const routing = resolveRouting(`${project}:routing`, v.routing, v.namePrefix, aws["aws:region"]);
         const claim = v.claimCertificate ?? {};
         return {
@@ -286,7 +294,7 @@ function checkServices(project: string, region: string, c: Record<string, unknow
     }
 }
 
-function resolveProvisioning(key: string, p: z.output<typeof provisioningSchema>, environment: Environment, namePrefix: string) {
+function resolveProvisioning(key: string, p: z.output<typeof provisioningSchema>, environment: Environment, namePrefix: string, where: { stack: string; region: string; stacks?: string[] }) {
     const claimClientIdPrefix = p.claimClientIdPrefix ?? "claim-";
     if (p.thingNamePrefix.startsWith(claimClientIdPrefix) || claimClientIdPrefix.startsWith(p.thingNamePrefix)) {
         throw new ConfigError(`${key}.claimClientIdPrefix`, claimClientIdPrefix,
@@ -336,6 +344,8 @@ function resolveProvisioning(key: string, p: z.output<typeof provisioningSchema>
             /** Hours between two rotation starts of one serial (registry mode); 0: no limit. */
             minIntervalHours: p.rotation?.minIntervalHours ?? 24,
         },
+        /** Where a vehicle's certificate comes from: claim (default), oemCa or privateCa (config/identityConfig.ts). */
+        identity: resolveIdentity(`${key}.identity`, p.identity, { ...where, hookMode }),
     };
 }
 

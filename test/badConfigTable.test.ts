@@ -162,10 +162,14 @@ const CASES: [string, string, Edit][] = [
     ["a core Thing-name prefix another stack's vehicles use", "dev", replace("    templateName: fms-dev-edge-core", "    templateName: fms-dev-edge-core\n    coreThingNamePrefix: kr-vehicle-edge-")],
     ["a second region-settings owner in one account and region", "dev", replace("    regionSettingsOwner: kr\n", "")],
     ["a region-settings owner in another region", "jp", replace("config:\n", "config:\n  fms-iot:operations:\n    regionSettingsOwner: kr\n")],
+    // Where vehicles' certificates come from (provisioning.identity, docs/identity.md)
+    ["an identity mode that does not exist", "jp", edit("provisioning", (p) => { p.identity = { mode: "jitp" }; })],
+    ["the maker CA's private key pasted where its certificate goes (oemCa)", "us", edit("provisioning", (p) => { p.identity.oemCa.caCertificates = [FAKE_PRIVATE_KEY]; })],
+    ["a Private CA in another region than the stack (privateCa)", "kr", edit("provisioning", (p) => { p.identity = { mode: "privateCa", privateCa: { certificateAuthorityArn: "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/12345678-1234-1234-1234-123456789012" } }; })],
 ];
 
 /** The shipped stacks the cases start from. */
-const TABLE_STACKS = ["dev", "jp", "kr"];
+const TABLE_STACKS = ["dev", "jp", "kr", "us"];
 
 
 /** Through `npm run plan` (after CASES, in this order). */

@@ -12,7 +12,8 @@ export interface DashboardFacts {
     /** This stack's own metric namespace (its log metric filters and Lambdas publish there). */
     namespace: string;
     hookFunctionName: string;
-    claimCertificateId: string;
+    /** None on an oemCa stack (no claim certificate). */
+    claimCertificateId?: string;
     templateNames: string[];
     rotation: { confirmFunctionName: string; sweepFunctionName: string; failureQueueName: string; ruleName: string };
     /** The Kafka routes' topic rules (none: no routing section). */
@@ -75,17 +76,18 @@ export function dashboardWidgets(f: DashboardFacts): Widget[] {
             type: "metric", title: "Provisioning: decisions by reason", stat: "Sum", period: 300,
             metrics: [[insights("reasons", "", `SELECT SUM(${OWN.decisions}) FROM SCHEMA("${ns}", Reason) GROUP BY Reason`)]],
         },
-        {
+        // A stack without a claim certificate (oemCa) or templates has neither widget.
+        ...(f.claimCertificateId === undefined ? [] : [{
             type: "metric", title: "Provisioning: Things registered with the claim certificate, its failures", stat: "Sum", period: 300,
             metrics: [
                 ["AWS/IoT", "ApproximateNumberOfThingsRegistered", "ClaimCertificateId", f.claimCertificateId, { label: "registered" }],
                 ["AWS/IoT", "CreateKeysAndCertificateFailed", "ClaimCertificateId", f.claimCertificateId, { label: "CreateKeysAndCertificate failed" }],
             ],
-        },
-        {
+        } as Widget]),
+        ...(f.templateNames.length === 0 ? [] : [{
             type: "metric", title: "Provisioning: RegisterThing failures per template", stat: "Sum", period: 300,
             metrics: f.templateNames.map((t) => ["AWS/IoT", "RegisterThingFailed", "TemplateName", t]),
-        },
+        } as Widget]),
         {
             type: "metric", title: "Pre-provisioning hook: duration p99", stat: "p99", period: 300,
             metrics: [lambda("Duration", f.hookFunctionName)],
