@@ -5,6 +5,7 @@ import { Region } from "@pulumi/aws/types/enums";
 import { z } from "zod";
 import { COUNTRY_CODES } from "./countries";
 import { ConfigError } from "./errors";
+import { identitySchema, resolveIdentity } from "./identityConfig";
 import { greengrassSchema, resolveGreengrass } from "./greengrassConfig";
 import { operationsSchema, resolveOperations } from "./operationsConfig";
 import { resolveRouting, routingSchema } from "./routingConfig";
@@ -53,6 +54,7 @@ const provisioningSchema = section({
         confirmTimeoutHours: wholeNumber(1, 720).optional()
             .meta({ description: "hours a rotated certificate may stay unconfirmed before the sweep retires it (default 24)" }),
     }, "vehicle certificate rotation").optional(),
+    identity: identitySchema.optional(),
 }, "fleet provisioning by claim: template, Thing names, serials, pre-provisioning hook");
 
 const tagsSchema = z.record(z.string(), z.unknown(), { error: "expected an object" }).superRefine((tags, ctx) => {
@@ -192,7 +194,13 @@ function stackSchema(project: string, stack: string, context: ConfigContext = {}
         checkServices(project, aws["aws:region"], c);
         const v = Object.fromEntries(Object.keys(projectShape).map((k) => [k, c[`${project}:${k}`]])) as ProjectValues;
         const production = v.environment === "production";
-        const provisioning = resolveProvisioning(`${project}:provisioning`, v.provisioning, v.environment, v.namePrefix);
+        const provisioning = resolveProvisioning(`${project}:provisioning`, v.provisioning, v.environment, v.namePrefix, { stack, region: aws["aws:region"], stacks: context.stacks });
+        if (provisioning.identity.mode === "oemCa" && v.greengrass !== undefined) {
+            throw new ConfigError(`${project}:greengrass`, "(set)", "not with provisioning.identity.mode: oemCa (Greengrass cores provision by claim, and an oemCa stack has no claim certificate): remove the section or use mode claim or privateCa");
+        }
+        if (provisioning.identity.mode === "oemCa" && v.claimCertificate !== undefined) {
+            throw new ConfigError(`${project}:claimCertificate`, "(set)", "not with provisioning.identity.mode: oemCa (an oemCa stack creates no claim certificate): remove the section");
+        }
         const routing = resolveRouting(`${project}:routing`, v.routing, v.namePrefix, aws["aws:region"]);
         const claim = v.claimCertificate ?? {};
         return {
@@ -250,7 +258,7 @@ function checkServices(project: string, region: string, c: Record<string, unknow
     }
 }
 
-function resolveProvisioning(key: string, p: z.output<typeof provisioningSchema>, environment: Environment, namePrefix: string) {
+function resolveProvisioning(key: string, p: z.output<typeof provisioningSchema>, environment: Environment, namePrefix: string, where: { stack: string; region: string; stacks?: string[] }) {
     const claimClientIdPrefix = p.claimClientIdPrefix ?? "claim-";
     if (p.thingNamePrefix.startsWith(claimClientIdPrefix) || claimClientIdPrefix.startsWith(p.thingNamePrefix)) {
         throw new ConfigError(`${key}.claimClientIdPrefix`, claimClientIdPrefix,
@@ -298,6 +306,8 @@ function resolveProvisioning(key: string, p: z.output<typeof provisioningSchema>
             /** Hours a rotated certificate may stay unconfirmed before the sweep retires it. */
             confirmTimeoutHours: p.rotation?.confirmTimeoutHours ?? 24,
         },
+        /** Where a vehicle's certificate comes from: claim (default), oemCa or privateCa (config/identityConfig.ts). */
+        identity: resolveIdentity(`${key}.identity`, p.identity, { ...where, hookMode }),
     };
 }
 
