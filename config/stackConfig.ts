@@ -307,7 +307,7 @@ function resolveProvisioning(key: string, p: z.output<typeof provisioningSchema>
             confirmTimeoutHours: p.rotation?.confirmTimeoutHours ?? 24,
         },
         /** Where a vehicle's certificate comes from: claim (default), oemCa or privateCa (config/identityConfig.ts). */
-        identity: resolveIdentity(`${key}.identity`, p.identity, { ...where, hookMode }),
+        identity: resolveIdentity(`${key}.identity`, p.identity, { ...where, hookMode, deviceKeys }),
     };
 }
 

@@ -38,6 +38,7 @@ import {
     BasicConstraints, Certificate, Extension, Extensions, id_ce_basicConstraints, id_ce_extKeyUsage, id_ce_keyUsage, id_ce_subjectAltName, id_ce_subjectKeyIdentifier,
     KeyUsage, KeyUsageFlags,
 } from "@peculiar/asn1-x509";
+import { MAX_ORGANIZATION, PRIVATE_CA_TEMPLATES, privateCaTemplateArn, privateCaTemplateOf, PrivateCaTemplate, SigningAlgorithm, SIGNING_ALGORITHMS } from "../../../config/privateCaValues";
 
 export interface ProviderEvent {
     certificateSigningRequest: string;
@@ -49,17 +50,8 @@ export interface ProviderResponse {
     certificatePem: string;
 }
 
-/** End-entity client-authentication templates with API passthrough (the subject is the stack's). */
-export const PRIVATE_CA_TEMPLATES = ["EndEntityClientAuthCertificate_APIPassthrough/V1", "EndEntityCertificate_APIPassthrough/V1"] as const;
-export type PrivateCaTemplate = (typeof PRIVATE_CA_TEMPLATES)[number];
-/** IssueCertificate's SigningAlgorithm values; it must suit the CA's key (ECDSA for an EC CA, RSA for an RSA CA). */
-export const SIGNING_ALGORITHMS = ["SHA256WITHECDSA", "SHA384WITHECDSA", "SHA512WITHECDSA", "SHA256WITHRSA", "SHA384WITHRSA", "SHA512WITHRSA"] as const;
-export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
-
-/** `arn:<partition>:acm-pca:::template/<name>` (AWS Private CA user guide, "Template varieties"). */
-export function templateArn(partition: string, template: PrivateCaTemplate): string {
-    return `arn:${partition}:acm-pca:::template/${template}`;
-}
+export { PRIVATE_CA_TEMPLATES, SIGNING_ALGORITHMS, privateCaTemplateArn as templateArn };
+export type { PrivateCaTemplate, SigningAlgorithm };
 
 export interface ProviderConfig {
     caArn: string;
@@ -84,13 +76,10 @@ export interface ProviderDeps {
 }
 
 const CA_ARN = /^arn:aws[a-z-]*:acm-pca:[a-z0-9-]+:\d{12}:certificate-authority\/[0-9a-f-]{36}$/;
-const TEMPLATE_ARN = /^arn:aws[a-z-]*:acm-pca:::template\/[A-Za-z_]+\/V\d+$/;
 /** Larger than any CSR of an accepted key (RSA 4096 with a few extensions is under 2 KB of PEM). */
 const MAX_CSR_LENGTH = 8192;
 /** X.520 ub-common-name. */
 const MAX_CN = 64;
-/** Organization as IssueCertificate's ASN1Subject takes it (ub-organization-name). */
-export const MAX_ORGANIZATION = 64;
 
 const OID = {
     commonName: "2.5.4.3",
@@ -228,7 +217,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Provider
         validityDays,
         organization: env.ORGANIZATION ?? "",
     };
-    if (!CA_ARN.test(c.caArn) || !TEMPLATE_ARN.test(c.templateArn) || !SIGNING_ALGORITHMS.includes(c.signingAlgorithm)) return undefined;
+    if (!CA_ARN.test(c.caArn) || !privateCaTemplateOf(c.templateArn) || !SIGNING_ALGORITHMS.includes(c.signingAlgorithm)) return undefined;
     if (!Number.isInteger(validityDays) || validityDays < 1 || !c.organization || c.organization.length > MAX_ORGANIZATION) return undefined;
     return c;
 }
