@@ -7,6 +7,7 @@
  *   vehicle ──own cert──► rotation template ─► hook (own Thing only) ─► new certificate
  *      └─confirm with the new cert─► CertificateRotation: rule ─► schedule ─► sweep retires the old one
  *   ClaimCertificate (dynamic provider) ─► claim policy, PEMs in a private S3 bucket
+ *   privateCa: CreateCertificateFromCsr ─► certificate provider ─► Lambda ─► maker's AWS Private CA (CA registered)
  *   vehicle ──$aws/rules/<rule>/...──► RuleRouting: topic rules ─► VPC destination ─► Kafka on MSK
  *   EdgeRuntime: Greengrass v2 cores (own template, role alias, telemetry component, deployment)
  *   Operations: IoT logging, Device Defender audit + detect, alarms, fleet index and metrics
@@ -18,6 +19,7 @@ import { DestinationWatch } from "./components/routing/destinationWatch";
 import { ClaimCertificate } from "./components/provisioning/claimCertificate";
 import { EdgeRuntime, telemetryComponentName } from "./components/edge/edgeRuntime";
 import { FleetProvisioning } from "./components/provisioning/fleetProvisioning";
+import { PrivateCaIssuer } from "./components/provisioning/privateCaIssuer";
 import { Operations } from "./components/operations/operations";
 import { RuleRouting } from "./components/routing/ruleRouting";
 import { StackKey } from "./components/stackKey";
@@ -78,6 +80,21 @@ const provisioning = new FleetProvisioning(`${cfg.namePrefix}-provisioning`, {
     logRetentionDays: cfg.logRetentionDays,
     protect: cfg.protect,
 }, opts);
+
+// privateCa: AWS IoT's certificate provider (one per account and region, created by its owner stack) has the maker's
+// AWS Private CA sign every fleet-provisioning CSR; the hook and rotation decide as before.
+const privateCa = cfg.provisioning.identity.privateCa;
+const issuer = privateCa?.ownsCertificateProvider ? new PrivateCaIssuer(`${cfg.namePrefix}-private-ca`, {
+    ctx,
+    namePrefix: cfg.namePrefix,
+    certificateAuthorityArn: privateCa.certificateAuthorityArn,
+    templateArn: privateCa.templateArn,
+    signingAlgorithm: privateCa.signingAlgorithm,
+    validityDays: privateCa.validityDays,
+    organization: privateCa.organization,
+    kmsKeyArn: key.arn,
+    logRetentionDays: cfg.logRetentionDays,
+}, { providers: [provider, native] }) : undefined;
 
 const edge = cfg.greengrass && new EdgeRuntime(`${cfg.namePrefix}-edge`, {
     ctx,
@@ -205,4 +222,7 @@ export const edgeSerialPrefixes = cfg.greengrass?.serialPrefixes;
 export const edgeLogGroups = edge?.logGroupNames;
 export const iotCredentialEndpoint = edge?.credentialEndpoint;
 export const awsRegion = cfg.region;
+export const certificateProviderFunction = issuer?.functionName;
+export const certificateProviderArn = issuer?.certificateProviderArn;
+export const privateCaCertificateId = issuer?.caCertificateId;
 export const operationsTopicArn = operations.topicArn;
