@@ -1,6 +1,6 @@
 /**
- * The figures `npm run bench` writes into the README. The resource counts and dependency chains are
- * deterministic (a test holds the README to them); times are what the machine that ran the bench measured.
+ * The figures `npm run bench` writes into docs/benchmarks.md. The resource counts and dependency chains are
+ * deterministic (a test holds docs/benchmarks.md to them); times are what the machine that ran the bench measured.
  */
 import { runStack } from "../plan/program";
 import { longestDependencyChain } from "../plan/report";

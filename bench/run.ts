@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --no-readme]: prints figures, asserts nothing, and writes them into README.md's bench section
+ * npm run bench [-- --no-readme]: prints figures, asserts nothing, and writes them into docs/benchmarks.md's bench section
  * (unless --no-readme). Progress goes to stderr.
  * - program evaluation on mocks per stack (median of several runs);
  * - routing with 100 vs 1,000 routes (and the ratio);
@@ -92,9 +92,9 @@ async function main(): Promise<void> {
     const output = out.join("\n");
     console.log(output);
     if (!process.argv.includes("--no-readme")) {
-        const readme = path.join(PROJECT_ROOT, "README.md");
+        const readme = path.join(PROJECT_ROOT, "docs", "benchmarks.md");
         fs.writeFileSync(readme, replaceMarkedSection(fs.readFileSync(readme, "utf8"), BENCH_MARKERS, benchSection(output)));
-        progress("wrote the figures into README.md");
+        progress("wrote the figures into docs/benchmarks.md");
     }
 }
 

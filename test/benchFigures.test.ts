@@ -5,11 +5,11 @@ import { BENCH_MARKERS, parseStackRows, stackShape } from "../bench/figures";
 import { PROJECT_ROOT, stackNames } from "../config/stackFile";
 import { markedSection } from "../plan/readmeSection";
 
-describe("the README's bench figures", function () {
+describe("the bench figures in docs/benchmarks.md", function () {
     this.timeout(60_000);
 
     it("match a fresh plan of every stack: resource count and longest dependency chain (npm run bench rewrites them)", async () => {
-        const section = markedSection(fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8"), BENCH_MARKERS);
+        const section = markedSection(fs.readFileSync(path.join(PROJECT_ROOT, "docs", "benchmarks.md"), "utf8"), BENCH_MARKERS);
         const rows = parseStackRows(section);
         assert.deepStrictEqual(rows.map((r) => r.stack), stackNames(), "one row per stack file");
         for (const row of rows) assert.deepStrictEqual(row, await stackShape(row.stack), `${row.stack}: stale, run npm run bench`);
