@@ -29,6 +29,16 @@ export interface PrivateCaIssuerArgs {
     logRetentionDays: number;
 }
 
+/** Why the CA cannot issue what the stack asks (DescribeCertificateAuthority's Status and UsageMode), or undefined. */
+export function certificateAuthorityProblem(args: { certificateAuthorityArn: string; validityDays: number }, ca: { status: string; usageMode: string }): string | undefined {
+    if (ca.status !== "ACTIVE") return `provisioning.identity.privateCa.certificateAuthorityArn: ${args.certificateAuthorityArn} is ${ca.status}; it must be ACTIVE to issue (aws acm-pca describe-certificate-authority)`;
+    // AWS Private CA user guide, "CA modes": a short-lived certificate CA issues certificates valid for at most 7 days.
+    if (ca.usageMode === "SHORT_LIVED_CERTIFICATE" && args.validityDays > 7) {
+        return `provisioning.identity.privateCa.validityDays: ${args.validityDays}, but ${args.certificateAuthorityArn} is a short-lived-certificate CA (at most 7 days)`;
+    }
+    return undefined;
+}
+
 /**
  * `privateCa` identity mode, in the stack that owns the account's and region's certificate provider
  * (`provisioning.identity.privateCa.certificateProviderOwner`): AWS IoT's certificate provider, the Lambda it invokes
@@ -100,10 +110,8 @@ export class PrivateCaIssuer extends pulumi.ComponentResource {
 
         const ca = aws.acmpca.getCertificateAuthorityOutput({ arn: args.certificateAuthorityArn }, { parent: this });
         const caCertificatePem = pulumi.all([ca.status, ca.usageMode, ca.certificate]).apply(([status, usageMode, certificate]) => {
-            if (status !== "ACTIVE") throw new Error(`provisioning.identity.privateCa.certificateAuthorityArn: ${args.certificateAuthorityArn} is ${status}; it must be ACTIVE to issue (aws acm-pca describe-certificate-authority)`);
-            if (usageMode === "SHORT_LIVED_CERTIFICATE" && args.validityDays > 7) {
-                throw new Error(`provisioning.identity.privateCa.validityDays: ${args.validityDays}, but ${args.certificateAuthorityArn} is a short-lived-certificate CA (at most 7 days)`);
-            }
+            const problem = certificateAuthorityProblem(args, { status, usageMode });
+            if (problem) throw new Error(problem);
             return certificate;
         });
         const registered = new aws.iot.CaCertificate(`${name}-ca`, {
