@@ -8,10 +8,13 @@
  *      └─confirm with the new cert─► CertificateRotation: rule ─► schedule ─► sweep retires the old one
  *   ClaimCertificate (dynamic provider) ─► claim policy, PEMs in a private S3 bucket
  *   privateCa: CreateCertificateFromCsr ─► certificate provider ─► Lambda ─► maker's AWS Private CA (CA registered)
+ *   oemCa: vehicle ──maker-CA cert──► OemCaRegistration: CA (SNI_ONLY) ─► JITR rule ─► function ─► registry
+ *              └─► Thing (type, group, device policy); no claim certificate, templates or hook
  *   vehicle ──$aws/rules/<rule>/...──► RuleRouting: topic rules ─► VPC destination ─► Kafka on MSK
  *   EdgeRuntime: Greengrass v2 cores (own template, role alias, telemetry component, deployment)
  *   Operations: IoT logging, Device Defender audit + detect, alarms, fleet index and metrics
  */
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { arnContext } from "./components/arnContext";
 import { CertificateRotation } from "./components/provisioning/certificateRotation";
@@ -20,6 +23,7 @@ import { ClaimCertificate } from "./components/provisioning/claimCertificate";
 import { EdgeRuntime, telemetryComponentName } from "./components/edge/edgeRuntime";
 import { FleetProvisioning } from "./components/provisioning/fleetProvisioning";
 import { PrivateCaIssuer } from "./components/provisioning/privateCaIssuer";
+import { OemCaRegistration } from "./components/provisioning/oemCaRegistration";
 import { Operations } from "./components/operations/operations";
 import { RuleRouting } from "./components/routing/ruleRouting";
 import { StackKey } from "./components/stackKey";
@@ -79,6 +83,29 @@ const provisioning = new FleetProvisioning(`${cfg.namePrefix}-provisioning`, {
     kmsKeyArn: key.arn,
     logRetentionDays: cfg.logRetentionDays,
     protect: cfg.protect,
+    identityMode: cfg.provisioning.identity.mode,
+}, opts);
+// Templates, hook and provisioning role: every mode but oemCa.
+const claimSide = provisioning.claim;
+
+// oemCa: the maker's CA registered, and just-in-time registration against this fleet's registry.
+const oemCa = cfg.provisioning.identity.oemCa && new OemCaRegistration(`${cfg.namePrefix}-oem-ca`, {
+    ctx,
+    namePrefix: cfg.namePrefix,
+    country: cfg.country,
+    oemCa: cfg.provisioning.identity.oemCa,
+    fleetName: cfg.provisioning.templateName,
+    thingNamePrefix: cfg.provisioning.thingNamePrefix,
+    serialPrefixes: cfg.provisioning.serialPrefixes,
+    devicePolicyName: provisioning.devicePolicyName,
+    thingTypeName: provisioning.thingTypeName,
+    thingGroupName: provisioning.thingGroupName,
+    registryTable: { name: provisioning.registryTableName, arn: provisioning.registryTableArn },
+    rotationTable: { name: provisioning.rotationTableName, arn: provisioning.rotationTableArn },
+    gracePeriodHours: cfg.provisioning.rotation.gracePeriodHours,
+    kmsKeyArn: key.arn,
+    logRetentionDays: cfg.logRetentionDays,
+    protect: cfg.protect,
 }, opts);
 
 // privateCa: AWS IoT's certificate provider (one per account and region, created by its owner stack) has the maker's
@@ -96,7 +123,14 @@ const issuer = privateCa?.ownsCertificateProvider ? new PrivateCaIssuer(`${cfg.n
     logRetentionDays: cfg.logRetentionDays,
 }, { providers: [provider, native] }) : undefined;
 
-const edge = cfg.greengrass && new EdgeRuntime(`${cfg.namePrefix}-edge`, {
+/** The function that decides whether a unit becomes a Thing, and its decision log: the hook, or oemCa's JITR function. */
+function decider(): { functionName: pulumi.Output<string>; logGroupName: pulumi.Output<string> } {
+    if (oemCa) return { functionName: oemCa.functionName, logGroupName: oemCa.logGroupName };
+    if (claimSide) return { functionName: claimSide.hookFunctionName, logGroupName: claimSide.hookLogGroupName };
+    throw new Error("FleetProvisioning makes its claim side in every mode but oemCa");
+}
+
+const edge = cfg.greengrass && claimSide && new EdgeRuntime(`${cfg.namePrefix}-edge`, {
     ctx,
     awsTarget,
     namePrefix: cfg.namePrefix,
@@ -104,9 +138,9 @@ const edge = cfg.greengrass && new EdgeRuntime(`${cfg.namePrefix}-edge`, {
     country: cfg.country,
     greengrass: cfg.greengrass,
     thingTypeName: provisioning.thingTypeName,
-    hookFunctionName: provisioning.hookFunctionName,
-    hookFunctionArn: provisioning.hookFunctionArn,
-    provisioningRoleArn: provisioning.provisioningRoleArn,
+    hookFunctionName: claimSide.hookFunctionName,
+    hookFunctionArn: claimSide.hookFunctionArn,
+    provisioningRoleArn: claimSide.provisioningRoleArn,
     kmsKeyArn: key.arn,
     ...basicIngest,
     confirmRuleName,
@@ -115,14 +149,15 @@ const edge = cfg.greengrass && new EdgeRuntime(`${cfg.namePrefix}-edge`, {
     protect: cfg.protect,
 }, { providers: [provider, native] });
 
-const claim = new ClaimCertificate(`${cfg.namePrefix}-claim`, {
+// No claim certificate (nor its bucket and policy) in oemCa mode: units hold the maker's certificates.
+const claim = claimSide && new ClaimCertificate(`${cfg.namePrefix}-claim`, {
     ctx,
     namePrefix: cfg.namePrefix,
     region: cfg.region,
     profile: cfg.awsProfile,
     allowedAccountIds: cfg.allowedAccountIds,
     ...cfg.claimCertificate,
-    templateNames: edge ? [provisioning.templateName, edge.coreTemplateName] : [provisioning.templateName],
+    templateNames: edge ? [claimSide.templateName, edge.coreTemplateName] : [claimSide.templateName],
     clientIdPrefix: cfg.provisioning.claimClientIdPrefix,
     deviceKeys: cfg.provisioning.deviceKeys,
     kmsKeyArn: key.arn,
@@ -151,10 +186,10 @@ const operations = new Operations(`${cfg.namePrefix}-operations`, {
     operations: cfg.operations,
     kmsKeyArn: key.arn,
     logRetentionDays: cfg.logRetentionDays,
-    hookFunctionName: provisioning.hookFunctionName,
-    hookLogGroupName: provisioning.hookLogGroupName,
-    claimCertificateId: claim.certificateId,
-    templateNames: edge ? [provisioning.templateName, provisioning.rotationTemplateName, edge.coreTemplateName, edge.coreRotationTemplateName] : [provisioning.templateName, provisioning.rotationTemplateName],
+    hookFunctionName: decider().functionName,
+    hookLogGroupName: decider().logGroupName,
+    claimCertificateId: claim?.certificateId,
+    templateNames: !claimSide ? [] : edge ? [claimSide.templateName, claimSide.rotationTemplateName, edge.coreTemplateName, edge.coreRotationTemplateName] : [claimSide.templateName, claimSide.rotationTemplateName],
     vehicleThingGroupArn: provisioning.thingGroupArn,
     thingTypeName: provisioning.thingTypeName,
 }, { providers: [provider, native] });
@@ -186,18 +221,26 @@ const rotation = new CertificateRotation(`${cfg.namePrefix}-rotation`, {
     alarmTopicArn: operations.topicArn,
 }, opts);
 
-export const iotEndpoint = claim.endpoint;
-export const provisioningTemplateName = provisioning.templateName;
-export const rotationTemplateName = provisioning.rotationTemplateName;
+export const iotEndpoint = claim?.endpoint ?? aws.iot.getEndpointOutput({ endpointType: "iot:Data-ATS" }, { provider }).endpointAddress;
+export const identityMode = cfg.provisioning.identity.mode;
+export const provisioningTemplateName = claimSide?.templateName;
+export const rotationTemplateName = claimSide?.rotationTemplateName;
+export const oemCaCertificateIds = oemCa?.caCertificateIds;
+export const jitrFunctionName = oemCa?.functionName;
+export const jitrRuleNames = oemCa?.ruleNames;
+/** For the factory (`npm run device -- factory-issue --stack`): where the serial goes, and the country the subject must carry. */
+export const oemCaFleetName = cfg.provisioning.identity.oemCa && cfg.provisioning.templateName;
+export const oemCaSerialField = cfg.provisioning.identity.oemCa?.serialField;
+export const oemCaSubjectCountry = cfg.provisioning.identity.oemCa?.membership === "registryAndSubjectCountry" ? cfg.country : undefined;
 export const certificateConfirmRuleName = rotation.ruleName;
 export const rotationScheduleTable = rotation.tableName;
 export const rotationConfirmFailureQueue = rotation.failureQueueUrl;
 export const deviceKeys = cfg.provisioning.deviceKeys;
-export const claimCertificateArn = claim.certificateArn;
-export const claimCertificateId = claim.certificateId;
-export const claimCertificateStatus = claim.status;
-export const claimCertificateBucket = claim.bucketName;
-export const claimCertificateObjects = claim.objectKeys;
+export const claimCertificateArn = claim?.certificateArn;
+export const claimCertificateId = claim?.certificateId;
+export const claimCertificateStatus = claim?.status;
+export const claimCertificateBucket = claim?.bucketName;
+export const claimCertificateObjects = claim?.objectKeys;
 export const registryTableName = provisioning.registryTableName;
 export const devicePolicyName = provisioning.devicePolicyName;
 export const thingGroupName = provisioning.thingGroupName;

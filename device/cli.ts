@@ -8,6 +8,7 @@
  *   keygen    --serial <n> --template <name> --out <dir>
  *   register  --table <registry> --csv <file> [--region <r>]
  *   quarantine / rearm --table <registry> --rotation-table <t> --thing <name> --serial <n> [--public-key <fp>]
+ *   factory-ca --out <dir> [--days 30]; factory-issue --ca-dir <dir> --csr <file> --serial <n> --out <file>; csr --key <file> --out <file>
  *   edge-config --stack <name> | --stack-outputs <file> --serial <n> --out <dir> [--root /greengrass/v2] [--claim-path <dir>] [--port 8883|443]
  *
  * Common: --port (8883), --ca <file> (default: Node's root store, which holds Amazon Root CA 1),
@@ -22,6 +23,7 @@ import { IoTClient } from "@aws-sdk/client-iot";
 import { makePrivateKey } from "./credentials";
 import { CORE_FILES, EdgeConfigError, EdgeStack, REGISTRATION_HEADER, writeEdgeConfig } from "./edgeConfig";
 import { fingerprintOf, quarantine, readRegistrations, rearm, registerSerials, RegistrationError } from "./fleetOps";
+import { FactoryError, issueFromCsr, makeFactoryCa, unitCsr } from "./factory";
 import { provision, ProvisioningRejected } from "./provision";
 import { publishTelemetry } from "./publish";
 import { confirmCertificate, coreRotationClientId, rotate } from "./rotate";
@@ -48,9 +50,22 @@ commands:
              deviceKeys: device), for the unit's registered key (--key) or a new one. Without it AWS IoT
              makes the key and sends it (CreateKeysAndCertificate; deviceKeys: aws). --stack picks the mode.
   publish    --cert <file> --key <file> --thing <name> --rule <ruleName> --count <N>
-             [--topic <topic after the rule name>] [--interval-ms 0]
+             [--topic <topic after the rule name>] [--interval-ms 0] [--connect-attempts 1]
              Connects as the Thing and publishes N messages with QoS 1 to $aws/rules/<rule>/<topic>
              (Basic Ingest); the topic defaults to the stack's (--stack) or test-rule/<rule key>.
+             --connect-attempts: connect again (2 s apart) while the broker closes the connection: a unit
+             with the maker's certificate (oemCa) is registered on its first connection, which AWS IoT
+             closes; --stack sets 5 for an oemCa stack.
+  factory-ca --out <dir> [--days 30]
+             A THROWAWAY test CA for trying oemCa (<out>/ca.pem, <out>/ca.key.pem mode 0600): never for
+             production (the maker's CA key stays in its HSM) and never to be committed.
+  csr        --key <unit-key.pem> --out <file>
+             The unit's certificate signing request for its own (registered) key; the key stays where it is.
+  factory-issue --ca-dir <dir> --csr <file> --serial <n> --out <file>
+             [--serial-field CN|serialNumber] [--country <CC>] [--days 365]
+             Signs a unit's CSR as the factory's CA does: the subject carries the serial (in CN, or in
+             serialNumber) and the country (C) the factory decides, the key is the CSR's (its signature is
+             checked). --stack fills --serial-field and --country from an oemCa stack.
   rotate     --dir <dir> --thing <name> --serial <n> --template <rotation template> --rule <confirm rule> [--csr]
              Certificate rotation with the vehicle's own certificate in <dir>: a new certificate through
              the rotation template, then a connection with the new one that confirms it (the stack
@@ -100,27 +115,32 @@ export interface Io {
     aws?: (region: string) => { iot: Pick<IoTClient, "send">; dynamo: Pick<DynamoDBClient, "send"> };
     /** How long quarantine watches the Thing for a request already in flight (fleetOps IN_FLIGHT_MS); tests shorten it. */
     settleMs?: number;
+    /** The pause between publish's connection attempts (2000 ms); tests shorten it. */
+    reconnectDelayMs?: number;
 }
 
 class UsageError extends Error {}
 
-const FLAGS = new Set(["endpoint", "template", "serial", "claim-dir", "out", "client-id-prefix", "cert", "key", "thing", "rule", "topic", "count", "interval-ms", "stack", "port", "ca", "timeout", "dir",
+const FLAGS = new Set(["ca-dir", "serial-field", "country", "days", "connect-attempts", "endpoint", "template", "serial", "claim-dir", "out", "client-id-prefix", "cert", "key", "thing", "rule", "topic", "count", "interval-ms", "stack", "port", "ca", "timeout", "dir",
     "root", "claim-path", "region", "credential-endpoint", "role-alias", "nucleus-version", "core-prefix", "stack-outputs", "key", "table", "rotation-table", "csv", "public-key", "core-root"]);
 /** Flags that take no value. */
 const SWITCHES = new Set(["csr", "mqtt5"]);
 
 function parse(argv: string[]): { command: string; flags: Map<string, string> } {
     const [command, ...rest] = argv;
+    // factory-issue --csr <file>: there --csr names the CSR to sign (elsewhere it is a switch).
+    const switches = command === "factory-issue" ? new Set([...SWITCHES].filter((s) => s !== "csr")) : SWITCHES;
+    const flagNames = command === "factory-issue" ? new Set([...FLAGS, "csr"]) : FLAGS;
     const flags = new Map<string, string>();
     for (let i = 0; i < rest.length; i++) {
         const a = rest[i];
         if (a === "--help" || a === "-h") throw new UsageError("");
         const m = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(a);
-        if (m && SWITCHES.has(m[1]) && m[2] === undefined) {
+        if (m && switches.has(m[1]) && m[2] === undefined) {
             flags.set(m[1], "true");
             continue;
         }
-        if (!m || !FLAGS.has(m[1])) throw new UsageError(`unknown argument ${a}`);
+        if (!m || !flagNames.has(m[1])) throw new UsageError(`unknown argument ${a}`);
         const value = m[2] ?? rest[++i];
         if (value === undefined || (m[2] === undefined && value.startsWith("--"))) throw new UsageError(`--${m[1]} needs a value`);
         flags.set(m[1], value);
@@ -163,6 +183,12 @@ function savedStackOutputs(file: string): Record<string, unknown> {
 function fromStack(command: string, flags: Map<string, string>, outputs: Record<string, unknown>): void {
     const setDefault = (flag: string, value: unknown) => { if (!flags.has(flag) && typeof value === "string" && value) flags.set(flag, value); };
     setDefault("endpoint", outputs.iotEndpoint);
+    if (command === "factory-issue") {
+        setDefault("serial-field", outputs.oemCaSerialField);
+        setDefault("country", outputs.oemCaSubjectCountry);
+        return;
+    }
+    if (outputs.identityMode === "oemCa") setDefault("connect-attempts", "5");
     if (outputs.deviceKeys === "device") setDefault("csr", "true");
     if (command === "edge-config") {
         if (!outputs.edgeCoreTemplateName) {
@@ -192,7 +218,8 @@ function fromStack(command: string, flags: Map<string, string>, outputs: Record<
         if (serial && typeof outputs.thingNamePrefix === "string") setDefault("thing", `${outputs.thingNamePrefix}${serial}`);
         return;
     }
-    setDefault("template", outputs.provisioningTemplateName);
+    // An oemCa stack has no template: its registration CSV names the fleet instead (keygen's --template).
+    setDefault("template", outputs.provisioningTemplateName ?? outputs.oemCaFleetName);
     setDefault("client-id-prefix", outputs.claimClientIdPrefix);
     const topics = Array.isArray(outputs.basicIngestTopics) ? outputs.basicIngestTopics as string[] : [];
     const rule = flags.get("rule") ?? (Array.isArray(outputs.ruleNames) ? (outputs.ruleNames as string[])[0] : undefined);
@@ -224,7 +251,22 @@ function positive(flags: Map<string, string>, name: string, fallback: number, mi
     return n;
 }
 
-const COMMANDS = ["provision", "publish", "rotate", "confirm", "keygen", "register", "quarantine", "rearm", "edge-config"];
+const COMMANDS = ["provision", "publish", "rotate", "confirm", "keygen", "register", "quarantine", "rearm", "edge-config", "factory-ca", "factory-issue", "csr"];
+
+/** Writes a new file (never over an existing one), creating its directory. */
+function writeNew(file: string, text: string, mode: number): void {
+    if (fs.existsSync(file)) throw new UsageError(`${file} exists: not overwritten`);
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(file, text, { mode, flag: "wx" });
+}
+
+function readFile(file: string, flag: string): string {
+    try {
+        return fs.readFileSync(file, "utf8");
+    } catch {
+        throw new UsageError(`--${flag} ${file}: cannot read it`);
+    }
+}
 
 /** AWS clients for the operator commands (the caller's credentials, the given region). */
 function realAwsClients(region: string): { iot: IoTClient; dynamo: DynamoDBClient } {
@@ -292,6 +334,35 @@ export async function run(argv: string[], io: Io): Promise<number> {
             io.err(`installer for nucleus ${stack.nucleusVersion} (the version the stack's deployment pins) and the provisioning plugin:`);
             for (const line of result.download) io.err(`  ${line}`);
             io.out(result.thingName);
+            return 0;
+        }
+        if (command === "factory-ca") {
+            const dir = required(flags, "out");
+            const ca = await makeFactoryCa({ days: positive(flags, "days", 30) });
+            writeNew(path.join(dir, "ca.key.pem"), ca.keyPem, 0o600);
+            writeNew(path.join(dir, "ca.pem"), ca.certPem, 0o644);
+            io.err(`wrote ${path.join(dir, "ca.pem")} and ${path.join(dir, "ca.key.pem")} (mode 0600): a THROWAWAY test CA, never for production and never to be committed`);
+            io.out(path.join(dir, "ca.pem"));
+            return 0;
+        }
+        if (command === "csr") {
+            const out = required(flags, "out");
+            writeNew(out, await unitCsr(readFile(required(flags, "key"), "key")), 0o644);
+            io.out(out);
+            return 0;
+        }
+        if (command === "factory-issue") {
+            const dir = required(flags, "ca-dir");
+            const field = flags.get("serial-field") ?? "CN";
+            if (field !== "CN" && field !== "serialNumber") throw new UsageError(`--serial-field ${field}: CN or serialNumber`);
+            const certPem = await issueFromCsr({
+                caCertPem: readFile(path.join(dir, "ca.pem"), "ca-dir"), caKeyPem: readFile(path.join(dir, "ca.key.pem"), "ca-dir"),
+                csrPem: readFile(required(flags, "csr"), "csr"), serial: required(flags, "serial"), serialField: field,
+                country: flags.get("country"), days: positive(flags, "days", 365),
+            });
+            const out = required(flags, "out");
+            writeNew(out, certPem, 0o644);
+            io.out(out);
             return 0;
         }
         if (command === "keygen") {
@@ -374,6 +445,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
                 topic: flags.get("topic") ?? `test-rule/${rule.split("_").pop()}`,
                 count: positive(flags, "count", 1),
                 intervalMs: positive(flags, "interval-ms", 0, 0),
+                connectAttempts: positive(flags, "connect-attempts", 1),
+                reconnectDelayMs: io.reconnectDelayMs,
             });
             io.out(`${result.acknowledged}/${result.sent} messages acknowledged on ${result.topic}`);
         }
@@ -384,7 +457,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
             io.err(USAGE);
             return 2;
         }
-        if (err instanceof EdgeConfigError || err instanceof RegistrationError) {
+        if (err instanceof EdgeConfigError || err instanceof RegistrationError || err instanceof FactoryError) {
             io.err(`error: ${err.message}`);
             return 2;
         }

@@ -17,6 +17,14 @@ export interface PublishOptions {
     count: number;
     intervalMs: number;
     timeoutMs: number;
+    /**
+     * Connections to try (default 1). A unit with a certificate from the maker's CA (oemCa) is registered on its
+     * first connection, which AWS IoT then closes; it reconnects, with a pause, until the stack has activated
+     * the certificate (AWS IoT developer guide, "just-in-time registration (JITR)").
+     */
+    connectAttempts?: number;
+    /** Pause before each further connection, in ms (default 2000). */
+    reconnectDelayMs?: number;
 }
 
 export interface PublishResult {
@@ -33,9 +41,9 @@ export function basicIngestTopic(rule: string, topic: string): string {
 /** Reconnects as the Thing and publishes `count` telemetry messages with QoS 1, counting PUBACKs. */
 export async function publishTelemetry(o: PublishOptions): Promise<PublishResult> {
     const topic = basicIngestTopic(o.rule, o.topic);
-    const session = await MqttSession.connect({
-        host: o.endpoint, port: o.port, clientId: o.thing, identity: readIdentity(o.certFile, o.keyFile, o.ca), timeoutMs: o.timeoutMs, mqttVersion: o.mqttVersion,
-    });
+    const identity = readIdentity(o.certFile, o.keyFile, o.ca);
+    const connect = () => MqttSession.connect({ host: o.endpoint, port: o.port, clientId: o.thing, identity, timeoutMs: o.timeoutMs, mqttVersion: o.mqttVersion });
+    const session = await connectWithRetries(connect, o.connectAttempts ?? 1, o.reconnectDelayMs ?? 2000);
     let sent = 0;
     let acknowledged = 0;
     try {
@@ -52,4 +60,16 @@ export async function publishTelemetry(o: PublishOptions): Promise<PublishResult
         await session.end();
     }
     return { topic, sent, acknowledged };
+}
+
+/** Connects, trying again after a pause while the broker closes the connection (a certificate being registered). */
+export async function connectWithRetries(connect: () => Promise<MqttSession>, attempts: number, delayMs: number): Promise<MqttSession> {
+    for (let attempt = 1; ; attempt++) {
+        try {
+            return await connect();
+        } catch (err) {
+            if (attempt >= attempts) throw attempts > 1 ? new Error(`${(err as Error).message} (after ${attempts} connections)`) : err;
+            await new Promise((r) => setTimeout(r, delayMs));
+        }
+    }
 }

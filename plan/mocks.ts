@@ -94,6 +94,14 @@ export class AwsMocks implements pulumi.runtime.Mocks {
             }
             case "aws:secretsmanager/secretVersion:SecretVersion":
                 return { ...i, id: `${i.secretId}|v1`, versionId: "v1" };
+            case "aws:iot/caCertificate:CaCertificate": {
+                // AWS IoT's CA certificate id is the SHA-256 of the certificate's DER encoding (64 hex digits).
+                // The aws provider marks caCertificatePem sensitive: the mock sees it as a secret-wrapped value.
+                const raw = i.caCertificatePem;
+                const pem = typeof raw === "string" ? raw : typeof raw?.value === "string" ? raw.value as string : undefined;
+                const id = crypto.createHash("sha256").update(pem ? new crypto.X509Certificate(pem).raw : Buffer.from(args.name)).digest("hex");
+                return { ...i, id, arn: `arn:aws:iot:${r}:${a}:cacert/${id}`, customerVersion: 1, generationId: "g1" };
+            }
             case "aws:iot/topicRule:TopicRule":
                 return { ...i, id: i.name, arn: `arn:aws:iot:${r}:${a}:rule/${i.name}` };
             case "aws:iot/topicRuleDestination:TopicRuleDestination": {

@@ -13,8 +13,8 @@ function configOf(stack: string): StackConfig {
 }
 
 describe("stacks", () => {
-    it("dev, kr, jp and au exist, and a new country is one file", () => {
-        assert.deepStrictEqual(stackNames(), ["au", "dev", "jp", "kr"]);
+    it("dev, kr, jp, au (privateCa) and us (oemCa) exist, and a new country is one file", () => {
+        assert.deepStrictEqual(stackNames(), ["au", "dev", "jp", "kr", "us"]);
         assert.strictEqual(configOf("jp").region, "ap-northeast-1");
         assert.strictEqual(configOf("kr").environment, "production");
         assert.strictEqual(configOf("dev").environment, "dev");

@@ -105,10 +105,11 @@ export interface OperationsArgs {
     operations: OperationsConfig;
     kmsKeyArn: pulumi.Input<string>;
     logRetentionDays: number;
+    /** The function that decides provisionings: the pre-provisioning hook, or (oemCa) the JITR function; its decision log. */
     hookFunctionName: pulumi.Input<string>;
     hookLogGroupName: pulumi.Input<string>;
-    /** The claim certificate whose registrations are counted (AWS/IoT ApproximateNumberOfThingsRegistered). */
-    claimCertificateId: pulumi.Input<string>;
+    /** The claim certificate whose registrations are counted (AWS/IoT ApproximateNumberOfThingsRegistered); none in oemCa mode. */
+    claimCertificateId?: pulumi.Input<string>;
     /** This stack's provisioning templates, whose RegisterThing failures are alarmed. */
     templateNames: pulumi.Input<string>[];
     /** The group the vehicles' security profile watches. */
@@ -218,6 +219,7 @@ export class Operations extends pulumi.ComponentResource {
             alarm(`${suffix}-${rule}`, `${description} (rule ${rule})`, threshold, {
                 metricQueries: [{ id: "m", expression: ruleMetricQuery(metricName, rule), period: 300, returnData: true }],
             }));
+        const claimCertificateId = args.claimCertificateId;
         const alarms = [
             alarm("hook-errors", "The pre-provisioning hook failed: vehicles cannot provision", ops.alarms.hookErrors,
                 { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: args.hookFunctionName }, ...sum5min }),
@@ -233,13 +235,15 @@ export class Operations extends pulumi.ComponentResource {
             // Misuse of a leaked claim certificate shows as volume, not as denials (docs/provisioning-security.md).
             alarm("provisionings-per-hour", "More provisionings allowed in an hour than the factory makes: a leaked claim certificate? (docs/provisioning-security.md)",
                 ops.alarms.provisioningsPerHour, { namespace: deniedNamespace, metricName: "ProvisioningAllowed", statistic: "Sum", period: 3600 }),
-            alarm("claim-registrations-per-hour", "More Things registered with the claim certificate in an hour than the factory makes (AWS IoT's own count)",
-                ops.alarms.provisioningsPerHour, {
-                    metricQueries: [{ id: "m", expression: pulumi.output(args.claimCertificateId).apply((id) => provisioningMetricQuery("ApproximateNumberOfThingsRegistered", id)), period: 3600, returnData: true }],
+            ...(claimCertificateId === undefined ? [] : [
+                alarm("claim-registrations-per-hour", "More Things registered with the claim certificate in an hour than the factory makes (AWS IoT's own count)",
+                    ops.alarms.provisioningsPerHour, {
+                        metricQueries: [{ id: "m", expression: pulumi.output(claimCertificateId).apply((id) => provisioningMetricQuery("ApproximateNumberOfThingsRegistered", id)), period: 3600, returnData: true }],
+                    }),
+                alarm("claim-create-failures", "CreateKeysAndCertificate failures with the claim certificate (a flood, or AWS refusing)", ops.alarms.provisioningFailures, {
+                    metricQueries: [{ id: "m", expression: pulumi.output(claimCertificateId).apply((id) => provisioningMetricQuery("CreateKeysAndCertificateFailed", id)), period: 300, returnData: true }],
                 }),
-            alarm("claim-create-failures", "CreateKeysAndCertificate failures with the claim certificate (a flood, or AWS refusing)", ops.alarms.provisioningFailures, {
-                metricQueries: [{ id: "m", expression: pulumi.output(args.claimCertificateId).apply((id) => provisioningMetricQuery("CreateKeysAndCertificateFailed", id)), period: 300, returnData: true }],
-            }),
+            ]),
             ...args.templateNames.map((t, i) => alarm(`register-thing-failures-${i}`, "RegisterThing failures of one of this stack's templates", ops.alarms.provisioningFailures, {
                 metricQueries: [{ id: "m", expression: pulumi.output(t).apply((name) => provisioningMetricQuery("RegisterThingFailed", name)), period: 300, returnData: true }],
             })),

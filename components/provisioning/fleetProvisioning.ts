@@ -13,6 +13,7 @@ import { nodeLambda } from "../nodeLambda";
 import { hookedTemplate } from "./hookedTemplate";
 import { AwsTarget } from "../iotSdk";
 import { SEARCHABLE_ATTRIBUTES, TEMPLATE_PARAMETERS } from "./templateBody";
+import { IdentityMode } from "../../config/identityConfig";
 
 export const HOOK_ENTRY = path.join(__dirname, "lambda", "provisioningHook.ts");
 
@@ -49,6 +50,23 @@ export interface FleetProvisioningArgs {
     logRetentionDays: number;
     /** `protect` the registry table. */
     protect: boolean;
+    /**
+     * Where vehicles' certificates come from (default claim). oemCa: no claim or rotation template, no hook and no
+     * provisioning role (units arrive with the maker's certificates; OemCaRegistration makes their Things), and a
+     * device policy without the rotation template (the maker renews certificates).
+     */
+    identityMode?: IdentityMode;
+}
+
+/** The claim side of provisioning: templates, hook and role (absent in oemCa mode). */
+export interface ClaimProvisioning {
+    templateName: pulumi.Output<string>;
+    templateArn: pulumi.Output<string>;
+    rotationTemplateName: pulumi.Output<string>;
+    hookFunctionArn: pulumi.Output<string>;
+    hookFunctionName: pulumi.Output<string>;
+    hookLogGroupName: pulumi.Output<string>;
+    provisioningRoleArn: pulumi.Output<string>;
 }
 
 /**
@@ -61,43 +79,38 @@ export interface FleetProvisioningArgs {
  */
 export class FleetProvisioning extends pulumi.ComponentResource {
     public readonly devicePolicyName: pulumi.Output<string>;
-    public readonly templateName: pulumi.Output<string>;
-    public readonly templateArn: pulumi.Output<string>;
-    public readonly rotationTemplateName: pulumi.Output<string>;
+    /** Templates, hook and provisioning role: absent in oemCa mode. */
+    public readonly claim?: ClaimProvisioning;
     public readonly registryTableName: pulumi.Output<string>;
     public readonly registryTableArn: pulumi.Output<string>;
-    public readonly hookFunctionArn: pulumi.Output<string>;
-    public readonly hookFunctionName: pulumi.Output<string>;
-    public readonly hookLogGroupName: pulumi.Output<string>;
     public readonly thingGroupName: pulumi.Output<string>;
     public readonly thingGroupArn: pulumi.Output<string>;
     public readonly thingTypeName: pulumi.Output<string>;
-    public readonly provisioningRoleArn: pulumi.Output<string>;
     public readonly rotationTableName: pulumi.Output<string>;
     public readonly rotationTableArn: pulumi.Output<string>;
 
     constructor(name: string, args: FleetProvisioningArgs, opts?: pulumi.ComponentResourceOptions) {
         super("fms:iot:FleetProvisioning", name, {}, opts);
-        const parent = { parent: this };
         const retained = { parent: this, retainOnDelete: true };
         const ctx = pulumi.output(args.ctx);
+        const oemCa = args.identityMode === "oemCa";
 
         const policy = new aws.iot.Policy(`${name}-device-policy`, {
             name: args.devicePolicyName,
             policy: policyJson(ctx, {}, (c) => devicePolicy({
                 ...c, deviceRoot: args.deviceRoot, basicIngestRuleNames: args.basicIngestRuleNames, basicIngestRulePrefix: args.basicIngestRulePrefix,
-                rotation: { templateName: args.rotation.templateName, deviceKeys: args.deviceKeys },
+                rotation: oemCa ? undefined : { templateName: args.rotation.templateName, deviceKeys: args.deviceKeys },
             })),
         }, retained);
 
         const thingType = new aws.iot.ThingType(`${name}-thing-type`, {
             name: `${args.namePrefix}-vehicle`,
-            properties: { description: `Vehicles provisioned by ${args.templateName}`, searchableAttributes: SEARCHABLE_ATTRIBUTES },
+            properties: { description: oemCa ? `Vehicles with the maker's certificates (${args.country})` : `Vehicles provisioned by ${args.templateName}`, searchableAttributes: SEARCHABLE_ATTRIBUTES },
         }, retained);
 
         const thingGroup = new aws.iot.ThingGroup(`${name}-thing-group`, {
             name: `${args.namePrefix}-vehicles`,
-            properties: { description: `Vehicles provisioned by ${args.templateName} (${args.country})` },
+            properties: { description: oemCa ? `Vehicles with the maker's certificates (${args.country})` : `Vehicles provisioned by ${args.templateName} (${args.country})` },
         }, retained);
 
         const registry = new aws.dynamodb.Table(`${name}-registry`, {
@@ -120,6 +133,32 @@ export class FleetProvisioning extends pulumi.ComponentResource {
             serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn },
         }, { parent: this, aliases: [{ name: `${args.namePrefix}-rotation-schedule`, parent: pulumi.createUrn(`${args.namePrefix}-rotation`, "fms:iot:CertificateRotation") }] });
 
+        this.claim = oemCa ? undefined : this.claimSide(name, args, ctx, { registry, rotationTable, policy, thingType, thingGroup });
+        this.devicePolicyName = policy.name;
+        this.registryTableName = registry.name;
+        this.registryTableArn = registry.arn;
+        this.thingGroupName = thingGroup.name;
+        this.thingGroupArn = thingGroup.arn;
+        this.thingTypeName = thingType.name;
+        this.rotationTableName = rotationTable.name;
+        this.rotationTableArn = rotationTable.arn;
+        this.registerOutputs({
+            devicePolicyName: this.devicePolicyName,
+            templateName: this.claim?.templateName,
+            templateArn: this.claim?.templateArn,
+            rotationTemplateName: this.claim?.rotationTemplateName,
+            registryTableName: this.registryTableName,
+            hookFunctionArn: this.claim?.hookFunctionArn,
+            thingGroupArn: this.thingGroupArn,
+        });
+    }
+
+    /** The fleet-provisioning side: what the hook accepts, the hook, the provisioning role and the two templates. */
+    private claimSide(name: string, args: FleetProvisioningArgs, ctx: pulumi.Output<ArnContext>, r: {
+        registry: aws.dynamodb.Table; rotationTable: aws.dynamodb.Table; policy: aws.iot.Policy; thingType: aws.iot.ThingType; thingGroup: aws.iot.ThingGroup;
+    }): ClaimProvisioning {
+        const parent = { parent: this };
+        const { registry, rotationTable, policy, thingType, thingGroup } = r;
         // What the hook accepts through each template it serves: a serial is bound to one of them, and
         // a device sends no parameter but the serial.
         const deviceParameters = [TEMPLATE_PARAMETERS.serialNumber];
@@ -201,29 +240,14 @@ export class FleetProvisioning extends pulumi.ComponentResource {
         // the hook allows it only for the Thing the asking certificate is attached to.
         const rotationTemplate = vehicleTemplate("-rotation", args.rotation.templateName, `Certificate rotation for provisioned ${args.country} vehicles`);
 
-        this.devicePolicyName = policy.name;
-        this.templateName = template.name;
-        this.templateArn = template.arn;
-        this.rotationTemplateName = rotationTemplate.name;
-        this.registryTableName = registry.name;
-        this.registryTableArn = registry.arn;
-        this.hookFunctionArn = hook.arn;
-        this.hookFunctionName = hook.name;
-        this.hookLogGroupName = logGroup.name;
-        this.thingGroupName = thingGroup.name;
-        this.thingGroupArn = thingGroup.arn;
-        this.thingTypeName = thingType.name;
-        this.provisioningRoleArn = provisioningRole.arn;
-        this.rotationTableName = rotationTable.name;
-        this.rotationTableArn = rotationTable.arn;
-        this.registerOutputs({
-            devicePolicyName: this.devicePolicyName,
-            templateName: this.templateName,
-            templateArn: this.templateArn,
-            rotationTemplateName: this.rotationTemplateName,
-            registryTableName: this.registryTableName,
-            hookFunctionArn: this.hookFunctionArn,
-            thingGroupArn: this.thingGroupArn,
-        });
+        return {
+            templateName: template.name,
+            templateArn: template.arn,
+            rotationTemplateName: rotationTemplate.name,
+            hookFunctionArn: hook.arn,
+            hookFunctionName: hook.name,
+            hookLogGroupName: logGroup.name,
+            provisioningRoleArn: provisioningRole.arn,
+        };
     }
 }

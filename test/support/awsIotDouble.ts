@@ -13,7 +13,18 @@
  *   would receive it, and hands it to a registered rule action with `principal()` and `clientid()`
  *   filled in from the connection; nobody may subscribe to those;
  * - serves the control-plane calls our Lambdas make (DescribeThing, ListThingPrincipals,
- *   DescribeCertificate, UpdateCertificate, DetachThingPrincipal) from the same state (`iotApi()`).
+ *   DescribeCertificate, UpdateCertificate, DetachThingPrincipal; for just-in-time registration CreateThing,
+ *   UpdateThing, AddThingToThingGroup, AttachPolicy, AttachThingPrincipal) from the same state (`iotApi()`);
+ * - trusts CA certificates registered with it (`registerCaCertificate`, RegisterCACertificate) and, where
+ *   auto-registration is on, treats a unit's first connection with a certificate such a CA signed as AWS
+ *   IoT's just-in-time registration does (AWS IoT developer guide, "Register a client certificate when the
+ *   client connects to AWS IoT just-in-time registration (JITR)",
+ *   https://docs.aws.amazon.com/iot/latest/developerguide/auto-register-device-cert.html; and the AWS IoT blog,
+ *   "Just-in-Time Registration of Device Certificates on AWS IoT": "AWS IoT will publish a registration
+ *   message on a reserved MQTT topic and disconnect the client"): the certificate is registered
+ *   PENDING_ACTIVATION under that CA, the event goes to `$aws/events/certificates/registered/<caCertificateId>`
+ *   (to the action set in `eventActions`), and the connection is closed; a later connection with the same
+ *   certificate is authorized by its status and policies like any other.
  * It is not AWS: only what the simulator and our policies exercise is modelled.
  */
 import * as crypto from "crypto";
@@ -56,7 +67,9 @@ export interface DoubleOptions {
 interface CertificateRecord {
     certificateId: string;
     certificatePem: string;
-    status: "ACTIVE" | "INACTIVE" | "PENDING_ACTIVATION";
+    status: "ACTIVE" | "INACTIVE" | "PENDING_ACTIVATION" | "REVOKED";
+    /** The registered CA it was auto-registered under (just-in-time registration). */
+    caCertificateId?: string;
     policyNames: string[];
     /** Things this certificate is attached to. */
     things: string[];
@@ -87,11 +100,17 @@ export class AwsIotDouble {
     policy(name: string): PolicyDocument | undefined {
         return this.o.policies[name];
     }
+    /** CA certificates registered with the double (RegisterCACertificate), by id (SHA-256 of the DER). */
+    public readonly caCertificates = new Map<string, { pem: string; autoRegistration: boolean }>();
+    /** What the rules engine does with a reserved event topic (`$aws/events/certificates/registered/<caId>`). */
+    public readonly eventActions = new Map<string, (event: Record<string, unknown>) => Promise<void>>();
+    /** Connections closed because they registered a certificate (just-in-time registration). */
+    public readonly registrationClosures: string[] = [];
     /** Every subscription granted, by client. */
     public readonly subscriptions: { clientId: string; topic: string }[] = [];
     private readonly tokens = new Map<string, { certificateId: string; expires: number }>();
 
-    private constructor(private readonly o: DoubleOptions, public readonly ca: TestCa, private readonly broker: Broker, private readonly server: tls.Server, public readonly port: number) {}
+    private constructor(private readonly o: DoubleOptions, public readonly ca: TestCa, private readonly broker: Broker, private readonly server: tls.Server, public readonly port: number, private readonly serverCert: Issued) {}
 
     static async start(o: DoubleOptions): Promise<AwsIotDouble> {
         const ca = await TestCa.create();
@@ -99,7 +118,7 @@ export class AwsIotDouble {
         const broker = createBroker();
         const server = tls.createServer({ key: serverCert.keyPem, cert: serverCert.certPem, ca: [ca.certPem], requestCert: true, rejectUnauthorized: true }, (socket) => broker.handle(socket));
         await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-        const double = new AwsIotDouble(o, ca, broker, server, (server.address() as net.AddressInfo).port);
+        const double = new AwsIotDouble(o, ca, broker, server, (server.address() as net.AddressInfo).port, serverCert);
         double.wire();
         return double;
     }
@@ -109,6 +128,41 @@ export class AwsIotDouble {
         const issued = await this.ca.issue("CN=AWS IoT Certificate");
         this.certificates.set(issued.certificateId, { certificateId: issued.certificateId, certificatePem: issued.certPem, status: "ACTIVE", policyNames: [this.o.claimPolicyName], things: [], creationDate: new Date() });
         return issued;
+    }
+
+    /**
+     * RegisterCACertificate in SNI_ONLY mode (no verification certificate): the double's TLS server trusts the CA
+     * from now on, as AWS IoT accepts client certificates a registered, active CA signed. Returns its id.
+     */
+    registerCaCertificate(pem: string, o: { autoRegistration: boolean }): string {
+        const id = crypto.createHash("sha256").update(new crypto.X509Certificate(pem).raw).digest("hex");
+        this.caCertificates.set(id, { pem, autoRegistration: o.autoRegistration });
+        this.server.setSecureContext({ key: this.serverCert.keyPem, cert: this.serverCert.certPem, ca: [this.ca.certPem, ...[...this.caCertificates.values()].map((c) => c.pem)] });
+        return id;
+    }
+
+    /** A certificate no record holds, signed by a registered CA with auto-registration: register it and tell the rule. */
+    private justInTimeRegistration(client: AedesClient): boolean {
+        const peer = client.conn.getPeerCertificate?.() as (tls.PeerCertificate & { raw?: Buffer }) | undefined;
+        if (!peer?.raw) return false;
+        const cert = new crypto.X509Certificate(peer.raw);
+        const certificateId = crypto.createHash("sha256").update(peer.raw).digest("hex");
+        if (this.certificates.has(certificateId)) return false;
+        const caId = [...this.caCertificates.entries()].find(([, ca]) => {
+            const c = new crypto.X509Certificate(ca.pem);
+            return ca.autoRegistration && cert.checkIssued(c) && cert.verify(c.publicKey);
+        })?.[0];
+        if (!caId) return false;
+        const now = new Date();
+        this.certificates.set(certificateId, { certificateId, certificatePem: cert.toString(), status: "PENDING_ACTIVATION", caCertificateId: caId, policyNames: [], things: [], creationDate: now });
+        const event = {
+            certificateId, caCertificateId: caId, timestamp: now.getTime(), certificateStatus: "PENDING_ACTIVATION",
+            awsAccountId: this.o.accountId, certificateRegistrationTimestamp: String(now.getTime()),
+        };
+        const action = this.eventActions.get(`$aws/events/certificates/registered/${caId}`);
+        if (action) void action(event);
+        this.registrationClosures.push(client.id);
+        return true;
     }
 
     private mqtt5?: Mqtt5Front;
@@ -144,6 +198,8 @@ export class AwsIotDouble {
     private wire(): void {
         const b = this.broker;
         b.authenticate = (client, _u, _p, done) => {
+            // A first connection that registers its certificate is closed, whatever the policy would say.
+            if (this.justInTimeRegistration(client)) return (client.conn as unknown as { destroy(): void }).destroy();
             const ok = this.allowed(client, "iot:Connect", `client/${client.id}`);
             if (ok) return done(null, true);
             // MQTT 5 (through the front): CONNACK 0x87 Not authorized, as AWS IoT's MQTT 5 reason codes say.
@@ -230,9 +286,43 @@ export class AwsIotDouble {
             send: async (command) => {
                 const input = command.input;
                 switch (command.constructor.name) {
-                    case "DescribeThingCommand":
-                        if (!this.things.has(input.thingName)) throw notFound(`Thing ${input.thingName}`);
+                    case "DescribeThingCommand": {
+                        const thing = this.things.get(input.thingName);
+                        if (!thing) throw notFound(`Thing ${input.thingName}`);
+                        return { thingName: input.thingName, attributes: thing.attributes, thingTypeName: thing.thingTypeName };
+                    }
+                    case "CreateThingCommand":
+                        if (this.things.has(input.thingName)) throw Object.assign(new Error("exists"), { name: "ResourceAlreadyExistsException" });
+                        this.things.set(input.thingName, { attributes: { ...(input.attributePayload?.attributes ?? {}) }, thingGroups: [], thingTypeName: input.thingTypeName, principals: [] });
                         return { thingName: input.thingName };
+                    case "UpdateThingCommand": {
+                        const thing = this.things.get(input.thingName);
+                        if (!thing) throw notFound(`Thing ${input.thingName}`);
+                        thing.attributes = input.attributePayload?.merge ? { ...thing.attributes, ...input.attributePayload.attributes } : { ...(input.attributePayload?.attributes ?? {}) };
+                        return {};
+                    }
+                    case "AddThingToThingGroupCommand": {
+                        const thing = this.things.get(input.thingName);
+                        if (!thing) throw notFound(`Thing ${input.thingName}`);
+                        if (!thing.thingGroups.includes(input.thingGroupName)) thing.thingGroups.push(input.thingGroupName);
+                        return {};
+                    }
+                    case "AttachPolicyCommand": {
+                        const id = /cert\/([0-9a-f]{64})$/.exec(input.target)?.[1] ?? "";
+                        const c = this.certificates.get(id);
+                        if (!c || !this.o.policies[input.policyName]) throw notFound(`certificate or policy ${input.policyName}`);
+                        if (!c.policyNames.includes(input.policyName)) c.policyNames.push(input.policyName);
+                        return {};
+                    }
+                    case "AttachThingPrincipalCommand": {
+                        const id = /cert\/([0-9a-f]{64})$/.exec(input.principal)?.[1] ?? "";
+                        const thing = this.things.get(input.thingName);
+                        const c = this.certificates.get(id);
+                        if (!thing || !c) throw notFound(`Thing ${input.thingName} or its certificate`);
+                        if (!thing.principals.includes(id)) thing.principals.push(id);
+                        if (!c.things.includes(input.thingName)) c.things.push(input.thingName);
+                        return {};
+                    }
                     case "ListThingPrincipalsCommand": {
                         const thing = this.things.get(input.thingName);
                         if (!thing) throw notFound(`Thing ${input.thingName}`);
@@ -242,7 +332,7 @@ export class AwsIotDouble {
                         const c = this.certificates.get(input.certificateId);
                         if (!c) throw notFound(`certificate ${input.certificateId}`);
                         // AWS IoT API reference, DescribeCertificate: certificateDescription carries certificatePem too.
-                        return { certificateDescription: { certificateId: c.certificateId, certificatePem: c.certificatePem, status: c.status, creationDate: c.creationDate } };
+                        return { certificateDescription: { certificateId: c.certificateId, certificateArn: arn(c.certificateId), caCertificateId: c.caCertificateId, certificatePem: c.certificatePem, status: c.status, creationDate: c.creationDate } };
                     }
                     case "UpdateCertificateCommand": {
                         const c = this.certificates.get(input.certificateId);
