@@ -99,7 +99,9 @@ export class AwsMocks implements pulumi.runtime.Mocks {
                 // The aws provider marks caCertificatePem sensitive: the mock sees it as a secret-wrapped value.
                 const raw = i.caCertificatePem;
                 const pem = typeof raw === "string" ? raw : typeof raw?.value === "string" ? raw.value as string : undefined;
-                const id = crypto.createHash("sha256").update(pem ? new crypto.X509Certificate(pem).raw : Buffer.from(args.name)).digest("hex");
+                // A stand-in PEM (the Private CA lookup's mock certificate) is hashed as text.
+                const der = (text: string) => { try { return new crypto.X509Certificate(text).raw; } catch { return Buffer.from(text); } };
+                const id = crypto.createHash("sha256").update(pem ? der(pem) : Buffer.from(args.name)).digest("hex");
                 return { ...i, id, arn: `arn:aws:iot:${r}:${a}:cacert/${id}`, customerVersion: 1, generationId: "g1" };
             }
             case "aws:iot/topicRule:TopicRule":
@@ -155,10 +157,6 @@ export class AwsMocks implements pulumi.runtime.Mocks {
                 return { ...i, id: i.scheduledAuditName, scheduledAuditArn: `arn:aws:iot:${r}:${a}:scheduledaudit/${i.scheduledAuditName}` };
             case "aws-native:iot:CertificateProvider":
                 return { ...i, id: i.certificateProviderName, arn: `arn:aws:iot:${r}:${a}:certprovider/${i.certificateProviderName}` };
-            case "aws:iot/caCertificate:CaCertificate": {
-                const id = hex(args.name, 64);
-                return { ...i, id, arn: `arn:aws:iot:${r}:${a}:cacert/${id}` };
-            }
             case "aws-native:iot:FleetMetric":
                 return { ...i, id: i.metricName, metricArn: `arn:aws:iot:${r}:${a}:fleetmetric/${i.metricName}` };
             case "random:index/randomPassword:RandomPassword":
