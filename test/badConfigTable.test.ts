@@ -127,6 +127,10 @@ const CASES: [string, string, Edit][] = [
     ["protect that is not a boolean", "kr", set("fms-iot:protect", "yes")],
     ["a claim status of REVOKED", "kr", edit("claimCertificate", (cc) => { cc.status = "REVOKED"; })],
     ["a wildcard in the device topic root", "kr", edit("topics", (t) => { t.deviceRoot = "vehicles/#"; })],
+    // Where vehicles' certificates come from (provisioning.identity, docs/identity.md)
+    ["an identity mode that does not exist", "jp", edit("provisioning", (p) => { p.identity = { mode: "jitp" }; })],
+    ["the maker CA's private key pasted where its certificate goes (oemCa)", "us", edit("provisioning", (p) => { p.identity.oemCa.caCertificates = [FAKE_PRIVATE_KEY]; })],
+    ["a Private CA in another region than the stack (privateCa)", "kr", edit("provisioning", (p) => { p.identity = { mode: "privateCa", privateCa: { certificateAuthorityArn: "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/12345678-1234-1234-1234-123456789012" } }; })],
 ];
 
 /** The exact line each case stops with (in CASES order; the tab case last). */

@@ -9,8 +9,10 @@ import { provisioningRole } from "./provisioningRole";
 import { tokenExchange } from "./tokenExchange";
 import { mqttClaim, mqttCore, mqttCoreAfterRotation, mqttCoreRotation, mqttVehicle } from "./mqtt";
 import { alarmsUseKey, eventsInvoke, iotInvokes } from "./services";
+import { jitrErrors, justInTimeRegistration } from "./justInTimeRegistration";
 
 export const LEDGER: ActorLedger[] = [
     provisioningHook, rotationConfirm, rotationSweep, destinationWatch, ruleEngine, notifier, iotLogging, audit, confirmErrors,
     provisioningRole, certificateProvider, tokenExchange, mqttClaim, mqttVehicle, mqttCore, mqttCoreRotation, mqttCoreAfterRotation, iotInvokes, eventsInvoke, alarmsUseKey,
+    justInTimeRegistration, jitrErrors,
 ];

@@ -68,7 +68,11 @@ export const mqttVehicle: ActorLedger = {
         { action: "iot:Subscribe", resource: arn("topicfilter/$aws/things/${OtherThingName}/jobs/notify-next"), connection: vehicle, why: "another vehicle's jobs", source: JOBS },
         { action: "iot:RetainPublish", resource: arn("topic/${DeviceRoot}/${ThingName}/status"), connection: vehicle, why: "retained messages outlive the certificate (issue 19)", source: "https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html#mqtt-retain" },
         { action: "iot:Publish", resource: arn("topic/$aws/rules/fms_other_rule1/x"), connection: vehicle, why: "another stack's rules", source: INGEST },
-        { action: "iot:Publish", resource: arn("topic/$aws/provisioning-templates/${provisioningTemplateName}/provision/json"), connection: vehicle, why: "the claim template (a provisioned vehicle rotates, it does not re-provision)", source: FP_API },
+        { action: "iot:Publish", resource: arn("topic/$aws/provisioning-templates/${provisioningTemplateName}/provision/json"), connection: vehicle, when: { provisioningTemplateName: true }, why: "the claim template (a provisioned vehicle rotates, it does not re-provision)", source: FP_API },
+        // oemCa: no fleet-provisioning API at all (the maker renews certificates; docs/identity.md).
+        { action: "iot:Publish", resource: arn("topic/$aws/certificates/create-from-csr/json"), connection: vehicle, when: { identityMode: "oemCa" }, why: "the claim path (absent in oemCa)", source: FP_API },
+        { action: "iot:Publish", resource: arn("topic/$aws/certificates/create/json"), connection: vehicle, when: { identityMode: "oemCa" }, why: "the claim path (absent in oemCa)", source: FP_API },
+        { action: "iot:Publish", resource: arn("topic/$aws/provisioning-templates/${oemCaFleetName}/provision/json"), connection: vehicle, when: { identityMode: "oemCa" }, why: "a template named like the fleet (absent in oemCa)", source: FP_API },
     ],
 };
 

@@ -16,7 +16,8 @@ const errorStream = "arn:${Partition}:logs:${Region}:${Account}:log-group:${rule
 export const ruleEngine: ActorLedger = {
     actor: "rule engine (Kafka action, VPC destination, error action)",
     principal: { role: "-routing-rule-role" },
-    rules: ["-routing-rule"],
+    // Every route's rule (`<namePrefix>-routing-<route key>`), whatever its key.
+    rules: ["-routing-"],
     calls: [
         { action: "secretsmanager:GetSecretValue", resource: "${MskSecretArn}", source: `${IOT_RULES}/iot-sql-functions.html#iot-sql-function-get-secret` },
         { action: "kms:Decrypt", resource: "${SecretKeyArn}", context: { "kms:ViaService": "secretsmanager.${Region}.amazonaws.com" }, source: `${IOT_RULES}/iot-sql-functions.html#iot-sql-function-get-secret` },

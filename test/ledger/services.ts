@@ -19,16 +19,19 @@ export const iotInvokes: ActorLedger = {
     actor: "AWS IoT (invokes the hook, the confirmation and the certificate provider)",
     principal: { service: "iot.amazonaws.com" },
     calls: [
-        { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-provisioning-hook"), context: { ...here, "aws:SourceArn": iot("provisioningtemplate/${provisioningTemplateName}") }, source: HOOKS },
+        { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-provisioning-hook"), context: { ...here, "aws:SourceArn": iot("provisioningtemplate/${provisioningTemplateName}") }, when: { provisioningTemplateName: true }, source: HOOKS },
         { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-provisioning-hook"), context: { ...here, "aws:SourceArn": iot("provisioningtemplate/${rotationTemplateName}") }, when: { rotationTemplateName: true }, source: HOOKS },
         { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-provisioning-hook"), context: { ...here, "aws:SourceArn": iot("provisioningtemplate/${edgeCoreTemplateName}") }, when: { edgeCoreTemplateName: true }, source: HOOKS },
         { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-provisioning-hook"), context: { ...here, "aws:SourceArn": iot("provisioningtemplate/${edgeCoreRotationTemplateName}") }, when: { edgeCoreRotationTemplateName: true }, source: HOOKS },
         { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-rotation-confirm"), context: { ...here, "aws:SourceArn": iot("rule/${certificateConfirmRuleName}") }, when: { certificateConfirmRuleName: true }, source: RULE_LAMBDA },
         { action: "lambda:InvokeFunction", resource: fn("${certificateProviderFunction}"), context: { ...here, "aws:SourceArn": "${certificateProviderArn}" }, when: { certificateProviderFunction: true }, source: CERT_PROVIDER },
+        // oemCa: the rule of the (first) registered CA hands each registration event to the JITR function.
+        { action: "lambda:InvokeFunction", resource: fn("${jitrFunctionName}"), context: { ...here, "aws:SourceArn": iot("rule/${JitrRuleName}") }, when: { JitrRuleName: true }, source: RULE_LAMBDA },
     ],
     mustDeny: [
-        { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-provisioning-hook"), context: { ...here, "aws:SourceArn": iot("provisioningtemplate/fms-other-vehicle") }, why: "another template (confused deputy)", source: HOOKS },
-        { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-provisioning-hook"), context: { "aws:SourceAccount": "999999999999", "aws:SourceArn": "arn:${Partition}:iot:${Region}:999999999999:provisioningtemplate/${provisioningTemplateName}" }, why: "another account's template of the same name", source: HOOKS },
+        { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-provisioning-hook"), context: { ...here, "aws:SourceArn": iot("provisioningtemplate/fms-other-vehicle") }, when: { provisioningTemplateName: true }, why: "another template (confused deputy)", source: HOOKS },
+        { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-provisioning-hook"), context: { "aws:SourceAccount": "999999999999", "aws:SourceArn": "arn:${Partition}:iot:${Region}:999999999999:provisioningtemplate/${provisioningTemplateName}" }, when: { provisioningTemplateName: true }, why: "another account's template of the same name", source: HOOKS },
+        { action: "lambda:InvokeFunction", resource: fn("${jitrFunctionName}"), context: { ...here, "aws:SourceArn": iot("rule/fms_other_jitr_0") }, when: { JitrRuleName: true }, why: "another stack's rule", source: RULE_LAMBDA },
         { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-rotation-confirm"), context: { ...here, "aws:SourceArn": iot("rule/fms_other_rule") }, when: { certificateConfirmRuleName: true }, why: "another rule", source: RULE_LAMBDA },
         { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-rotation-sweep"), context: { ...here, "aws:SourceArn": iot("rule/${certificateConfirmRuleName}") }, when: { certificateConfirmRuleName: true }, why: "the sweep is EventBridge's to call", source: RULE_LAMBDA },
         { action: "lambda:InvokeFunction", resource: fn("${certificateProviderFunction}"), context: { ...here, "aws:SourceArn": iot("certprovider/fms-other-certificate-provider") }, when: { certificateProviderFunction: true }, why: "another certificate provider (confused deputy)", source: CERT_PROVIDER },
@@ -47,7 +50,8 @@ export const eventsInvoke: ActorLedger = {
         { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-destination-watch"), context: { ...here, "aws:SourceArn": "${WatchScheduleArn}" }, when: { WatchScheduleArn: true }, source: EVENTS },
     ],
     mustDeny: [
-        { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-provisioning-hook"), context: { ...here, "aws:SourceArn": "${SweepScheduleArn}" }, when: { SweepScheduleArn: true }, why: "the hook is AWS IoT's to call", source: EVENTS },
+        { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-provisioning-hook"), context: { ...here, "aws:SourceArn": "${SweepScheduleArn}" }, when: { SweepScheduleArn: true, provisioningTemplateName: true }, why: "the hook is AWS IoT's to call", source: EVENTS },
+        { action: "lambda:InvokeFunction", resource: fn("${jitrFunctionName}"), context: { ...here, "aws:SourceArn": "${SweepScheduleArn}" }, when: { SweepScheduleArn: true, jitrFunctionName: true }, why: "the JITR function is AWS IoT's to call", source: EVENTS },
         { action: "lambda:InvokeFunction", resource: fn("${NamePrefix}-destination-watch"), context: { ...here, "aws:SourceArn": "${SweepScheduleArn}" }, when: { SweepScheduleArn: true, WatchScheduleArn: true }, why: "another schedule", source: EVENTS },
     ],
 };

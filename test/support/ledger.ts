@@ -29,7 +29,7 @@ const parse = (v: unknown): PolicyDocument => (typeof v === "string" ? JSON.pars
 
 /** Template values of one plan (see test/ledger/types.ts). */
 export function ledgerVars(run: ProgramRun): Record<string, string> {
-    const account = run.one("aws:iam/role:Role", "-hook-role").state.arn.split(":")[4];
+    const account = run.ofType("aws:iam/role:Role")[0].state.arn.split(":")[4];
     const vars: Record<string, string> = { Partition: "aws", Region: run.region, Account: account, LogDate: "2026/12/03", CertificateId: "a".repeat(64) };
     for (const [k, v] of Object.entries(run.outputs)) if (typeof v === "string") vars[k] = v;
     const provisioning = run.resources.find((r) => r.type === "fms:iot:FleetProvisioning");
@@ -42,6 +42,17 @@ export function ledgerVars(run: ProgramRun): Record<string, string> {
         vars.ThingName = `${vehicle.thingNamePrefix}${vehicle.serialPrefixes?.[0] ?? "2974680"}000001`;
         vars.OtherThingName = `${vehicle.thingNamePrefix}${vehicle.serialPrefixes?.[0] ?? "2974680"}000002`;
     }
+    // oemCa: no hook; the JITR function's prefixes name the vehicles.
+    const jitr = run.resources.find((r) => r.type === "aws:lambda/function:Function" && r.name.endsWith("-jitr"));
+    if (!vehicle && jitr) {
+        const env = jitr.inputs.environment.variables;
+        const serial = (JSON.parse(env.SERIAL_PREFIXES) as string[])[0];
+        vars.ThingNamePrefix = env.THING_NAME_PREFIX;
+        vars.ThingName = `${env.THING_NAME_PREFIX}${serial}000001`;
+        vars.OtherThingName = `${env.THING_NAME_PREFIX}${serial}000002`;
+    }
+    const jitrRules = run.outputs.jitrRuleNames as string[] | undefined;
+    if (jitrRules?.length) vars.JitrRuleName = jitrRules[0];
     if (vars.edgeCoreThingNamePrefix) {
         vars.CoreThingName = `${vars.edgeCoreThingNamePrefix}297469000001`;
         vars.OtherCoreThingName = `${vars.edgeCoreThingNamePrefix}297469000002`;
