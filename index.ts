@@ -108,20 +108,6 @@ const oemCa = cfg.provisioning.identity.oemCa && new OemCaRegistration(`${cfg.na
     protect: cfg.protect,
 }, opts);
 
-// privateCa: AWS IoT's certificate provider (one per account and region, created by its owner stack) has the maker's
-// AWS Private CA sign every fleet-provisioning CSR; the hook and rotation decide as before.
-const privateCa = cfg.provisioning.identity.privateCa;
-const issuer = privateCa?.ownsCertificateProvider ? new PrivateCaIssuer(`${cfg.namePrefix}-private-ca`, {
-    ctx,
-    namePrefix: cfg.namePrefix,
-    certificateAuthorityArn: privateCa.certificateAuthorityArn,
-    templateArn: privateCa.templateArn,
-    signingAlgorithm: privateCa.signingAlgorithm,
-    validityDays: privateCa.validityDays,
-    organization: privateCa.organization,
-    kmsKeyArn: key.arn,
-    logRetentionDays: cfg.logRetentionDays,
-}, { providers: [provider, native] }) : undefined;
 
 /** The function that decides whether a unit becomes a Thing, and its decision log: the hook, or oemCa's JITR function. */
 function decider(): { functionName: pulumi.Output<string>; logGroupName: pulumi.Output<string> } {
@@ -193,6 +179,24 @@ const operations = new Operations(`${cfg.namePrefix}-operations`, {
     vehicleThingGroupArn: provisioning.thingGroupArn,
     thingTypeName: provisioning.thingTypeName,
 }, { providers: [provider, native] });
+
+// privateCa: AWS IoT's certificate provider (one per account and region, created by its owner stack) has the maker's
+// AWS Private CA sign every fleet-provisioning CSR; the hook and rotation decide as before.
+const privateCa = cfg.provisioning.identity.privateCa;
+const issuer = privateCa?.ownsCertificateProvider ? new PrivateCaIssuer(`${cfg.namePrefix}-private-ca`, {
+    ctx,
+    namePrefix: cfg.namePrefix,
+    certificateAuthorityArn: privateCa.certificateAuthorityArn,
+    templateArn: privateCa.templateArn,
+    signingAlgorithm: privateCa.signingAlgorithm,
+    validityDays: privateCa.validityDays,
+    organization: privateCa.organization,
+    kmsKeyArn: key.arn,
+    logRetentionDays: cfg.logRetentionDays,
+    metricNamespace: metricNamespace(cfg.namePrefix),
+    alarmTopicArn: operations.topicArn,
+    issuedPerHour: cfg.operations.alarms.provisioningsPerHour,
+}, { providers: [provider, native] }) : undefined;
 
 // AWS IoT disables a VPC rule destination after 30 days without traffic: watched, re-enabled, alarmed.
 const destinationWatch = rules && new DestinationWatch(`${cfg.namePrefix}-destination-watch`, {

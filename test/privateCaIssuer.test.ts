@@ -6,8 +6,13 @@
 import * as assert from "assert";
 import { ProgramRun, RecordedResource, runStack } from "../plan/program";
 import { bundleHandler } from "../components/lambdaBundle";
-import { CERTIFICATE_PROVIDER_ENTRY, certificateAuthorityProblem } from "../components/provisioning/privateCaIssuer";
+import { CERTIFICATE_PROVIDER_ENTRY, certificateAuthorityProblem, ISSUED_PATTERN, REFUSED_PATTERN } from "../components/provisioning/privateCaIssuer";
 import { isSecretValue, parsePolicy, statement } from "./support/assertions";
+import { makeCsr } from "./support/x509";
+import { GetCertificateCommand, IssueCertificateCommand } from "@aws-sdk/client-acm-pca";
+import { configFromEnv as providerConfig, createHandler as createProvider } from "../components/provisioning/lambda/certificateProvider";
+import { FakeClient } from "./support/fakeClient";
+import { PrivateCaDouble } from "./support/privateCaDouble";
 
 const CA = "arn:aws:acm-pca:ap-southeast-2:210987654321:certificate-authority/5d0c7e2a-8b41-4f6e-9a3d-2c1b0e9f8a76";
 const TEMPLATE = "arn:aws:acm-pca:::template/EndEntityClientAuthCertificate_APIPassthrough/V1";
@@ -29,12 +34,16 @@ describe("privateCa in the plan: the certificate-provider owner's resources", fu
     const one = (type: string, suffix: string): RecordedResource => au.one(type, suffix);
     before(async () => { au = await runStack("au"); });
 
-    it("one component (fms:iot:PrivateCaIssuer) parents the function, its role, policy and logs, the permission, the provider and the CA registration", () => {
+    it("one component (fms:iot:PrivateCaIssuer) parents the function, its role, policy and logs, the permission, the provider, the CA registration, its metrics and alarms", () => {
         const component = au.one("fms:iot:PrivateCaIssuer");
         const children = au.resources.filter((r) => r.parent === component.urn).map((r) => `${r.type} ${r.name}`).sort();
         assert.deepStrictEqual(children, [
             "aws-native:iot:CertificateProvider fms-au-private-ca-provider",
             "aws:cloudwatch/logGroup:LogGroup fms-au-private-ca-fn-logs",
+            "aws:cloudwatch/logMetricFilter:LogMetricFilter fms-au-private-ca-issued",
+            "aws:cloudwatch/logMetricFilter:LogMetricFilter fms-au-private-ca-refused",
+            "aws:cloudwatch/metricAlarm:MetricAlarm fms-au-private-ca-issued-per-hour",
+            "aws:cloudwatch/metricAlarm:MetricAlarm fms-au-private-ca-refusals",
             "aws:iam/role:Role fms-au-private-ca-fn-role",
             "aws:iam/rolePolicy:RolePolicy fms-au-private-ca-fn-policy",
             "aws:iot/caCertificate:CaCertificate fms-au-private-ca-ca",
@@ -98,6 +107,39 @@ describe("privateCa in the plan: the certificate-provider owner's resources", fu
         assert.ok(isSecretValue(caCertificatePem));
         assert.strictEqual(caCertificatePem.value, "-----BEGIN CERTIFICATE-----\nMOCK-PRIVATE-CA\n-----END CERTIFICATE-----\n");
         assert.strictEqual(ca.retainOnDelete, true);
+    });
+
+    it("every decision is a metric; any refusal, and issuance beyond the factory's hourly output, alarm on the operations topic", () => {
+        const topic = au.outputs.operationsTopicArn;
+        const filter = (suffix: string) => one("aws:cloudwatch/logMetricFilter:LogMetricFilter", suffix).inputs;
+        assert.deepStrictEqual(filter("-private-ca-issued"), {
+            logGroupName: "/aws/lambda/fms-au-certificate-provider", pattern: '{ $.event = "certificate-provider-decision" && $.issued IS TRUE }',
+            metricTransformation: { namespace: "FMS/IoT/fms-au", name: "CertificatesIssued", value: "1", defaultValue: "0", unit: "Count" },
+        });
+        assert.strictEqual(filter("-private-ca-refused").pattern, '{ $.event = "certificate-provider-decision" && $.issued IS FALSE }');
+        const refusals = one("aws:cloudwatch/metricAlarm:MetricAlarm", "-private-ca-refusals").inputs;
+        assert.deepStrictEqual([refusals.metricName, refusals.period, refusals.threshold, refusals.alarmActions, refusals.okActions], ["CertificateRequestsRefused", 300, 1, [topic], [topic]]);
+        const issued = one("aws:cloudwatch/metricAlarm:MetricAlarm", "-private-ca-issued-per-hour").inputs;
+        assert.deepStrictEqual([issued.metricName, issued.period, issued.threshold, issued.alarmActions], ["CertificatesIssued", 3600, 1000, [topic]], "production's provisioningsPerHour");
+    });
+
+    it("the filters match the very lines the signer writes (an issuance, a refusal), and not the hook's", async () => {
+        const env = one("aws:lambda/function:Function", "-private-ca-fn").inputs.environment.variables;
+        const pca = await PrivateCaDouble.create(env.CA_ARN);
+        const client = new FakeClient();
+        client.on(IssueCertificateCommand).callsFake((input) => pca.issue(input));
+        client.on(GetCertificateCommand).callsFake((input) => pca.get(input));
+        const lines: Record<string, unknown>[] = [];
+        const signer = createProvider({ config: providerConfig(env), pca: client as never, log: (l) => lines.push(JSON.parse(l)), sleep: async () => undefined, now: () => 0, issueWaitMs: 1000, pollMs: 10 });
+        await signer({ certificateSigningRequest: (await makeCsr("CN=297468000123")).csrPem, principalId: "c".repeat(64), clientId: "au-claim-1" });
+        await assert.rejects(signer({ certificateSigningRequest: "not a CSR", principalId: "c".repeat(64), clientId: "au-claim-2" }));
+        // The patterns' terms, evaluated as CloudWatch Logs does on JSON: equality on $.event, IS TRUE / IS FALSE on $.issued.
+        const matches = (pattern: string, line: Record<string, unknown>) => {
+            const m = /^\{ \$\.event = "([^"]+)" && \$\.issued IS (TRUE|FALSE) \}$/.exec(pattern)!;
+            return line.event === m[1] && line.issued === (m[2] === "TRUE");
+        };
+        assert.deepStrictEqual(lines.map((l) => [matches(ISSUED_PATTERN, l), matches(REFUSED_PATTERN, l)]), [[true, false], [false, true]]);
+        assert.ok(!matches(REFUSED_PATTERN, { event: "provisioning-decision", allowProvisioning: false }), "not the hook's lines");
     });
 
     it("exports the provider's function, ARN and the registered CA's id", () => {

@@ -7,6 +7,7 @@ import { certificateProviderArn, certificateProviderRolePolicy } from "../../pol
 import { SigningAlgorithm } from "../../config/privateCaValues";
 import { handlerArchive } from "../lambdaBundle";
 import { nodeLambda } from "../nodeLambda";
+import { topicAlarm } from "../topicAlarm";
 import { FUNCTION_TIMEOUT_SECONDS } from "./lambda/certificateProvider";
 
 export const CERTIFICATE_PROVIDER_ENTRY = path.join(__dirname, "lambda", "certificateProvider.ts");
@@ -27,7 +28,16 @@ export interface PrivateCaIssuerArgs {
     organization: string;
     kmsKeyArn: pulumi.Input<string>;
     logRetentionDays: number;
+    /** Where the signer's metrics go (the stack's namespace) and its alarms notify (the operations topic). */
+    metricNamespace: string;
+    alarmTopicArn: pulumi.Input<string>;
+    /** Certificates the signer may issue in an hour before an alarm (the factory's hourly output with headroom). */
+    issuedPerHour: number;
 }
+
+/** The signer's decision lines (components/provisioning/lambda/certificateProvider.ts), as metric filter patterns. */
+export const ISSUED_PATTERN = '{ $.event = "certificate-provider-decision" && $.issued IS TRUE }';
+export const REFUSED_PATTERN = '{ $.event = "certificate-provider-decision" && $.issued IS FALSE }';
 
 /** Why the CA cannot issue what the stack asks (DescribeCertificateAuthority's Status and UsageMode), or undefined. */
 export function certificateAuthorityProblem(args: { certificateAuthorityArn: string; validityDays: number }, ca: { status: string; usageMode: string }): string | undefined {
@@ -55,6 +65,8 @@ export function certificateAuthorityProblem(args: { certificateAuthorityArn: str
  *   registered by other accounts, AWS IoT developer guide, "Register a CA certificate (SNI_ONLY)"); without
  *   auto-registration: a certificate becomes AWS IoT's through fleet provisioning only, never by connecting. It outlives
  *   the stack (`retainOnDelete`) as the device policy does: the vehicles' certificates were issued under it.
+ * - Each decision the signer logs is a metric (CertificatesIssued, CertificateRequestsRefused): any refusal alarms, and
+ *   so does issuance beyond `operations.alarms.provisioningsPerHour` in an hour.
  * - The CA must be ACTIVE, and a short-lived-certificate CA (validity of at most 7 days, AWS Private CA user guide,
  *   "CA modes") cannot issue a longer validity: both are checked at preview from DescribeCertificateAuthority.
  */
@@ -120,6 +132,26 @@ export class PrivateCaIssuer extends pulumi.ComponentResource {
             active: true,
             allowAutoRegistration: false,
         }, { parent: this, retainOnDelete: true });
+
+        // Every issuance and refusal is a metric: refusals (a CA request, a foreign subject, a weak key, the CA failing)
+        // alarm at once; issuance beyond the factory's hourly output suggests the claim certificate in other hands.
+        const metric = (suffix: string, metricName: string, pattern: string) => new aws.cloudwatch.LogMetricFilter(`${name}-${suffix}`, {
+            logGroupName: logGroup.name,
+            pattern,
+            metricTransformation: { namespace: args.metricNamespace, name: metricName, value: "1", defaultValue: "0", unit: "Count" },
+        }, { parent: this });
+        metric("issued", "CertificatesIssued", ISSUED_PATTERN);
+        metric("refused", "CertificateRequestsRefused", REFUSED_PATTERN);
+        topicAlarm(`${name}-refusals`, this, args.alarmTopicArn, {
+            name: `${args.namePrefix}-certificate-provider-refusals`,
+            alarmDescription: "The certificate provider refused a CSR (a CA request, a foreign subject, a weak key) or AWS Private CA failed: see its decision log (docs/identity.md, privateCa)",
+            namespace: args.metricNamespace, metricName: "CertificateRequestsRefused", statistic: "Sum", period: 300, threshold: 1,
+        });
+        topicAlarm(`${name}-issued-per-hour`, this, args.alarmTopicArn, {
+            name: `${args.namePrefix}-certificate-provider-issued-per-hour`,
+            alarmDescription: "AWS Private CA issued more vehicle certificates in an hour than the factory makes: the claim certificate may be in other hands (docs/identity.md, privateCa)",
+            namespace: args.metricNamespace, metricName: "CertificatesIssued", statistic: "Sum", period: 3600, threshold: args.issuedPerHour,
+        });
 
         this.functionName = fn.name;
         this.functionArn = fn.arn;

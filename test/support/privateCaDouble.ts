@@ -11,10 +11,10 @@
  * - an unknown CA ARN is `ResourceNotFoundException`.
  * `misbehave` makes it issue what was not asked (a CA certificate, another key), for the Lambda's own checks.
  */
+import { makeKeys, type CryptoKeyPair } from "./x509";
 import { webcrypto } from "crypto";
 import type { GetCertificateCommandInput, IssueCertificateCommandInput } from "@aws-sdk/client-acm-pca";
 import * as x509 from "@peculiar/x509";
-import { makeKeys, type CryptoKeyPair } from "./x509";
 
 const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 const SUBJECT_KEYS: Record<string, string> = { Country: "C", Organization: "O", OrganizationalUnit: "OU", CommonName: "CN", SerialNumber: "serialNumber" };
