@@ -250,7 +250,7 @@ describe("guardrails", () => {
         assert.ok(stackReports.length >= 3 && stackReports.every(([, urn]) => urn === "b"));
     });
 
-    for (const stack of ["dev", "kr", "jp", "au"]) {
+    for (const stack of ["dev", "kr", "jp", "au", "us"]) {
         it(`the ${stack} stack has no guardrail finding`, async () => {
             const findings = guardrailFindings(await runStack(stack));
             assert.deepStrictEqual(findings, []);
