@@ -193,7 +193,7 @@ describe("privateCa end to end: a vehicle's certificate from the maker's Private
             } finally {
                 await session.end();
             }
-            assert.strictEqual(hookDecisions.at(-1)!.allowProvisioning, false);
+            assert.deepStrictEqual([hookDecisions.at(-1)!.allowProvisioning, hookDecisions.at(-1)!.reason], [false, "device-key-mismatch"]);
             assert.ok(!double.things.has("au-vehicle-297468000202"));
             assert.notStrictEqual(double.certificates.get(certificateId!)!.status, "ACTIVE");
             const keyPem = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(await crypto.webcrypto.subtle.exportKey("pkcs8", attacker!.keys.privateKey)).toString("base64")}\n-----END PRIVATE KEY-----\n`;
