@@ -84,7 +84,7 @@ describe("npm run plan", function () {
     it("--all plans every stack file", async () => {
         const { stdout, exit } = await main(["--all", "--json"]);
         assert.strictEqual(exit, 0);
-        assert.deepStrictEqual(JSON.parse(stdout).map((d: { stack: string }) => d.stack), ["dev", "jp", "kr", "us"]);
+        assert.deepStrictEqual(JSON.parse(stdout).map((d: { stack: string }) => d.stack), ["au", "dev", "jp", "kr", "us"]);
     });
 
     it("--all --json keeps a stack that failed in the array, as {stack, error}, and exits with the worst status", async () => {
