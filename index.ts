@@ -7,6 +7,7 @@
  *   vehicle ──own cert──► rotation template ─► hook (own Thing only) ─► new certificate
  *      └─confirm with the new cert─► CertificateRotation: rule ─► schedule ─► sweep retires the old one
  *   ClaimCertificate (dynamic provider) ─► claim policy, PEMs in a private S3 bucket
+ *   privateCa: CreateCertificateFromCsr ─► certificate provider ─► Lambda ─► maker's AWS Private CA (CA registered)
  *   oemCa: vehicle ──maker-CA cert──► OemCaRegistration: CA (SNI_ONLY) ─► JITR rule ─► function ─► registry
  *              └─► Thing (type, group, device policy); no claim certificate, templates or hook
  *   vehicle ──$aws/rules/<rule>/...──► RuleRouting: topic rules ─► VPC destination ─► Kafka on MSK
@@ -22,6 +23,7 @@ import { DestinationWatch } from "./components/routing/destinationWatch";
 import { ClaimCertificate } from "./components/provisioning/claimCertificate";
 import { EdgeRuntime, telemetryComponentName } from "./components/edge/edgeRuntime";
 import { FleetProvisioning } from "./components/provisioning/fleetProvisioning";
+import { PrivateCaIssuer } from "./components/provisioning/privateCaIssuer";
 import { OemCaRegistration } from "./components/provisioning/oemCaRegistration";
 import { Operations } from "./components/operations/operations";
 import { RuleRouting } from "./components/routing/ruleRouting";
@@ -109,6 +111,7 @@ const oemCa = cfg.provisioning.identity.oemCa && new OemCaRegistration(`${cfg.na
     protect: cfg.protect,
 }, opts);
 
+
 /** The function that decides whether a unit becomes a Thing, and its decision log: the hook, or oemCa's JITR function. */
 function decider(): { functionName: pulumi.Output<string>; logGroupName: pulumi.Output<string> } {
     if (oemCa) return { functionName: oemCa.functionName, logGroupName: oemCa.logGroupName };
@@ -182,6 +185,24 @@ const operations = new Operations(`${cfg.namePrefix}-operations`, {
     vehicleThingGroupArn: provisioning.thingGroupArn,
     thingTypeName: provisioning.thingTypeName,
 }, { providers: [provider, native] });
+
+// privateCa: AWS IoT's certificate provider (one per account and region, created by its owner stack) has the maker's
+// AWS Private CA sign every fleet-provisioning CSR; the hook and rotation decide as before.
+const privateCa = cfg.provisioning.identity.privateCa;
+const issuer = privateCa?.ownsCertificateProvider ? new PrivateCaIssuer(`${cfg.namePrefix}-private-ca`, {
+    ctx,
+    namePrefix: cfg.namePrefix,
+    certificateAuthorityArn: privateCa.certificateAuthorityArn,
+    templateArn: privateCa.templateArn,
+    signingAlgorithm: privateCa.signingAlgorithm,
+    validityDays: privateCa.validityDays,
+    organization: privateCa.organization,
+    kmsKeyArn: key.arn,
+    logRetentionDays: cfg.logRetentionDays,
+    metricNamespace: metricNamespace(cfg.namePrefix),
+    alarmTopicArn: operations.topicArn,
+    issuedPerHour: cfg.operations.alarms.provisioningsPerHour,
+}, { providers: [provider, native] }) : undefined;
 
 // AWS IoT disables a VPC rule destination after 30 days without traffic: watched, re-enabled, alarmed.
 const destinationWatch = rules && new DestinationWatch(`${cfg.namePrefix}-destination-watch`, {
@@ -272,5 +293,8 @@ export const edgeSerialPrefixes = cfg.greengrass?.serialPrefixes;
 export const edgeLogGroups = edge?.logGroupNames;
 export const iotCredentialEndpoint = edge?.credentialEndpoint;
 export const awsRegion = cfg.region;
+export const certificateProviderFunction = issuer?.functionName;
+export const certificateProviderArn = issuer?.certificateProviderArn;
+export const privateCaCertificateId = issuer?.caCertificateId;
 export const operationsTopicArn = operations.topicArn;
 export const dashboardUrl = dashboard.url;

@@ -1,6 +1,7 @@
 import * as crypto from "crypto";
 import { z } from "zod";
 import { ConfigError } from "./errors";
+import { MAX_ORGANIZATION, PRIVATE_CA_TEMPLATES, privateCaTemplateArn, privateCaTemplateOf, SIGNING_ALGORITHMS } from "./privateCaValues";
 import { list, oneOf, section, text, wholeNumber } from "./schema";
 
 /**
@@ -63,13 +64,19 @@ export const oemCaSchema = section({
 }, "units arrive with a certificate signed by the maker's CA (just-in-time registration)");
 
 const PCA_ARN = /^arn:aws[a-z-]*:acm-pca:[a-z0-9-]+:\d{12}:certificate-authority\/[0-9a-f-]{36}$/;
-const PCA_TEMPLATE_ARN = /^arn:aws[a-z-]*:acm-pca:::template\/[A-Za-z0-9_]+(\/[A-Za-z0-9_]+)?\/V\d+$/;
+const PCA_TEMPLATE_ARN = "an AWS Private CA end-entity template ARN with API passthrough (the stack sets the subject): "
+    + PRIVATE_CA_TEMPLATES.map((t) => privateCaTemplateArn("aws", t)).join(" or ");
 
 export const privateCaSchema = section({
     certificateAuthorityArn: text("an AWS Private CA ARN: arn:aws:acm-pca:<region>:<account>:certificate-authority/<uuid>", PCA_ARN),
-    templateArn: text("an AWS Private CA template ARN for an end-entity client certificate, such as arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1", PCA_TEMPLATE_ARN).optional(),
+    templateArn: z.string({ error: PCA_TEMPLATE_ARN }).refine((v) => privateCaTemplateOf(v) !== undefined, { error: PCA_TEMPLATE_ARN }).optional()
+        .meta({ description: `${PCA_TEMPLATE_ARN} (default the first)` }),
     validityDays: wholeNumber(1, 3650).optional()
         .meta({ description: "days a certificate the Private CA issues stays valid (default 365)" }),
+    signingAlgorithm: oneOf(SIGNING_ALGORITHMS)
+        .meta({ description: "how the Private CA signs: ECDSA for a CA with an EC key (EC_prime256v1: SHA256WITHECDSA), RSA for an RSA one (RSA_2048: SHA256WITHRSA)" }),
+    organization: text(`the maker's organization name for the certificates' subject (O=), 1-${MAX_ORGANIZATION} characters`, new RegExp(`^[\\p{L}\\p{N} .,'&()/-]{1,${MAX_ORGANIZATION}}$`, "u"))
+        .meta({ description: "the O= of every vehicle certificate's subject (the CN is the SHA-256 of the unit's public key); the CSR's own subject is never copied" }),
     certificateProviderOwner: text("the name of the stack (in this account and region) that owns AWS IoT's certificate provider", /^[A-Za-z0-9_.-]{1,100}$/).optional()
         .meta({ description: "the one stack in this account and region that creates AWS IoT's certificate provider (an account-and-region singleton); default this stack" }),
 }, "fleet provisioning by claim with certificates issued by the maker's AWS Private CA");
@@ -81,10 +88,13 @@ export const identitySchema = section({
     privateCa: privateCaSchema.optional(),
 }, "where a vehicle's certificate comes from (docs/identity.md)");
 
-/** The default end-entity template: key usage digitalSignature, extended key usage clientAuth, CA:FALSE. */
-export const DEFAULT_PCA_TEMPLATE = "arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1";
+/**
+ * The default template: end entity (CA:FALSE), key usage digitalSignature, extended key usage clientAuth, and API
+ * passthrough so the subject is the one the certificate-provider Lambda sets (components/provisioning/lambda/certificateProvider.ts).
+ */
+export const DEFAULT_PCA_TEMPLATE = privateCaTemplateArn("aws", PRIVATE_CA_TEMPLATES[0]);
 
-export function resolveIdentity(key: string, i: z.output<typeof identitySchema> | undefined, ctx: { stack: string; hookMode: string; region: string; stacks?: string[] }) {
+export function resolveIdentity(key: string, i: z.output<typeof identitySchema> | undefined, ctx: { stack: string; hookMode: string; deviceKeys?: string; region: string; stacks?: string[] }) {
     const mode: IdentityMode = i?.mode ?? "claim";
     for (const m of ["oemCa", "privateCa"] as const) {
         if (i?.[m] !== undefined && mode !== m) throw new ConfigError(`${key}.${m}`, "(set)", `only with mode: ${m} (mode is ${mode}); remove the section or set mode: ${m}`);
@@ -112,6 +122,11 @@ export function resolveIdentity(key: string, i: z.output<typeof identitySchema> 
     if (mode === "privateCa") {
         const p = i?.privateCa;
         if (!p) throw new ConfigError(`${key}.privateCa`, undefined, "required with mode: privateCa; an object with certificateAuthorityArn");
+        // AWS IoT developer guide, "Self-managed certificate signing using AWS IoT Core certificate provider": the
+        // provider serves CreateCertificateFromCsr; CreateKeysAndCertificate (deviceKeys: aws) would still be AWS-signed.
+        if (ctx.deviceKeys !== undefined && ctx.deviceKeys !== "device") {
+            throw new ConfigError(`${key}.mode`, mode, "claim with deviceKeys: aws (the certificate provider signs CSRs only: units must make their keys, deviceKeys: device, for the Private CA to sign their certificates)");
+        }
         const caRegion = p.certificateAuthorityArn.split(":")[3];
         if (caRegion !== ctx.region) {
             throw new ConfigError(`${key}.privateCa.certificateAuthorityArn`, p.certificateAuthorityArn, `a Private CA in the stack's region ${ctx.region} (this one is in ${caRegion}; AWS IoT's certificate provider issues from the region it runs in)`);
@@ -127,6 +142,8 @@ export function resolveIdentity(key: string, i: z.output<typeof identitySchema> 
                 certificateAuthorityArn: p.certificateAuthorityArn,
                 templateArn: p.templateArn ?? DEFAULT_PCA_TEMPLATE,
                 validityDays: p.validityDays ?? 365,
+                signingAlgorithm: p.signingAlgorithm,
+                organization: p.organization,
                 /** The stack that creates the account-and-region certificate provider. */
                 certificateProviderOwner: owner,
                 ownsCertificateProvider: owner === ctx.stack,

@@ -11,7 +11,7 @@ import { identitySchema, resolveIdentity } from "./identityConfig";
 import { greengrassSchema, resolveGreengrass } from "./greengrassConfig";
 import { operationsSchema, resolveOperations } from "./operationsConfig";
 import { resolveRouting, routingSchema } from "./routingConfig";
-import { GREENGRASS_REGIONS, IOT_REGIONS, MSK_REGIONS, SERVICE_REGIONS_SOURCE } from "./serviceRegions";
+import { ACM_PCA_REGIONS, GREENGRASS_REGIONS, IOT_REGIONS, MSK_REGIONS, SERVICE_REGIONS_SOURCE } from "./serviceRegions";
 import { stackNames } from "./stackFile";
 import { checkYamlNumbers } from "./yamlNumbers";
 import { flag, keyOf, list, numberIn, oneOf, parseWith, says, section, serialPrefixes, text, wholeNumber } from "./schema";
@@ -279,7 +279,8 @@ function stackSchema(project: string, stack: string, context: ConfigContext = {}
 
 /**
  * The stack's region has an endpoint for every service the stack creates: AWS IoT Core always,
- * Greengrass V2 with a `greengrass` section, MSK with `routing.msk` (the data: config/serviceRegions.ts).
+ * Greengrass V2 with a `greengrass` section, MSK with `routing.msk`, AWS Private CA in the privateCa identity mode
+ * (the data: config/serviceRegions.ts).
  */
 function checkServices(project: string, region: string, c: Record<string, unknown>): void {
     const from = `(AWS's endpoint list, ${SERVICE_REGIONS_SOURCE})`;
@@ -291,6 +292,10 @@ function checkServices(project: string, region: string, c: Record<string, unknow
     }
     if (c[`${project}:routing`] !== undefined && !MSK_REGIONS.includes(region)) {
         throw new ConfigError(`${project}:routing`, "(set)", `Amazon MSK has no endpoint in ${region} ${from}: remove the section or use a region that has one`);
+    }
+    const identity = (c[`${project}:provisioning`] as { identity?: { mode?: string } } | undefined)?.identity;
+    if (identity?.mode === "privateCa" && !ACM_PCA_REGIONS.includes(region)) {
+        throw new ConfigError(`${project}:provisioning.identity.mode`, "privateCa", `AWS Private CA has no endpoint in ${region} ${from}: use mode claim or oemCa there`);
     }
 }
 
@@ -345,7 +350,7 @@ function resolveProvisioning(key: string, p: z.output<typeof provisioningSchema>
             minIntervalHours: p.rotation?.minIntervalHours ?? 24,
         },
         /** Where a vehicle's certificate comes from: claim (default), oemCa or privateCa (config/identityConfig.ts). */
-        identity: resolveIdentity(`${key}.identity`, p.identity, { ...where, hookMode }),
+        identity: resolveIdentity(`${key}.identity`, p.identity, { ...where, hookMode, deviceKeys }),
     };
 }
 

@@ -43,6 +43,13 @@ export class AwsMocks implements pulumi.runtime.Mocks {
                 return args.inputs.endpointType === "iot:CredentialProvider"
                     ? { endpointAddress: `c1b2c3d4e5f6g7.credentials.iot.${this.region}.amazonaws.com`, id: this.region }
                     : { endpointAddress: `a1b2c3d4e5f6g7-ats.iot.${this.region}.amazonaws.com`, id: this.region };
+            case "aws:acmpca/getCertificateAuthority:getCertificateAuthority":
+                // DescribeCertificateAuthority + GetCertificateAuthorityCertificate of an active general-purpose CA.
+                return {
+                    arn: args.inputs.arn, id: args.inputs.arn, status: "ACTIVE", type: "SUBORDINATE", usageMode: "GENERAL_PURPOSE",
+                    certificate: "-----BEGIN CERTIFICATE-----\nMOCK-PRIVATE-CA\n-----END CERTIFICATE-----\n", certificateChain: "",
+                    keyStorageSecurityStandard: "FIPS_140_2_LEVEL_3_OR_HIGHER", notBefore: "2026-01-01T00:00:00Z", notAfter: "2036-01-01T00:00:00Z",
+                };
             default:
                 return args.inputs;
         }
@@ -92,7 +99,9 @@ export class AwsMocks implements pulumi.runtime.Mocks {
                 // The aws provider marks caCertificatePem sensitive: the mock sees it as a secret-wrapped value.
                 const raw = i.caCertificatePem;
                 const pem = typeof raw === "string" ? raw : typeof raw?.value === "string" ? raw.value as string : undefined;
-                const id = crypto.createHash("sha256").update(pem ? new crypto.X509Certificate(pem).raw : Buffer.from(args.name)).digest("hex");
+                // A stand-in PEM (the Private CA lookup's mock certificate) is hashed as text.
+                const der = (text: string) => { try { return new crypto.X509Certificate(text).raw; } catch { return Buffer.from(text); } };
+                const id = crypto.createHash("sha256").update(pem ? der(pem) : Buffer.from(args.name)).digest("hex");
                 return { ...i, id, arn: `arn:aws:iot:${r}:${a}:cacert/${id}`, customerVersion: 1, generationId: "g1" };
             }
             case "aws:iot/topicRule:TopicRule":
@@ -146,6 +155,8 @@ export class AwsMocks implements pulumi.runtime.Mocks {
                 return { ...i, id: i.securityProfileName, securityProfileArn: `arn:aws:iot:${r}:${a}:securityprofile/${i.securityProfileName}` };
             case "aws-native:iot:ScheduledAudit":
                 return { ...i, id: i.scheduledAuditName, scheduledAuditArn: `arn:aws:iot:${r}:${a}:scheduledaudit/${i.scheduledAuditName}` };
+            case "aws-native:iot:CertificateProvider":
+                return { ...i, id: i.certificateProviderName, arn: `arn:aws:iot:${r}:${a}:certprovider/${i.certificateProviderName}` };
             case "aws-native:iot:FleetMetric":
                 return { ...i, id: i.metricName, metricArn: `arn:aws:iot:${r}:${a}:fleetmetric/${i.metricName}` };
             case "random:index/randomPassword:RandomPassword":

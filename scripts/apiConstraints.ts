@@ -109,6 +109,17 @@ export const MAPPING: Record<string, ResourceMapping> = {
             Tags: "CreateFleetMetric.tags",
         },
     },
+    "AWS::IoT::CertificateProvider": {
+        service: "iot",
+        operation: "CreateCertificateProvider",
+        properties: {
+            // A URI member of the API (POST /certificate-providers/{certificateProviderName}).
+            CertificateProviderName: "CreateCertificateProvider.certificateProviderName",
+            LambdaFunctionArn: "CreateCertificateProvider.lambdaFunctionArn",
+            AccountDefaultForOperations: "CreateCertificateProvider.accountDefaultForOperations",
+            Tags: "CreateCertificateProvider.tags",
+        },
+    },
 };
 
 /** A CloudFormation property path's API member and what botocore's model says of it. */

@@ -19,8 +19,11 @@ import * as path from "path";
 import { PROJECT_ROOT } from "../config/stackFile";
 
 export const SERVICE_REGIONS_FILE = path.join(PROJECT_ROOT, "config", "serviceRegions.ts");
-/** Endpoint prefixes in botocore: AWS IoT Core's control plane, Greengrass (V2 shares the `greengrass` prefix), MSK. */
-export const SERVICES = { iot: "iot", greengrass: "greengrass", kafka: "kafka" } as const;
+/**
+ * Endpoint prefixes in botocore: AWS IoT Core's control plane, Greengrass (V2 shares the `greengrass` prefix), MSK,
+ * and AWS Private CA (the `privateCa` identity mode issues there).
+ */
+export const SERVICES = { iot: "iot", greengrass: "greengrass", kafka: "kafka", acmPca: "acm-pca" } as const;
 
 interface Endpoints { version: number; partitions: { partition: string; regions: Record<string, unknown>; services: Record<string, { endpoints?: Record<string, { deprecated?: boolean; hostname?: string }> }> }[] }
 
@@ -37,7 +40,7 @@ export function findBotocore(): { file: string; version: string } | undefined {
 
 export function regionsFrom(file: string): Record<keyof typeof SERVICES, string[]> {
     const doc = JSON.parse(fs.readFileSync(file, "utf8")) as Endpoints;
-    const out = { iot: [] as string[], greengrass: [] as string[], kafka: [] as string[] };
+    const out = { iot: [] as string[], greengrass: [] as string[], kafka: [] as string[], acmPca: [] as string[] };
     for (const part of doc.partitions) {
         for (const [ours, prefix] of Object.entries(SERVICES) as [keyof typeof SERVICES, string][]) {
             for (const [region, e] of Object.entries(part.services[prefix]?.endpoints ?? {})) {
@@ -65,6 +68,8 @@ export const IOT_REGIONS: readonly string[] = ${list(r.iot)};
 export const GREENGRASS_REGIONS: readonly string[] = ${list(r.greengrass)};
 /** Amazon MSK (endpoint prefix kafka). */
 export const MSK_REGIONS: readonly string[] = ${list(r.kafka)};
+/** AWS Private CA (endpoint prefix acm-pca). */
+export const ACM_PCA_REGIONS: readonly string[] = ${list(r.acmPca)};
 `;
 }
 

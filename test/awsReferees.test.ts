@@ -149,7 +149,7 @@ describe("AWS's references as referees (SAR, call ledger, CloudFormation schemas
         });
 
         it("every AWS call a Lambda handler makes (each `new XxxCommand`) is a ledger call citing that file", () => {
-            const files = ["components/provisioning/lambda/provisioningHook.ts", "components/provisioning/lambda/certificateRotation.ts", "components/routing/lambda/destinationWatch.ts", "components/runtime/iotIdentity.ts", "components/provisioning/lambda/justInTimeRegistration.ts"];
+            const files = ["components/provisioning/lambda/provisioningHook.ts", "components/provisioning/lambda/certificateProvider.ts", "components/provisioning/lambda/certificateRotation.ts", "components/routing/lambda/destinationWatch.ts", "components/runtime/iotIdentity.ts", "components/provisioning/lambda/justInTimeRegistration.ts"];
             const onDisk = fs.readdirSync(path.join(PROJECT_ROOT, "components"), { recursive: true }).map(String).filter((f) => /(^|\/)(lambda|runtime)\/[^/]+\.ts$/.test(f)).map((f) => `components/${f}`);
             assert.deepStrictEqual(onDisk.filter((f) => !files.includes(f) && !f.endsWith("keyFingerprint.ts") && !f.endsWith("rotationState.ts")), [], "a new handler file: add it here (rotationState and keyFingerprint call nothing)");
             const calls = handlerCalls(PROJECT_ROOT, files);
@@ -160,7 +160,7 @@ describe("AWS's references as referees (SAR, call ledger, CloudFormation schemas
         });
 
         it("every handler line a ledger entry cites is that call (a `new XxxCommand` of its action), so citations cannot go stale", () => {
-            const files = ["components/provisioning/lambda/provisioningHook.ts", "components/provisioning/lambda/certificateRotation.ts", "components/routing/lambda/destinationWatch.ts", "components/runtime/iotIdentity.ts"];
+            const files = ["components/provisioning/lambda/provisioningHook.ts", "components/provisioning/lambda/certificateProvider.ts", "components/provisioning/lambda/certificateRotation.ts", "components/routing/lambda/destinationWatch.ts", "components/runtime/iotIdentity.ts", "components/provisioning/lambda/justInTimeRegistration.ts"];
             const calls = handlerCalls(PROJECT_ROOT, files);
             const stale: string[] = [];
             for (const entry of LEDGER.flatMap((l) => [...l.calls, ...l.mustDeny])) {

@@ -105,6 +105,10 @@ const CASES: [string, string, Edit][] = [
     ["an e-mail address that is not one", "kr", edit("operations", (o) => { o.notifyEmails = ["fms-kr-ops"]; })],
     // Provisioning
     ["no provisioning section", "jp", set("fms-iot:provisioning", undefined)],
+    // privateCa (au): the template must let the stack set the subject; how the CA signs; CSRs only
+    ["a privateCa base template (it copies the CSR's subject)", "au", edit("provisioning", (p) => { p.identity.privateCa.templateArn = "arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1"; })],
+    ["a privateCa section without its signing algorithm", "au", edit("provisioning", (p) => { delete p.identity.privateCa.signingAlgorithm; })],
+    ["privateCa with AWS-made keys", "au", edit("provisioning", (p) => { p.deviceKeys = "aws"; })],
     ["an empty serial prefix list", "jp", edit("provisioning", (p) => { p.serialPrefixes = []; })],
     ["prefix-mode hook on a production stack", "kr", edit("provisioning", (p) => { p.hookMode = "prefix"; })],
     ["re-provisioning in registry mode", "kr", edit("provisioning", (p) => { p.allowReprovisioning = true; })],
@@ -165,7 +169,7 @@ const CASES: [string, string, Edit][] = [
     // Where vehicles' certificates come from (provisioning.identity, docs/identity.md)
     ["an identity mode that does not exist", "jp", edit("provisioning", (p) => { p.identity = { mode: "jitp" }; })],
     ["the maker CA's private key pasted where its certificate goes (oemCa)", "us", edit("provisioning", (p) => { p.identity.oemCa.caCertificates = [FAKE_PRIVATE_KEY]; })],
-    ["a Private CA in another region than the stack (privateCa)", "kr", edit("provisioning", (p) => { p.identity = { mode: "privateCa", privateCa: { certificateAuthorityArn: "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/12345678-1234-1234-1234-123456789012" } }; })],
+    ["a Private CA in another region than the stack (privateCa)", "kr", edit("provisioning", (p) => { p.identity = { mode: "privateCa", privateCa: { certificateAuthorityArn: "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/12345678-1234-1234-1234-123456789012", signingAlgorithm: "SHA256WITHRSA", organization: "Maker" } }; })],
 ];
 
 /** The shipped stacks the cases start from. */

@@ -27,6 +27,8 @@ function oem(change: (i: Record<string, unknown>) => void): Edit {
 }
 
 const PCA = "arn:aws:acm-pca:ap-northeast-2:123456789012:certificate-authority/12345678-1234-1234-1234-123456789012";
+/** What a privateCa section needs besides the CA: how it signs, and the subject's organization. */
+const SIGNS = { signingAlgorithm: "SHA256WITHECDSA", organization: "Maker Motors" };
 
 describe("provisioning.identity config", () => {
     let ca: TestCa;
@@ -56,9 +58,10 @@ describe("provisioning.identity config", () => {
     });
 
     it("privateCa: the template, a year's validity and this stack as the certificate provider's owner by default", () => {
-        const cfg = parseStackConfig({ project: "fms-iot", stack: "x", aws: { region: "ap-northeast-2" }, values: { country: "KR", environment: "production", namePrefix: "fms-kr", provisioning: { templateName: "fms-kr-vehicle", thingNamePrefix: "kr-", serialPrefixes: ["1F"], identity: { mode: "privateCa", privateCa: { certificateAuthorityArn: PCA } } } } });
+        const cfg = parseStackConfig({ project: "fms-iot", stack: "x", aws: { region: "ap-northeast-2" }, values: { country: "KR", environment: "production", namePrefix: "fms-kr", provisioning: { templateName: "fms-kr-vehicle", thingNamePrefix: "kr-", serialPrefixes: ["1F"], identity: { mode: "privateCa", privateCa: { certificateAuthorityArn: PCA, ...SIGNS } } } } });
         assert.deepStrictEqual(cfg.provisioning.identity.privateCa, {
-            certificateAuthorityArn: PCA, templateArn: "arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1", validityDays: 365, certificateProviderOwner: "x", ownsCertificateProvider: true,
+            certificateAuthorityArn: PCA, templateArn: "arn:aws:acm-pca:::template/EndEntityClientAuthCertificate_APIPassthrough/V1", validityDays: 365,
+            signingAlgorithm: "SHA256WITHECDSA", organization: "Maker Motors", certificateProviderOwner: "x", ownsCertificateProvider: true,
         });
     });
 
@@ -71,10 +74,19 @@ describe("provisioning.identity config", () => {
         ["an expired CA", () => oem((i) => { i.mode = "oemCa"; i.oemCa = { caCertificates: [expiredCa] }; }), "fms-iot:provisioning.identity.oemCa.caCertificates[0]", /expired/],
         ["the same CA twice", () => oem((i) => { i.mode = "oemCa"; i.oemCa = { caCertificates: [ca.certPem, ca.certPem] }; }), "fms-iot:provisioning.identity.oemCa.caCertificates[1]", /must not repeat/],
         ["an unknown serial field", () => oem((i) => { i.mode = "oemCa"; i.oemCa = { caCertificates: [ca.certPem], serialField: "OU" }; }), "fms-iot:provisioning.identity.oemCa.serialField", /one of CN, serialNumber/],
-        ["a privateCa ARN of another service", () => identity((i) => { i.mode = "privateCa"; i.privateCa = { certificateAuthorityArn: "arn:aws:iot:ap-northeast-2:123456789012:cacert/abc" }; }), "fms-iot:provisioning.identity.privateCa.certificateAuthorityArn", /AWS Private CA ARN/],
-        ["a Private CA in another region", () => identity((i) => { i.mode = "privateCa"; i.privateCa = { certificateAuthorityArn: PCA.replace("ap-northeast-2", "us-east-1") }; }), "fms-iot:provisioning.identity.privateCa.certificateAuthorityArn", /in the stack's region ap-northeast-2 \(this one is in us-east-1/],
-        ["a validity of 0 days", () => identity((i) => { i.mode = "privateCa"; i.privateCa = { certificateAuthorityArn: PCA, validityDays: 0 }; }), "fms-iot:provisioning.identity.privateCa.validityDays", /from 1 to 3650/],
-        ["a misspelt privateCa field", () => identity((i) => { i.mode = "privateCa"; i.privateCa = { certificateAuthorityArn: PCA, validity: 30 }; }), "fms-iot:provisioning.identity.privateCa.validity", /unknown field/],
+        ["a privateCa ARN of another service", () => identity((i) => { i.mode = "privateCa"; i.privateCa = { certificateAuthorityArn: "arn:aws:iot:ap-northeast-2:123456789012:cacert/abc", ...SIGNS }; }), "fms-iot:provisioning.identity.privateCa.certificateAuthorityArn", /AWS Private CA ARN/],
+        ["a Private CA in another region", () => identity((i) => { i.mode = "privateCa"; i.privateCa = { certificateAuthorityArn: PCA.replace("ap-northeast-2", "us-east-1"), ...SIGNS }; }), "fms-iot:provisioning.identity.privateCa.certificateAuthorityArn", /in the stack's region ap-northeast-2 \(this one is in us-east-1/],
+        ["a validity of 0 days", () => identity((i) => { i.mode = "privateCa"; i.privateCa = { certificateAuthorityArn: PCA, ...SIGNS, validityDays: 0 }; }), "fms-iot:provisioning.identity.privateCa.validityDays", /from 1 to 3650/],
+        ["a misspelt privateCa field", () => identity((i) => { i.mode = "privateCa"; i.privateCa = { certificateAuthorityArn: PCA, ...SIGNS, validity: 30 }; }), "fms-iot:provisioning.identity.privateCa.validity", /unknown field/],
+        // privateCa (issue 28 item 2): the subject is the stack's, so the template must pass it through; how the CA signs.
+        ["a base template (it copies the CSR's subject and alternative names)", () => identity((i) => { i.mode = "privateCa"; i.privateCa = { certificateAuthorityArn: PCA, ...SIGNS, templateArn: "arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1" }; }), "fms-iot:provisioning.identity.privateCa.templateArn", /end-entity template ARN with API passthrough/],
+        ["a CA template", () => identity((i) => { i.mode = "privateCa"; i.privateCa = { certificateAuthorityArn: PCA, ...SIGNS, templateArn: "arn:aws:acm-pca:::template/SubordinateCACertificate_PathLen0_APIPassthrough/V1" }; }), "fms-iot:provisioning.identity.privateCa.templateArn", /EndEntityClientAuthCertificate_APIPassthrough\/V1 or/],
+        ["a CSR-passthrough template (it copies the CSR's extensions)", () => identity((i) => { i.mode = "privateCa"; i.privateCa = { certificateAuthorityArn: PCA, ...SIGNS, templateArn: "arn:aws:acm-pca:::template/EndEntityClientAuthCertificate_APICSRPassthrough/V1" }; }), "fms-iot:provisioning.identity.privateCa.templateArn", /API passthrough/],
+        ["no signing algorithm", () => identity((i) => { i.mode = "privateCa"; i.privateCa = { certificateAuthorityArn: PCA, organization: "Maker" }; }), "fms-iot:provisioning.identity.privateCa.signingAlgorithm", /SHA256WITHECDSA/],
+        ["a SHA-1 signing algorithm", () => identity((i) => { i.mode = "privateCa"; i.privateCa = { certificateAuthorityArn: PCA, ...SIGNS, signingAlgorithm: "SHA1WITHRSA" }; }), "fms-iot:provisioning.identity.privateCa.signingAlgorithm", /SHA256WITHRSA/],
+        ["no organization", () => identity((i) => { i.mode = "privateCa"; i.privateCa = { certificateAuthorityArn: PCA, signingAlgorithm: "SHA256WITHRSA" }; }), "fms-iot:provisioning.identity.privateCa.organization", /organization name/],
+        ["an organization longer than X.520 allows", () => identity((i) => { i.mode = "privateCa"; i.privateCa = { certificateAuthorityArn: PCA, ...SIGNS, organization: "M".repeat(65) }; }), "fms-iot:provisioning.identity.privateCa.organization", /1-64 characters/],
+        ["privateCa with AWS-made keys (the provider signs CSRs only)", () => (c: Record<string, string>) => { identity((i) => { i.mode = "privateCa"; i.privateCa = { certificateAuthorityArn: PCA, ...SIGNS }; })(c); const p = JSON.parse(c["fms-iot:provisioning"]); p.deviceKeys = "aws"; c["fms-iot:provisioning"] = JSON.stringify(p); c["fms-iot:environment"] = "staging"; }, "fms-iot:provisioning.identity.mode", /deviceKeys: device/],
         ["oemCa on a prefix-hookMode stack (membership is the registry's)", () => identity((i) => { i.mode = "oemCa"; i.oemCa = { caCertificates: [ca.certPem] }; }), "fms-iot:provisioning.identity.mode", /set hookMode: registry/],
         ["oemCa with Greengrass cores (they provision by claim)", () => identity((i) => { i.mode = "oemCa"; i.oemCa = { caCertificates: [ca.certPem] }; }), "fms-iot:greengrass", /not with provisioning.identity.mode: oemCa/],
     ];
@@ -92,7 +104,7 @@ describe("provisioning.identity config", () => {
     });
 
     it("refuses a certificate-provider owner that is no stack of the project", () => {
-        assert.throws(() => parseStackConfig({ project: "fms-iot", stack: "x", aws: { region: "ap-northeast-2" }, values: { country: "KR", environment: "production", namePrefix: "fms-kr", provisioning: { templateName: "fms-kr-vehicle", thingNamePrefix: "kr-", serialPrefixes: ["1F"], identity: { mode: "privateCa", privateCa: { certificateAuthorityArn: PCA, certificateProviderOwner: "nosuch" } } } } }, { stacks: ["x", "kr"] }),
+        assert.throws(() => parseStackConfig({ project: "fms-iot", stack: "x", aws: { region: "ap-northeast-2" }, values: { country: "KR", environment: "production", namePrefix: "fms-kr", provisioning: { templateName: "fms-kr-vehicle", thingNamePrefix: "kr-", serialPrefixes: ["1F"], identity: { mode: "privateCa", privateCa: { certificateAuthorityArn: PCA, ...SIGNS, certificateProviderOwner: "nosuch" } } } } }, { stacks: ["x", "kr"] }),
             /Invalid stack config fms-iot:provisioning.identity.privateCa.certificateProviderOwner = "nosuch": a stack of this project \(stack files here: x, kr\)/);
     });
 });

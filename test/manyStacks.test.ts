@@ -51,6 +51,28 @@ describe("many stacks, one account: every shipped Pulumi.<stack>.yaml against ev
         assert.ok(korea.includes("dev") && korea.includes("kr"), "dev and kr share ap-northeast-2");
     });
 
+    it("in one account and region, at most one stack owns AWS IoT's certificate provider, and then every stack there is privateCa naming it", () => {
+        // AWS IoT developer guide, "Self-managed certificate signing using AWS IoT Core certificate provider": one
+        // provider per account, and with it every CreateCertificateFromCsr of fleet provisioning there goes through its
+        // Lambda: a claim stack sharing the account and region would have its vehicles signed by the owner's CA.
+        const groups = new Map<string, Planned[]>();
+        for (const p of planned) groups.set(p.cfg.region, [...(groups.get(p.cfg.region) ?? []), p]);
+        let checked = 0;
+        for (const [region, stacks] of groups) {
+            const owners = stacks.filter((p) => p.cfg.provisioning.identity.privateCa?.ownsCertificateProvider);
+            const created = stacks.filter((p) => p.run.ofType("aws-native:iot:CertificateProvider").length > 0).map((p) => p.stack);
+            assert.deepStrictEqual(created, owners.map((p) => p.stack), `${region}: only the owner creates the provider`);
+            for (const owner of owners) {
+                for (const p of stacks.filter((x) => x !== owner && shareAccount(x, owner))) {
+                    assert.strictEqual(p.cfg.provisioning.identity.privateCa?.certificateProviderOwner, owner.stack, `${p.stack} shares ${owner.stack}'s account and region: privateCa naming ${owner.stack}, or another account`);
+                    assert.strictEqual(p.cfg.provisioning.identity.privateCa?.certificateAuthorityArn, owner.cfg.provisioning.identity.privateCa!.certificateAuthorityArn, `${p.stack}: the owner's CA signs its vehicles`);
+                }
+                checked++;
+            }
+        }
+        assert.ok(checked >= 1, "au owns ap-southeast-2's provider");
+    });
+
     it("Thing names and MQTT client ids are account-wide: no stack's vehicle, core or claim prefix overlaps another's", () => {
         const spaces = (p: Planned) => [
             ["vehicle Things", p.cfg.provisioning.thingNamePrefix],

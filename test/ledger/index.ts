@@ -1,6 +1,7 @@
 /** Every actor's ledger. A new Lambda, topic rule, role or IoT policy needs an entry here (test/awsReferees.test.ts). */
 import type { ActorLedger } from "./types";
 import { provisioningHook } from "./provisioningHook";
+import { certificateProvider } from "./certificateProvider";
 import { rotationConfirm, rotationSweep } from "./rotation";
 import { destinationWatch, ruleEngine } from "./routing";
 import { audit, confirmErrors, iotLogging, notifier } from "./operations";
@@ -12,6 +13,6 @@ import { jitrErrors, justInTimeRegistration } from "./justInTimeRegistration";
 
 export const LEDGER: ActorLedger[] = [
     provisioningHook, rotationConfirm, rotationSweep, destinationWatch, ruleEngine, notifier, iotLogging, audit, confirmErrors,
-    provisioningRole, tokenExchange, mqttClaim, mqttVehicle, mqttCore, mqttCoreRotation, mqttCoreAfterRotation, iotInvokes, eventsInvoke, alarmsUseKey,
+    provisioningRole, certificateProvider, tokenExchange, mqttClaim, mqttVehicle, mqttCore, mqttCoreRotation, mqttCoreAfterRotation, iotInvokes, eventsInvoke, alarmsUseKey,
     justInTimeRegistration, jitrErrors,
 ];

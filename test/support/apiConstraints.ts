@@ -215,4 +215,18 @@ export const API_CONSTRAINTS: Constraints = {
         },
         none: {},
     },
+    "AWS::IoT::CertificateProvider": {
+        operation: "iot CreateCertificateProvider",
+        members: {
+            "CertificateProviderName": { api: "CreateCertificateProvider.certificateProviderName", shape: "CertificateProviderName", type: "string", pattern: "[\\w=,@-]+", min: 1, max: 128 },
+            "LambdaFunctionArn": { api: "CreateCertificateProvider.lambdaFunctionArn", shape: "CertificateProviderFunctionArn", type: "string", pattern: "[\\s\\S]*", max: 2048 },
+            "AccountDefaultForOperations": { api: "CreateCertificateProvider.accountDefaultForOperations", shape: "CertificateProviderAccountDefaultForOperations", type: "list", min: 1, max: 1 },
+            "AccountDefaultForOperations[]": { api: "CreateCertificateProvider.accountDefaultForOperations[]", shape: "CertificateProviderOperation", type: "string" },
+            "Tags": { api: "CreateCertificateProvider.tags", shape: "TagList", type: "list" },
+            "Tags[]": { api: "CreateCertificateProvider.tags[]", shape: "Tag", type: "structure" },
+            "Tags[].Key": { api: "CreateCertificateProvider.tags[].Key", shape: "TagKey", type: "string", pattern: "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$", min: 1, max: 128 },
+            "Tags[].Value": { api: "CreateCertificateProvider.tags[].Value", shape: "TagValue", type: "string", min: 0, max: 256 },
+        },
+        none: {},
+    },
 };

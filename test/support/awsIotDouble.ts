@@ -62,6 +62,13 @@ export interface DoubleOptions {
     policies: Record<string, PolicyDocument>;
     claimPolicyName: string;
     hook: (event: unknown) => Promise<HookResult>;
+    /**
+     * AWS IoT's certificate provider (privateCa): when set, CreateCertificateFromCsr hands the CSR to it as AWS IoT
+     * does, `{certificateSigningRequest, principalId, clientId}`, and registers the `certificatePem` it returns (AWS IoT
+     * developer guide, "Self-managed certificate signing using AWS IoT Core certificate provider"). A function that
+     * throws is a rejection; AWS does not document the error code the device then sees, so the double answers 400.
+     */
+    certificateProvider?: (event: { certificateSigningRequest: string; principalId: string; clientId: string }) => Promise<{ certificatePem: string }>;
 }
 
 interface CertificateRecord {
@@ -271,7 +278,20 @@ export class AwsIotDouble {
         } catch {
             return this.reject(client, request, 400, "InvalidCertificateSigningRequest", "The certificate signing request is not valid");
         }
-        const issued = await this.ca.sign(csr.publicKey);
+        let issued: { certPem: string; certificateId: string };
+        if (this.o.certificateProvider) {
+            const body = JSON.parse(payload.toString("utf8")) as { certificateSigningRequest: string };
+            try {
+                const { certificatePem } = await this.o.certificateProvider({
+                    certificateSigningRequest: body.certificateSigningRequest, principalId: this.certificateOf(client)?.certificateId ?? "", clientId: client.id,
+                });
+                issued = { certPem: certificatePem, certificateId: crypto.createHash("sha256").update(new crypto.X509Certificate(certificatePem).raw).digest("hex") };
+            } catch {
+                return this.reject(client, request, 400, "InvalidCertificateSigningRequest", "The certificate provider did not issue a certificate");
+            }
+        } else {
+            issued = await this.ca.sign(csr.publicKey);
+        }
         this.certificates.set(issued.certificateId, { certificateId: issued.certificateId, certificatePem: issued.certPem, status: "PENDING_ACTIVATION", policyNames: [], things: [], creationDate: new Date() });
         const token = crypto.randomBytes(32).toString("base64");
         this.tokens.set(token, { certificateId: issued.certificateId, expires: Date.now() + 3600_000 });

@@ -65,6 +65,9 @@ export function ledgerVars(run: ProgramRun): Record<string, string> {
     set("DestinationArn", find("aws:iot/topicRuleDestination:TopicRuleDestination", "")?.state.arn);
     set("ArtifactBucket", run.resources.find((r) => r.type === "aws:s3/bucket:Bucket" && r.name.includes("-edge-artifacts"))?.state.bucket);
     set("HookMode", hook?.inputs.environment.variables.HOOK_MODE);
+    const issuer = find("aws:lambda/function:Function", "-private-ca-fn");
+    set("PrivateCaArn", issuer?.inputs.environment.variables.CA_ARN);
+    set("PrivateCaTemplateArn", issuer?.inputs.environment.variables.TEMPLATE_ARN);
     set("SweepScheduleArn", find("aws:cloudwatch/eventRule:EventRule", "-sweep-schedule")?.state.arn);
     set("WatchScheduleArn", find("aws:cloudwatch/eventRule:EventRule", "-destination-watch-schedule")?.state.arn);
     const topics = readStackFile(run.stack).config["fms-iot:topics"];
@@ -310,7 +313,7 @@ export async function checkLedger(run: ProgramRun, ledger: readonly ActorLedger[
 /** IAM prefixes of the AWS SDK v3 clients the handlers import (`@aws-sdk/client-<name>`). */
 const SDK_CLIENT_PREFIX: Record<string, string> = {
     cloudwatch: "cloudwatch", dynamodb: "dynamodb", iot: "iot", "iot-data-plane": "iot", s3: "s3", kms: "kms", sts: "sts",
-    "secrets-manager": "secretsmanager", "cloudwatch-logs": "logs", lambda: "lambda", sns: "sns",
+    "secrets-manager": "secretsmanager", "cloudwatch-logs": "logs", lambda: "lambda", sns: "sns", "acm-pca": "acm-pca",
 };
 
 /**
