@@ -126,3 +126,30 @@ export const FLEET_PROVISIONING_RATES = {
 } as const;
 
 export type RateLimitedOperation = keyof typeof FLEET_PROVISIONING_RATES;
+
+/** Requests of each rate-limited operation one unit's provisioning costs (measured by the burst bench). */
+export type PerUnitRequests = Partial<Record<RateLimitedOperation, number>>;
+
+/** One unit's requests when nothing is retried: a CONNECT, a certificate (either kind), a RegisterThing. */
+export const NOMINAL_REQUESTS = (deviceKeysShare: number): PerUnitRequests => ({
+    Connect: 1, CreateCertificateFromCsr: deviceKeysShare, CreateKeysAndCertificate: 1 - deviceKeysShare, RegisterThing: 1,
+});
+
+export interface Projection { units: number; seconds: number; binding: RateLimitedOperation; byOperation: { operation: RateLimitedOperation; seconds: number }[] }
+
+/**
+ * How long onboarding `units` takes when every unit asks at once, at these rates (AWS's defaults unless given):
+ * each operation alone needs units x requests-per-unit / rate seconds; the longest is the binding one.
+ */
+export function projectOnboarding(units: number, perUnit: PerUnitRequests, rates: Partial<Record<RateLimitedOperation, number>> = FLEET_PROVISIONING_RATES): Projection {
+    const byOperation = (Object.keys(perUnit) as RateLimitedOperation[])
+        .filter((op) => (perUnit[op] ?? 0) > 0 && rates[op])
+        .map((operation) => ({ operation, seconds: (units * perUnit[operation]!) / rates[operation]! }))
+        .sort((a, b) => b.seconds - a.seconds);
+    return { units, seconds: byOperation[0]?.seconds ?? 0, binding: byOperation[0]?.operation ?? "RegisterThing", byOperation };
+}
+
+/** Each rate-limited operation's quota row. */
+export const RATE_QUOTA: Record<RateLimitedOperation, QuotaId> = {
+    CreateKeysAndCertificate: "createKeysAndCertificateRate", CreateCertificateFromCsr: "createCertificateFromCsrRate", RegisterThing: "registerThingRate", Connect: "connectRate",
+};

@@ -144,6 +144,8 @@ export interface IdentityRequest {
     csr: boolean;
     /** With `csr`: the unit's own key (PEM); otherwise a new one is made (once: a retry sends the same CSR). */
     unitKey?: string;
+    /** With `csr` and `unitKey`: the CSR for that key, made beforehand (as a unit may at end of line). */
+    csrPem?: string;
     /** Called with each certificate AWS issued, before RegisterThing (to stage it). */
     onCertificate?: (created: NewCertificate) => void;
 }
@@ -160,7 +162,7 @@ export interface Identity extends NewCertificate { thingName: string; counts: Re
 export async function obtainIdentity(connect: () => Promise<RequestSession>, r: IdentityRequest, policy: RetryPolicy = DEFAULT_RETRY, clock: Clock = realClock, random: () => number = Math.random): Promise<Identity> {
     const counts = noRetries();
     const started = clock.now();
-    const made = r.csr ? await makeKeyAndCsr(`CN=${r.serial}`, r.unitKey) : undefined;
+    const made = !r.csr ? undefined : r.csrPem && r.unitKey ? { csrPem: r.csrPem, privateKeyPem: r.unitKey } : await makeKeyAndCsr(`CN=${r.serial}`, r.unitKey);
     const register = `$aws/provisioning-templates/${r.template}/provision/json`;
     let session: RequestSession | undefined;
     let created: (NewCertificate & { at: number }) | undefined;

@@ -55,12 +55,13 @@ export interface RetryPolicy {
 export const OWNERSHIP_TOKEN_LIFE_MS = 3600_000;
 
 /**
- * The documented default. The ceiling (cap 60 s, 20 attempts, 3 hours) is sized from the burst bench: at AWS's
- * default RegisterThing rate (10/s) a 10,000-unit burst drains in about 17 minutes, and with these numbers no
- * unit gives up in it (docs/scale.md). A unit at the cap waits 30 s on average, so a waiting herd of W units
- * sends about W/30 requests per second: 10,000 waiting units keep the rate about 30 times over what AWS takes.
+ * The documented default. The ceiling is a time, not a count: a unit in a burst waits its turn at AWS's
+ * RegisterThing rate (10/s by default), so N units drain in N/10 seconds and the last ones retry for that long.
+ * With the window capped at 2 minutes (a mean wait of 60 s) a herd of W waiting units sends about W/60 requests
+ * a second; 100 attempts cover about 100 minutes of waiting (a 10,000-unit burst drains in about 17), and the
+ * deadline of 6 hours ends a unit that AWS keeps refusing. Sized by the burst bench (docs/scale.md).
  */
-export const DEFAULT_RETRY: RetryPolicy = { baseMs: 1000, capMs: 60_000, maxAttempts: 20, deadlineMs: 3 * 3600_000, tokenMarginMs: 5 * 60_000, backoff: true };
+export const DEFAULT_RETRY: RetryPolicy = { baseMs: 1000, capMs: 120_000, maxAttempts: 100, deadlineMs: 6 * 3600_000, tokenMarginMs: 5 * 60_000, backoff: true };
 
 /** Why a failed request may succeed later, or undefined when it may not. */
 export function retryable(err: unknown): "throttled" | "aws-error" | undefined {
