@@ -57,7 +57,7 @@ export interface Mapping {
 const HASH = "(?:[0-9A-F]{8})?$";
 const nameFromSecretArn = (arn: string) => /:secret:(.+)-[A-Za-z0-9]{6}$/.exec(arn)?.[1] ?? arn;
 
-/** Seed 000's CDK resources this program has a counterpart for (README: "Adopting a CDK country"). */
+/** Seed 000's CDK resources this program has a counterpart for (docs/adoption.md). */
 export const CDK_MAPPINGS: Mapping[] = [
     { construct: "<svc>-<env>device-policy (iot.CfnPolicy)", cfnType: "AWS::IoT::Policy", logicalId: new RegExp(`devicepolicy${HASH}`),
         type: "aws:iot/policy:Policy", nameSuffix: () => "-provisioning-device-policy", cfnRef: "name", importBy: "name",
@@ -203,7 +203,7 @@ export function adoptionReport(a: Adoption, stack: string): string {
 
 export const MAPPING_MARKERS = { start: "<!-- cdk-mapping:start (test/adopt.test.ts checks it; UPDATE_README=1 npm test rewrites it) -->", end: "<!-- cdk-mapping:end -->" };
 
-/** The README's mapping table, from the mappings themselves. */
+/** docs/adoption.md's mapping table, from the mappings themselves. */
 export function mappingTable(): string {
     const rows = CDK_MAPPINGS.map((m) => {
         const ours = `\`${m.type}\` \`<namePrefix>${m.nameSuffix(/(.+)/.exec("<key>")!)}\``;

@@ -1,5 +1,5 @@
 /**
- * The README's pictures: each stack's component view (plan/report.ts `componentMermaid`), kept as
+ * The pictures in docs/architecture.md: each stack's component view (plan/report.ts `componentMermaid`), kept as
  * docs/diagrams/<stack>.mmd and rendered to docs/diagrams/<stack>.svg by `npm run diagrams` (scripts/diagrams.ts).
  * The SVG carries the SHA-256 of the source it was rendered from, so a test can tell a stale picture.
  */
@@ -11,6 +11,8 @@ import { componentMermaid } from "./report";
 import { Markers } from "./readmeSection";
 
 export const DIAGRAM_DIR = path.join(PROJECT_ROOT, "docs", "diagrams");
+/** The page that shows the pictures (README.md links to it). */
+export const DIAGRAMS_DOC = path.join(PROJECT_ROOT, "docs", "architecture.md");
 export const README_MARKERS: Markers = { start: "<!-- diagrams:start (npm run diagrams writes this) -->", end: "<!-- diagrams:end -->" };
 
 export interface StackDiagram { stack: string; region: string; source: string }
@@ -28,10 +30,10 @@ export async function stackDiagrams(runs: Record<string, ProgramRun> = {}): Prom
     return out;
 }
 
-/** The README section between the markers: a rendered picture per stack, its Mermaid source under it. */
+/** The docs/architecture.md section between the markers: a rendered picture per stack, its Mermaid source under it. */
 export function readmeSection(diagrams: StackDiagram[]): string {
     const parts = diagrams.map((d) => [
-        `**${d.stack}** (${d.region}): ![${d.stack} components](docs/diagrams/${d.stack}.svg)`,
+        `**${d.stack}** (${d.region}): ![${d.stack} components](diagrams/${d.stack}.svg)`,
         "",
         "<details><summary>Mermaid source</summary>",
         "",

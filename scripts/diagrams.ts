@@ -1,13 +1,12 @@
 /**
  * npm run diagrams: renders each stack's component view to docs/diagrams/<stack>.svg with Mermaid itself (its
  * browser bundle in headless Chromium, as mermaid-cli does), writes the sources next to them, and rewrites the
- * README's diagrams section. Needs Chromium: CHROME_PATH, or /usr/bin/chromium (Debian: apt-get install chromium).
+ * diagrams section of docs/architecture.md. Needs Chromium: CHROME_PATH, or /usr/bin/chromium (Debian: apt-get install chromium).
  */
 import * as fs from "fs";
 import * as path from "path";
 import puppeteer from "puppeteer-core";
-import { PROJECT_ROOT } from "../config/stackFile";
-import { DIAGRAM_DIR, readmeSection, README_MARKERS, stackDiagrams, svgStamp } from "../plan/diagrams";
+import { DIAGRAM_DIR, DIAGRAMS_DOC, readmeSection, README_MARKERS, stackDiagrams, svgStamp } from "../plan/diagrams";
 import { replaceMarkedSection } from "../plan/readmeSection";
 
 async function main(): Promise<void> {
@@ -39,9 +38,9 @@ async function main(): Promise<void> {
     } finally {
         await browser.close();
     }
-    const readmePath = path.join(PROJECT_ROOT, "README.md");
+    const readmePath = DIAGRAMS_DOC;
     fs.writeFileSync(readmePath, replaceMarkedSection(fs.readFileSync(readmePath, "utf8"), README_MARKERS, readmeSection(diagrams)));
-    process.stderr.write(`wrote ${diagrams.map((d) => `docs/diagrams/${d.stack}.svg`).join(", ")} and the README's diagrams section\n`);
+    process.stderr.write(`wrote ${diagrams.map((d) => `docs/diagrams/${d.stack}.svg`).join(", ")} and docs/architecture.md's diagrams section\n`);
 }
 
 main().then(() => process.exit(0), (err) => { process.stderr.write(`npm run diagrams: ${(err as Error)?.message ?? err}\n`); process.exit(1); });

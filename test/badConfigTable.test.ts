@@ -203,11 +203,11 @@ describe("the README's bad-config table: realistic stack-file mistakes and the e
         });
     });
 
-    it("the README's table is these cases and lines", () => {
+    it("docs/configuration.md's table is these cases and lines", () => {
         const rows = ["| mistake | the one line it stops with |", "|---|---|"];
         lines.forEach((line, i) => rows.push(`| ${CASES[i] ? `${CASES[i][0]} (${CASES[i][1]})` : "tab-indented YAML (kr)"} | \`${line.replace(/\|/g, "\\|")}\` |`));
         const table = `${START}\n${rows.join("\n")}\n${END}`;
-        const file = path.join(PROJECT_ROOT, "README.md");
+        const file = path.join(PROJECT_ROOT, "docs", "configuration.md");
         const readme = fs.readFileSync(file, "utf8");
         const current = markedSection(readme, { start: START, end: END });
         if (process.env.UPDATE_README === "1") fs.writeFileSync(file, readme.replace(current, () => table));

@@ -5,7 +5,7 @@ import { BENCH_FILE, BENCH_MARKERS, parseStackRows, stackShape } from "../bench/
 import { PROJECT_ROOT, stackNames } from "../config/stackFile";
 import { markedSection } from "../plan/readmeSection";
 
-describe("the README's bench figures", function () {
+describe("the bench figures in docs/benchmarks.md", function () {
     this.timeout(60_000);
 
     it("match a fresh plan of every stack: resource count and longest dependency chain (npm run bench -- --write rewrites them)", async () => {

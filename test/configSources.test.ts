@@ -7,7 +7,8 @@ import { parse } from "yaml";
 import { PLACEHOLDER_REGION, PROJECT_ROOT, readStackFile, stackNames } from "../config/stackFile";
 import { stackKeys } from "../config/stackConfig";
 import { main as plan } from "../plan/cli";
-import { SCHEMA_FILE, schemaText } from "../scripts/schema";
+import { CONFIG_DOC, referenceRows, referenceSection, REFERENCE_MARKERS, SCHEMA_FILE, schemaText } from "../scripts/schema";
+import { markedSection } from "../plan/readmeSection";
 import { findBotocore, SERVICE_REGIONS_FILE, serviceRegionsText } from "../scripts/serviceRegions";
 
 /** A temporary project: Pulumi.yaml (as given, or ours) and one stack file. */
@@ -31,6 +32,12 @@ describe("config from real Pulumi sources: the stack-file schema, Pulumi.yaml, E
 
         it("is what `npm run schema` writes from the config declaration (no drift)", () => {
             assert.strictEqual(fs.readFileSync(SCHEMA_FILE, "utf8"), schemaText(), "run npm run schema");
+        });
+
+        it("docs/configuration.md's reference lists every key of it, nested fields included (npm run schema writes it)", () => {
+            assert.strictEqual(markedSection(fs.readFileSync(CONFIG_DOC, "utf8"), REFERENCE_MARKERS), referenceSection(), "run npm run schema");
+            const keys = referenceRows().map(([k]) => k);
+            for (const k of ["fms-iot:provisioning.hookReservedConcurrency", "fms-iot:provisioning.rotation.confirmTimeoutHours", "fms-iot:routing.routes[].key", "aws:allowedAccountIds"]) assert.ok(keys.includes(k), k);
         });
 
         it("every shipped stack file validates against it with a standard JSON Schema validator (ajv), and names it for yaml-language-server", () => {

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_ROOT, stackNames } from "../config/stackFile";
 import { main } from "../plan/cli";
-import { DIAGRAM_DIR, readmeSection, README_MARKERS, sourceHash, StackDiagram, stackDiagrams, svgStamp } from "../plan/diagrams";
+import { DIAGRAM_DIR, DIAGRAMS_DOC, readmeSection, README_MARKERS, sourceHash, StackDiagram, stackDiagrams, svgStamp } from "../plan/diagrams";
 import { ProgramRun, runStack } from "../plan/program";
 import { markedSection } from "../plan/readmeSection";
 import { componentMermaid, resourceMermaid } from "../plan/report";
@@ -47,11 +47,12 @@ describe("pictures of a stack", function () {
         assert.strictEqual((await main(["--stack", "jp", "--mermaid=resources"])).stdout, outputs["jp resources"]);
     });
 
-    it("Mermaid's parser accepts every diagram the plan prints and every one in the README, and refuses the old --all text", () => {
+    it("Mermaid's parser accepts every diagram the plan prints and every one in the README and docs/, and refuses the old --all text", () => {
         const texts: [string, string][] = [
             ...stacks.flatMap((s) => [[`${s} components`, outputs[`${s} components`]], [`${s} resources`, outputs[`${s} resources`]]] as [string, string][]),
             ...blocks(outputs["--all"]).map((b, i) => [`--all block ${i}`, b] as [string, string]),
-            ...blocks(fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8")).map((b, i) => [`README block ${i}`, b] as [string, string]),
+            ...["README.md", ...fs.readdirSync(path.join(PROJECT_ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)]
+                .flatMap((f) => blocks(fs.readFileSync(path.join(PROJECT_ROOT, f), "utf8")).map((b, i) => [`${f} block ${i}`, b] as [string, string])),
         ];
         // The parser is a referee: it refuses the three flowcharts in one text that --all --mermaid used to print.
         const joined = stacks.map((s) => outputs[`${s} components`]).join("\n");
@@ -85,7 +86,7 @@ describe("pictures of a stack", function () {
         assert.ok(!has("fms-kr-destination-watch", "fms-kr-routing"), "arrows point from what is needed to what needs it");
     });
 
-    it("docs/diagrams and the README hold what `npm run diagrams` makes of the stacks now", () => {
+    it("docs/diagrams and docs/architecture.md hold what `npm run diagrams` makes of the stacks now", () => {
         for (const d of diagrams) {
             const hint = "stale: run npm run diagrams";
             assert.strictEqual(fs.readFileSync(path.join(DIAGRAM_DIR, `${d.stack}.mmd`), "utf8"), d.source, `${d.stack}.mmd ${hint}`);
@@ -95,7 +96,7 @@ describe("pictures of a stack", function () {
             // Every component's name is drawn.
             for (const m of d.source.matchAll(/<br\/>([^,"]+)/g)) assert.ok(svg.includes(m[1]), `${d.stack}.svg lacks ${m[1]}`);
         }
-        const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-        assert.strictEqual(markedSection(readme, README_MARKERS), readmeSection(diagrams), "the README's diagrams section is stale: run npm run diagrams");
+        const doc = fs.readFileSync(DIAGRAMS_DOC, "utf8");
+        assert.strictEqual(markedSection(doc, README_MARKERS), readmeSection(diagrams), "docs/architecture.md's diagrams section is stale: run npm run diagrams");
     });
 });

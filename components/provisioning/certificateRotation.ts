@@ -155,7 +155,7 @@ export class CertificateRotation extends pulumi.ComponentResource {
         // Device Defender's DEVICE_CERTIFICATE_EXPIRING_CHECK, as the sweep publishes it: any finding alarms.
         topicAlarm(`${name}-expiring-certificates`, this, args.alarmTopicArn, {
             name: `${args.namePrefix}-expiring-device-certificates`,
-            alarmDescription: "Device Defender's latest audit found device certificates about to expire: rotate them (README, certificate rotation)",
+            alarmDescription: "Device Defender's latest audit found device certificates about to expire: rotate them (docs/provisioning.md, Vehicle certificate rotation)",
             namespace: args.metricNamespace,
             metricName: EXPIRING_METRIC,
             statistic: "Maximum",

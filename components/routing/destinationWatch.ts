@@ -66,7 +66,7 @@ export class DestinationWatch extends pulumi.ComponentResource {
         new aws.cloudwatch.EventTarget(`${name}-target`, { rule: schedule.name, arn: fn.arn }, { parent: this, dependsOn: [invoke] });
         const alarm = topicAlarm(`${name}-alarm`, this, args.alarmTopicArn, {
             name: `${args.namePrefix}-rule-destination-disabled`,
-            alarmDescription: "The Kafka route's VPC rule destination is disabled (30 days without traffic, or a resource it uses changed): messages go to the error action. See the README, 'Day two'.",
+            alarmDescription: "The Kafka route's VPC rule destination is disabled (30 days without traffic, or a resource it uses changed): messages go to the error action. See docs/day-two.md.",
             namespace: args.metricNamespace,
             metricName: DISABLED_METRIC,
             statistic: "Maximum",
