@@ -6,6 +6,9 @@ import { runStack } from "../plan/program";
 import { longestDependencyChain } from "../plan/report";
 import { Markers } from "../plan/readmeSection";
 
+/** The file (from the project root) whose bench section `npm run bench -- --write` rewrites. */
+export const BENCH_FILE = "docs/benchmarks.md";
+
 export const BENCH_MARKERS: Markers = { start: "<!-- bench:start (npm run bench writes this) -->", end: "<!-- bench:end -->" };
 
 export interface StackShape { stack: string; resources: number; chain: string[] }

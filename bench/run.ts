@@ -1,12 +1,17 @@
 /**
- * npm run bench [-- --no-readme]: prints figures, asserts nothing, and writes them into docs/benchmarks.md's bench section
- * (unless --no-readme). Progress goes to stderr.
+ * npm run bench [-- --write]: prints figures and asserts nothing; with --write (only) it also writes them into the
+ * bench section of BENCH_FILE (bench/figures.ts). Progress goes to stderr.
+ * npm run bench -- --burst [N] [--no-backoff]: the provisioning burst instead (bench/burst.ts; N default 500): its
+ * figures, the projection to 10,000 and 100,000 units, and a last line a script can read. Exit 1 when a check fails.
  * - program evaluation on mocks per stack (median of several runs);
  * - routing with 100 vs 1,000 routes (and the ratio);
  * - pre-provisioning hook latency p50/p99 over 10,000 warm invocations, registry mocked;
  * - hook bundle size;
  * - the longest dependency chain in each stack's resource graph.
  */
+// Before any use of libuv's pool (it is sized on first use): the burst's emulated AWS signs certificates and makes
+// RSA keys there, and must not queue the hook's work behind them on a pool of 4.
+process.env.UV_THREADPOOL_SIZE ??= "16";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -18,7 +23,8 @@ import { bundleHandler } from "../components/lambdaBundle";
 import { createHandler } from "../components/provisioning/lambda/provisioningHook";
 import { runStack } from "../plan/program";
 import { replaceMarkedSection } from "../plan/readmeSection";
-import { BENCH_MARKERS, benchSection, STACK_TABLE_HEADER, stackRow, StackShape, stackShape } from "./figures";
+import { runBurst } from "./burstReport";
+import { BENCH_FILE, BENCH_MARKERS, benchSection, STACK_TABLE_HEADER, stackRow, StackShape, stackShape } from "./figures";
 import { certificateKeyFingerprint } from "../components/runtime/keyFingerprint";
 import { makeCertificate, makeKeys } from "../test/support/x509";
 
@@ -33,7 +39,31 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
     return Number(process.hrtime.bigint() - t) / 1e6;
 }
 
+/** The arguments: --write, --burst [N], --no-backoff (with --burst); --no-readme is accepted (it is the default now). */
+export function parseBenchArgs(argv: string[]): { write: boolean; burst?: number; backoff: boolean } {
+    const args = { write: false, burst: undefined as number | undefined, backoff: true };
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (a === "--write") args.write = true;
+        else if (a === "--no-readme") continue;
+        else if (a === "--no-backoff") args.backoff = false;
+        else if (a === "--burst") {
+            const n = argv[i + 1];
+            if (n !== undefined && /^\d+$/.test(n)) { args.burst = Number(n); i++; } else args.burst = 500;
+            if (args.burst < 1) throw new Error("--burst N: N is a whole number of units, at least 1");
+        } else throw new Error(`unknown argument ${a}: npm run bench [-- --write] | npm run bench -- --burst [N] [--no-backoff]`);
+    }
+    if (args.burst !== undefined && args.write) throw new Error("--burst prints its figures; --write writes the plan figures only (run them separately)");
+    if (!args.backoff && args.burst === undefined) throw new Error("--no-backoff goes with --burst");
+    return args;
+}
+
 async function main(): Promise<void> {
+    const args = parseBenchArgs(process.argv.slice(2));
+    if (args.burst !== undefined) {
+        process.exitCode = await runBurst(args.burst, args.backoff, progress);
+        return;
+    }
     const runs = Number(process.env.BENCH_RUNS ?? 5);
     const out: string[] = [];
     const cpu = os.cpus();
@@ -91,11 +121,13 @@ async function main(): Promise<void> {
     out.push(`Hook bundle: ${Buffer.byteLength(bundleHandler(HOOK_ENTRY))} bytes (AWS SDK left to the Node.js 22 runtime)`);
     const output = out.join("\n");
     console.log(output);
-    if (!process.argv.includes("--no-readme")) {
-        const readme = path.join(PROJECT_ROOT, "docs", "benchmarks.md");
-        fs.writeFileSync(readme, replaceMarkedSection(fs.readFileSync(readme, "utf8"), BENCH_MARKERS, benchSection(output)));
-        progress("wrote the figures into docs/benchmarks.md");
-    }
+    if (args.write) {
+        const file = path.join(PROJECT_ROOT, BENCH_FILE);
+        fs.writeFileSync(file, replaceMarkedSection(fs.readFileSync(file, "utf8"), BENCH_MARKERS, benchSection(output)));
+        progress(`wrote the figures into ${BENCH_FILE}`);
+    } else progress(`not written anywhere (npm run bench -- --write puts them into ${BENCH_FILE})`);
 }
 
-main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });
+if (require.main === module) {
+    main().then(() => process.exit(process.exitCode ?? 0), (err) => { console.error(err instanceof Error ? `bench: ${err.message}` : err); process.exit(1); });
+}

@@ -7,12 +7,14 @@ import { COUNTRY_CODES } from "./countries";
 import { csrProblem } from "./csr";
 import { deviceRootProblem } from "./mqttTopics";
 import { ConfigError } from "./errors";
+import { fleetSchema, resolveFleet } from "./fleetConfig";
 import { identitySchema, resolveIdentity } from "./identityConfig";
 import { greengrassSchema, resolveGreengrass } from "./greengrassConfig";
 import { operationsSchema, resolveOperations } from "./operationsConfig";
 import { resolveRouting, routingSchema } from "./routingConfig";
 import { ACM_PCA_REGIONS, GREENGRASS_REGIONS, IOT_REGIONS, MSK_REGIONS, SERVICE_REGIONS_SOURCE } from "./serviceRegions";
-import { stackNames } from "./stackFile";
+import { readStackFile, stackNames } from "./stackFile";
+import { AccountShare, accountShare, checkRulesPerAccount } from "./accountQuotas";
 import { checkYamlNumbers } from "./yamlNumbers";
 import { flag, keyOf, list, numberIn, oneOf, parseWith, says, section, serialPrefixes, text, wholeNumber } from "./schema";
 
@@ -119,6 +121,7 @@ const projectShape = {
     routing: routingSchema,
     operations: operationsSchema,
     greengrass: greengrassSchema,
+    fleet: fleetSchema,
     // Read by the program itself from the encrypted config (`pulumi config set --secret`).
     mskPassword: z.unknown().optional().meta({ description: "the MSK SASL/SCRAM password; set it with pulumi config set --secret mskPassword" }),
 };
@@ -273,6 +276,8 @@ function stackSchema(project: string, stack: string, context: ConfigContext = {}
             operations: resolveOperations(`${project}:operations`, v.operations, production, stack, context.stacks),
             /** Greengrass v2 for vehicles that run edge software; absent: none of it. */
             greengrass: resolveGreengrass(`${project}:greengrass`, v.greengrass, provisioning, routing, v.namePrefix, (v.operations?.regionSettingsOwner ?? stack) === stack),
+            /** The fleet the stack declares (sizes, onboarding window), checked against AWS's quotas; absent: unchecked. */
+            fleet: resolveFleet(`${project}:fleet`, v.fleet, v.greengrass !== undefined),
         };
     });
 }
@@ -412,7 +417,18 @@ export function loadStackConfig(): StackConfig {
         context.stacks = stackNames(here);
     }
     context.isSecret = configIsSecret;
-    return stackConfigFromEngine(project, stack, engine, `Pulumi.${stack}.yaml`, context);
+    const config = stackConfigFromEngine(project, stack, engine, `Pulumi.${stack}.yaml`, context);
+    // Quotas shared with the other stacks of this account and region (their own errors are theirs to report).
+    const others: AccountShare[] = [];
+    for (const other of (context.stacks ?? []).filter((s) => s !== stack)) {
+        try {
+            others.push(accountShare(stackConfigFromEngine(project, other, readStackFile(other, here).config, `Pulumi.${other}.yaml`)));
+        } catch {
+            // A stack file this one cannot read or that is invalid: `pulumi preview` of that stack says why.
+        }
+    }
+    checkRulesPerAccount(project, accountShare(config), others);
+    return config;
 }
 
 /**

@@ -64,5 +64,6 @@ export class PendingCredentials {
 
     discard(): void {
         for (const { tmp } of this.staged) fs.rmSync(tmp, { force: true });
+        this.staged.length = 0;
     }
 }

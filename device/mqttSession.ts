@@ -32,6 +32,23 @@ export function tlsOptionsFor(host: string, port: number): { servername?: string
     };
 }
 
+/**
+ * A CONNECT refused for a reason that passes: MQTT 5 CONNACK 0x97 Quota exceeded or 0x9F Connection rate exceeded
+ * (MQTT 5.0, section 3.2.2.2; AWS IoT Core developer guide, "MQTT 5 reason codes",
+ * https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html). Worth a retry after a backoff. A CONNECT refused
+ * without a reason (MQTT 3.1.1: AWS IoT closes the connection, throttled or not authorized alike) is not one of
+ * these: the device cannot tell a throttle from a refusal there, and does not retry it.
+ */
+export class ConnectThrottled extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "ConnectThrottled";
+    }
+}
+
+/** MQTT 5 CONNACK reason codes that say "later": 0x97 Quota exceeded, 0x9F Connection rate exceeded. */
+export const THROTTLED_CONNACK = [0x97, 0x9f];
+
 export class TimeoutError extends Error {
     constructor(what: string, ms: number) {
         super(`timed out after ${ms} ms waiting for ${what}`);
@@ -86,7 +103,10 @@ export class MqttSession {
         });
         const connected = new Promise<void>((resolve, reject) => {
             client.once("connect", () => resolve());
-            client.once("error", (err) => reject(new Error(`cannot connect to ${o.host}:${o.port} as ${o.clientId}: ${err.message}`)));
+            client.once("error", (err) => {
+                const message = `cannot connect to ${o.host}:${o.port} as ${o.clientId}: ${err.message}`;
+                reject(THROTTLED_CONNACK.includes((err as { code?: unknown }).code as number) ? new ConnectThrottled(message) : new Error(message));
+            });
             client.once("close", () => reject(new Error(`the broker refused the connection of ${o.clientId} (not authorized?)`)));
         });
         try {

@@ -3,8 +3,19 @@ import * as fs from "fs";
 import * as path from "path";
 import { FILES, makeKeyAndCsr, PendingCredentials } from "./credentials";
 import { MqttSession, TlsIdentity } from "./mqttSession";
+import { backoffMs, Clock, DEFAULT_RETRY, GaveUp, noRetries, OWNERSHIP_TOKEN_LIFE_MS, ProvisioningRejected, realClock, RetryCounts, retryable, RetryPolicy } from "./retry";
 
 export { FILES } from "./credentials";
+export { ProvisioningRejected } from "./retry";
+
+/** What the provisioning flow needs of an MQTT connection (MqttSession; the bench's in-process one). */
+export interface RequestSession {
+    subscribe(topics: string[]): Promise<void>;
+    publish(topic: string, payload: string | Buffer): Promise<void>;
+    /** The next message on any of these (already subscribed) topics. */
+    next(topics: string[]): Promise<{ topic: string; payload: Buffer }>;
+    end(): Promise<void>;
+}
 
 export interface ProvisionOptions {
     /** 4: MQTT 3.1.1 (default); 5: MQTT 5. */
@@ -26,6 +37,8 @@ export interface ProvisionOptions {
      */
     keyFile?: string;
     timeoutMs: number;
+    /** How throttled requests are retried (device/retry.ts); DEFAULT_RETRY when absent. */
+    retry?: RetryPolicy;
 }
 
 export interface ProvisionResult {
@@ -33,14 +46,6 @@ export interface ProvisionResult {
     certificateId: string;
     certificateFile: string;
     privateKeyFile: string;
-}
-
-/** AWS IoT rejected a fleet-provisioning request (`.../rejected`). */
-export class ProvisioningRejected extends Error {
-    constructor(public readonly step: string, public readonly statusCode: unknown, public readonly errorCode: string, public readonly errorMessage: string) {
-        super(`${step} rejected: ${errorCode} (${String(statusCode)}): ${errorMessage}`);
-        this.name = "ProvisioningRejected";
-    }
 }
 
 /** Reads the PEM files of a TLS identity; a file that is missing or not the PEM it should be is named. */
@@ -83,7 +88,7 @@ export function readPrivateKey(file: string): string {
     return text;
 }
 
-export async function call(session: MqttSession, step: string, topic: string, body: object): Promise<Record<string, any>> {
+export async function call(session: RequestSession, step: string, topic: string, body: object): Promise<Record<string, any>> {
     // Subscribed before publishing (AWS answers once, on the same connection). If the publish fails, this
     // wait is abandoned: its later rejection (connection closed, timer) is handled here, never unhandled.
     const waiting = session.next([`${topic}/accepted`, `${topic}/rejected`]);
@@ -102,11 +107,17 @@ export async function call(session: MqttSession, step: string, topic: string, bo
     return parsed;
 }
 
+export interface NewCertificate { certificateId: string; certificatePem: string; privateKeyPem: string; token: string }
+
 /** Asks for a new certificate: from a CSR made here (the key never leaves), or AWS's key pair. */
-export async function newCertificate(session: MqttSession, csr: boolean, subject: string, privateKeyPem?: string): Promise<{ certificateId: string; certificatePem: string; privateKeyPem: string; token: string }> {
-    if (csr) {
+export async function newCertificate(session: RequestSession, csr: boolean, subject: string, privateKeyPem?: string): Promise<NewCertificate> {
+    return requestCertificate(session, csr ? await makeKeyAndCsr(subject, privateKeyPem) : undefined);
+}
+
+/** CreateCertificateFromCsr with this CSR (made once, sent again on a retry), or CreateKeysAndCertificate without one. */
+async function requestCertificate(session: RequestSession, made: { csrPem: string; privateKeyPem: string } | undefined): Promise<NewCertificate> {
+    if (made) {
         const request = "$aws/certificates/create-from-csr/json";
-        const made = await makeKeyAndCsr(subject, privateKeyPem);
         const answer = await call(session, "CreateCertificateFromCsr", request, { certificateSigningRequest: made.csrPem });
         for (const field of ["certificateId", "certificatePem", "certificateOwnershipToken"]) {
             if (typeof answer[field] !== "string") throw new Error(`CreateCertificateFromCsr: the answer has no ${field}`);
@@ -127,6 +138,81 @@ export function provisioningTopics(csr: boolean, template: string): string[] {
     return [`${create}/accepted`, `${create}/rejected`, `${register}/accepted`, `${register}/rejected`];
 }
 
+export interface IdentityRequest {
+    template: string;
+    serial: string;
+    csr: boolean;
+    /** With `csr`: the unit's own key (PEM); otherwise a new one is made (once: a retry sends the same CSR). */
+    unitKey?: string;
+    /** With `csr` and `unitKey`: the CSR for that key, made beforehand (as a unit may at end of line). */
+    csrPem?: string;
+    /** Called with each certificate AWS issued, before RegisterThing (to stage it). */
+    onCertificate?: (created: NewCertificate) => void;
+}
+
+export interface Identity extends NewCertificate { thingName: string; counts: RetryCounts }
+
+/**
+ * The unit's provisioning with the device retry policy (device/retry.ts): one connection with the claim
+ * certificate, a certificate (CreateCertificateFromCsr or CreateKeysAndCertificate), RegisterThing with its
+ * ownership token; a throttled request is sent again after a full-jitter backoff, over the same connection; a
+ * RegisterThing retry keeps the token only while it has `tokenMarginMs` to live, else the unit asks for a new
+ * certificate. `connect` opens the connection (and is called again only after a throttled CONNECT).
+ */
+export async function obtainIdentity(connect: () => Promise<RequestSession>, r: IdentityRequest, policy: RetryPolicy = DEFAULT_RETRY, clock: Clock = realClock, random: () => number = Math.random): Promise<Identity> {
+    const counts = noRetries();
+    const started = clock.now();
+    const made = !r.csr ? undefined : r.csrPem && r.unitKey ? { csrPem: r.csrPem, privateKeyPem: r.unitKey } : await makeKeyAndCsr(`CN=${r.serial}`, r.unitKey);
+    const register = `$aws/provisioning-templates/${r.template}/provision/json`;
+    let session: RequestSession | undefined;
+    let created: (NewCertificate & { at: number }) | undefined;
+    let failures = 0;
+    try {
+        for (;;) {
+            let step = "CONNECT";
+            try {
+                if (!session) {
+                    counts.attempts++;
+                    session = await connect();
+                    step = "SUBSCRIBE";
+                    await session.subscribe(provisioningTopics(r.csr, r.template));
+                    failures = 0;
+                }
+                if (!created || clock.now() > created.at + OWNERSHIP_TOKEN_LIFE_MS - policy.tokenMarginMs) {
+                    if (created) counts.newCertificates++;
+                    step = made ? "CreateCertificateFromCsr" : "CreateKeysAndCertificate";
+                    counts.attempts++;
+                    created = { ...(await requestCertificate(session, made)), at: clock.now() };
+                    failures = 0;
+                    r.onCertificate?.(created);
+                }
+                step = "RegisterThing";
+                counts.attempts++;
+                const registered = await call(session, "RegisterThing", register, { certificateOwnershipToken: created.token, parameters: { SerialNumber: r.serial } });
+                if (typeof registered.thingName !== "string") throw new Error("RegisterThing: the answer has no thingName");
+                const { at: _at, ...certificate } = created;
+                return { ...certificate, thingName: registered.thingName, counts };
+            } catch (err) {
+                const why = retryable(err);
+                if (!why) throw err;
+                if (why === "throttled") counts.throttles++;
+                if (step === "CONNECT") {
+                    counts.reconnects++;
+                    session = undefined;
+                }
+                failures++;
+                if (failures >= policy.maxAttempts) throw new GaveUp(step, failures, err);
+                const wait = backoffMs(policy, failures, random);
+                if (clock.now() + wait - started > policy.deadlineMs) throw new GaveUp(`${step} (deadline)`, failures, err);
+                counts.retries++;
+                await clock.sleep(wait);
+            }
+        }
+    } finally {
+        await session?.end();
+    }
+}
+
 /**
  * Fleet provisioning by claim over MQTT: connect with the claim certificate, get a certificate (from a
  * CSR made here, or with AWS's key), RegisterThing with the serial. The new credentials are written
@@ -141,28 +227,28 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
     if (o.keyFile && !o.csr) throw new Error("--key needs --csr: with AWS-made keys (deviceKeys: aws) the unit has no key of its own to send");
     const unitKey = o.keyFile ? readPrivateKey(o.keyFile) : undefined;
     const identity = readIdentity(path.join(o.claimDir, FILES.certificate), path.join(o.claimDir, FILES.privateKey), o.ca);
-    // AWS IoT drops a connection when another connects with its client id: a predictable `<prefix><serial>` would let
-    // any claim-certificate holder knock a unit off while it provisions, over and over. A random suffix (the claim
-    // policy allows `<prefix>*`) keeps the serial readable in the logs and the id unguessable.
-    const clientId = `${o.clientIdPrefix}${o.serial}-${crypto.randomBytes(4).toString("hex")}`;
-    const session = await MqttSession.connect({ host: o.endpoint, port: o.port, clientId, identity, timeoutMs: o.timeoutMs, mqttVersion: o.mqttVersion });
+    const connect = () => MqttSession.connect({ host: o.endpoint, port: o.port, clientId: claimClientId(o.clientIdPrefix, o.serial), identity, timeoutMs: o.timeoutMs, mqttVersion: o.mqttVersion });
     const pending = new PendingCredentials(o.outDir);
     try {
-        await session.subscribe(provisioningTopics(o.csr, o.template));
-        const created = await newCertificate(session, o.csr, `CN=${o.serial}`, unitKey);
-        pending.stage(FILES.certificate, created.certificatePem);
-        pending.stage(FILES.privateKey, created.privateKeyPem);
-        const registered = await call(session, "RegisterThing", `$aws/provisioning-templates/${o.template}/provision/json`, {
-            certificateOwnershipToken: created.token,
-            parameters: { SerialNumber: o.serial },
-        });
-        if (typeof registered.thingName !== "string") throw new Error("RegisterThing: the answer has no thingName");
+        const got = await obtainIdentity(connect, {
+            template: o.template, serial: o.serial, csr: o.csr, unitKey,
+            onCertificate: (created) => {
+                pending.discard();
+                pending.stage(FILES.certificate, created.certificatePem);
+                pending.stage(FILES.privateKey, created.privateKeyPem);
+            },
+        }, o.retry);
         const [certificateFile, privateKeyFile] = pending.commit();
-        return { thingName: registered.thingName, certificateId: created.certificateId, certificateFile, privateKeyFile };
+        return { thingName: got.thingName, certificateId: got.certificateId, certificateFile, privateKeyFile };
     } catch (err) {
         pending.discard();
         throw err;
-    } finally {
-        await session.end();
     }
 }
+
+/**
+ * AWS IoT drops a connection when another connects with its client id: a predictable `<prefix><serial>` would let
+ * any claim-certificate holder knock a unit off while it provisions, over and over. A random suffix (the claim
+ * policy allows `<prefix>*`) keeps the serial readable in the logs and the id unguessable.
+ */
+export const claimClientId = (prefix: string, serial: string) => `${prefix}${serial}-${crypto.randomBytes(4).toString("hex")}`;

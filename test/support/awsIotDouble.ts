@@ -25,6 +25,12 @@
  *   PENDING_ACTIVATION under that CA, the event goes to `$aws/events/certificates/registered/<caCertificateId>`
  *   (to the action set in `eventActions`), and the connection is closed; a later connection with the same
  *   certificate is authorized by its status and policies like any other.
+ *   DescribeCertificate, UpdateCertificate, DetachThingPrincipal) from the same state (`iotApi()`).
+ * - optionally enforces AWS's per-account rates for CONNECT and the fleet-provisioning MQTT API
+ *   (./rateLimiter.ts, the values from config/awsQuotas.ts), answering a throttled request on its `/rejected`
+ *   topic, and deletes a certificate whose ownership token expired unused, as AWS does;
+ * - serves connections in process too (`connectInProcess`): the same authorization and topic handlers
+ *   without TLS, MQTT framing or sockets, for the burst bench's thousands of units.
  * It is not AWS: only what the simulator and our policies exercise is modelled.
  */
 import * as crypto from "crypto";
@@ -37,6 +43,10 @@ import { Duplex } from "stream";
 import { Mqtt5Front } from "./mqtt5Front";
 import { Issued, TestCa } from "./x509";
 import * as x509 from "@peculiar/x509";
+import type { RequestSession } from "../../device/provision";
+import { ConnectThrottled, TimeoutError } from "../../device/mqttSession";
+import { AccountRateLimiter } from "./rateLimiter";
+import { RateLimitedOperation } from "../../config/awsQuotas";
 
 // aedes 0.51 is CommonJS with loose typings; only what the double uses is typed here.
 type AedesClient = { id: string; conn: Pick<tls.TLSSocket, "getPeerCertificate">; publish(packet: object, done: (err?: Error) => void): void };
@@ -69,7 +79,22 @@ export interface DoubleOptions {
      * throws is a rejection; AWS does not document the error code the device then sees, so the double answers 400.
      */
     certificateProvider?: (event: { certificateSigningRequest: string; principalId: string; clientId: string }) => Promise<{ certificatePem: string }>;
+    /** AWS's per-account rates (shared by the stacks of one account); none: nothing is throttled. */
+    limiter?: AccountRateLimiter;
+    /** false: keep no log of messages, hook events, refusals and subscriptions (a burst of 10,000 units). Default true. */
+    keepLogs?: boolean;
+    /** The clock of token expiry (ms). */
+    now?: () => number;
 }
+
+/**
+ * AWS IoT's answer to a throttled fleet-provisioning request, on the request's `/rejected` topic: the error
+ * payload the device provisioning MQTT API documents for every rejection ({statusCode, errorCode, errorMessage};
+ * fleet-provision-api.html), with HTTP's 429 and AWS's "Throttling" code. The page documents the shape, not the
+ * throttle's values: the device (device/retry.ts) treats statusCode 429 or any errorCode containing "Thrott" as
+ * a throttle, so it does not depend on this double's spelling.
+ */
+export const THROTTLED = { statusCode: 429, errorCode: "Throttling", errorMessage: "Rate exceeded" } as const;
 
 interface CertificateRecord {
     certificateId: string;
@@ -116,6 +141,13 @@ export class AwsIotDouble {
     /** Every subscription granted, by client. */
     public readonly subscriptions: { clientId: string; topic: string }[] = [];
     private readonly tokens = new Map<string, { certificateId: string; expires: number }>();
+    /** Tokens in the order they expire (one life for all): the sweep reads from `expiredUpTo`. */
+    private readonly tokenQueue: string[] = [];
+    private expiredUpTo = 0;
+    /** Certificates AWS deleted because their ownership token expired before RegisterThing used it. */
+    public expiredCertificates = 0;
+    private get keepLogs(): boolean { return this.o.keepLogs !== false; }
+    private now(): number { return (this.o.now ?? Date.now)(); }
 
     private constructor(private readonly o: DoubleOptions, public readonly ca: TestCa, private readonly broker: Broker, private readonly server: tls.Server, public readonly port: number, private readonly serverCert: Issued) {}
 
@@ -180,6 +212,64 @@ export class AwsIotDouble {
         return this.mqtt5.port;
     }
 
+    /**
+     * A connection served in process: the CONNECT, SUBSCRIBE and PUBLISH authorization and the topic handlers
+     * are the broker's own (the same code a TLS connection reaches), the client certificate is `certificateId`'s.
+     * Left out: TLS (the handshake's CPU and the certificate check), MQTT framing, aedes' routing and QoS, sockets
+     * and network latency. A CONNECT over the account's rate is refused as MQTT 5 does (CONNACK 0x97).
+     */
+    async connectInProcess(clientId: string, certificateId: string, timeoutMs = 30_000): Promise<RequestSession> {
+        if (this.o.limiter && !this.o.limiter.take("Connect")) throw new ConnectThrottled(`the CONNECT of ${clientId} was throttled (CONNACK 0x97 Quota exceeded)`);
+        const waiters = new Map<string, ((payload: Buffer) => void)[]>();
+        const subscribed = new Set<string>();
+        let open = true;
+        let refused: (() => void) | undefined;
+        const client: AedesClient = {
+            id: clientId,
+            conn: { getPeerCertificate: () => ({ fingerprint256: certificateId }), destroy: () => refused?.() } as never,
+            publish: (packet, done) => {
+                const p = packet as Packet;
+                if (open && subscribed.has(p.topic)) for (const w of waiters.get(p.topic) ?? []) w(p.payload);
+                done();
+            },
+        };
+        const ok = await new Promise<boolean>((resolve) => {
+            refused = () => resolve(false);
+            this.broker.authenticate(client, null, null, (err, granted) => resolve(!err && granted));
+        });
+        if (!ok) throw new Error(`the broker refused the connection of ${clientId} (not authorized?)`);
+        return {
+            subscribe: async (topics) => {
+                for (const topic of topics) {
+                    const granted = await new Promise<object | null>((resolve) => this.broker.authorizeSubscribe(client, { topic, qos: 1 }, (_e, sub) => resolve(sub)));
+                    if (!granted) throw new Error(`the broker refused the subscription to ${topic} (not authorized?)`);
+                    subscribed.add(topic);
+                }
+            },
+            publish: async (topic, payload) => {
+                if (!open) throw new Error(`the broker closed the connection of ${clientId}`);
+                const packet: Packet = { cmd: "publish", topic, payload: Buffer.from(payload), qos: 1 };
+                const err = await new Promise<Error | null | undefined>((resolve) => this.broker.authorizePublish(client, packet, resolve));
+                if (err) {
+                    open = false; // AWS IoT closes the connection on a publish it does not authorize
+                    throw new Error(`the broker closed the connection of ${clientId}`);
+                }
+            },
+            next: (topics) => new Promise((resolve, reject) => {
+                const handlers = topics.map((topic) => (payload: Buffer) => {
+                    clearTimeout(timer);
+                    topics.forEach((t, i) => waiters.set(t, (waiters.get(t) ?? []).filter((h) => h !== handlers[i])));
+                    resolve({ topic, payload });
+                });
+                topics.forEach((t, i) => waiters.set(t, [...(waiters.get(t) ?? []), handlers[i]]));
+                const timer = setTimeout(() => reject(new TimeoutError(`a message on ${topics.join(" or ")}`, timeoutMs)), timeoutMs);
+            }),
+            end: async () => {
+                open = false;
+            },
+        };
+    }
+
     async close(): Promise<void> {
         await this.mqtt5?.close();
         await new Promise<void>((resolve) => this.broker.close(() => resolve()));
@@ -198,7 +288,7 @@ export class AwsIotDouble {
         const ctx: PrincipalContext = { region: this.o.region, accountId: this.o.accountId, clientId: client.id, attachedThing };
         const policies = (cert?.policyNames ?? []).map((n) => this.o.policies[n]).filter(Boolean);
         const ok = cert?.status === "ACTIVE" && isAllowed(policies, action, resource, ctx);
-        if (!ok) this.refusals.push({ clientId: client.id, action, resource });
+        if (!ok && this.keepLogs) this.refusals.push({ clientId: client.id, action, resource });
         return ok;
     }
 
@@ -216,7 +306,7 @@ export class AwsIotDouble {
         };
         b.authorizeSubscribe = (client, sub, done) => {
             const refused = sub.topic.startsWith("$aws/rules/") || !this.allowed(client, "iot:Subscribe", `topicfilter/${sub.topic}`);
-            if (!refused) this.subscriptions.push({ clientId: client.id, topic: sub.topic });
+            if (!refused && this.keepLogs) this.subscriptions.push({ clientId: client.id, topic: sub.topic });
             done(null, refused ? null : sub);
         };
         b.authorizeForward = (client, packet) => (this.allowed(client, "iot:Receive", `topic/${packet.topic}`) ? packet : null);
@@ -245,7 +335,7 @@ export class AwsIotDouble {
     /** Answers on `<request>/accepted|rejected`, to the requesting client only, if it may receive it. */
     private answer(client: AedesClient, topic: string, body: object): void {
         if (!this.allowed(client, "iot:Receive", `topic/${topic}`)) return;
-        this.sent.push({ clientId: client.id, topic, payload: JSON.stringify(body) });
+        if (this.keepLogs) this.sent.push({ clientId: client.id, topic, payload: JSON.stringify(body) });
         // AWS IoT delivers these answers with QoS 1 (the device's subscription is QoS 1).
         client.publish({ cmd: "publish", topic, payload: Buffer.from(JSON.stringify(body)), qos: 1, retain: false }, () => undefined);
     }
@@ -254,13 +344,51 @@ export class AwsIotDouble {
         this.answer(client, `${request}/rejected`, { statusCode, errorCode, errorMessage });
     }
 
+    /** Over the account's rate: the request is answered on `/rejected` and does nothing. */
+    private throttled(client: AedesClient, op: RateLimitedOperation, request: string): boolean {
+        if (!this.o.limiter || this.o.limiter.take(op)) return false;
+        this.reject(client, request, THROTTLED.statusCode, THROTTLED.errorCode, THROTTLED.errorMessage);
+        return true;
+    }
+
+    /** A new ownership token for a PENDING_ACTIVATION certificate, good for an hour (fleet-provision-api.html). */
+    private newToken(certificateId: string): string {
+        const token = crypto.randomBytes(32).toString("base64");
+        this.tokens.set(token, { certificateId, expires: this.now() + 3600_000 });
+        this.tokenQueue.push(token);
+        return token;
+    }
+
+    /**
+     * "If the certificate ... isn't activated and isn't attached to a policy or a thing by the time the token
+     * expires, the certificate is deleted" (fleet-provision-api.html, CreateCertificateFromCsr and
+     * CreateKeysAndCertificate): the double does so when it next serves a request.
+     */
+    private sweepExpiredTokens(): void {
+        const now = this.now();
+        while (this.expiredUpTo < this.tokenQueue.length) {
+            const token = this.tokenQueue[this.expiredUpTo];
+            const t = this.tokens.get(token);
+            if (t && t.expires >= now) break;
+            this.expiredUpTo++;
+            if (!t) continue;
+            this.tokens.delete(token);
+            const c = this.certificates.get(t.certificateId);
+            if (c?.status === "PENDING_ACTIVATION" && c.things.length === 0 && c.policyNames.length === 0) {
+                this.certificates.delete(t.certificateId);
+                this.expiredCertificates++;
+            }
+        }
+    }
+
     private async createKeysAndCertificate(client: AedesClient): Promise<void> {
         const request = "$aws/certificates/create/json";
+        this.sweepExpiredTokens();
+        if (this.throttled(client, "CreateKeysAndCertificate", request)) return;
         // As AWS IoT does: an RSA 2048-bit key, the private key in PKCS#1 PEM.
         const issued = await this.ca.issueRsa();
         this.certificates.set(issued.certificateId, { certificateId: issued.certificateId, certificatePem: issued.certPem, status: "PENDING_ACTIVATION", policyNames: [], things: [], creationDate: new Date() });
-        const token = crypto.randomBytes(32).toString("base64");
-        this.tokens.set(token, { certificateId: issued.certificateId, expires: Date.now() + 3600_000 });
+        const token = this.newToken(issued.certificateId);
         this.answer(client, `${request}/accepted`, {
             certificateId: issued.certificateId, certificatePem: issued.certPem, privateKey: issued.keyPem, certificateOwnershipToken: token,
         });
@@ -269,6 +397,8 @@ export class AwsIotDouble {
     /** CreateCertificateFromCsr: the double's CA signs the CSR's public key; the answer carries no key. */
     private async createCertificateFromCsr(client: AedesClient, payload: Buffer): Promise<void> {
         const request = "$aws/certificates/create-from-csr/json";
+        this.sweepExpiredTokens();
+        if (this.throttled(client, "CreateCertificateFromCsr", request)) return;
         let csr: x509.Pkcs10CertificateRequest;
         try {
             const body = JSON.parse(payload.toString("utf8")) as { certificateSigningRequest?: unknown };
@@ -293,8 +423,7 @@ export class AwsIotDouble {
             issued = await this.ca.sign(csr.publicKey);
         }
         this.certificates.set(issued.certificateId, { certificateId: issued.certificateId, certificatePem: issued.certPem, status: "PENDING_ACTIVATION", policyNames: [], things: [], creationDate: new Date() });
-        const token = crypto.randomBytes(32).toString("base64");
-        this.tokens.set(token, { certificateId: issued.certificateId, expires: Date.now() + 3600_000 });
+        const token = this.newToken(issued.certificateId);
         this.answer(client, `${request}/accepted`, { certificateId: issued.certificateId, certificatePem: issued.certPem, certificateOwnershipToken: token });
     }
 
@@ -379,6 +508,8 @@ export class AwsIotDouble {
 
     private async registerThing(client: AedesClient, templateName: string, payload: Buffer): Promise<void> {
         const request = `$aws/provisioning-templates/${templateName}/provision/json`;
+        this.sweepExpiredTokens();
+        if (this.throttled(client, "RegisterThing", request)) return;
         const body = this.o.templates[templateName];
         if (!body) return this.reject(client, request, 404, "ResourceNotFoundException", `Template ${templateName} does not exist`);
         let parsed: { certificateOwnershipToken?: unknown; parameters?: Record<string, string> };
@@ -388,7 +519,7 @@ export class AwsIotDouble {
             return this.reject(client, request, 400, "InvalidPayload", "The payload is not JSON");
         }
         const token = typeof parsed.certificateOwnershipToken === "string" ? this.tokens.get(parsed.certificateOwnershipToken) : undefined;
-        if (!token || token.expires < Date.now()) return this.reject(client, request, 400, "InvalidCertificateOwnershipToken", "The certificate ownership token is invalid or expired");
+        if (!token || token.expires < this.now()) return this.reject(client, request, 400, "InvalidCertificateOwnershipToken", "The certificate ownership token is invalid or expired");
         const created = this.certificates.get(token.certificateId)!;
         const parameters = parsed.parameters ?? {};
         const event = {
@@ -399,7 +530,7 @@ export class AwsIotDouble {
             clientId: client.id,
             parameters,
         };
-        this.hookEvents.push(event);
+        if (this.keepLogs) this.hookEvents.push(event);
         const decision = await Promise.race([
             this.o.hook(event),
             new Promise<HookResult>((resolve) => setTimeout(() => resolve({ allowProvisioning: false }), 5000)),

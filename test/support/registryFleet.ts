@@ -7,12 +7,22 @@ import { ACCOUNT_ID } from "../../plan/mocks";
 import { ProgramRun } from "../../plan/program";
 import { PolicyDocument } from "../../policies/document";
 import { AwsIotDouble } from "./awsIotDouble";
+import { AccountRateLimiter } from "./rateLimiter";
 import { LocalDynamo } from "./dynalite";
 
 export interface Fleet { run: ProgramRun; double: AwsIotDouble; local: LocalDynamo; dir: string; claim: { cert: string; key: string }; decisions: { reason: string }[]; env: Record<string, string> }
 
+export interface FleetOptions {
+    /** AWS's per-account rates, shared by the fleets of one account. */
+    limiter?: AccountRateLimiter;
+    /** false: the double and the hook keep no logs (a burst of thousands of units). */
+    keepLogs?: boolean;
+    /** Each hook invocation's time as the double waits for it (ms). */
+    hookTimes?: number[];
+}
+
 /** The stack's plan wired to the double, with its claim certificate. */
-export async function fleet(run: ProgramRun): Promise<Fleet> {
+export async function fleet(run: ProgramRun, o: FleetOptions = {}): Promise<Fleet> {
     const env = run.one("aws:lambda/function:Function", "-provisioning-hook").inputs.environment.variables;
     const local = await LocalDynamo.start();
     await local.table(env.REGISTRY_TABLE, "serialNumber");
@@ -25,10 +35,18 @@ export async function fleet(run: ProgramRun): Promise<Fleet> {
     let double: AwsIotDouble | undefined;
     const hook = createHandler({
         config: configFromEnv(env), dynamo: local.client, iot: { send: (c: never) => double!.iotApi().send(c) } as never,
-        now: () => new Date(), log: (l) => decisions.push(JSON.parse(l)), registryTimeoutMs: 3000,
+        now: () => new Date(), log: (l) => { if (o.keepLogs !== false) decisions.push(JSON.parse(l)); }, registryTimeoutMs: 3000,
     });
+    const timedHook = o.hookTimes ? async (event: unknown) => {
+        const t = process.hrtime.bigint();
+        try {
+            return await hook(event as never);
+        } finally {
+            o.hookTimes!.push(Number(process.hrtime.bigint() - t) / 1e6);
+        }
+    } : hook;
     const claimPolicy = run.ofType("aws:iot/policy:Policy").find((p) => p.inputs.name.endsWith("-claim"))!.inputs.name;
-    double = await AwsIotDouble.start({ region: "ap-northeast-2", accountId: ACCOUNT_ID, templates, policies, claimPolicyName: claimPolicy, hook });
+    double = await AwsIotDouble.start({ region: "ap-northeast-2", accountId: ACCOUNT_ID, templates, policies, claimPolicyName: claimPolicy, hook: timedHook as never, limiter: o.limiter, keepLogs: o.keepLogs });
     const issued = await double.issueClaimCertificate();
     return { run, double, local, dir: fs.mkdtempSync(path.join(os.tmpdir(), "fms-registry-")), claim: { cert: issued.certPem, key: issued.keyPem }, decisions, env };
 }

@@ -94,7 +94,9 @@ export class TestCa {
      */
     async issueRsa(): Promise<{ certPem: string; keyPem: string; certificateId: string }> {
         const nodeCrypto = await import("crypto");
-        const { publicKey, privateKey } = nodeCrypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
+        // Off the event loop (libuv's pool): a burst of AWS-key units must not stall every other request.
+        const { publicKey, privateKey } = await new Promise<{ publicKey: import("crypto").KeyObject; privateKey: import("crypto").KeyObject }>((resolve, reject) =>
+            nodeCrypto.generateKeyPair("rsa", { modulusLength: 2048 }, (err, pub, priv) => (err ? reject(err) : resolve({ publicKey: pub, privateKey: priv }))));
         const signed = await this.sign(new x509.PublicKey(publicKey.export({ type: "spki", format: "der" })));
         return { ...signed, keyPem: privateKey.export({ type: "pkcs1", format: "pem" }).toString() };
     }

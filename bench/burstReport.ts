@@ -1,0 +1,51 @@
+/** `npm run bench -- --burst N`: runs the burst (bench/burst.ts) and prints its figures, the projection and the last line. */
+import * as os from "os";
+import { AWS_QUOTAS, FLEET_PROVISIONING_RATES, NOMINAL_REQUESTS, PerUnitRequests, projectOnboarding, RATE_QUOTA } from "../config/awsQuotas";
+import { DEFAULT_RETRY } from "../device/retry";
+import { burst, BurstResult } from "./burst";
+
+const hms = (s: number) => s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(1)} s`;
+
+/** The figures of a burst, as printed (the last line is the one a script reads). */
+export function burstReport(r: BurstResult, wallSeconds: number): string[] {
+    const out: string[] = [];
+    const cpu = os.cpus();
+    out.push(`Burst: ${r.units} units on ${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores, Node ${process.version}; wall time ${hms(wallSeconds)} (setup included)`);
+    out.push(`AWS rates emulated (per account, ${AWS_QUOTAS.registerThingRate.source}): ${Object.entries(FLEET_PROVISIONING_RATES).map(([k, v]) => `${k} ${v}/s`).join(", ")}`);
+    out.push(`Device retry policy: full-jitter backoff ${DEFAULT_RETRY.baseMs} ms doubling to ${DEFAULT_RETRY.capMs / 1000} s, at most ${DEFAULT_RETRY.maxAttempts} attempts in a row, ${DEFAULT_RETRY.deadlineMs / 3600_000} h deadline`);
+    out.push(`Power-on to last identity: ${r.seconds.toFixed(1)} s (${r.startupSeconds.toFixed(1)} s of it making keys and CSRs before the first request)`);
+    out.push(`Throughput: ${r.unitsPerSecond.toFixed(2)} units/s; time to identity p50 ${r.identity.p50.toFixed(1)} s, p99 ${r.identity.p99.toFixed(1)} s, max ${r.identity.max.toFixed(1)} s`);
+    out.push(`Hook (real handler, dynalite) under the burst: p50 ${r.hook.p50.toFixed(1)} ms, p99 ${r.hook.p99.toFixed(1)} ms over ${r.hook.invocations} invocations (AWS allows ${AWS_QUOTAS.preProvisioningHookTimeout.value} s)`);
+    out.push(`Requests admitted: ${JSON.stringify(r.requests.admitted)}; throttled: ${JSON.stringify(r.requests.throttled)}`);
+    out.push(`Retries: ${r.retries} (units that finished); new certificates after a token neared expiry: ${r.newCertificates}; peak RSS ${r.peakRssMiB.toFixed(0)} MiB`);
+    out.push(`Binding: ${r.binding.operation} admitted ${r.binding.measured.toFixed(2)}/s of its ${r.binding.limit}/s (${(r.binding.share * 100).toFixed(0)}%)`);
+    out.push(`Checks: ${r.problems.length === 0 ? "every unit one Thing with one ACTIVE certificate bound to its own key, its serial provisioned with it; no serial burnt, no orphan certificate, no unit gave up" : `${r.problems.length} problem(s):`}`);
+    for (const p of r.problems) out.push(`  ${p}`);
+    // Projection: requests per provisioned unit as measured (retries excluded: a throttled request is refused, not served).
+    const provisioned = Math.max(1, r.provisionedOnce);
+    const perUnit: PerUnitRequests = Object.fromEntries(Object.entries(r.requests.admitted).map(([k, v]) => [k, v / provisioned]));
+    const deviceShare = (r.requests.admitted.CreateCertificateFromCsr ?? 0) / provisioned;
+    out.push(`Projection at AWS's default quotas (requests per unit as measured: ${Object.entries(perUnit).map(([k, v]) => `${k} ${v!.toFixed(2)}`).join(", ")}):`);
+    for (const units of [10_000, 100_000]) {
+        const p = projectOnboarding(units, { ...NOMINAL_REQUESTS(deviceShare), ...perUnit });
+        const q = AWS_QUOTAS[RATE_QUOTA[p.binding]];
+        const next = p.byOperation[1];
+        out.push(`  ${units.toLocaleString("en-US")} units: ${hms(p.seconds)}, bound by ${p.binding} (AWS quota "${q.name}", ${q.value}/s, adjustable: ${q.adjustable ? "yes" : "no"})${next ? `; next ${next.operation} at ${hms(next.seconds)}` : ""}`);
+        if (p.seconds > AWS_QUOTAS.ownershipTokenLife.value) {
+            out.push(`    longer than the ownership token's ${AWS_QUOTAS.ownershipTokenLife.value / 60} min: units that got a certificate early ask for a new one (the device policy's token margin); ask for a RegisterThing increase or stagger power-on`);
+        }
+    }
+    const hookConcurrency = FLEET_PROVISIONING_RATES.RegisterThing * (r.hook.p99 / 1000);
+    out.push(`  the hook at AWS's RegisterThing rate runs ${hookConcurrency.toFixed(2)} executions at once (p99) of Lambda's ${AWS_QUOTAS.lambdaConcurrency.value}: not the limit`);
+    out.push(`burst: ${r.units} units, ${r.provisionedOnce} provisioned exactly once, ${r.unitsPerSecond.toFixed(2)} units/s, identity p99 ${r.identity.p99.toFixed(1)} s, hook p99 ${r.hook.p99.toFixed(1)} ms, binding limit: ${r.binding.operation} ${r.binding.limit}/s (AWS)`);
+    return out;
+}
+
+/** Runs it and prints; 0 when every check passed, 1 otherwise. */
+export async function runBurst(units: number, backoff: boolean, progress: (line: string) => void): Promise<number> {
+    const started = Date.now();
+    const r = await burst({ units, retry: { ...DEFAULT_RETRY, backoff }, progress });
+    console.log(burstReport(r, (Date.now() - started) / 1000).join("\n"));
+    return r.problems.length === 0 ? 0 : 1;
+}
+

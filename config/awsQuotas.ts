@@ -1,0 +1,155 @@
+/**
+ * AWS's quotas the stacks rely on, as data: one row per quota, with its default value, whether AWS raises it
+ * on request (Service Quotas / a support case), the page that says so, and what in this project uses it. The
+ * program's checks (config errors, plan warnings) and the burst benchmark's emulation of AWS read these rows;
+ * a message that cites a quota names the row's `name` and `source`.
+ *
+ * Values are AWS's defaults for a new account. Where the page gives a different default for some regions, `note`
+ * says so; the table keeps the value that applies to the regions our stacks use (ap-northeast-1, ap-northeast-2).
+ */
+
+export interface AwsQuota {
+    /** AWS's name for it (as the quotas page or the Service Quotas console shows it). */
+    name: string;
+    value: number;
+    unit: string;
+    /** AWS raises it on request. */
+    adjustable: boolean;
+    /** The AWS page that states it. */
+    source: string;
+    /** What in this project depends on it. */
+    usedBy: string;
+    note?: string;
+}
+
+const IOT_QUOTAS = "https://docs.aws.amazon.com/general/latest/gr/iot-core.html";
+const FLEET_API = "https://docs.aws.amazon.com/iot/latest/developerguide/fleet-provision-api.html";
+const HOOK_PAGE = "https://docs.aws.amazon.com/iot/latest/developerguide/pre-provisioning-hook.html";
+const GREENGRASS_QUOTAS = "https://docs.aws.amazon.com/general/latest/gr/greengrassv2.html";
+const LAMBDA_QUOTAS = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html";
+
+export const AWS_QUOTAS = {
+    policyDocumentSize: {
+        name: "Maximum size of a policy document", value: 2048, unit: "characters (white space excluded)", adjustable: false, source: IOT_QUOTAS,
+        usedBy: "every IoT policy the stacks make: device, claim, Greengrass core, and the per-core policy a core template creates",
+    },
+    policiesPerCertificate: {
+        name: "Maximum number of policies that can be attached to a certificate or Amazon Cognito identity", value: 10, unit: "policies", adjustable: false, source: IOT_QUOTAS,
+        usedBy: "a vehicle certificate gets one policy, a core certificate two (the core policy and its per-core one)",
+    },
+    policyVersions: {
+        name: "Maximum number of named policy versions", value: 5, unit: "versions per policy", adjustable: false, source: IOT_QUOTAS,
+        usedBy: "the device, claim and core policies are updated in place (a new version per change)",
+    },
+    rulesPerAccount: {
+        name: "Maximum number of rules", value: 1000, unit: "topic rules per account and region", adjustable: true, source: IOT_QUOTAS,
+        usedBy: "routes (one rule each), the certificate-confirmation rule, Greengrass telemetry: summed over the stacks sharing an account and region",
+    },
+    actionsPerRule: {
+        name: "Maximum number of actions per rule", value: 10, unit: "actions", adjustable: false, source: IOT_QUOTAS,
+        usedBy: "each route rule has one Kafka action and an error action",
+    },
+    topicSlashes: {
+        name: "Maximum number of slashes in topic and topic filter", value: 7, unit: "forward slashes (8 levels)", adjustable: false, source: IOT_QUOTAS,
+        usedBy: "the device topics <deviceRoot>/<thing>/..., Basic Ingest topics (their $aws/rules/<rule>/ prefix is not counted)",
+    },
+    provisioningTemplatesPerAccount: {
+        name: "Maximum number of fleet provisioning templates per customer", value: 256, unit: "templates per account and region", adjustable: true, source: IOT_QUOTAS,
+        usedBy: "each stack makes two (provision, rotate) and a core template with Greengrass",
+    },
+    provisioningTemplateVersions: {
+        name: "Maximum number of versions per fleet provisioning template", value: 5, unit: "versions", adjustable: false, source: IOT_QUOTAS,
+        usedBy: "components/provisioning/templateVersionPruner.ts keeps each template within it",
+    },
+    provisioningTemplateSize: {
+        name: "Maximum size of provisioning template", value: 10240, unit: "characters", adjustable: false, source: IOT_QUOTAS,
+        usedBy: "the template bodies (the core template carries the per-core policy document)",
+        note: "also the API's templateBody length limit (CreateProvisioningTemplate, https://docs.aws.amazon.com/iot/latest/apireference/API_CreateProvisioningTemplate.html)",
+    },
+    preProvisioningHookTimeout: {
+        name: "Pre-provisioning hook response time", value: 5, unit: "seconds", adjustable: false, source: HOOK_PAGE,
+        usedBy: "the hook's registry timeout; a hook that answers later denies the provisioning",
+    },
+    ownershipTokenLife: {
+        name: "Certificate ownership token lifetime", value: 3600, unit: "seconds", adjustable: false, source: FLEET_API,
+        usedBy: "the device retry policy (device/retry.ts): a RegisterThing retry keeps the token only while it lives",
+    },
+    createKeysAndCertificateRate: {
+        name: "Fleet provisioning CreateKeysAndCertificate requests per second", value: 10, unit: "requests per second per account", adjustable: true, source: IOT_QUOTAS,
+        usedBy: "units with deviceKeys: aws; emulated by the burst bench",
+    },
+    createCertificateFromCsrRate: {
+        name: "Fleet provisioning CreateCertificateFromCsr requests per second", value: 50, unit: "requests per second per account", adjustable: true, source: IOT_QUOTAS,
+        usedBy: "units with deviceKeys: device; emulated by the burst bench",
+    },
+    registerThingRate: {
+        name: "Fleet provisioning RegisterThing requests per second", value: 10, unit: "requests per second per account", adjustable: true, source: IOT_QUOTAS,
+        usedBy: "every provisioning and rotation; emulated by the burst bench (the rate that binds a burst)",
+    },
+    connectRate: {
+        name: "Connect requests per second per account", value: 100, unit: "CONNECTs per second per account", adjustable: true, source: IOT_QUOTAS,
+        usedBy: "every unit connects once with the claim certificate to provision; emulated by the burst bench",
+        note: "500 per second in us-east-1, us-west-2 and eu-west-1 (the page's per-region default); 100 elsewhere",
+    },
+    connectRatePerClientId: {
+        name: "Connect requests per second per client ID", value: 1, unit: "CONNECTs per second per client id", adjustable: false, source: IOT_QUOTAS,
+        usedBy: "claim client ids carry a random suffix, so units never share one",
+    },
+    greengrassComponentsPerDeployment: {
+        name: "Number of components per deployment", value: 100, unit: "components", adjustable: false, source: GREENGRASS_QUOTAS,
+        usedBy: "the core deployment (nucleus, log manager, the telemetry component)",
+    },
+    greengrassCoreDevicesPerThingGroupDeployment: {
+        name: "Number of core devices in a thing group targeted by a deployment", value: 50000, unit: "core devices", adjustable: true, source: GREENGRASS_QUOTAS,
+        usedBy: "one deployment targets the stack's core thing group: a fleet of more cores needs an increase (or more groups)",
+    },
+    lambdaConcurrency: {
+        name: "Concurrent executions", value: 1000, unit: "concurrent Lambda executions per account and region", adjustable: true, source: LAMBDA_QUOTAS,
+        usedBy: "the pre-provisioning hook (and provisioning.hookReservedConcurrency, reserved out of it)",
+    },
+} as const satisfies Record<string, AwsQuota>;
+
+export type QuotaId = keyof typeof AWS_QUOTAS;
+
+/** "<name> (<value> <unit>, AWS: <source>)": how a check cites a quota. */
+export function cite(id: QuotaId): string {
+    const q: AwsQuota = AWS_QUOTAS[id];
+    return `AWS quota "${q.name}" (${q.value} ${q.unit}${q.adjustable ? ", adjustable" : ""}; ${q.source})`;
+}
+
+/** The fleet-provisioning MQTT API's per-account rates, by operation (what the burst bench's double enforces). */
+export const FLEET_PROVISIONING_RATES = {
+    CreateKeysAndCertificate: AWS_QUOTAS.createKeysAndCertificateRate.value,
+    CreateCertificateFromCsr: AWS_QUOTAS.createCertificateFromCsrRate.value,
+    RegisterThing: AWS_QUOTAS.registerThingRate.value,
+    Connect: AWS_QUOTAS.connectRate.value,
+} as const;
+
+export type RateLimitedOperation = keyof typeof FLEET_PROVISIONING_RATES;
+
+/** Requests of each rate-limited operation one unit's provisioning costs (measured by the burst bench). */
+export type PerUnitRequests = Partial<Record<RateLimitedOperation, number>>;
+
+/** One unit's requests when nothing is retried: a CONNECT, a certificate (either kind), a RegisterThing. */
+export const NOMINAL_REQUESTS = (deviceKeysShare: number): PerUnitRequests => ({
+    Connect: 1, CreateCertificateFromCsr: deviceKeysShare, CreateKeysAndCertificate: 1 - deviceKeysShare, RegisterThing: 1,
+});
+
+export interface Projection { units: number; seconds: number; binding: RateLimitedOperation; byOperation: { operation: RateLimitedOperation; seconds: number }[] }
+
+/**
+ * How long onboarding `units` takes when every unit asks at once, at these rates (AWS's defaults unless given):
+ * each operation alone needs units x requests-per-unit / rate seconds; the longest is the binding one.
+ */
+export function projectOnboarding(units: number, perUnit: PerUnitRequests, rates: Partial<Record<RateLimitedOperation, number>> = FLEET_PROVISIONING_RATES): Projection {
+    const byOperation = (Object.keys(perUnit) as RateLimitedOperation[])
+        .filter((op) => (perUnit[op] ?? 0) > 0 && rates[op])
+        .map((operation) => ({ operation, seconds: (units * perUnit[operation]!) / rates[operation]! }))
+        .sort((a, b) => b.seconds - a.seconds);
+    return { units, seconds: byOperation[0]?.seconds ?? 0, binding: byOperation[0]?.operation ?? "RegisterThing", byOperation };
+}
+
+/** Each rate-limited operation's quota row. */
+export const RATE_QUOTA: Record<RateLimitedOperation, QuotaId> = {
+    CreateKeysAndCertificate: "createKeysAndCertificateRate", CreateCertificateFromCsr: "createCertificateFromCsrRate", RegisterThing: "registerThingRate", Connect: "connectRate",
+};
