@@ -245,7 +245,7 @@ const dashboard = new OperationsDashboard(`${cfg.namePrefix}-dashboard`, {
         routing: routing && { ruleNames: routing.routes.map((r) => r.ruleName) },
         connectedFleetMetric: cfg.operations.ownsRegionSettings ? connectedVehiclesMetricName(cfg.namePrefix) : undefined,
         greengrass: edge && { roleAliasName: edge.roleAliasName },
-        alarmArns: [...operations.alarmArns, ...rotation.alarmArns, ...(destinationWatch ? [destinationWatch.alarmArn] : [])],
+        alarmArns: [...operations.alarmArns, ...rotation.alarmArns, ...(destinationWatch ? [destinationWatch.alarmArn] : []), ...(issuer ? issuer.alarmArns : [])],
     }),
 }, opts);
 

@@ -257,7 +257,8 @@ function fromStack(command: string, flags: Map<string, string>, outputs: Record<
         setDefault("region", outputs.awsRegion);
         // The Thing comes from the serial's registry item (its template: vehicle or core), never from one prefix.
         const prefixes: Record<string, string> = {};
-        for (const [template, prefix] of [[outputs.provisioningTemplateName, outputs.thingNamePrefix], [outputs.edgeCoreTemplateName, outputs.edgeCoreThingNamePrefix]]) {
+        // An oemCa stack's registry items name its fleet (oemCaFleetName) where a claim stack's name a template.
+        for (const [template, prefix] of [[outputs.provisioningTemplateName, outputs.thingNamePrefix], [outputs.oemCaFleetName, outputs.thingNamePrefix], [outputs.edgeCoreTemplateName, outputs.edgeCoreThingNamePrefix]]) {
             if (typeof template === "string" && template && typeof prefix === "string") prefixes[template] = prefix;
         }
         thingPrefixes.set(flags, prefixes);

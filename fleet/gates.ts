@@ -10,6 +10,8 @@ import { PlannedStep, Violation } from "./runner";
 export const PROTECTED_TYPES: readonly string[] = [
     "aws:cloudwatch/logGroup:LogGroup",
     "aws:dynamodb/table:Table",
+    // The maker's CA registered with AWS IoT (oemCa, privateCa): replacing it would strand every unit it signed.
+    "aws:iot/caCertificate:CaCertificate",
     "aws:kms/alias:Alias",
     "aws:kms/key:Key",
     "aws:s3/bucket:Bucket",

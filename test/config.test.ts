@@ -67,7 +67,7 @@ describe("stack config validation", () => {
 
     it("applies production defaults: protect on, a year of logs, registry mode, claim- client ids", () => {
         const raw: RawStackConfig = {
-            project: "fms-iot", stack: "x", aws: { region: "eu-central-1" },
+            project: "fms-iot", stack: "x", aws: { region: "eu-central-1", allowedAccountIds: ["123456789012"] },
             values: { country: "DE", environment: "production", namePrefix: "fms-de", provisioning: { templateName: "fms-de-vehicle", thingNamePrefix: "de-", serialPrefixes: ["297468"] } },
         };
         const cfg = parseStackConfig(raw);

@@ -106,7 +106,8 @@ function checkDashboard(run: ProgramRun, features: { routing: boolean; greengras
     }
     // Every provisioning template's RegisterThing failures; the hook's duration, errors, throttles.
     for (const t of names("aws:iot/provisioningTemplate:ProvisioningTemplate", "name")) assert.ok(shown.some((s) => s.metric === "RegisterThingFailed" && s.dimensions.TemplateName === t), t);
-    const hook = run.ofType("aws:lambda/function:Function").find((f) => f.inputs.name === `${prefix}-provisioning-hook`)!.inputs.name;
+    // The function that decides whether a unit becomes a Thing: the pre-provisioning hook, or oemCa's just-in-time registration.
+    const hook = run.ofType("aws:lambda/function:Function").find((f) => f.inputs.name === `${prefix}-provisioning-hook` || f.inputs.name === `${prefix}-jitr`)!.inputs.name;
     for (const metric of ["Duration", "Errors", "Throttles"]) assert.ok(shown.some((s) => s.namespace === "AWS/Lambda" && s.metric === metric && s.dimensions.FunctionName === hook), metric);
     // The alarm widget: every alarm of the stack, and nothing else.
     assert.deepStrictEqual(alarms, run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.state.arn).sort(), `${run.stack}: alarms`);

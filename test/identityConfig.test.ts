@@ -47,18 +47,18 @@ describe("provisioning.identity config", () => {
     });
 
     it("defaults to claim, so a stack without the section is configured as before", () => {
-        const cfg = parseStackConfig({ project: "fms-iot", stack: "x", aws: { region: "eu-central-1" }, values: { country: "DE", environment: "production", namePrefix: "fms-de", provisioning: { templateName: "fms-de-vehicle", thingNamePrefix: "de-", serialPrefixes: ["297468"] } } });
+        const cfg = parseStackConfig({ project: "fms-iot", stack: "x", aws: { region: "eu-central-1", allowedAccountIds: ["123456789012"] }, values: { country: "DE", environment: "production", namePrefix: "fms-de", provisioning: { templateName: "fms-de-vehicle", thingNamePrefix: "de-", serialPrefixes: ["297468"] } } });
         assert.deepStrictEqual(cfg.provisioning.identity, { mode: "claim", oemCa: undefined, privateCa: undefined });
     });
 
     it("oemCa: the CA certificates, CN as the serial field and registry membership by default", () => {
-        const cfg = parseStackConfig({ project: "fms-iot", stack: "x", aws: { region: "us-east-1" }, values: { country: "US", environment: "production", namePrefix: "fms-us", provisioning: { templateName: "fms-us-vehicle", thingNamePrefix: "us-", serialPrefixes: ["1F"], identity: { mode: "oemCa", oemCa: { caCertificates: [ca.certPem, other.certPem] } } } } });
+        const cfg = parseStackConfig({ project: "fms-iot", stack: "x", aws: { region: "us-east-1", allowedAccountIds: ["123456789012"] }, values: { country: "US", environment: "production", namePrefix: "fms-us", provisioning: { templateName: "fms-us-vehicle", thingNamePrefix: "us-", serialPrefixes: ["1F"], identity: { mode: "oemCa", oemCa: { caCertificates: [ca.certPem, other.certPem] } } } } });
         assert.strictEqual(cfg.provisioning.identity.mode, "oemCa");
         assert.deepStrictEqual(cfg.provisioning.identity.oemCa, { caCertificates: [ca.certPem.trim() + "\n", other.certPem.trim() + "\n"], serialField: "CN", membership: "registry" });
     });
 
     it("privateCa: the template, a year's validity and this stack as the certificate provider's owner by default", () => {
-        const cfg = parseStackConfig({ project: "fms-iot", stack: "x", aws: { region: "ap-northeast-2" }, values: { country: "KR", environment: "production", namePrefix: "fms-kr", provisioning: { templateName: "fms-kr-vehicle", thingNamePrefix: "kr-", serialPrefixes: ["1F"], identity: { mode: "privateCa", privateCa: { certificateAuthorityArn: PCA, ...SIGNS } } } } });
+        const cfg = parseStackConfig({ project: "fms-iot", stack: "x", aws: { region: "ap-northeast-2", allowedAccountIds: ["123456789012"] }, values: { country: "KR", environment: "production", namePrefix: "fms-kr", provisioning: { templateName: "fms-kr-vehicle", thingNamePrefix: "kr-", serialPrefixes: ["1F"], identity: { mode: "privateCa", privateCa: { certificateAuthorityArn: PCA, ...SIGNS } } } } });
         assert.deepStrictEqual(cfg.provisioning.identity.privateCa, {
             certificateAuthorityArn: PCA, templateArn: "arn:aws:acm-pca:::template/EndEntityClientAuthCertificate_APIPassthrough/V1", validityDays: 365,
             signingAlgorithm: "SHA256WITHECDSA", organization: "Maker Motors", certificateProviderOwner: "x", ownsCertificateProvider: true,
@@ -104,7 +104,7 @@ describe("provisioning.identity config", () => {
     });
 
     it("refuses a certificate-provider owner that is no stack of the project", () => {
-        assert.throws(() => parseStackConfig({ project: "fms-iot", stack: "x", aws: { region: "ap-northeast-2" }, values: { country: "KR", environment: "production", namePrefix: "fms-kr", provisioning: { templateName: "fms-kr-vehicle", thingNamePrefix: "kr-", serialPrefixes: ["1F"], identity: { mode: "privateCa", privateCa: { certificateAuthorityArn: PCA, ...SIGNS, certificateProviderOwner: "nosuch" } } } } }, { stacks: ["x", "kr"] }),
+        assert.throws(() => parseStackConfig({ project: "fms-iot", stack: "x", aws: { region: "ap-northeast-2", allowedAccountIds: ["123456789012"] }, values: { country: "KR", environment: "production", namePrefix: "fms-kr", provisioning: { templateName: "fms-kr-vehicle", thingNamePrefix: "kr-", serialPrefixes: ["1F"], identity: { mode: "privateCa", privateCa: { certificateAuthorityArn: PCA, ...SIGNS, certificateProviderOwner: "nosuch" } } } } }, { stacks: ["x", "kr"] }),
             /Invalid stack config fms-iot:provisioning.identity.privateCa.certificateProviderOwner = "nosuch": a stack of this project \(stack files here: x, kr\)/);
     });
 });

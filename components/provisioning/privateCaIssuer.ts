@@ -76,6 +76,8 @@ export class PrivateCaIssuer extends pulumi.ComponentResource {
     public readonly logGroupName: pulumi.Output<string>;
     public readonly certificateProviderArn: pulumi.Output<string>;
     public readonly caCertificateId: pulumi.Output<string>;
+    /** Its alarms (refusals, issuance above the hourly budget): on the stack's dashboard. */
+    public readonly alarmArns: pulumi.Output<string>[];
 
     constructor(name: string, args: PrivateCaIssuerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("fms:iot:PrivateCaIssuer", name, {}, opts);
@@ -142,12 +144,12 @@ export class PrivateCaIssuer extends pulumi.ComponentResource {
         }, { parent: this });
         metric("issued", "CertificatesIssued", ISSUED_PATTERN);
         metric("refused", "CertificateRequestsRefused", REFUSED_PATTERN);
-        topicAlarm(`${name}-refusals`, this, args.alarmTopicArn, {
+        const refusals = topicAlarm(`${name}-refusals`, this, args.alarmTopicArn, {
             name: `${args.namePrefix}-certificate-provider-refusals`,
             alarmDescription: "The certificate provider refused a CSR (a CA request, a foreign subject, a weak key) or AWS Private CA failed: see its decision log (docs/identity.md, privateCa)",
             namespace: args.metricNamespace, metricName: "CertificateRequestsRefused", statistic: "Sum", period: 300, threshold: 1,
         });
-        topicAlarm(`${name}-issued-per-hour`, this, args.alarmTopicArn, {
+        const issuedPerHour = topicAlarm(`${name}-issued-per-hour`, this, args.alarmTopicArn, {
             name: `${args.namePrefix}-certificate-provider-issued-per-hour`,
             alarmDescription: "AWS Private CA issued more vehicle certificates in an hour than the factory makes: the claim certificate may be in other hands (docs/identity.md, privateCa)",
             namespace: args.metricNamespace, metricName: "CertificatesIssued", statistic: "Sum", period: 3600, threshold: args.issuedPerHour,
@@ -158,6 +160,7 @@ export class PrivateCaIssuer extends pulumi.ComponentResource {
         this.logGroupName = logGroup.name;
         this.certificateProviderArn = provider.arn;
         this.caCertificateId = registered.id;
+        this.alarmArns = [refusals.arn, issuedPerHour.arn];
         this.registerOutputs({
             functionName: this.functionName,
             certificateProviderArn: this.certificateProviderArn,
