@@ -73,13 +73,7 @@ describe("device simulator, end to end against a local broker (test double of AW
         double = await AwsIotDouble.start({ region: "ap-northeast-2", accountId: ACCOUNT_ID, templates, policies, claimPolicyName: "fms-dev-claim", hook });
 
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "fms-device-"));
-        caFile = path.join(dir, "ca.pem");
-        fs.writeFileSync(caFile, double.ca.certPem);
-        claimDir = path.join(dir, "claim");
-        fs.mkdirSync(claimDir);
-        const claim = await double.issueClaimCertificate();
-        fs.writeFileSync(path.join(claimDir, "certificate.pem.crt"), claim.certPem, { mode: 0o600 });
-        fs.writeFileSync(path.join(claimDir, "private.pem.key"), claim.keyPem, { mode: 0o600 });
+        ({ caFile, claimDir } = await double.writeClaimFiles(dir));
     });
 
     after(async () => {

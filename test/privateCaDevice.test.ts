@@ -89,13 +89,7 @@ describe("privateCa end to end: a vehicle's certificate from the maker's Private
         double.registerCaCertificate(pca.caPem, { autoRegistration: false });
 
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "fms-private-ca-"));
-        caFile = path.join(dir, "ca.pem");
-        fs.writeFileSync(caFile, double.ca.certPem);
-        claimDir = path.join(dir, "claim");
-        fs.mkdirSync(claimDir);
-        const claim = await double.issueClaimCertificate();
-        fs.writeFileSync(path.join(claimDir, "certificate.pem.crt"), claim.certPem, { mode: 0o600 });
-        fs.writeFileSync(path.join(claimDir, "private.pem.key"), claim.keyPem, { mode: 0o600 });
+        ({ caFile, claimDir } = await double.writeClaimFiles(dir));
     });
 
     after(async () => {

@@ -34,6 +34,8 @@
  * It is not AWS: only what the simulator and our policies exercise is modelled.
  */
 import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
 import * as net from "net";
 import * as tls from "tls";
 import { PolicyDocument } from "../../policies/document";
@@ -163,6 +165,21 @@ export class AwsIotDouble {
     }
 
     /** A claim certificate (ACTIVE, with the claim policy attached), as our dynamic provider makes one. */
+    /**
+     * A device's working directory as the README's steps leave it: the broker's CA in `<dir>/ca.pem` and a new claim
+     * certificate and key (0600) in `<dir>/claim/` (certificate.pem.crt, private.pem.key).
+     */
+    async writeClaimFiles(dir: string): Promise<{ caFile: string; claimDir: string }> {
+        const caFile = path.join(dir, "ca.pem");
+        fs.writeFileSync(caFile, this.ca.certPem);
+        const claimDir = path.join(dir, "claim");
+        fs.mkdirSync(claimDir);
+        const claim = await this.issueClaimCertificate();
+        fs.writeFileSync(path.join(claimDir, "certificate.pem.crt"), claim.certPem, { mode: 0o600 });
+        fs.writeFileSync(path.join(claimDir, "private.pem.key"), claim.keyPem, { mode: 0o600 });
+        return { caFile, claimDir };
+    }
+
     async issueClaimCertificate(): Promise<Issued> {
         const issued = await this.ca.issue("CN=AWS IoT Certificate");
         this.certificates.set(issued.certificateId, { certificateId: issued.certificateId, certificatePem: issued.certPem, status: "ACTIVE", policyNames: [this.o.claimPolicyName], things: [], creationDate: new Date() });
