@@ -57,7 +57,9 @@ describe("pre-provisioning hook", () => {
             const [a, b] = await Promise.all([h(event()), h(event(undefined, undefined, { certificateId: "b".repeat(64) }))]);
             assert.deepStrictEqual([a.allowProvisioning, b.allowProvisioning].sort(), [false, true]);
             const put = ddb.commandCalls(PutItemCommand)[0].args[0].input;
-            assert.strictEqual(put.ConditionExpression, "attribute_not_exists(#k) OR #c = :cert");
+            // AWS's retry with the same certificate passes; so does the claiming key once the lease ran out with no Thing made.
+            assert.strictEqual(put.ConditionExpression, "attribute_not_exists(#k) OR #c = :cert OR (#at < :leaseStart AND #ckf = :ckf)");
+            assert.deepStrictEqual([put.ExpressionAttributeValues![":leaseStart"], put.ExpressionAttributeValues![":ckf"]], [{ S: "2026-11-22T23:57:59.000Z" }, { S: pemKey() }]);
             assert.ok([reason(0), reason(1)].includes("serial-already-provisioned"));
         });
 

@@ -174,7 +174,7 @@ describe("stacks", () => {
                 const onlyAttributes = (attributes: string[]) => ({
                     "ForAllValues:StringEquals": { "dynamodb:Attributes": attributes }, StringEquals: { "dynamodb:ReturnValues": "NONE" },
                 });
-                const claimAttributes = ["serialNumber", "status", "certificateId", "templateName", "provisionedAt", "claimCertificateId", "publicKeyFingerprint", "previousCertificateId", "rotationStartedAt"];
+                const claimAttributes = ["serialNumber", "status", "certificateId", "templateName", "provisionedAt", "claimCertificateId", "publicKeyFingerprint", "previousCertificateId", "rotationStartedAt", "claimKeyFingerprint"];
                 // Prefix mode never reads the registry (issue 26: grant per mode what it uses).
                 if (cfg.provisioning.hookMode === "registry") assert.deepStrictEqual(statement(doc, "ReadRegistry").Resource, [table]);
                 else assert.ok(!doc.Statement.some((s) => s.Action.includes("dynamodb:GetItem")), "prefix mode: no registry read");
@@ -193,7 +193,7 @@ describe("stacks", () => {
                     // Prefix mode claims serials with a conditional put into the same table.
                     assert.deepStrictEqual(statement(doc, "ClaimSerialOnceByPut"), {
                         Sid: "ClaimSerialOnceByPut", Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: [table],
-                        Condition: onlyAttributes(["serialNumber", "status", "certificateId", "templateName", "provisionedAt", "claimCertificateId"]),
+                        Condition: onlyAttributes(["serialNumber", "status", "certificateId", "templateName", "provisionedAt", "claimCertificateId", "claimKeyFingerprint"]),
                     });
                     const prefixes = [cfg.provisioning.thingNamePrefix, ...(cfg.greengrass ? [cfg.greengrass.coreThingNamePrefix] : [])];
                     assert.deepStrictEqual(statement(doc, "LookUpOwnThings").Resource, prefixes.map((x) => iot(`thing/${x}*`)));

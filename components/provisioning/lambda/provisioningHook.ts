@@ -19,6 +19,14 @@
  *   loser of a race is denied. A `provisioned` serial may register again only through the same
  *   template with the same key (a lost answer, a reboot, the Greengrass plugin re-sending its CSR):
  *   the registry then records the new certificate and the earlier one is scheduled for retirement;
+ * - `provision`, registry mode, a claim that never became a Thing: the claim is a lease of
+ *   REGISTRATION_LEASE_SECONDS from `provisionedAt`, held by the claiming certificate and its key
+ *   (`claimKeyFingerprint`). AWS gives the hook 5 s and then runs the template; if it gives up (the hook
+ *   late, a later template step failing) no Thing holds the certificate. During the lease only that
+ *   certificate may register (another is `registration-in-progress`: a first registration may still be
+ *   in flight); after it, the same key (the registered one when binding keys, the claiming one without)
+ *   may resume with a new certificate, if the serial's Thing holds no live certificate: no eviction
+ *   signal, nothing to retire (see resumeRegistration);
  * - `provision`, prefix mode (development only): the serial's Thing must not exist yet (unless the
  *   stack allows re-provisioning), and the serial is claimed with a conditional write as well;
  * - `rotate`: the asking certificate must be the only one attached to the serial's Thing (so a
@@ -86,7 +94,18 @@ export interface HookConfig {
     confirmTimeoutHours: number;
     /** Registry mode: a serial's rotations start at least this many hours apart (0: no limit); a re-arm resets it. */
     minRotationIntervalHours?: number;
+    /** A claim's lease (seconds from `provisionedAt`); REGISTRATION_LEASE_SECONDS unless given (tests). */
+    registrationLeaseSeconds?: number;
 }
+
+/**
+ * How long a claim that has not become a Thing holds its serial for the claiming certificate alone. AWS waits at
+ * most 5 s for the hook's answer, then runs the template (developer guide, "Pre-provisioning hooks":
+ * https://docs.aws.amazon.com/iot/latest/developerguide/pre-provisioning-hook.html); a registration still in
+ * flight two minutes after the hook allowed it is not one AWS will complete. A unit whose registration failed
+ * retries with the same certificate at once (its ownership token lives an hour), or with a new one after this.
+ */
+export const REGISTRATION_LEASE_SECONDS = 120;
 
 /** Registry item attributes (table keyed by `serialNumber`). */
 export const REGISTRY = {
@@ -108,6 +127,8 @@ export const REGISTRY = {
     publicKeyHistory: "publicKeyHistory",
     /** The key a confirmed rotation replaced (confirm copies it there): history for serials registered before it was kept. */
     previousPublicKeyFingerprint: "previousPublicKeyFingerprint",
+    /** Fingerprint of the key of the certificate that claimed the serial (or resumed its claim): who holds the lease. */
+    claimKeyFingerprint: "claimKeyFingerprint",
 } as const;
 /**
  * Attributes the hook names when it claims or re-registers a serial (the hook role may touch these
@@ -115,12 +136,13 @@ export const REGISTRY = {
  */
 export const REGISTRY_CLAIM_ATTRIBUTES = [
     REGISTRY.key, REGISTRY.status, REGISTRY.certificateId, REGISTRY.templateName, REGISTRY.provisionedAt, REGISTRY.claimCertificateId,
-    REGISTRY.publicKeyFingerprint, REGISTRY.previousCertificateId, REGISTRY.rotationStartedAt,
+    REGISTRY.publicKeyFingerprint, REGISTRY.previousCertificateId, REGISTRY.rotationStartedAt, REGISTRY.claimKeyFingerprint,
 ] as const;
 
 /** Prefix mode (development): the attributes its conditional put writes, the only ones its grant names. */
 export const PREFIX_CLAIM_ATTRIBUTES = [
     REGISTRY.key, REGISTRY.status, REGISTRY.certificateId, REGISTRY.templateName, REGISTRY.provisionedAt, REGISTRY.claimCertificateId,
+    REGISTRY.claimKeyFingerprint,
 ] as const;
 
 export const SERIAL_STATUS = { active: "active", provisioned: "provisioned", revoked: "revoked" } as const;
@@ -152,7 +174,7 @@ export interface HookDeps {
  */
 export type EvictionSignal = "same-key-re-registration" | "replaced-certificate-in-use";
 
-export type Decision = ({ allow: true; serial: string } | { allow: false; serial?: string; reason: string }) & { signal?: EvictionSignal };
+export type Decision = ({ allow: true; serial: string; resumed?: true } | { allow: false; serial?: string; reason: string }) & { signal?: EvictionSignal };
 
 const SERIAL = /^[A-Za-z0-9_-]{1,64}$/;
 const TEMPLATE_ARN = /^arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:provisioningtemplate\/([0-9A-Za-z_-]{1,36})$/;
@@ -336,8 +358,11 @@ async function claimSerial(r: Request, config: HookConfig, deps: HookDeps): Prom
     const read = await dynamo(new GetItemCommand({
         TableName: config.tableName,
         Key: key,
-        ProjectionExpression: "#s, #t, #c, #tn, #fp",
-        ExpressionAttributeNames: { "#s": REGISTRY.status, "#t": REGISTRY.templates, "#c": REGISTRY.certificateId, "#tn": REGISTRY.templateName, "#fp": REGISTRY.publicKeyFingerprint },
+        ProjectionExpression: "#s, #t, #c, #tn, #fp, #at, #ckf",
+        ExpressionAttributeNames: {
+            "#s": REGISTRY.status, "#t": REGISTRY.templates, "#c": REGISTRY.certificateId, "#tn": REGISTRY.templateName, "#fp": REGISTRY.publicKeyFingerprint,
+            "#at": REGISTRY.provisionedAt, "#ckf": REGISTRY.claimKeyFingerprint,
+        },
         ConsistentRead: true,
     }));
     const item = read.Item;
@@ -363,20 +388,34 @@ async function claimSerial(r: Request, config: HookConfig, deps: HookDeps): Prom
     const keyCondition = config.bindKeys ? " AND #fp = :fp" : "";
     const keyNames: Record<string, string> = config.bindKeys ? { "#fp": REGISTRY.publicKeyFingerprint } : {};
     const keyValues: Record<string, AttributeValue> = config.bindKeys ? { ":fp": { S: registeredKey! } } : {};
+    // Who holds the claim's lease: the new certificate's key (a re-claim without a readable key clears it).
+    const { claimKeySet, claimKeyNames, claimKeyValues } = claimKeyUpdate(r);
 
     if (status === SERIAL_STATUS.provisioned) {
         const current: string | undefined = item[REGISTRY.certificateId]?.S;
         // AWS retrying a registration with the same certificate: nothing to write.
         if (current === r.event.certificateId && item[REGISTRY.templateName]?.S === r.templateName) return { allow: true, serial: r.serial };
+        if (item[REGISTRY.templateName]?.S !== r.templateName || !current) return { allow: false, serial: r.serial, reason: "serial-already-provisioned" };
+        // Without key binding only the key that claimed the serial may come back (nothing else tells its unit from a
+        // holder of the claim certificate), and only to resume a claim that never became a Thing.
+        const claimKey: string | undefined = item[REGISTRY.claimKeyFingerprint]?.S;
+        if (!config.bindKeys && (!claimKey || claimKey !== r.keyFingerprint)) return { allow: false, serial: r.serial, reason: "serial-already-provisioned" };
+        const attached = (await attachedCertificates(r, deps)) ?? [];
+        // The claimed certificate is on no Thing: AWS has not completed that registration (the unit has no identity).
+        if (!attached.some((c) => c.id === current)) {
+            if (attached.some((c) => c.live)) return { allow: false, serial: r.serial, reason: "thing-has-other-certificates" };
+            // The lease: that registration may still be in flight (AWS running the template): only its certificate may register.
+            const claimedAt: string | undefined = item[REGISTRY.provisionedAt]?.S;
+            const leaseSeconds = config.registrationLeaseSeconds ?? REGISTRATION_LEASE_SECONDS;
+            if (claimedAt && deps.now().getTime() < Date.parse(claimedAt) + leaseSeconds * 1000) return { allow: false, serial: r.serial, reason: "registration-in-progress" };
+            return resumeRegistration(r, config, deps, current, { key, keyCondition, keyNames, keyValues });
+        }
         // The same unit again (same key, same template): a lost answer, a reboot, the plugin re-sending its CSR.
         // Without key binding nothing tells that unit from another: refused.
-        if (!config.bindKeys || item[REGISTRY.templateName]?.S !== r.templateName || !current) {
-            return { allow: false, serial: r.serial, reason: "serial-already-provisioned" };
-        }
+        if (!config.bindKeys) return { allow: false, serial: r.serial, reason: "serial-already-provisioned" };
         // Only from a settled Thing: no certificate on it but the registered one, nothing pending. Otherwise a
         // holder of the key (a thief with a stolen current key, or a rotated-out one not yet retired) could
         // overtake a rotation the vehicle started, or keep a rotated-out certificate alive.
-        const attached = (await attachedCertificates(r, deps)) ?? [];
         if (attached.some((c) => c.live && c.id !== current)) return { allow: false, serial: r.serial, reason: "thing-has-other-certificates" };
         // The rotation state first, with the condition that nothing is pending: of concurrent re-registrations
         // (and rotations) one wins, and the earlier certificate retires after the grace period.
@@ -391,9 +430,9 @@ async function claimSerial(r: Request, config: HookConfig, deps: HookDeps): Prom
                 TableName: config.tableName,
                 Key: key,
                 ConditionExpression: `#s = :provisioned AND #tn = :template AND #c = :current${keyCondition}`,
-                UpdateExpression: "SET #c = :cert, #prev = :current, #at = :at, #claim = :claim",
-                ExpressionAttributeNames: { "#s": names["#s"], "#c": names["#c"], "#tn": names["#tn"], "#at": names["#at"], "#claim": names["#claim"], "#prev": REGISTRY.previousCertificateId, ...keyNames },
-                ExpressionAttributeValues: { ":provisioned": values[":provisioned"], ":template": values[":template"], ":cert": values[":cert"], ":at": values[":at"], ":claim": values[":claim"], ":current": { S: current }, ...keyValues },
+                UpdateExpression: `SET #c = :cert, #prev = :current, #at = :at, #claim = :claim${claimKeySet}`,
+                ExpressionAttributeNames: { "#s": names["#s"], "#c": names["#c"], "#tn": names["#tn"], "#at": names["#at"], "#claim": names["#claim"], "#prev": REGISTRY.previousCertificateId, ...keyNames, ...claimKeyNames },
+                ExpressionAttributeValues: { ":provisioned": values[":provisioned"], ":template": values[":template"], ":cert": values[":cert"], ":at": values[":at"], ":claim": values[":claim"], ":current": { S: current }, ...keyValues, ...claimKeyValues },
             }));
         } catch (err) {
             // The scheduled retirement stands: the earlier certificate retires, and the unit (holding the key) registers again after it.
@@ -410,9 +449,9 @@ async function claimSerial(r: Request, config: HookConfig, deps: HookDeps): Prom
             Key: key,
             // The template was checked on the read; the condition names only claim attributes (IAM allows no others).
             ConditionExpression: `#s = :active${keyCondition}`,
-            UpdateExpression: "SET #s = :provisioned, #c = :cert, #tn = :template, #at = :at, #claim = :claim",
-            ExpressionAttributeNames: { ...names, ...keyNames },
-            ExpressionAttributeValues: { ":active": { S: SERIAL_STATUS.active }, ...values, ...keyValues },
+            UpdateExpression: `SET #s = :provisioned, #c = :cert, #tn = :template, #at = :at, #claim = :claim${claimKeySet}`,
+            ExpressionAttributeNames: { ...names, ...keyNames, ...claimKeyNames },
+            ExpressionAttributeValues: { ":active": { S: SERIAL_STATUS.active }, ...values, ...keyValues, ...claimKeyValues },
         }));
     } catch (err) {
         // Another request claimed the serial between our read and our write: exactly one wins.
@@ -420,6 +459,53 @@ async function claimSerial(r: Request, config: HookConfig, deps: HookDeps): Prom
         throw err;
     }
     return { allow: true, serial: r.serial };
+}
+
+/** The update clause recording who holds a claim's lease: SET to the new certificate's key, or REMOVE when its PEM does not parse. */
+function claimKeyUpdate(r: Request): { claimKeySet: string; claimKeyNames: Record<string, string>; claimKeyValues: Record<string, AttributeValue> } {
+    const claimKeyNames = { "#ckf": REGISTRY.claimKeyFingerprint };
+    return r.keyFingerprint
+        ? { claimKeySet: ", #ckf = :ckf", claimKeyNames, claimKeyValues: { ":ckf": { S: r.keyFingerprint } } }
+        : { claimKeySet: " REMOVE #ckf", claimKeyNames, claimKeyValues: {} };
+}
+
+/**
+ * A claim whose lease ran out without a Thing holding its certificate (AWS gave up on that registration: the
+ * hook answered late, or a later template step failed), asked again by the key that may hold it: the new
+ * certificate takes the claim over, with a new lease. Nothing is evicted (no Thing holds a certificate of the
+ * serial), so there is no eviction signal and nothing to retire: the earlier certificate is on no Thing and AWS
+ * activates a fleet-provisioning certificate only in a completed RegisterThing (developer guide, "Device
+ * provisioning MQTT API": the new certificate is PENDING_ACTIVATION until RegisterThing;
+ * https://docs.aws.amazon.com/iot/latest/developerguide/fleet-provision-api.html). The write is conditioned on
+ * the claim read (same certificate, same template, same key), so of concurrent resumptions one wins.
+ */
+async function resumeRegistration(
+    r: Request, config: HookConfig, deps: HookDeps, current: string,
+    k: { key: Record<string, AttributeValue>; keyCondition: string; keyNames: Record<string, string>; keyValues: Record<string, AttributeValue> },
+): Promise<Decision> {
+    const { claimKeySet, claimKeyNames, claimKeyValues } = claimKeyUpdate(r);
+    // Without key binding the claim's key is the one that may resume (checked on the read, held by the write).
+    const claimCondition = config.bindKeys ? "" : " AND #ckf = :ckf";
+    try {
+        await within(deps.dynamo, r.deadline)(new UpdateItemCommand({
+            TableName: config.tableName,
+            Key: k.key,
+            ConditionExpression: `#s = :provisioned AND #tn = :template AND #c = :current${k.keyCondition}${claimCondition}`,
+            UpdateExpression: `SET #c = :cert, #prev = :current, #at = :at, #claim = :claim${claimKeySet}`,
+            ExpressionAttributeNames: {
+                "#s": REGISTRY.status, "#tn": REGISTRY.templateName, "#c": REGISTRY.certificateId, "#prev": REGISTRY.previousCertificateId,
+                "#at": REGISTRY.provisionedAt, "#claim": REGISTRY.claimCertificateId, ...k.keyNames, ...claimKeyNames,
+            },
+            ExpressionAttributeValues: {
+                ":provisioned": { S: SERIAL_STATUS.provisioned }, ":template": { S: r.templateName }, ":current": { S: current }, ":cert": { S: r.event.certificateId },
+                ":at": { S: deps.now().toISOString() }, ":claim": { S: r.event.claimCertificateId }, ...k.keyValues, ...claimKeyValues,
+            },
+        }));
+    } catch (err) {
+        if (isConditionFailure(err)) return { allow: false, serial: r.serial, reason: "serial-changed-concurrently" };
+        throw err;
+    }
+    return { allow: true, serial: r.serial, resumed: true };
 }
 
 /**
@@ -441,6 +527,8 @@ async function scheduleRetirement(r: Request, config: HookConfig, deps: HookDeps
  * Prefix mode (development): refuse a serial whose Thing exists, unless the stack allows
  * re-provisioning; then claim the serial in the registry table with a conditional put, so of two
  * concurrent first provisionings exactly one wins (AWS's retry with the same certificate passes).
+ * A claim whose Thing was never made (AWS gave up on that registration) is resumed by the key that
+ * claimed it once its lease has run out (REGISTRATION_LEASE_SECONDS): any other key stays refused.
  */
 async function firstThingOnly(r: Request, config: HookConfig, deps: HookDeps): Promise<Decision> {
     if (!config.allowReprovisioning) {
@@ -451,6 +539,9 @@ async function firstThingOnly(r: Request, config: HookConfig, deps: HookDeps): P
             if (errorName(err) !== "ResourceNotFoundException") throw err;
         }
     }
+    // No Thing: a claim older than the lease never became one, and its own key may take it again.
+    const leaseSeconds = config.registrationLeaseSeconds ?? REGISTRATION_LEASE_SECONDS;
+    const resume = r.keyFingerprint ? { key: r.keyFingerprint, leaseStart: new Date(deps.now().getTime() - leaseSeconds * 1000).toISOString() } : undefined;
     try {
         await within(deps.dynamo, r.deadline)(new PutItemCommand({
             TableName: config.tableName,
@@ -461,10 +552,11 @@ async function firstThingOnly(r: Request, config: HookConfig, deps: HookDeps): P
                 [REGISTRY.templateName]: { S: r.templateName },
                 [REGISTRY.provisionedAt]: { S: deps.now().toISOString() },
                 [REGISTRY.claimCertificateId]: { S: r.event.claimCertificateId },
+                ...(r.keyFingerprint ? { [REGISTRY.claimKeyFingerprint]: { S: r.keyFingerprint } } : {}),
             },
-            ConditionExpression: config.allowReprovisioning ? undefined : "attribute_not_exists(#k) OR #c = :cert",
-            ExpressionAttributeNames: config.allowReprovisioning ? undefined : { "#k": REGISTRY.key, "#c": REGISTRY.certificateId },
-            ExpressionAttributeValues: config.allowReprovisioning ? undefined : { ":cert": { S: r.event.certificateId } },
+            ConditionExpression: config.allowReprovisioning ? undefined : `attribute_not_exists(#k) OR #c = :cert${resume ? " OR (#at < :leaseStart AND #ckf = :ckf)" : ""}`,
+            ExpressionAttributeNames: config.allowReprovisioning ? undefined : { "#k": REGISTRY.key, "#c": REGISTRY.certificateId, ...(resume ? { "#at": REGISTRY.provisionedAt, "#ckf": REGISTRY.claimKeyFingerprint } : {}) },
+            ExpressionAttributeValues: config.allowReprovisioning ? undefined : { ":cert": { S: r.event.certificateId }, ...(resume ? { ":leaseStart": { S: resume.leaseStart }, ":ckf": { S: resume.key } } : {}) },
         }));
     } catch (err) {
         if (isConditionFailure(err)) return { allow: false, serial: r.serial, reason: "serial-already-provisioned" };
@@ -556,6 +648,7 @@ export function createHandler(deps: HookDeps): (event: unknown) => Promise<HookR
             serial: decision.serial ?? (isRecord(e.parameters) ? safe(e.parameters.SerialNumber) : undefined),
             allowProvisioning: decision.allow,
             reason: decision.allow ? "allowed" : decision.reason,
+            ...(decision.allow && decision.resumed ? { resumedRegistration: true } : {}),
             ...(decision.signal ? { evictionSignal: decision.signal } : {}),
         }));
         return decision.allow
