@@ -3,15 +3,13 @@
  * names: the FROM of a route's rule SQL and the root of every device's own topics.
  */
 
+import { AWS_QUOTAS } from "./awsQuotas";
+
 /**
- * AWS IoT Core quota "Maximum number of slashes in topic and topic filter": "A topic provided while
- * publishing a message or a topic filter provided while subscribing can have no more than seven
- * forward slashes (/). This excludes the first 3 slashes in the mandatory segments for Basic Ingest
- * topics ($AWS/rules/rulename/)." Not adjustable. (AWS General Reference, "AWS IoT Core endpoints and
- * quotas", message broker and protocol limits: https://docs.aws.amazon.com/general/latest/gr/iot-core.html)
- * For the lead's quota table (config/awsQuotas.ts, issue 29): defined here where config validates it.
+ * AWS IoT Core quota "Maximum number of slashes in topic and topic filter" (seven; Basic Ingest's
+ * `$aws/rules/<rule>/` prefix not counted; not adjustable): one row of the quota table, config/awsQuotas.ts.
  */
-export const MAX_TOPIC_SLASHES = 7;
+export const MAX_TOPIC_SLASHES: number = AWS_QUOTAS.topicSlashes.value;
 
 /** Levels a topic may have: one more than its slashes. */
 export const MAX_TOPIC_LEVELS = MAX_TOPIC_SLASHES + 1;
