@@ -14,14 +14,18 @@ interface TsNodeService { compile: Compile; fmsTranspileMemo?: true }
 export function keepTranspiledModules(): void {
     const service = (process as unknown as Record<symbol, TsNodeService | undefined>)[Symbol.for("ts-node.register.instance")];
     if (!service || service.fmsTranspileMemo) return;
-    const compile = service.compile.bind(service);
+    service.compile = keepOutputs(service.compile.bind(service));
+    service.fmsTranspileMemo = true;
+}
+
+/** `compile`, remembering its output per file for as long as the file's text is the same. */
+export function keepOutputs(compile: Compile): Compile {
     const outputs = new Map<string, { code: string; output: string }>();
-    service.compile = (code, fileName, lineOffset) => {
+    return (code, fileName, lineOffset) => {
         const kept = outputs.get(fileName);
         if (kept && kept.code === code && !lineOffset) return kept.output;
         const output = compile(code, fileName, lineOffset);
         if (!lineOffset) outputs.set(fileName, { code, output });
         return output;
     };
-    service.fmsTranspileMemo = true;
 }
