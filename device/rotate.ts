@@ -1,7 +1,8 @@
 import * as path from "path";
 import { FILES, PendingCredentials } from "./credentials";
 import { MqttSession } from "./mqttSession";
-import { call, newCertificate, provisioningTopics, readIdentity } from "./provision";
+import { obtainIdentity, readIdentity, RequestSession } from "./provision";
+import { DEFAULT_RETRY, RetryPolicy } from "./retry";
 import { basicIngestTopic } from "./publish";
 import { CONFIRM_TOPIC } from "../policies/topics";
 
@@ -36,6 +37,10 @@ export interface RotateOptions extends Omit<ConfirmOptions, "attempts"> {
     confirmAttempts?: number;
     /** False: stop once the new files are in place (a core confirms only after its nucleus has connected with them: coreRotation.ts). */
     confirm?: boolean;
+    /** How throttled requests are retried (device/retry.ts, as provisioning does); DEFAULT_RETRY when absent. */
+    retry?: RetryPolicy;
+    /** Opens the connection with the current certificate (tests: the broker double in process); MQTT to `endpoint` when absent. */
+    connectSession?: () => Promise<RequestSession>;
 }
 
 /**
@@ -68,22 +73,21 @@ export async function rotate(o: RotateOptions): Promise<RotateResult> {
     const files = o.files ?? FILES;
     const current = readIdentity(path.join(o.dir, files.certificate), path.join(o.dir, files.privateKey), o.ca);
     const pending = new PendingCredentials(o.dir);
-    let created: Awaited<ReturnType<typeof newCertificate>>;
+    let created: Awaited<ReturnType<typeof obtainIdentity>>;
+    const connect = o.connectSession
+        ?? (() => MqttSession.connect({ host: o.endpoint, port: o.port, clientId: o.clientId ?? o.thing, identity: current, timeoutMs: o.timeoutMs, mqttVersion: o.mqttVersion }));
     try {
-        const session = await MqttSession.connect({ host: o.endpoint, port: o.port, clientId: o.clientId ?? o.thing, identity: current, timeoutMs: o.timeoutMs, mqttVersion: o.mqttVersion });
-        try {
-            await session.subscribe(provisioningTopics(o.csr, o.template));
-            created = await newCertificate(session, o.csr, `CN=${o.serial}`);
-            pending.stage(files.certificate, created.certificatePem);
-            pending.stage(files.privateKey, created.privateKeyPem);
-            const registered = await call(session, "RegisterThing", `$aws/provisioning-templates/${o.template}/provision/json`, {
-                certificateOwnershipToken: created.token,
-                parameters: { SerialNumber: o.serial },
-            });
-            if (registered.thingName !== o.thing) throw new Error(`RegisterThing answered for ${String(registered.thingName)}, not ${o.thing}`);
-        } finally {
-            await session.end();
-        }
+        // The same steps and retry policy as provisioning (a throttled CreateCertificateFromCsr / CreateKeysAndCertificate /
+        // RegisterThing / CONNECT waits a full-jitter backoff; a refusal is final), with the current certificate.
+        created = await obtainIdentity(connect, {
+            template: o.template, serial: o.serial, csr: o.csr,
+            onCertificate: (c) => {
+                pending.discard();
+                pending.stage(files.certificate, c.certificatePem);
+                pending.stage(files.privateKey, c.privateKeyPem);
+            },
+        }, o.retry ?? DEFAULT_RETRY);
+        if (created.thingName !== o.thing) throw new Error(`RegisterThing answered for ${String(created.thingName)}, not ${o.thing}`);
     } catch (err) {
         pending.discard();
         throw err;

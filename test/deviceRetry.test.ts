@@ -6,6 +6,11 @@
  */
 import * as assert from "assert";
 import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { FILES } from "../device/credentials";
+import { rotate } from "../device/rotate";
 import { publicKeyFingerprint } from "../components/runtime/keyFingerprint";
 import { registerSerials } from "../device/fleetOps";
 import { claimClientId, Identity, obtainIdentity, RequestSession } from "../device/provision";
@@ -117,6 +122,43 @@ describe("the device retry policy", () => {
                 assert.strictEqual(f.double.certificates.get(r.certificateId)!.status, "ACTIVE");
             }
             assert.ok(results.some((r) => !(r instanceof Error) && r.counts.throttles > 0), "the burst was throttled");
+        });
+
+        // Rotation (device/rotate.ts, and core rotation through it) asks the same fleet-provisioning API with the unit's
+        // own certificate: the same retry policy. A herd rotating at once (a campaign) against the same lowered rates.
+        const rotateHerd = async (from: number, policy_: RetryPolicy) => {
+            const us = units(from, 8);
+            const got = await burst(us, policy);
+            const template = String(f.run.outputs.rotationTemplateName);
+            return Promise.all(got.map(async (g, i) => {
+                assert.ok(!(g instanceof Error), (g as Error).message);
+                const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rotate-retry-"));
+                fs.writeFileSync(path.join(dir, FILES.certificate), g.certificatePem);
+                fs.writeFileSync(path.join(dir, FILES.privateKey), g.privateKeyPem, { mode: 0o600 });
+                return rotate({
+                    endpoint: "in-process", port: 0, dir, thing: g.thingName, serial: us[i].serial, template, csr: true, confirmRule: "unused", timeoutMs: 30_000,
+                    confirm: false, retry: policy_, connectSession: () => f.double.connectInProcess(g.thingName, g.certificateId),
+                }).then((r) => ({ r, before: g.certificateId }), (err: Error) => err);
+            }));
+        };
+
+        it("rotation: without backoff a herd rotating at once gives up, throttled", async () => {
+            const results = await rotateHerd(301, { ...policy, backoff: false });
+            const gaveUp = results.filter((r): r is GaveUp => r instanceof GaveUp);
+            assert.ok(gaveUp.length >= 2, `${gaveUp.length} of 8 gave up`);
+            assert.ok(gaveUp.every((g) => g.last instanceof ProvisioningRejected && g.last.statusCode === THROTTLED.statusCode));
+        });
+
+        it("rotation: with the policy's backoff every unit of the herd gets its new certificate on its own Thing", async () => {
+            const throttledBefore = (limiter.throttled.RegisterThing ?? 0) + (limiter.throttled.CreateCertificateFromCsr ?? 0);
+            const results = await rotateHerd(401, policy);
+            for (const res of results) {
+                assert.ok(!(res instanceof Error), (res as Error).message);
+                const thing = f.double.things.get(res.r.thingName)!;
+                assert.deepStrictEqual([...thing.principals].sort(), [res.before, res.r.certificateId].sort(), "the old certificate and its successor");
+                assert.strictEqual(f.double.certificates.get(res.r.certificateId)!.status, "ACTIVE");
+            }
+            assert.ok((limiter.throttled.RegisterThing ?? 0) + (limiter.throttled.CreateCertificateFromCsr ?? 0) > throttledBefore, "the rotations were throttled");
         });
     });
 });
