@@ -14,6 +14,7 @@
  * The clock is real time: the hook and DynamoDB run at their own speed, and AWS's rates are per wall-clock second.
  */
 import * as crypto from "crypto";
+import { monitorEventLoopDelay } from "perf_hooks";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { certificateKeyFingerprint, publicKeyFingerprint } from "../components/runtime/keyFingerprint";
 import { FLEET_PROVISIONING_RATES, RateLimitedOperation } from "../config/awsQuotas";
@@ -31,6 +32,8 @@ export interface BurstOptions {
     rates?: Partial<Record<RateLimitedOperation, number>>;
     retry?: RetryPolicy;
     progress?: (line: string) => void;
+    /** dynalite in a child process (default true): the hook's DynamoDB is not queued behind the double's work. */
+    dynamoInChildProcess?: boolean;
 }
 
 interface Unit { serial: string; kind: "vehicle" | "core"; keys: "device" | "aws"; key: string; fingerprint: string; csrPem?: string }
@@ -49,10 +52,20 @@ export interface BurstResult {
     retries: number;
     newCertificates: number;
     peakRssMiB: number;
-    /** The operation whose admitted rate came closest to its limit, and how close. */
-    binding: { operation: string; limit: number; measured: number; share: number };
-    /** Seconds from power-on to the first request (key and CSR making). */
+    /**
+     * The operation whose admitted rate came closest to its limit: `measured` over the whole run (first request to
+     * last identity, the backoff's tail included), `saturated` over the seconds in which that operation's demand
+     * was above its rate (AccountRateLimiter.saturatedRate): within 10% of the limit, AWS's rate is what held.
+     */
+    binding: { operation: string; limit: number; measured: number; share: number; saturated?: { perSecond: number; seconds: number } };
+    /** Seconds from power-on to the first request. */
     startupSeconds: number;
+    /** Before power-on, not in the measured window: the units' keys and CSRs, and the double's RSA keys for the AWS-key units. */
+    prepared: { unitKeysSeconds: number; awsKeysSeconds: number };
+    /** This process's event-loop delay during the burst (ms): how long ready work waited for the loop. */
+    eventLoopDelay: { p50: number; p99: number; max: number };
+    /** The hook's DynamoDB calls as its client saw them (ms), and where dynalite ran. */
+    dynamo: { p50: number; p99: number; calls: number; where: "child process" | "this process" };
 }
 
 const percentile = (sorted: number[], p: number) => sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
@@ -73,14 +86,19 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
     const policy = o.retry ?? DEFAULT_RETRY;
     const limiter = new AccountRateLimiter({ ...FLEET_PROVISIONING_RATES, ...(o.rates ?? {}) });
     const hookTimes: number[] = [];
+    const dynamoTimes: number[] = [];
+    const dynamoInChildProcess = o.dynamoInChildProcess ?? true;
     const warmCertificates = new Set<string>();
     let peakRss = process.memoryUsage().rss;
     const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 250);
     const fleets: Record<Unit["keys"], Fleet> = {
-        device: await fleet(await runStack("kr"), { limiter, keepLogs: false, hookTimes }),
-        aws: await fleet(await runStack("kr", { edit: awsKeysVariant }), { limiter, keepLogs: false, hookTimes }),
+        device: await fleet(await runStack("kr"), { limiter, keepLogs: false, hookTimes, dynamoInChildProcess }),
+        aws: await fleet(await runStack("kr", { edit: awsKeysVariant }), { limiter, keepLogs: false, hookTimes, dynamoInChildProcess }),
     };
+    for (const f of Object.values(fleets)) timeCalls(f, dynamoTimes);
+    const loop = monitorEventLoopDelay({ resolution: 10 });
     try {
+        const preparing = Date.now();
         const units: Unit[] = Array.from({ length: o.units }, (_, i) => {
             const kind = i % 10 === 9 ? "core" : "vehicle";
             const { privateKey, publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "prime256v1" });
@@ -92,7 +110,14 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
         // The units' CSRs are made before power-on: a unit makes its own on its own CPU, which this process would
         // otherwise share with the emulated AWS and the hook.
         for (const u of units) if (u.keys === "device") u.csrPem = (await makeKeyAndCsr(`CN=${u.serial}`, u.key)).csrPem;
-        say(`made ${units.filter((u) => u.csrPem).length} CSRs`);
+        const unitKeysSeconds = (Date.now() - preparing) / 1000;
+        say(`made ${units.length} keys and ${units.filter((u) => u.csrPem).length} CSRs in ${unitKeysSeconds.toFixed(1)} s`);
+        // AWS makes the AWS-key units' RSA keys on its own fleet: the double makes them now (about 170 ms of CPU
+        // each here), so that it does not spend this machine's cores on them while it emulates AWS's rates.
+        const awsKeysAt = Date.now();
+        await fleets.aws.double.ca.prepareRsaKeys(units.filter((u) => u.keys === "aws").length);
+        const awsKeysSeconds = (Date.now() - awsKeysAt) / 1000;
+        say(`the double made ${units.filter((u) => u.keys === "aws").length} RSA keys in ${awsKeysSeconds.toFixed(1)} s`);
         const templateOf = (u: Unit) => String(u.kind === "core" ? fleets[u.keys].run.outputs.edgeCoreTemplateName : fleets[u.keys].run.outputs.provisioningTemplateName);
         const thingOf = (u: Unit) => `${u.kind === "core" ? fleets[u.keys].run.outputs.edgeCoreThingNamePrefix : fleets[u.keys].run.outputs.thingNamePrefix}${u.serial}`;
         for (const keys of ["device", "aws"] as const) {
@@ -118,9 +143,10 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
             warmCertificates.add([...f.double.things.get(`${f.run.outputs.thingNamePrefix}${warm.serial}`)!.principals][0]);
         }
         hookTimes.length = 0;
-        for (const k of Object.keys(limiter.admitted)) delete limiter.admitted[k];
-        for (const k of Object.keys(limiter.throttled)) delete limiter.throttled[k];
+        dynamoTimes.length = 0;
+        limiter.reset();
         say(`${o.units} units power on at once`);
+        loop.enable();
         const t0 = Date.now();
         let firstRequest = 0;
         const done: { unit: Unit; at: number; got?: Identity; error?: Error }[] = [];
@@ -139,6 +165,8 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
             }
         }));
         clearInterval(progress);
+        loop.disable();
+        const calls = [...dynamoTimes].sort((a, b) => a - b);
         const seconds = (Math.max(...done.map((d) => d.at)) - t0) / 1000;
 
         // The checks: every unit one Thing with one ACTIVE certificate bound to its own key; its serial
@@ -187,7 +215,7 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
         const elapsed = seconds - (firstRequest - t0) / 1000;
         const binding = (Object.keys(limiter.rates) as RateLimitedOperation[])
             .map((operation) => ({ operation, limit: limiter.rates[operation]!, measured: (limiter.admitted[operation] ?? 0) / elapsed }))
-            .map((b) => ({ ...b, share: b.measured / b.limit }))
+            .map((b) => ({ ...b, share: b.measured / b.limit, saturated: limiter.saturatedRate(b.operation) }))
             .sort((a, b) => b.share - a.share)[0];
         return {
             units: o.units, provisionedOnce, gaveUp, problems, seconds, unitsPerSecond: provisionedOnce / seconds,
@@ -197,12 +225,27 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
             retries: done.reduce((n, d) => n + (d.got?.counts.retries ?? 0), 0),
             newCertificates: done.reduce((n, d) => n + (d.got?.counts.newCertificates ?? 0), 0),
             peakRssMiB: peakRss / 2 ** 20, binding, startupSeconds: (firstRequest - t0) / 1000,
+            prepared: { unitKeysSeconds, awsKeysSeconds },
+            eventLoopDelay: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
+            dynamo: { p50: percentile(calls, 50), p99: percentile(calls, 99), calls: calls.length, where: dynamoInChildProcess ? "child process" : "this process" },
         };
     } finally {
         clearInterval(sampler);
         await close(fleets.device);
         await close(fleets.aws);
     }
+}
+
+/** Times every call the fleet's DynamoDB client makes (the hook's and the bench's), as the client sees it. */
+function timeCalls(f: Fleet, into: number[]): void {
+    f.local.client.middlewareStack.add((next) => async (args) => {
+        const t = process.hrtime.bigint();
+        try {
+            return await next(args);
+        } finally {
+            into.push(Number(process.hrtime.bigint() - t) / 1e6);
+        }
+    }, { step: "initialize", name: "burstTiming" });
 }
 
 /** A certificate's id as AWS IoT computes it: the SHA-256 of its DER, in hex. */

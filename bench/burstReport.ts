@@ -13,12 +13,15 @@ export function burstReport(r: BurstResult, wallSeconds: number): string[] {
     out.push(`Burst: ${r.units} units on ${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores, Node ${process.version}; wall time ${hms(wallSeconds)} (setup included)`);
     out.push(`AWS rates emulated (per account, ${AWS_QUOTAS.registerThingRate.source}): ${Object.entries(FLEET_PROVISIONING_RATES).map(([k, v]) => `${k} ${v}/s`).join(", ")}`);
     out.push(`Device retry policy: full-jitter backoff ${DEFAULT_RETRY.baseMs} ms doubling to ${DEFAULT_RETRY.capMs / 1000} s, at most ${DEFAULT_RETRY.maxAttempts} attempts in a row, ${DEFAULT_RETRY.deadlineMs / 3600_000} h deadline`);
-    out.push(`Power-on to last identity: ${r.seconds.toFixed(1)} s (${r.startupSeconds.toFixed(1)} s of it making keys and CSRs before the first request)`);
+    out.push(`Before power-on (not in the measured window): the units' keys and CSRs ${r.prepared.unitKeysSeconds.toFixed(1)} s, the double's RSA keys for the AWS-key units ${r.prepared.awsKeysSeconds.toFixed(1)} s`);
+    out.push(`Power-on to last identity: ${r.seconds.toFixed(1)} s (${r.startupSeconds.toFixed(1)} s of it before the first request)`);
     out.push(`Throughput: ${r.unitsPerSecond.toFixed(2)} units/s; time to identity p50 ${r.identity.p50.toFixed(1)} s, p99 ${r.identity.p99.toFixed(1)} s, max ${r.identity.max.toFixed(1)} s`);
     out.push(`Hook (real handler, dynalite) under the burst: p50 ${r.hook.p50.toFixed(1)} ms, p99 ${r.hook.p99.toFixed(1)} ms over ${r.hook.invocations} invocations (AWS allows ${AWS_QUOTAS.preProvisioningHookTimeout.value} s)`);
+    out.push(`  of which DynamoDB calls (dynalite in ${r.dynamo.where}, as the hook's client sees them): p50 ${r.dynamo.p50.toFixed(1)} ms, p99 ${r.dynamo.p99.toFixed(1)} ms over ${r.dynamo.calls} calls; this process's event-loop delay p50 ${r.eventLoopDelay.p50.toFixed(1)} ms, p99 ${r.eventLoopDelay.p99.toFixed(1)} ms, max ${r.eventLoopDelay.max.toFixed(0)} ms`);
     out.push(`Requests admitted: ${JSON.stringify(r.requests.admitted)}; throttled: ${JSON.stringify(r.requests.throttled)}`);
     out.push(`Retries: ${r.retries} (units that finished); new certificates after a token neared expiry: ${r.newCertificates}; peak RSS ${r.peakRssMiB.toFixed(0)} MiB`);
-    out.push(`Binding: ${r.binding.operation} admitted ${r.binding.measured.toFixed(2)}/s of its ${r.binding.limit}/s (${(r.binding.share * 100).toFixed(0)}%)`);
+    const sat = r.binding.saturated;
+    out.push(`Binding: ${r.binding.operation} admitted ${r.binding.measured.toFixed(2)}/s of its ${r.binding.limit}/s over the whole run (${(r.binding.share * 100).toFixed(0)}%, the backoff's tail included)${sat ? `; ${sat.perSecond.toFixed(2)}/s (${((sat.perSecond / r.binding.limit) * 100).toFixed(0)}%) over the ${sat.seconds} s its demand was above the rate` : ""}`);
     out.push(`Checks: ${r.problems.length === 0 ? "every unit one Thing with one ACTIVE certificate bound to its own key, its serial provisioned with it; no serial burnt, no orphan certificate, no unit gave up" : `${r.problems.length} problem(s):`}`);
     for (const p of r.problems) out.push(`  ${p}`);
     // Projection: requests per provisioned unit as measured (retries excluded: a throttled request is refused, not served).

@@ -19,12 +19,14 @@ export interface FleetOptions {
     keepLogs?: boolean;
     /** Each hook invocation's time as the double waits for it (ms). */
     hookTimes?: number[];
+    /** dynalite in a child process of its own (LocalDynamo's `childProcess`): the burst bench. */
+    dynamoInChildProcess?: boolean;
 }
 
 /** The stack's plan wired to the double, with its claim certificate. */
 export async function fleet(run: ProgramRun, o: FleetOptions = {}): Promise<Fleet> {
     const env = run.one("aws:lambda/function:Function", "-provisioning-hook").inputs.environment.variables;
-    const local = await LocalDynamo.start();
+    const local = await LocalDynamo.start({ childProcess: o.dynamoInChildProcess });
     await local.table(env.REGISTRY_TABLE, "serialNumber");
     await local.table(env.ROTATION_TABLE, "thingName");
     const decisions: { reason: string }[] = [];
