@@ -70,7 +70,7 @@ export class NothingConnects extends Error {
     constructor(public readonly files: CredentialFiles, cause: Error, hasPrevious: boolean) {
         super(hasPrevious
             ? `AWS IoT refused both ${files.certificate} and ${files.certificate}.previous (${cause.message}): the unit is quarantined or both certificates are retired; it needs a rearm and a new provisioning`
-            : `AWS IoT refused ${files.certificate} (${cause.message}) and there is no ${files.certificate}.previous to fall back to`);
+            : `${cause.message}: AWS IoT refused ${files.certificate}, and there is no ${files.certificate}.previous to fall back to`);
         this.name = "NothingConnects";
     }
 }

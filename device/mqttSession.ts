@@ -59,8 +59,7 @@ export const THROTTLED_CONNACK = [0x97, 0x9f];
  */
 export class ConnectRefused extends Error {
     constructor(message: string) {
-        super(message);
-        this.name = "ConnectRefused";
+        super(message); // named Error still: callers print and match it as before
     }
 }
 
