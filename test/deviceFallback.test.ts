@@ -19,7 +19,10 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import { execFile } from "child_process";
+import { promisify } from "util";
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { CORE_ROTATE_SOURCE, CORE_SCRIPTS } from "../device/coreScripts";
 import { run as device } from "../device/cli";
 import { makeKeyAndCsr, makePrivateKey } from "../device/credentials";
 import { CORE_FILES } from "../device/edgeConfig";
@@ -53,9 +56,11 @@ describe("a unit always comes back: every confirmation dropped, the device falls
     });
     /** The scheduled sweep, run twice `hours` from now (an unconfirmed certificate joins the replaced ones, then is retired). */
     const sweepAt = async (hours: number) => {
+        await settled(); // confirmations already published have landed (AWS IoT runs rule actions after the PUBACK)
         const later = new Date(Date.now() + hours * 3600_000);
-        await sweep(deps(later));
-        return sweep(deps(later));
+        const first = await sweep(deps(later));
+        const second = await sweep(deps(later));
+        return { retired: [...first.retired, ...second.retired] };
     };
     /** The nucleus double: on restart it connects as <thing> with its root's files (as the nucleus does) and logs it. */
     const restartNucleus = async (root: string) => {
@@ -201,6 +206,56 @@ describe("a unit always comes back: every confirmation dropped, the device falls
         assert.strictEqual(next.code, 0, next.err.join("\n"));
         const last = (await confirmLog()).at(-1)!;
         assert.deepStrictEqual([last.certificateId, last.confirmed, (last.retiring as string[]).length], [next.out[0], true, 1]);
+    });
+
+    it("a core on its own (fms-core-rotate.py, python3 and openssl): rotated, its confirmation dropped, the new certificate retired; --confirm falls back, the nucleus restarts on the previous files; the core rotates again", async () => {
+        const serial = "297469300103";
+        const c = await core(serial);
+        fs.copyFileSync(CORE_ROTATE_SOURCE, path.join(c.root, CORE_SCRIPTS.rotate));
+        fs.writeFileSync(path.join(c.root, "AmazonRootCA1.pem"), f.double.ca.certPem);
+        fs.writeFileSync(path.join(c.root, CORE_SCRIPTS.rotateSettings), JSON.stringify({
+            endpoint: "localhost", port: f.double.port, thingName: c.thing, serial, rotationTemplate: f.run.outputs.edgeCoreRotationTemplateName,
+            confirmRule: f.run.outputs.certificateConfirmRuleName, csr: true, timeoutSeconds: 5, connectTimeoutSeconds: 10,
+        }));
+        const script = async (...args: string[]) => {
+            try {
+                const r = await promisify(execFile)("python3", [path.join(c.root, CORE_SCRIPTS.rotate), ...args], {
+                    env: { ...process.env, FMS_CORE_ROOT: c.root, FMS_RESTART_COMMAND: `${process.execPath} ${path.join(__dirname, "support", "nucleusRestart.js")}` }, timeout: 60_000,
+                });
+                return { code: 0, stdout: r.stdout, stderr: r.stderr };
+            } catch (err) {
+                const e = err as { code?: number; stdout?: string; stderr?: string };
+                return { code: e.code ?? 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+            }
+        };
+        const certFile = path.join(c.root, CORE_FILES.certificate);
+        const original = read(certFile);
+        dropConfirmations = true;
+        const r = await script();
+        assert.strictEqual(r.code, 0, r.stderr);
+        const rotated = read(certFile);
+        assert.deepStrictEqual((await sweepAt(25)).retired.map((a) => a.split("/").pop()), [r.stdout.trim()]);
+        assert.deepStrictEqual([status(rotated), status(original)], ["INACTIVE", "ACTIVE"]);
+        dropConfirmations = false;
+        const back = await script("--confirm");
+        assert.strictEqual(back.code, 0, back.stderr);
+        assert.match(back.stderr, /fell back to .*thingCert\.crt\.previous .*the nucleus connected, confirmed again/);
+        assert.strictEqual(read(certFile), original);
+        assert.strictEqual(read(`${certFile}.previous`), rotated);
+        const confirmed = (await confirmLog()).at(-1)!;
+        assert.deepStrictEqual([confirmed.thingName, confirmed.confirmed, confirmed.current], [c.thing, true, true]);
+        await intervalPassed(serial);
+        const next = await script();
+        assert.strictEqual(next.code, 0, next.stderr);
+        const last = (await confirmLog()).at(-1)!;
+        assert.deepStrictEqual([last.certificateId, last.confirmed, (last.retiring as string[]).length], [next.stdout.trim(), true, 1]);
+        // After quarantine neither of its certificates connects: the script says so and swaps nothing.
+        assert.strictEqual((await cli(["quarantine", "--stack", "kr", "--serial", serial])).code, 0);
+        const now = read(certFile);
+        const dead = await script("--confirm");
+        assert.strictEqual(dead.code, 1);
+        assert.match(dead.stderr, /refused both .* quarantined or both certificates are retired/);
+        assert.strictEqual(read(certFile), now);
     });
 
     describe("the attacker's side", () => {
