@@ -292,7 +292,7 @@ describe("a unit always comes back: every confirmation dropped, the device falls
             const old = { cert: read(v.cert), key: read(v.key) };
             assert.strictEqual((await cli(["rotate", ...net, "--dir", v.dir, "--thing", v.thing, "--serial", serial])).code, 0);
             // The grace period (72 h on kr) ends: the old certificate is retired.
-            assert.strictEqual((await sweepAt(73)).retired.length, 1);
+            await sweepAt(73); // (the other tests' replaced certificates retire too)
             assert.strictEqual(status(old.cert), "INACTIVE");
             // The thief's unit: the old key as current and as previous (it may arrange its files as it likes).
             const thief = path.join(f.dir, "thief");
