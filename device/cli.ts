@@ -28,8 +28,12 @@ import { fingerprintOf, quarantine, readRegistrations, rearm, registerSerials, R
 import { FactoryError, issueFromCsr, makeFactoryCa, unitCsr } from "./factory";
 import { provision, ProvisioningRejected } from "./provision";
 import { publishTelemetry } from "./publish";
-import { confirmCertificate, coreRotationClientId, rotate } from "./rotate";
-import { logWatchingNucleus, rotateCore } from "./coreRotation";
+import { coreRotationClientId, rotate } from "./rotate";
+import { logWatchingNucleus, nucleusLog, rotateCore } from "./coreRotation";
+import { FILES } from "./credentials";
+import { filesIn, hasPrevious, reconnect, ReconnectOptions } from "./fallback";
+import { ConnectRefused } from "./mqttSession";
+import { Clock } from "./retry";
 import { publicKeyFingerprint } from "../components/runtime/keyFingerprint";
 
 /** The unit's own key, as `keygen` writes it: what the factory registers by fingerprint. */
@@ -59,7 +63,9 @@ commands:
              (Basic Ingest); the topic defaults to the stack's (--stack) or test-rule/<rule key>.
              --connect-attempts: connect again (2 s apart) while the broker closes the connection: a unit
              with the maker's certificate (oemCa) is registered on its first connection, which AWS IoT
-             closes; --stack sets 5 for an oemCa stack.
+             closes; --stack sets 5 for an oemCa stack. A certificate AWS IoT refuses while <cert>.previous
+             and <key>.previous exist: falls back to them (the two swap places), confirms them again with
+             --confirm-rule <confirm rule> (--stack fills it), and publishes.
   factory-ca --out <dir> [--days 30]
              A THROWAWAY test CA for trying oemCa (<out>/ca.pem, <out>/ca.key.pem mode 0600): never for
              production (the maker's CA key stays in its HSM) and never to be committed.
@@ -80,8 +86,13 @@ commands:
              rotation template, client id <thing>#rotate; then it restarts the nucleus (systemctl), waits
              until the nucleus logs its connection (--connect-timeout <s>, 300) and only then confirms; if
              it does not connect, the previous files are put back and the nucleus restarted on them.
-  confirm    --dir <dir> --thing <name> --rule <confirm rule>
-             Publishes the rotation confirmation with the certificate in <dir> (again).
+             First it connects with the current certificate: if AWS IoT refuses it (a rotated certificate
+             retired unconfirmed) it falls back to *.previous (for a core, restarting the nucleus on them)
+             and confirms that one again before rotating.
+  confirm    --dir <dir> | --core-root <root> --thing <name> --rule <confirm rule>
+             Publishes the rotation confirmation with the certificate in <dir> (again), falling back to
+             *.previous when the current certificate is refused at connect (a core: the nucleus restarts on
+             them, --connect-timeout <s>); retried with backoff. Exit 1 when neither connects.
   quarantine --stack <name> --serial <n>
              A suspected key compromise: sets the serial revoked, deactivates and detaches every
              certificate of its Thing (vehicle or core: the template its registry item names) and drops
@@ -136,6 +147,8 @@ export interface Io {
     restartNucleus?: (root: string) => Promise<void>;
     /** The pause between publish's connection attempts (2000 ms); tests shorten it. */
     reconnectDelayMs?: number;
+    /** The clock of the device's retries (device/fallback.ts); tests replace it. */
+    clock?: Clock;
 }
 
 /** The nucleus' system service (installed with --setup-system-service true: AWS's install steps, docs/greengrass.md). */
@@ -146,7 +159,7 @@ async function systemctlRestart(): Promise<void> {
 class UsageError extends Error {}
 
 const FLAGS = new Set(["ca-dir", "serial-field", "country", "days", "connect-attempts", "endpoint", "template", "serial", "claim-dir", "out", "client-id-prefix", "cert", "key", "thing", "rule", "topic", "count", "interval-ms", "stack", "port", "ca", "timeout", "dir",
-    "root", "claim-path", "region", "credential-endpoint", "role-alias", "nucleus-version", "core-prefix", "stack-outputs", "key", "table", "rotation-table", "csv", "public-key", "core-root", "reason", "connect-timeout", "csr-file", "rotation-template"]);
+    "root", "claim-path", "region", "credential-endpoint", "role-alias", "nucleus-version", "core-prefix", "stack-outputs", "key", "table", "rotation-table", "csv", "public-key", "core-root", "reason", "connect-timeout", "csr-file", "rotation-template", "confirm-rule"]);
 /** Flags that take no value. */
 const SWITCHES = new Set(["csr", "mqtt5", "force"]);
 
@@ -264,6 +277,7 @@ function fromStack(command: string, flags: Map<string, string>, outputs: Record<
         thingPrefixes.set(flags, prefixes);
         return;
     }
+    if (command === "publish") setDefault("confirm-rule", outputs.certificateConfirmRuleName);
     // An oemCa stack has no template: its registration CSV names the fleet instead (keygen's --template).
     setDefault("template", outputs.provisioningTemplateName ?? outputs.oemCaFleetName);
     setDefault("client-id-prefix", outputs.claimClientIdPrefix);
@@ -353,6 +367,31 @@ export async function run(argv: string[], io: Io): Promise<number> {
         ca: flags.get("ca"),
         timeoutMs: positive(flags, "timeout", 10) * 1000,
     });
+    /**
+     * The unit a connecting command speaks for, with the device algorithm's fall-back (device/fallback.ts): a vehicle's
+     * files in --dir, or a core's nucleus files in --core-root (client id <thing>#rotate; after a fall-back the nucleus
+     * restarts on the previous files and the confirmation waits until it has connected).
+     */
+    const unit = (confirm: ReconnectOptions["confirm"], confirmRule?: string): ReconnectOptions => {
+        const coreRoot = flags.get("core-root");
+        const thing = required(flags, "thing");
+        const base = { ...common(), thing, confirm, confirmRule, clock: io.clock };
+        if (!coreRoot) return { ...base, clientId: thing, files: filesIn(required(flags, "dir"), FILES) };
+        const timeoutMs = positive(flags, "connect-timeout", 300) * 1000;
+        const nucleus = logWatchingNucleus(coreRoot, () => (io.restartNucleus ?? systemctlRestart)(coreRoot));
+        return {
+            ...base, clientId: coreRotationClientId(thing), files: filesIn(coreRoot, CORE_FILES),
+            onFallBack: async () => {
+                const mark = nucleus.mark();
+                await nucleus.restart();
+                if (!(await nucleus.connectedSince(mark, timeoutMs))) {
+                    throw new Error(`fell back to the previous certificate and restarted the nucleus on it, but it has not connected within ${timeoutMs / 1000} s: see ${nucleusLog(coreRoot)}`);
+                }
+            },
+        };
+    };
+    const fellBackLine = (files: { certificate: string }) =>
+        `AWS IoT refused ${files.certificate}: fell back to ${files.certificate}.previous (now the current one; the refused one is kept as *.previous)`;
     try {
         if (command === "edge-register") {
             // The line that registers a core whose key was made on it: from its CSR, never its key.
@@ -469,13 +508,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
             return 0;
         }
         if (command === "confirm") {
-            const coreRoot = flags.get("core-root");
-            const thing = required(flags, "thing");
-            await confirmCertificate({
-                ...common(), thing, confirmRule: required(flags, "rule"), attempts: 3,
-                ...(coreRoot ? { dir: coreRoot, files: CORE_FILES, clientId: coreRotationClientId(thing) } : { dir: required(flags, "dir") }),
-            });
-            io.err(`confirmed the certificate in ${flags.get("dir")} for ${flags.get("thing")}`);
+            // Connect (falling back to *.previous when the current certificate is refused) and confirm, retried.
+            const r = await reconnect(unit("always", required(flags, "rule")));
+            if (r.fellBack) io.err(fellBackLine(unit("always").files));
+            io.err(`confirmed the certificate in ${unit("always").files.certificate} for ${flags.get("thing")}`);
             return 0;
         }
         if (command === "provision") {
@@ -495,6 +531,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
             // A Greengrass core: its nucleus' files in --core-root, and a client id of its own (<thing>#rotate).
             const coreRoot = flags.get("core-root");
             const thing = required(flags, "thing");
+            // First connect as the device algorithm does: a refused certificate falls back to *.previous (confirmed again).
+            const back = await reconnect(unit("after-fall-back", required(flags, "rule")));
+            if (back.fellBack) io.err(fellBackLine(unit("after-fall-back").files));
             const options = {
                 ...common(),
                 thing,
@@ -516,7 +555,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
             io.out(result.certificateId);
         } else {
             const rule = required(flags, "rule");
-            const result = await publishTelemetry({
+            const send = () => publishTelemetry({
                 ...common(),
                 certFile: required(flags, "cert"),
                 keyFile: required(flags, "key"),
@@ -528,6 +567,18 @@ export async function run(argv: string[], io: Io): Promise<number> {
                 connectAttempts: positive(flags, "connect-attempts", 1),
                 reconnectDelayMs: io.reconnectDelayMs,
             });
+            const files = { certificate: required(flags, "cert"), privateKey: required(flags, "key") };
+            let result: Awaited<ReturnType<typeof publishTelemetry>>;
+            try {
+                result = await send();
+            } catch (err) {
+                // Refused at connect with a previous certificate to go back to: the device algorithm, then publish again.
+                if (!(err instanceof ConnectRefused) || !hasPrevious(files)) throw err;
+                const thing = required(flags, "thing");
+                const back = await reconnect({ ...common(), thing, clientId: thing, files, confirm: "after-fall-back", confirmRule: flags.get("confirm-rule"), clock: io.clock });
+                if (back.fellBack) io.err(fellBackLine(files) + (back.confirmed ? "; confirmed it again" : ""));
+                result = await send();
+            }
             io.out(`${result.acknowledged}/${result.sent} messages acknowledged on ${result.topic}`);
         }
         return 0;

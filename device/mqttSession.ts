@@ -49,6 +49,23 @@ export class ConnectThrottled extends Error {
 /** MQTT 5 CONNACK reason codes that say "later": 0x97 Quota exceeded, 0x9F Connection rate exceeded. */
 export const THROTTLED_CONNACK = [0x97, 0x9f];
 
+/**
+ * AWS IoT answered the CONNECT (or the TLS handshake) and refused it: what a device sees when its certificate is not
+ * ACTIVE ("Devices cannot use a certificate that is not in the ACTIVE state to reconnect": AWS IoT API reference,
+ * UpdateCertificate, https://docs.aws.amazon.com/iot/latest/apireference/API_UpdateCertificate.html), or its policy does
+ * not allow the client id. On MQTT 3.1.1 AWS IoT closes the connection without a reason; on MQTT 5 it answers CONNACK
+ * 0x87. Not a refusal: a timeout, a throttle (ConnectThrottled) and a network that never reached AWS (DNS, no route,
+ * TCP refused): those say nothing about the certificate. What the fallback to `*.previous` acts on (device/fallback.ts).
+ */
+export class ConnectRefused extends Error {
+    constructor(message: string) {
+        super(message); // named Error still: callers print and match it as before
+    }
+}
+
+/** Socket errors raised before AWS IoT saw the certificate: the network, not a refusal. */
+const NETWORK_ERRORS = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH", "ETIMEDOUT", "ENETDOWN"]);
+
 export class TimeoutError extends Error {
     constructor(what: string, ms: number) {
         super(`timed out after ${ms} ms waiting for ${what}`);
@@ -105,9 +122,11 @@ export class MqttSession {
             client.once("connect", () => resolve());
             client.once("error", (err) => {
                 const message = `cannot connect to ${o.host}:${o.port} as ${o.clientId}: ${err.message}`;
-                reject(THROTTLED_CONNACK.includes((err as { code?: unknown }).code as number) ? new ConnectThrottled(message) : new Error(message));
+                const code = (err as { code?: unknown }).code;
+                if (THROTTLED_CONNACK.includes(code as number)) reject(new ConnectThrottled(message));
+                else reject(typeof code === "string" && NETWORK_ERRORS.has(code) ? new Error(message) : new ConnectRefused(message));
             });
-            client.once("close", () => reject(new Error(`the broker refused the connection of ${o.clientId} (not authorized?)`)));
+            client.once("close", () => reject(new ConnectRefused(`the broker refused the connection of ${o.clientId} (not authorized?)`)));
         });
         try {
             await within(`the connection to ${o.host}:${o.port}`, o.timeoutMs, connected);

@@ -14,6 +14,7 @@ import { DetachThingPrincipalCommand, UpdateCertificateCommand } from "@aws-sdk/
 import { createHandler, HookConfig } from "../components/provisioning/lambda/provisioningHook";
 import { confirm, RotationDeps, sweep } from "../components/provisioning/lambda/certificateRotation";
 import { EVICTION_SIGNAL_PATTERN } from "../components/operations/operations";
+import { matchesFilter } from "./support/filterPattern";
 import { publicKeyFingerprint } from "../components/runtime/keyFingerprint";
 import { PROJECT_ROOT } from "../config/stackFile";
 import { run as device } from "../device/cli";
@@ -59,12 +60,15 @@ describe("attacks with a unit's current key, racing the runbooks and the sweep (
     let serialNo = 0;
     const decisions: Record<string, unknown>[] = [];
     const confirmations: Record<string, unknown>[] = [];
+    /** Each log entry's line exactly as the Lambda wrote it (what a metric filter sees). */
+    const lines = new WeakMap<object, string>();
+    const logged = (l: string) => { const o = JSON.parse(l) as Record<string, unknown>; lines.set(o, l); return o; };
     let hook: ReturnType<typeof createHandler>;
     const lastReason = () => decisions.at(-1)!.reason as string;
 
     const rotation = (dynamo: RotationDeps["dynamo"] = local.client, send: RotationDeps["iot"] = iot): RotationDeps => ({
         config: { tableName: ROTATION, thingNamePrefixes: [VEHICLE.prefix, CORE.prefix], gracePeriodHours: 72, metricNamespace: "FMS/IoT/fms-kr", registryTable: REGISTRY },
-        dynamo, iot: send, cloudwatch: { send: async () => ({}) } as never, now: () => now, log: (l) => confirmations.push(JSON.parse(l)),
+        dynamo, iot: send, cloudwatch: { send: async () => ({}) } as never, now: () => now, log: (l) => confirmations.push(logged(l)),
     });
     const newUnit = async (): Promise<Unit> => { const key = await makePrivateKey(); return { key, fingerprint: publicKeyFingerprint(key) }; };
     const thing = (k: Kind, serial: string) => `${k.prefix}${serial}`;
@@ -123,7 +127,7 @@ describe("attacks with a unit's current key, racing the runbooks and the sweep (
         confirmations.length = 0;
         hook = createHandler({
             config: { mode: "registry", tableName: REGISTRY, templates, allowReprovisioning: false, bindKeys: true, rotationTable: ROTATION, gracePeriodHours: 72, confirmTimeoutHours: 24, minRotationIntervalHours: 24 },
-            dynamo: local.client, iot, now: () => now, log: (l) => decisions.push(JSON.parse(l)), registryTimeoutMs: 3000,
+            dynamo: local.client, iot, now: () => now, log: (l) => decisions.push(logged(l)), registryTimeoutMs: 3000,
         });
     });
 
@@ -277,11 +281,12 @@ describe("attacks with a unit's current key, racing the runbooks and the sweep (
     }
 
     describe("a thief with the current key is seen, and bounded", () => {
-        /** Whether a log line matches EVICTION_SIGNAL_PATTERN (`{ $.evictionSignal = "*" }`: a string-valued field). */
-        const alarms = (line: Record<string, unknown>) => {
-            assert.strictEqual(EVICTION_SIGNAL_PATTERN, '{ $.evictionSignal = "*" }');
-            return typeof line.evictionSignal === "string";
-        };
+        /**
+         * Whether the Lambda's exact log line matches the eviction alarm's metric filter, evaluated with CloudWatch Logs'
+         * JSON filter pattern rules (test/support/filterPattern.ts; AWS CloudWatch Logs user guide, "Filter pattern
+         * syntax for metric filters": https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntaxForMetricFilters.html).
+         */
+        const alarms = (line: Record<string, unknown>) => matchesFilter(EVICTION_SIGNAL_PATTERN, lines.get(line)!);
 
         for (const k of [VEHICLE, CORE]) {
             it(`${k.kind}: a same-key re-registration of a provisioned serial (the eviction through the claim) raises the signal`, async () => {
@@ -302,7 +307,7 @@ describe("attacks with a unit's current key, racing the runbooks and the sweep (
                 assert.deepStrictEqual([confirmations.at(-1)!.evictionSignal, alarms(confirmations.at(-1)!)], ["replaced-certificate-in-use", true]);
                 // And its own rotation attempt: refused, and the signal too.
                 assert.strictEqual((await rotateWith(k, cert, serial)).ok, false);
-                assert.deepStrictEqual([lastReason(), decisions.at(-1)!.evictionSignal], ["too-many-certificates", "replaced-certificate-in-use"]);
+                assert.deepStrictEqual([lastReason(), decisions.at(-1)!.evictionSignal, alarms(decisions.at(-1)!)], ["too-many-certificates", "replaced-certificate-in-use", true]);
             });
 
             it(`${k.kind}: rotations at least minIntervalHours apart: a thief cannot keep restarting them`, async () => {

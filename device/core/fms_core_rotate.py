@@ -15,7 +15,9 @@ The same steps as the device CLI's `rotate --core-root` (device/coreRotation.ts)
 4. restart the nucleus (it reads its certificate files only when it builds its connections) and wait until it
    logs "Successfully connected to AWS IoT Core" (aws-greengrass-nucleus v2.16.1, AwsIotMqttClient.java L284);
 5. only then confirm through Basic Ingest ($aws/rules/<rule>/certificates/confirm), with the new certificate.
-If the nucleus does not connect, the previous files are put back (the new ones kept as *.unconfirmed) and the
+Before step 2 (and with --confirm) it connects as the device algorithm does: if AWS IoT refuses the current certificate
+and *.previous exists, it falls back to it (the two swap places, the nucleus restarts on them, then it is confirmed
+again); both refused ends with exit 1. If the nucleus does not connect, the previous files are put back (the new ones kept as *.unconfirmed) and the
 nucleus restarted on them; nothing is confirmed, and the stack retires the unconfirmed certificate.
 
 MQTT 3.1.1 (OASIS standard) over TLS: CONNECT, SUBSCRIBE, PUBLISH at QoS 1 and their acknowledgements only.
@@ -172,6 +174,49 @@ def connected_since(log, position, timeout):
         time.sleep(0.5)
 
 
+def refused(err):
+    """AWS IoT answered and refused (a certificate that is not ACTIVE cannot connect: AWS IoT API reference,
+    UpdateCertificate): a TLS alert or a closed connection. Not a timeout and not a network that never reached AWS."""
+    if isinstance(err, (socket.timeout, ConnectionRefusedError, socket.gaierror)):
+        return False
+    return isinstance(err, (RuntimeError, ssl.SSLError, ConnectionResetError, BrokenPipeError))
+
+
+def fall_back(s, cert, key, ca, timeout, restart, log):
+    """The device algorithm (device/fallback.ts): the current certificate refused at connect and *.previous present ->
+    connect with the previous one; only if it connects do the two swap places, the nucleus restarts on them and, once
+    it has connected, the previous certificate is confirmed again. Both refused: nothing works (quarantined or both
+    retired), said and exit 1. Returns True when it fell back."""
+    client = s["thingName"] + "#rotate"
+    try:
+        Mqtt(s["endpoint"], int(s["port"]), client, cert, key, ca, timeout).close()
+        return False
+    except Exception as err:
+        if not refused(err):
+            fail("cannot reach AWS IoT (%s); nothing changed" % err)
+        if not (os.path.exists(cert + ".previous") and os.path.exists(key + ".previous")):
+            fail("AWS IoT refused %s (%s) and there is no %s.previous to fall back to" % (cert, err, cert))
+        first = err
+    try:
+        Mqtt(s["endpoint"], int(s["port"]), client, cert + ".previous", key + ".previous", ca, timeout).close()
+    except Exception as err:
+        fail("AWS IoT refused both %s and %s.previous (%s; %s): the core is quarantined or both certificates are retired; "
+             "it needs a rearm and a new provisioning" % (cert, cert, first, err))
+    for current in (cert, key):
+        os.replace(current, current + ".swap")
+        os.replace(current + ".previous", current)
+        os.replace(current + ".swap", current + ".previous")
+        os.chmod(current, 0o600)
+    wait = int(s.get("connectTimeoutSeconds", 300))
+    position = log_position(log)
+    subprocess.run(restart, check=True)
+    if not connected_since(log, position, wait):
+        fail("fell back to the previous certificate and restarted the nucleus on it, but it has not connected within %d s: see %s" % (wait, log))
+    confirm(s, cert, key, ca, timeout)
+    sys.stderr.write("fms-core-rotate: AWS IoT refused %s: fell back to %s.previous (now the current one; the refused one is kept as *.previous), the nucleus connected, confirmed again\n" % (cert, cert))
+    return True
+
+
 def main():
     root = os.environ.get("FMS_CORE_ROOT") or os.path.dirname(os.path.abspath(__file__))
     with open(os.path.join(root, "fms-core-rotate.json")) as f:
@@ -185,6 +230,8 @@ def main():
     for f in (cert, key, ca):
         if not os.access(f, os.R_OK):
             fail("cannot read %s (run as root: the plugin leaves privKey.key readable by root only)" % f)
+    # 0. Connect as the device algorithm does: a refused certificate falls back to *.previous first.
+    fall_back(s, cert, key, ca, timeout, restart, log)
 
     # 1. The new key and CSR, on the core (device keys; with AWS-made keys, AWS IoT sends the key in step 2).
     new_key, new_csr, new_cert = key + ".pending", cert + ".csr.pending", cert + ".pending"
@@ -276,7 +323,10 @@ if __name__ == "__main__":
         r = os.environ.get("FMS_CORE_ROOT") or os.path.dirname(os.path.abspath(__file__))
         with open(os.path.join(r, "fms-core-rotate.json")) as f:
             settings = json.load(f)
-        confirm(settings, os.path.join(r, "thingCert.crt"), os.path.join(r, "privKey.key"), os.path.join(r, "AmazonRootCA1.pem"), int(settings.get("timeoutSeconds", 10)))
+        files = (os.path.join(r, "thingCert.crt"), os.path.join(r, "privKey.key"), os.path.join(r, "AmazonRootCA1.pem"), int(settings.get("timeoutSeconds", 10)))
+        restart_command = shlex.split(os.environ.get("FMS_RESTART_COMMAND", "systemctl restart greengrass.service"))
+        if not fall_back(settings, *files, restart_command, os.path.join(r, "logs", "greengrass.log")):
+            confirm(settings, *files)
         sys.stderr.write("fms-core-rotate: confirmed the certificate in place\n")
     else:
         main()
