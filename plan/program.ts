@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PROJECT_ROOT, readStackFile } from "../config/stackFile";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { AwsMocks } from "./mocks";
+import { keepTranspiledModules } from "./transpileCache";
 
 /**
  * URNs as the engine makes them. The SDK's mock monitor prefixes a child's type with its parent's own type only
@@ -172,6 +173,7 @@ async function planStackOnce(stack: string, options: RunOptions): Promise<Progra
     pulumi.runtime.setAllConfig(file.config, options.secretKeys ?? []);
     const resources: RecordedResource[] = [];
     recordRegistrations(resources);
+    keepTranspiledModules();
     purgeProjectModules(root);
 
     // Pulumi takes a stack trace for every resource and promise; ts-node's source-map rewriting of
