@@ -13,6 +13,7 @@
  *   vehicle ──$aws/rules/<rule>/...──► RuleRouting: topic rules ─► VPC destination ─► Kafka on MSK
  *   EdgeRuntime: Greengrass v2 cores (own template, role alias, telemetry component, deployment)
  *   Operations: IoT logging, Device Defender audit + detect, alarms, fleet index and metrics
+ *   GreengrassHealth: cores' deployment/health events ─► EventBridge ─► log group ─► metrics, alarms
  *   OperationsDashboard: one CloudWatch dashboard of the above (its URL is the dashboardUrl output)
  */
 import * as aws from "@pulumi/aws";
@@ -32,6 +33,7 @@ import { stackProviders } from "./components/providers";
 import { CONFIRM_RULE_KEY, ruleNameFor } from "./config/routingConfig";
 import { connectedVehiclesMetricName, metricNamespace } from "./components/operations/operations";
 import { OperationsDashboard } from "./components/operations/dashboard";
+import { GreengrassHealth, greengrassEventsLogGroup } from "./components/operations/greengrassHealth";
 import { configIsSecret } from "./config/stackConfig";
 import { loadCheckedStackConfig } from "./config/crossStack";
 import { IOT_LOG_GROUP } from "./components/operations/iotLogging";
@@ -57,6 +59,8 @@ const key = new StackKey(`${cfg.namePrefix}-key`, {
         // Greengrass log manager groups this stack creates: its component's, and the region's system group if it owns it.
         ...(cfg.greengrass ? [greengrassComponentLogGroup(cfg.region, telemetryComponentName(cfg.namePrefix))] : []),
         ...(cfg.greengrass?.logs.systemLogGroup === "create" ? [greengrassSystemLogGroup(cfg.region)] : []),
+        // The cores' deployment and health events (EventBridge to CloudWatch Logs).
+        ...(cfg.greengrass ? [greengrassEventsLogGroup(cfg.namePrefix)] : []),
     ],
     alarmsPublishToEncryptedTopics: true,
 }, { ...opts, protect: cfg.protect });
@@ -186,6 +190,17 @@ const operations = new Operations(`${cfg.namePrefix}-operations`, {
     thingTypeName: provisioning.thingTypeName,
 }, { providers: [provider, native] });
 
+// Greengrass reports deployments and core health as EventBridge events only: this stack's cores' become metrics and alarms.
+const greengrassHealth = edge && cfg.greengrass ? new GreengrassHealth(`${cfg.namePrefix}-greengrass-health`, {
+    ctx,
+    namePrefix: cfg.namePrefix,
+    coreThingNamePrefix: cfg.greengrass.coreThingNamePrefix,
+    namespace: metricNamespace(cfg.namePrefix),
+    kmsKeyArn: key.arn,
+    logRetentionDays: cfg.logRetentionDays,
+    alarmTopicArn: operations.topicArn,
+}, opts) : undefined;
+
 // privateCa: AWS IoT's certificate provider (one per account and region, created by its owner stack) has the maker's
 // AWS Private CA sign every fleet-provisioning CSR; the hook and rotation decide as before.
 const privateCa = cfg.provisioning.identity.privateCa;
@@ -245,7 +260,7 @@ const dashboard = new OperationsDashboard(`${cfg.namePrefix}-dashboard`, {
         routing: routing && { ruleNames: routing.routes.map((r) => r.ruleName) },
         connectedFleetMetric: cfg.operations.ownsRegionSettings ? connectedVehiclesMetricName(cfg.namePrefix) : undefined,
         greengrass: edge && { roleAliasName: edge.roleAliasName },
-        alarmArns: [...operations.alarmArns, ...rotation.alarmArns, ...(destinationWatch ? [destinationWatch.alarmArn] : []), ...(issuer ? issuer.alarmArns : [])],
+        alarmArns: [...operations.alarmArns, ...rotation.alarmArns, ...(destinationWatch ? [destinationWatch.alarmArn] : []), ...(issuer ? issuer.alarmArns : []), ...(greengrassHealth ? greengrassHealth.alarmArns : [])],
     }),
 }, opts);
 
@@ -291,6 +306,7 @@ export const edgeCoreThingNamePrefix = cfg.greengrass?.coreThingNamePrefix;
 export const edgeNucleusVersion = cfg.greengrass?.nucleusVersion;
 export const edgeSerialPrefixes = cfg.greengrass?.serialPrefixes;
 export const edgeLogGroups = edge?.logGroupNames;
+export const edgeHealthEventsLogGroup = greengrassHealth?.logGroupName;
 export const iotCredentialEndpoint = edge?.credentialEndpoint;
 export const awsRegion = cfg.region;
 export const certificateProviderFunction = issuer?.functionName;

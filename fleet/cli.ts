@@ -13,7 +13,7 @@ import { AutomationRunner } from "./automationRunner";
 import { Command, runFleet } from "./fleet";
 import { StackRunner } from "./runner";
 import { AlarmReader, CloudWatchAlarms, fleetStatus, statusText } from "./status";
-import { describeStack, fleetStacks } from "./stacks";
+import { describeStack, fleetStacks, workflowStacks } from "./stacks";
 import { summaryJson, summaryMarkdown, summaryText } from "./summary";
 import { planWaves, UsageError } from "./waves";
 
@@ -117,7 +117,6 @@ export async function main(argv: string[], io: Io): Promise<number> {
         }
         throw err;
     }
-    const info = new Map(waves.flat().map((s) => [s, describeStack(s, root)]));
     if (args.command === "list") {
         // The deploy workflow's two waves: {canary: [{stack, region}], rest: [...]}, in stack-file order.
         const known = fleetStacks(root);
@@ -127,11 +126,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
             io.err(`--canary: ${(err as Error).message.replace(/^--stacks: /, "")}`);
             return 2;
         }
+        // The same list as preview.yml's `country list --github-matrix` (fleet/stacks.ts workflowStacks), split in two.
         const canary = args.canary ?? [];
-        const entry = (s: string) => ({ stack: s, region: info.get(s)!.region });
-        io.out(JSON.stringify({ canary: canary.map(entry), rest: known.filter((s) => !canary.includes(s)).map(entry) }));
+        const all = workflowStacks(root);
+        io.out(JSON.stringify({ canary: canary.map((s) => all.find((w) => w.stack === s)!), rest: all.filter((w) => !canary.includes(w.stack)) }));
         return 0;
     }
+    const info = new Map(waves.flat().map((s) => [s, describeStack(s, root)]));
     if (!io.runner && !pulumiOnPath()) {
         io.err("the pulumi CLI is not on PATH: the fleet drives it through Pulumi's Automation API (install: https://www.pulumi.com/docs/install/)");
         return 2;

@@ -14,6 +14,7 @@ import * as path from "path";
 import { checkAcrossStacks, otherStacks } from "../config/crossStack";
 import { stackConfigFromEngine } from "../config/stackConfig";
 import { PROJECT_ROOT, readStackFile, stackNames } from "../config/stackFile";
+import { workflowStacks } from "./stacks";
 import { checkRequest, NewStackError, NewStackRequest, newStackFile } from "./newStack";
 
 const USAGE = "usage: npm run country -- new <stack> --from <stack> --region <region> --account <12-digit id> [--country CC]\n" +
@@ -35,7 +36,8 @@ export function stackRows(root = PROJECT_ROOT): StackRow[] {
 function list(args: string[], root: string): Result {
     const rows = stackRows(root);
     if (args.includes("--github-matrix")) {
-        return { stdout: `matrix=${JSON.stringify({ include: rows.map((r) => ({ stack: r.stack, region: r.region })) })}\n`, stderr: "", exit: 0 };
+        // The same list as deploy.yml's `fleet list` (fleet/stacks.ts workflowStacks).
+        return { stdout: `matrix=${JSON.stringify({ include: workflowStacks(root) })}\n`, stderr: "", exit: 0 };
     }
     if (args.includes("--json")) return { stdout: `${JSON.stringify(rows, null, 2)}\n`, stderr: "", exit: 0 };
     const lines = rows.map((r) => `${r.stack.padEnd(12)} ${r.region.padEnd(16)} ${r.environment.padEnd(11)} ${r.accounts.join(", ") || "(no account pinned)"}`);

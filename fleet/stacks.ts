@@ -30,3 +30,16 @@ export function describeStack(stack: string, root = PROJECT_ROOT): StackInfo {
         namePrefix: c[`${file.project}:namePrefix`] ?? stack,
     };
 }
+
+/** One stack as both GitHub workflows' matrices name it: the preview's (`country list --github-matrix`) and the deploy's (`fleet list`). */
+export interface WorkflowStack { stack: string; region: string }
+
+/**
+ * The stacks both workflows run, in stack-file order, each with the region its stack file sets: the one list
+ * `npm run country -- list --github-matrix` (preview.yml) and `npm run fleet -- list --canary` (deploy.yml) print,
+ * so the PR previews and the deploy cover the same stacks. Read without the Pulumi CLI (a stack file's region is
+ * plain config; CI lists stacks before installing the CLI).
+ */
+export function workflowStacks(root = PROJECT_ROOT): WorkflowStack[] {
+    return stackNames(root).map((stack) => ({ stack, region: readStackFile(stack, root, () => undefined).config["aws:region"] ?? "" }));
+}

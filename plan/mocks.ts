@@ -149,6 +149,9 @@ export class AwsMocks implements pulumi.runtime.Mocks {
                 return { ...i, id: `https://sqs.${r}.amazonaws.com/${a}/${i.name}`, url: `https://sqs.${r}.amazonaws.com/${a}/${i.name}`, arn: `arn:aws:sqs:${r}:${a}:${i.name}` };
             case "aws:sns/topic:Topic":
                 return { ...i, id: `arn:aws:sns:${r}:${a}:${i.name}`, arn: `arn:aws:sns:${r}:${a}:${i.name}` };
+            case "aws:cloudwatch/eventRule:EventRule":
+                // A rule on the default event bus: arn:aws:events:<region>:<account>:rule/<name>.
+                return { ...i, id: named, name: named, arn: `arn:aws:events:${r}:${a}:rule/${named}` };
             case "aws:cloudwatch/metricAlarm:MetricAlarm":
                 return { ...i, id: i.name, arn: `arn:aws:cloudwatch:${r}:${a}:alarm:${i.name}` };
             case "aws-native:iot:SecurityProfile":

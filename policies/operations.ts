@@ -25,3 +25,29 @@ export function notificationPolicy(args: NotificationPolicyArgs): PolicyDocument
         },
     );
 }
+
+export interface EventsToLogGroupArgs {
+    /** The log group's ARN as CloudWatch Logs reports it (`arn:...:log-group:<name>:*`). */
+    logGroupArn: string;
+    /** The rules allowed to write there. */
+    ruleArns: string[];
+}
+
+/**
+ * CloudWatch Logs resource policy for an EventBridge rule target: EventBridge (events.amazonaws.com) may create
+ * streams in and put events into one log group, and only on behalf of the given rules (`aws:SourceArn`). Actions
+ * as "Using resource-based policies for Amazon EventBridge", CloudWatch Logs permissions
+ * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-cloudwatchlogs-permissions).
+ */
+export function eventsToLogGroupPolicy(args: EventsToLogGroupArgs): PolicyDocument {
+    // A log group's ARN ends in `:*` (its streams); one form whichever the provider reports.
+    const streams = args.logGroupArn.endsWith(":*") ? args.logGroupArn : `${args.logGroupArn}:*`;
+    return policyDocument({
+        Sid: "EventBridgeRulesToLogGroup",
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: [streams],
+        Condition: { ArnEquals: { "aws:SourceArn": args.ruleArns } },
+    });
+}

@@ -4,6 +4,8 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { main } from "../fleet/cli";
+import { main as countryMain } from "../fleet/country";
+import { workflowStacks } from "../fleet/stacks";
 import { PROJECT_ROOT, readStackFile, stackNames } from "../config/stackFile";
 import { FakeRunner } from "./support/fakeRunner";
 
@@ -51,6 +53,44 @@ describe("deploy workflow (.github/workflows/deploy.yml)", () => {
         // A canary without a stack file fails the workflow here, before anything is deployed.
         assert.strictEqual(await main(["list", "--canary", "nosuchstack"], io), 2);
         assert.match(err.join("\n"), /--canary: nosuchstack has no Pulumi.<stack>.yaml/);
+    });
+
+    /** What each workflow's list step prints, read back: preview.yml's matrix, deploy.yml's two waves joined. */
+    async function bothWorkflowsStacks(root: string, canary: string[]): Promise<{ preview: unknown[]; deploy: { canary: unknown[]; rest: unknown[] } }> {
+        const printed = countryMain(["list", "--github-matrix"], root).stdout;
+        const out: string[] = [];
+        assert.strictEqual(await main(["list", "--canary", canary.join(",")], { out: (t) => out.push(t), err: () => undefined, env: {}, signal: new AbortController().signal, root, runner: new FakeRunner() }), 0);
+        return { preview: JSON.parse(printed.slice("matrix=".length)).include, deploy: JSON.parse(out[0]) };
+    }
+
+    it("one stack list for both workflows: preview.yml's matrix and deploy.yml's waves are the stack files, each with its file's region", async () => {
+        // Both list steps are what the workflows run (asserted above and in test/workflow.test.ts).
+        assert.ok(preview.jobs.stacks.steps.some((s: Step) => s.run === 'npm run --silent country -- list --github-matrix >> "$GITHUB_OUTPUT"'));
+        const fromFiles = stackNames().map((stack) => ({ stack, region: readStackFile(stack).config["aws:region"] }));
+        assert.deepStrictEqual(workflowStacks(), fromFiles);
+        for (const canary of [[], [stackNames()[0]], stackNames().slice(-2)]) {
+            const { preview: matrix, deploy: waves } = await bothWorkflowsStacks(PROJECT_ROOT, canary);
+            assert.deepStrictEqual(matrix, fromFiles, "preview.yml");
+            // The deploy's two waves together are the same list (canary first, in the order given; the rest in file order).
+            assert.deepStrictEqual([...waves.canary, ...waves.rest].map((w: any) => w.stack).sort(), stackNames().slice().sort(), `deploy.yml, canary ${canary}`);
+            assert.deepStrictEqual([...waves.canary, ...waves.rest].sort((a: any, b: any) => a.stack.localeCompare(b.stack)), fromFiles.slice().sort((a, b) => a.stack.localeCompare(b.stack)));
+        }
+    });
+
+    it("a stack file added or removed changes both workflows' lists alike (a temp project no list of ours knows)", async () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "both-lists-"));
+        fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: fms-iot\nruntime: nodejs\n");
+        const write = (s: string, r: string) => fs.writeFileSync(path.join(root, `Pulumi.${s}.yaml`), `config:\n  aws:region: ${r}\n`);
+        write("mx", "us-east-2");
+        write("br", "sa-east-1");
+        let both = await bothWorkflowsStacks(root, ["mx"]);
+        assert.deepStrictEqual(both.preview, [{ stack: "br", region: "sa-east-1" }, { stack: "mx", region: "us-east-2" }]);
+        assert.deepStrictEqual(both.deploy, { canary: [{ stack: "mx", region: "us-east-2" }], rest: [{ stack: "br", region: "sa-east-1" }] });
+        write("cl", "sa-east-1");
+        fs.rmSync(path.join(root, "Pulumi.br.yaml"));
+        both = await bothWorkflowsStacks(root, []);
+        assert.deepStrictEqual(both.preview, [{ stack: "cl", region: "sa-east-1" }, { stack: "mx", region: "us-east-2" }]);
+        assert.deepStrictEqual(both.deploy, { canary: [], rest: both.preview });
     });
 
     it("a temp project's stack files are what list reports (never a list of our own)", async () => {

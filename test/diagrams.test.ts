@@ -80,7 +80,8 @@ describe("pictures of a stack", function () {
         assert.deepStrictEqual(nodes.map((n) => n.name).sort(), tops.map((r) => r.name).sort());
         assert.ok(nodes.length <= 12, `${nodes.length} nodes`);
         const edges = [...text.matchAll(/^ {2}(c\d+) --> (c\d+)$/gm)].map((m) => [m[1], m[2]]);
-        assert.ok(edges.length > 0 && edges.length <= 25, `${edges.length} edges`);
+        // A readable picture: 12 components at most and few arrows (GreengrassHealth adds three: the key, the operations topic, the dashboard).
+        assert.ok(edges.length > 0 && edges.length <= 30, `${edges.length} edges`);
         const id = (name: string) => nodes.find((n) => n.name === name)!.id;
         const has = (from: string, to: string) => edges.some(([a, b]) => a === id(from) && b === id(to));
         // The destination watch reads the rule destination the routing component made.

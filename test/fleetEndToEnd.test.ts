@@ -8,12 +8,21 @@ import { AutomationRunner } from "../fleet/automationRunner";
 import { runFleet } from "../fleet/fleet";
 import { PROJECT_ROOT } from "../config/stackFile";
 
+/**
+ * Why the run skips without a CLI, and what it would prove. Neither the npm registry nor Debian ships Pulumi's
+ * release binaries: the npm package `pulumi` (pulumi/pulumi, npm/) only downloads them from get.pulumi.com on first
+ * use, and the `random` provider plugin this project needs comes from Pulumi's plugin downloads too.
+ */
+const NO_CLI = "no pulumi CLI on PATH (CI installs it with pulumi/actions; locally: https://www.pulumi.com/docs/install/; "
+    + "neither npm nor Debian ships Pulumi's release binaries). With it, this drives fleet/automationRunner.ts against a local "
+    + "file backend: waves in order (a before b), a failing stack that skips the later wave, drift, and a Ctrl-C cancel that leaves no lock";
+
 /** The `pulumi` CLI on PATH, or why not: the end-to-end run needs the real engine. */
 function pulumiCli(): { version?: string; why?: string } {
     try {
         return { version: execFileSync("pulumi", ["version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() };
     } catch (err) {
-        return { why: (err as NodeJS.ErrnoException).code === "ENOENT" ? "no pulumi CLI on PATH (CI installs it with pulumi/actions; locally: https://www.pulumi.com/docs/install/)" : `pulumi version failed: ${(err as Error).message}` };
+        return { why: (err as NodeJS.ErrnoException).code === "ENOENT" ? NO_CLI : `pulumi version failed: ${(err as Error).message}` };
     }
 }
 
@@ -84,6 +93,9 @@ describe(title, function () {
         assert.deepStrictEqual(await runner.outputs("c"), {}, "a later wave never ran");
         const last = await runner.lastUpdate("b");
         assert.deepStrictEqual([last?.kind, last?.result], ["update", "succeeded"]);
+        // Waves in order: the first wave's update ended before the second wave's began (the engine's own times).
+        const first = await runner.lastUpdate("a");
+        assert.ok(first?.endTime && Date.parse(first.endTime) <= Date.parse(last!.startTime), `a ended ${first?.endTime}, b started ${last?.startTime}`);
         // Nothing changed since: drift (refresh --preview-only) finds none.
         const drift = await runFleet({ ...options([["a", "b"]], new AbortController().signal, []), command: "drift" });
         assert.deepStrictEqual(drift.stacks.map((s) => s.result), ["succeeded", "succeeded"]);

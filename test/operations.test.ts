@@ -101,6 +101,11 @@ for (const stack of ["kr", "dev"]) {
                 "claim-registrations-per-hour": [undefined, undefined, undefined, production ? 1000 : 100],
                 "claim-create-failures": [undefined, undefined, undefined, production ? 20 : 100],
                 ...Object.fromEntries(templates.map((_, i) => [`register-thing-failures-${i}`, [undefined, undefined, undefined, production ? 20 : 100]])),
+                // Stacks with cores: failed deployments and unhealthy cores (test/greengrassHealth.test.ts).
+                ...(run.outputs.edgeCoreTemplateName ? {
+                    "greengrass-deployment-failures": [`FMS/IoT/fms-${stack}`, "GreengrassDeploymentFailures", undefined, 1],
+                    "greengrass-unhealthy-cores": [`FMS/IoT/fms-${stack}`, "GreengrassUnhealthyCoreReports", undefined, 1],
+                } : {}),
             };
             assert.deepStrictEqual(Object.keys(alarms).sort(), Object.keys(expected).sort());
             for (const [name, [namespace, metricName, dimensions, threshold]] of Object.entries(expected)) {
@@ -198,8 +203,8 @@ describe("operations: region settings, kill switch, config", function () {
             assert.strictEqual(run.ofType(type).length, 0, type);
         }
         assert.strictEqual(run.ofType("aws-native:iot:SecurityProfile").length, 1);
-        assert.strictEqual(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").length, 6 + 4 + 7 + 4 + 1,
-            "six operations alarms (the eviction signals among them), one per rule for lost messages (three routes and the confirmation), seven for provisioning misuse (four templates), rotation's four, the destination watch's");
+        assert.strictEqual(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").length, 6 + 4 + 7 + 4 + 1 + 2,
+            "six operations alarms (the eviction signals among them), one per rule for lost messages (three routes and the confirmation), seven for provisioning misuse (four templates), rotation's four, the destination watch's, Greengrass's two (dev has cores)");
     });
 
     it("claim kill switch: status INACTIVE in config is an in-place update of the same certificate", async () => {

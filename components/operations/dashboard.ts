@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { FLEET_METRIC_NAMESPACE } from "./dashboardMetrics";
+import { GREENGRASS_METRICS } from "./greengrassHealth";
 
 /**
  * What a stack has, resolved: the dashboard shows a section only for what exists (no routing widget on
@@ -158,10 +159,25 @@ export function dashboardWidgets(f: DashboardFacts): Widget[] {
         });
     }
     if (f.greengrass) {
-        widgets.push({
-            type: "metric", title: "Greengrass: core credential exchanges (role alias)", stat: "Sum", period: 300,
-            metrics: [["AWS/IoT", "CredentialExchangeSuccess", "RoleAliasName", f.greengrass.roleAliasName]],
-        });
+        // Deployment outcomes and unhealthy reports: the stack's own metrics from its cores' EventBridge events
+        // (components/operations/greengrassHealth.ts); Greengrass publishes no CloudWatch metric for either.
+        widgets.push(
+            {
+                type: "metric", title: "Greengrass: deployment outcomes on this stack's cores, by status", stat: "Sum", period: 300,
+                metrics: [[insights("gd", "", `SELECT SUM(${GREENGRASS_METRICS.deployments}) FROM SCHEMA("${ns}", Status) GROUP BY Status`)]],
+            },
+            {
+                type: "metric", title: "Greengrass: failed deployments, unhealthy core reports (component ERRORED/BROKEN)", stat: "Sum", period: 300,
+                metrics: [
+                    own(GREENGRASS_METRICS.deploymentFailures, {}, { label: "deployments FAILED or REJECTED" }),
+                    own(GREENGRASS_METRICS.unhealthyReports, {}, { label: "unhealthy core reports" }),
+                ],
+            },
+            {
+                type: "metric", title: "Greengrass: core credential exchanges (role alias)", stat: "Sum", period: 300,
+                metrics: [["AWS/IoT", "CredentialExchangeSuccess", "RoleAliasName", f.greengrass.roleAliasName]],
+            },
+        );
     }
     // An alarm status widget holds at most 100 alarms (dashboard body structure, alarm status widget): one per 100.
     const alarms = [...f.alarmArns].sort();

@@ -14,6 +14,8 @@ const NAMES: Record<string, { scope: NameScope; name: (i: Record<string, any>) =
     "aws:cloudwatch/logGroup:LogGroup": { scope: "region", name: (i) => i.name },
     "aws:cloudwatch/metricAlarm:MetricAlarm": { scope: "region", name: (i) => i.name },
     "aws:cloudwatch/eventRule:EventRule": { scope: "region", name: (i) => i.name },
+    // Named CloudWatch Logs resource policies are per account and region (at most 10: API_PutResourcePolicy).
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": { scope: "region", name: (i) => i.policyName },
     "aws:lambda/function:Function": { scope: "region", name: (i) => i.name },
     "aws:dynamodb/table:Table": { scope: "region", name: (i) => i.name },
     "aws:sns/topic:Topic": { scope: "region", name: (i) => i.name },
