@@ -19,6 +19,19 @@ describe("metric filter patterns against the Lambdas' log lines", () => {
         assert.ok(!matchesFilter("{ $.ok IS TRUE }", "plain text"), "a line that is not JSON matches no JSON pattern");
     });
 
+    // The same page's compound examples: array elements by index (`$.users[0].email`), parentheses grouping, `||`
+    // looser than `&&`.
+    it("reads array indexes and parentheses as the JSON examples do", () => {
+        const event = JSON.stringify({ user: { id: 1 }, users: [{ email: "John.Doe@example.com" }], actions: ["GET", "PUT", "DELETE"] });
+        assert.ok(matchesFilter('{ ($.user.id = 1) && ($.users[0].email = "John.Doe@example.com") }', event));
+        assert.ok(!matchesFilter('{ $.users[1].email = "*" }', event), "an index past the end names nothing");
+        assert.ok(!matchesFilter('{ $.user[0] = "*" }', event), "an index into an object names nothing");
+        assert.ok(matchesFilter('{ ($.user.id = 2 && $.users[0].email = "*") || $.actions[2] = "DELETE" }', event));
+        assert.ok(!matchesFilter('{ $.user.id = 2 && ($.users[0].email = "*" || $.actions[2] = "DELETE") }', event));
+        assert.ok(matchesFilter('{ $.actions[0] = "GET" && $.users[0].email = "*(x)*" || $.user.id = 1 }', event), "parentheses inside a string are text");
+        assert.throws(() => matchesFilter('{ ($.user.id = 1 }', event), /unbalanced/);
+    });
+
     // Lines in the shape provisioningHook.ts (createHandler) and certificateRotation.ts (confirm) write; the real lines, as
     // the Lambdas wrote them, are matched against the same pattern in test/attacks.thief.test.ts.
     const hookLine = (o: Record<string, unknown>) => JSON.stringify({ event: "provisioning-decision", time: "2026-12-05T15:00:00.000Z", certificateId: "a".repeat(64), claimCertificateId: "b".repeat(64), templateArn: "arn:aws:iot:ap-northeast-2:123456789012:provisioningtemplate/fms-kr-vehicle", clientId: "claim-1", serial: "297468000001", ...o });

@@ -6,7 +6,8 @@ import {
     COMPONENT_EVENT, DEPLOYMENT_EVENT, GREENGRASS_METRICS, greengrassEventsLogGroup,
 } from "../components/operations/greengrassHealth";
 import { metricNamespace } from "../components/operations/operations";
-import { matchesEventPattern, matchesFilterPattern } from "./support/eventMatching";
+import { matchesEventPattern } from "./support/eventMatching";
+import { matchesFilter } from "./support/filterPattern";
 
 /**
  * Sample events in the shape of AWS IoT Greengrass V2 Developer Guide, "Get deployment and component health status
@@ -72,7 +73,7 @@ async function health(stack: string): Promise<Health> {
 
 /** The metrics (name and dimension values) the stack's filters on the events log group would publish for one event. */
 function metricsFor(h: Health, event: Record<string, unknown>): string[] {
-    return h.filters.filter((f) => matchesFilterPattern(f.inputs.pattern, JSON.stringify(event))).map((f) => {
+    return h.filters.filter((f) => matchesFilter(f.inputs.pattern, JSON.stringify(event))).map((f) => {
         const t = f.inputs.metricTransformation;
         const dims = Object.entries(t.dimensions ?? {}).map(([k, sel]) => `${k}=${String(sel).split(".").slice(1).reduce((v: any, p) => v?.[p], event)}`);
         return [t.name, ...dims].join(" ");
