@@ -22,7 +22,8 @@ import { arnContext } from "./components/arnContext";
 import { CertificateRotation } from "./components/provisioning/certificateRotation";
 import { DestinationWatch } from "./components/routing/destinationWatch";
 import { ClaimCertificate } from "./components/provisioning/claimCertificate";
-import { EdgeRuntime, telemetryComponentName } from "./components/edge/edgeRuntime";
+import { coreRoleAliasName, EdgeRuntime, telemetryComponentName } from "./components/edge/edgeRuntime";
+import { checkCorePolicySize } from "./components/edge/corePolicy";
 import { FleetProvisioning } from "./components/provisioning/fleetProvisioning";
 import { PrivateCaIssuer } from "./components/provisioning/privateCaIssuer";
 import { OemCaRegistration } from "./components/provisioning/oemCaRegistration";
@@ -41,6 +42,17 @@ import { greengrassComponentLogGroup, greengrassSystemLogGroup } from "./policie
 
 const cfg = loadCheckedStackConfig();
 const routing = cfg.routing;
+
+// Vehicles reach this stack's topic rules through Basic Ingest: the device policies allow exactly those.
+const basicIngest = {
+    basicIngestRuleNames: routing?.routes.map((r) => r.ruleName) ?? [],
+    basicIngestRulePrefix: ruleNameFor(cfg.namePrefix, ""),
+};
+// A core prefix whose per-core policy AWS would refuse (2048 characters) is a config error before any resource.
+if (cfg.greengrass) {
+    checkCorePolicySize({ region: cfg.region, roleAlias: coreRoleAliasName(cfg.namePrefix), key: `${pulumi.getProject()}:greengrass.coreThingNamePrefix`, file: `Pulumi.${pulumi.getStack()}.yaml` },
+        { coreThingNamePrefix: cfg.greengrass.coreThingNamePrefix, ...basicIngest });
+}
 
 const providers = stackProviders(cfg);
 const provider = providers.aws;
@@ -65,11 +77,6 @@ const key = new StackKey(`${cfg.namePrefix}-key`, {
     alarmsPublishToEncryptedTopics: true,
 }, { ...opts, protect: cfg.protect });
 
-// Vehicles reach this stack's topic rules through Basic Ingest: the device policies allow exactly those.
-const basicIngest = {
-    basicIngestRuleNames: routing?.routes.map((r) => r.ruleName) ?? [],
-    basicIngestRulePrefix: ruleNameFor(cfg.namePrefix, ""),
-};
 
 // Vehicles confirm a rotated certificate through a rule of their own (Basic Ingest, like telemetry).
 const confirmRuleName = ruleNameFor(cfg.namePrefix, CONFIRM_RULE_KEY);

@@ -12,13 +12,27 @@ export interface AccountShare {
     region: string;
     accounts?: string[];
     owner: string;
-    /** Topic rules the stack creates: one per route, and the certificate-confirmation rule. */
+    /**
+     * Topic rules the stack creates: one per route, the certificate-confirmation rule, and in the oemCa identity
+     * mode one just-in-time-registration rule per CA certificate (components/provisioning/oemCaRegistration.ts).
+     * test/quotaHeadroom.test.ts holds this count to the topic rules each stack's plan creates.
+     */
     rules: number;
 }
 
+interface ShareInputs {
+    stack: string;
+    region: string;
+    allowedAccountIds?: string[];
+    operations: { regionSettingsOwner: string };
+    routing?: { routes: unknown[] };
+    provisioning: { identity: { oemCa?: { caCertificates: unknown[] } } };
+}
+
 /** What a stack's config puts on its account's quotas. */
-export function accountShare(c: { stack: string; region: string; allowedAccountIds?: string[]; operations: { regionSettingsOwner: string }; routing?: { routes: unknown[] } }): AccountShare {
-    return { stack: c.stack, region: c.region, accounts: c.allowedAccountIds, owner: c.operations.regionSettingsOwner, rules: (c.routing?.routes.length ?? 0) + 1 };
+export function accountShare(c: ShareInputs): AccountShare {
+    const jitrRules = c.provisioning.identity.oemCa?.caCertificates.length ?? 0;
+    return { stack: c.stack, region: c.region, accounts: c.allowedAccountIds, owner: c.operations.regionSettingsOwner, rules: (c.routing?.routes.length ?? 0) + 1 + jitrRules };
 }
 
 export function sameAccountAndRegion(a: AccountShare, b: AccountShare): boolean {
@@ -33,7 +47,7 @@ export function checkRulesPerAccount(project: string, self: AccountShare, others
     const total = self.rules + sharing.reduce((n, o) => n + o.rules, 0);
     if (total <= limit) return;
     const with_ = sharing.length ? ` with ${sharing.map((o) => `Pulumi.${o.stack}.yaml (${o.rules})`).join(", ")} in the same account and region (${self.region})` : "";
-    throw new ConfigError(`${project}:routing.routes`, `${self.rules - 1} routes`,
+    throw new ConfigError(`${project}:routing.routes`, `${self.rules} topic rules`,
         `Pulumi.${self.stack}.yaml makes ${self.rules} topic rules${with_}: ${total} in all, over ${cite("rulesPerAccount")}; request an increase before adding routes, or move a stack to another account`,
         `Pulumi.${self.stack}.yaml`);
 }

@@ -38,17 +38,18 @@ export const AWS_QUOTAS = {
     policyDocumentSize: {
         name: "Maximum size of a policy document", value: 2048, unit: "characters (white space excluded)", adjustable: false, source: IOT_QUOTAS,
         usedBy: "every IoT policy the stacks make: device, claim, Greengrass core, and the per-core policy a core template creates",
-        verified: "unverified (the stored copy of the quotas page holds only its endpoint tables; 2,048 seen in a third-party summary only)",
+        // The quotas page's stored copy holds only its endpoint tables; the API reference states the same limit.
+        verified: "https://docs.aws.amazon.com/sdkfornet/v3/apidocs/items/IoT/TCreatePolicyVersionRequest.html: PolicyDocument minimum length 1, maximum length 2048, excluding whitespace (the same in the AWS CLI's create-policy reference)",
     },
     policiesPerCertificate: {
         name: "Maximum number of policies that can be attached to a certificate or Amazon Cognito identity", value: 10, unit: "policies", adjustable: false, source: IOT_QUOTAS,
-        usedBy: "a vehicle certificate gets one policy, a core certificate two (the core policy and its per-core one)",
+        usedBy: "a vehicle certificate gets one policy, a core certificate two (its per-core policy and the stack's core rotation policy)",
         verified: "unverified (as policyDocumentSize: 10 seen in a third-party summary only)",
     },
     policyVersions: {
         name: "Maximum number of named policy versions", value: 5, unit: "versions per policy", adjustable: false, source: IOT_QUOTAS,
         usedBy: "the device, claim and core policies are updated in place (a new version per change)",
-        verified: "unverified",
+        verified: "https://docs.aws.amazon.com/sdkfornet/v3/apidocs/items/IoT/TCreatePolicyVersionRequest.html: a managed policy can have up to five versions; at five, DeletePolicyVersion before creating another",
     },
     rulesPerAccount: {
         name: "Maximum number of rules", value: 1000, unit: "topic rules per account and region", adjustable: true, source: IOT_QUOTAS,
@@ -67,7 +68,7 @@ export const AWS_QUOTAS = {
     },
     provisioningTemplatesPerAccount: {
         name: "Maximum number of fleet provisioning templates per customer", value: 256, unit: "templates per account and region", adjustable: true, source: IOT_QUOTAS,
-        usedBy: "each stack makes two (provision, rotate) and a core template with Greengrass",
+        usedBy: "each claim or privateCa stack makes two (provision, rotate), and two more with Greengrass (core, core rotation); an oemCa stack none",
         verified: "unverified",
     },
     provisioningTemplateVersions: {

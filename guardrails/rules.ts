@@ -209,7 +209,7 @@ const corePolicy: ResourceRule = {
 };
 
 /** Ref and Fn::Join, the intrinsics our templates use, over a template value (undefined for anything else). */
-function evaluateTemplateValue(value: unknown, params: Record<string, string>): unknown {
+export function evaluateTemplateValue(value: unknown, params: Record<string, string>): unknown {
     if (Array.isArray(value)) return value.map((v) => evaluateTemplateValue(v, params));
     if (typeof value !== "object" || value === null) return value;
     const o = value as Record<string, unknown>;

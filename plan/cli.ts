@@ -12,7 +12,8 @@
  *
  * Runs the real program for a stack on Pulumi mocks (no cloud account, no Pulumi CLI), runs the
  * guardrails over every resource, and prints the resource tree, the stack outputs and the findings.
- * Exit status: 0 clean, 1 a mandatory guardrail violation, 2 a config error, 3 the plan itself failed.
+ * Exit status: 0 clean, 1 a mandatory guardrail violation or an AWS quota exceeded (plan/quotaHeadroom.ts), 2 a config error,
+ * 3 the plan itself failed.
  */
 import { readStackFile, stackNames as listStacks } from "../config/stackFile";
 import { OFFLINE_PLACEHOLDER_PREFIX } from "../config/errors";
@@ -20,7 +21,8 @@ import { Finding } from "../guardrails/rules";
 import * as fs from "fs";
 import { adopt, adoptionReport, CfnResource, readCfnResources } from "./adopt";
 import { ProgramFailed, ProgramRun, runStack } from "./program";
-import { componentMermaid, guardrailFindings, planDocument, PlanDocument, resourceMermaid, SECRET_TEXT, tree } from "./report";
+import { quotaLines } from "./quotaHeadroom";
+import { componentMermaid, guardrailFindings, planDocument, PlanDocument, quotaReport, resourceMermaid, SECRET_TEXT, tree } from "./report";
 
 export const EXIT = { clean: 0, violation: 1, config: 2, failed: 3 } as const;
 
@@ -104,8 +106,9 @@ export async function planStack(stack: string, stackDir?: string): Promise<Stack
             stackDir,
         });
         const findings = guardrailFindings(run);
-        const document = planDocument(run, findings, placeholders);
-        return { stack, run, document, esc, exit: exitCodeFor(findings) };
+        const quotas = quotaReport(run);
+        const document = planDocument(run, findings, placeholders, quotas);
+        return { stack, run, document, esc, exit: exitCodeFor([...findings, ...quotas.findings]) };
     } catch (err) {
         const cause = err instanceof ProgramFailed ? err.cause : err;
         if ((cause as { name?: string })?.name === "ConfigError") return { stack, configError: (cause as Error).message, exit: EXIT.config };
@@ -127,6 +130,9 @@ function text(plan: StackPlan): string {
     }
     lines.push("", tree(plan.run!.resources), "", "Outputs:");
     for (const [k, v] of Object.entries(d.outputs)) lines.push(`  ${k}: ${v === SECRET_TEXT ? v : JSON.stringify(v)}`);
+    const over = d.quotas.findings.filter((f) => f.level === "mandatory").length;
+    lines.push("", `AWS quotas (config/awsQuotas.ts; the fullest use of each): ${over} over, ${d.quotas.findings.length - over} within 10%`, ...quotaLines(d.quotas.uses));
+    for (const f of d.quotas.findings) lines.push(`  [${f.level}] ${f.message}`);
     const mandatory = d.violations.filter((v) => v.level === "mandatory").length;
     lines.push("", `Guardrails: ${mandatory} mandatory, ${d.violations.length - mandatory} advisory`);
     for (const v of d.violations) lines.push(`  [${v.level}] ${v.policy}: ${v.message}\n      ${v.urn}`);

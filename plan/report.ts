@@ -1,5 +1,6 @@
 import { evaluate, Finding, ResourceView } from "../guardrails/rules";
 import { ProgramRun, RecordedResource } from "./program";
+import { quotaFindings, QuotaUse, quotaUses } from "./quotaHeadroom";
 
 /** The marker Pulumi puts on a secret value. */
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -48,9 +49,17 @@ export interface PlanDocument {
     resources: { urn: string; type: string; name: string; parent: string | null; inputs: unknown; dependencies: string[]; protect: boolean; retainOnDelete: boolean }[];
     outputs: Record<string, unknown>;
     violations: Finding[];
+    /** Every use of an AWS quota the plan shows (plan/quotaHeadroom.ts), and the ones over (mandatory) or near (advisory) it. */
+    quotas: { uses: QuotaUse[]; findings: Finding[] };
 }
 
-export function planDocument(run: ProgramRun, findings: Finding[], placeholders: string[]): PlanDocument {
+/** The stack's uses of AWS's quotas and the findings they raise. */
+export function quotaReport(run: ProgramRun): PlanDocument["quotas"] {
+    const uses = quotaUses(views(run));
+    return { uses, findings: quotaFindings(uses) };
+}
+
+export function planDocument(run: ProgramRun, findings: Finding[], placeholders: string[], quotas: PlanDocument["quotas"] = quotaReport(run)): PlanDocument {
     return {
         stack: run.stack,
         region: run.region,
@@ -61,6 +70,7 @@ export function planDocument(run: ProgramRun, findings: Finding[], placeholders:
         })),
         outputs: Object.fromEntries(Object.entries(run.outputs).map(([k, v]) => [k, run.secretOutputs.has(k) ? SECRET_TEXT : redact(v)])),
         violations: findings,
+        quotas,
     };
 }
 

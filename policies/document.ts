@@ -1,4 +1,5 @@
 /** Typed IAM / IoT / KMS policy documents. Every policy in this program is built from these types. */
+import { AWS_QUOTAS, cite } from "../config/awsQuotas";
 
 export type Effect = "Allow" | "Deny";
 
@@ -42,9 +43,17 @@ export function provisioningTemplateArn(ctx: ArnContext, templateName: string): 
     return iotArn(ctx, `provisioningtemplate/${templateName}`);
 }
 
-/** AWS IoT rejects policy documents over 2048 characters (white space not counted). */
-export const IOT_POLICY_MAX_CHARS = 2048;
+/** AWS IoT rejects policy documents over 2048 characters, white space not counted (config/awsQuotas.ts, policyDocumentSize). */
+export const IOT_POLICY_MAX_CHARS: number = AWS_QUOTAS.policyDocumentSize.value;
 
-export function iotPolicySize(doc: PolicyDocument): number {
-    return JSON.stringify(doc).replace(/\s/g, "").length;
+/** A document's size as AWS IoT counts it: its characters, white space excluded. */
+export function iotPolicySize(doc: PolicyDocument | string): number {
+    return (typeof doc === "string" ? doc : JSON.stringify(doc)).replace(/\s/g, "").length;
+}
+
+/** Throws, naming the policy, its size and the quota with its AWS page, when AWS IoT would refuse the document. */
+export function assertIotPolicySize(policyName: string, doc: PolicyDocument, what = ""): PolicyDocument {
+    const size = iotPolicySize(doc);
+    if (size > IOT_POLICY_MAX_CHARS) throw new Error(`${policyName}: ${size} characters${what}, over ${cite("policyDocumentSize")}`);
+    return doc;
 }

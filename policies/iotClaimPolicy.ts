@@ -1,4 +1,4 @@
-import { ArnContext, IOT_POLICY_MAX_CHARS, iotArn, iotPolicySize, PolicyDocument, policyDocument } from "./document";
+import { ArnContext, assertIotPolicySize, iotArn, PolicyDocument, policyDocument } from "./document";
 
 /** `device`: the vehicle sends a CSR and keeps its key; `aws`: AWS IoT makes the key and sends it over MQTT. */
 export type DeviceKeys = "device" | "aws";
@@ -53,6 +53,5 @@ export function claimPolicy(args: ClaimPolicyArgs): PolicyDocument {
             Resource: paths.map((p) => iotArn(args, `topicfilter/${p}`)),
         },
     );
-    if (iotPolicySize(doc) > IOT_POLICY_MAX_CHARS) throw new Error(`claimPolicy: over the ${IOT_POLICY_MAX_CHARS} characters AWS IoT accepts`);
-    return doc;
+    return assertIotPolicySize("claimPolicy", doc);
 }

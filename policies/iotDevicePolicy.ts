@@ -1,4 +1,4 @@
-import { ArnContext, IOT_POLICY_MAX_CHARS, iotArn, iotPolicySize, PolicyDocument, policyDocument, Statement } from "./document";
+import { ArnContext, assertIotPolicySize, IOT_POLICY_MAX_CHARS, iotArn, iotPolicySize, PolicyDocument, policyDocument, Statement } from "./document";
 import { DeviceKeys, provisioningTopicPaths } from "./iotClaimPolicy";
 
 /** The IoT policy variable that names the connected Thing. */
@@ -116,10 +116,7 @@ export function withBasicIngest(doc: PolicyDocument, args: BasicIngestArgs): Pol
             ingest.Resource = [iotArn(args, `topic/$aws/rules/${args.basicIngestRulePrefix}*`)];
         }
     }
-    if (iotPolicySize(doc) > IOT_POLICY_MAX_CHARS) {
-        throw new Error(`${args.policyName}: ${iotPolicySize(doc)} characters, over the ${IOT_POLICY_MAX_CHARS} AWS IoT accepts`);
-    }
-    return doc;
+    return assertIotPolicySize(args.policyName, doc);
 }
 
 /** Least-privilege policy of a provisioned vehicle: its own topics, shadow and jobs, and Basic Ingest. */

@@ -182,6 +182,9 @@ const PLAN_CASES: [string, string, (text: string) => string][] = [
     // Encrypted by a colleague with the stack's key: the offline plan holds only a placeholder for it.
     ["a value under secure: that is not a secret (the offline plan cannot decrypt it)", "kr",
         (t) => t.replace(/^ {2}fms-iot:namePrefix: .*$/m, "  fms-iot:namePrefix:\n    secure: AAABAJ1cYmD9u2Z+nC0ECVB8F8pQ2Jc=")],
+    // Checked by the program before its first resource (index.ts): the per-core policy at the longest serial.
+    ["a core prefix too long for the per-core policy (AWS's 2048 characters at the longest serial)", "kr",
+        (t) => t.replace(/^ {2}fms-iot:greengrass:\n/m, `  fms-iot:greengrass:\n    coreThingNamePrefix: ${"c".repeat(63)}-\n`)],
 ];
 
 /** The exact line each case stops with (in CASES order, then PLAN_CASES). */

@@ -12,11 +12,13 @@
  * keeps the Thing) names, and attaches, the same policy. A change of the document (a new route, a
  * new role alias) names a new policy: cores pick it up at their next provisioning or rotation.
  */
-import { CoreDevicePolicyArgs, coreDevicePolicy } from "../../policies/greengrass";
+import { ConfigError } from "../../config/errors";
+import { ArnContext } from "../../policies/document";
+import { CoreDevicePolicyArgs, coreDevicePolicy, roleAliasArn } from "../../policies/greengrass";
 import { Join, perThingPolicyDocument, SERIAL_PLACEHOLDER } from "../provisioning/templateBody";
 
 /** The longest serial the hook admits (provisioningHook SERIAL, 1-64 of [A-Za-z0-9_-]): the size check uses it. */
-const MAX_SERIAL = 64;
+export const MAX_SERIAL = 64;
 
 export interface CorePolicyTemplateArgs extends Omit<CoreDevicePolicyArgs, "thingName"> {
     coreThingNamePrefix: string;
@@ -27,8 +29,31 @@ export function corePolicyTemplateDocument(args: CorePolicyTemplateArgs): Join {
     // Built with a stand-in of the longest serial, so AWS IoT's 2048-character limit (and the Basic
     // Ingest statement's shape, which depends on it) is decided for the largest document a core gets.
     const standIn = `S${"0".repeat(MAX_SERIAL - 1)}`;
-    const doc = coreDevicePolicy({ ...args, thingName: `${args.coreThingNamePrefix}${standIn}` });
+    let doc;
+    try {
+        doc = coreDevicePolicy({ ...args, thingName: `${args.coreThingNamePrefix}${standIn}` });
+    } catch (err) {
+        throw new Error(`the per-core policy of cores named ${args.coreThingNamePrefix}<serial>, at the longest serial the hook admits (${MAX_SERIAL} characters): ${(err as Error).message}; a shorter greengrass.coreThingNamePrefix (or namePrefix, which names the role alias and rules) leaves room`);
+    }
     return perThingPolicyDocument(JSON.parse(JSON.stringify(doc).split(standIn).join(SERIAL_PLACEHOLDER)));
+}
+
+/** The partition of a region's ARNs (AWS's partitions: aws, aws-cn for cn-*, aws-us-gov for us-gov-*). */
+export function partitionOfRegion(region: string): string {
+    return region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
+}
+
+/**
+ * Builds the per-core policy for a stand-in account (12 digits, as every account id) in `region`'s partition, so a
+ * configuration whose per-core policy AWS would refuse fails as a config error before the program registers anything.
+ */
+export function checkCorePolicySize(c: { region: string; roleAlias: string; key: string; file: string }, args: Omit<CorePolicyTemplateArgs, keyof ArnContext | "roleAliasArn">): void {
+    const ctx: ArnContext = { partition: partitionOfRegion(c.region), region: c.region, accountId: "000000000000" };
+    try {
+        corePolicyTemplateDocument({ ...ctx, ...args, roleAliasArn: roleAliasArn(ctx, c.roleAlias) });
+    } catch (err) {
+        throw new ConfigError(c.key, args.coreThingNamePrefix, `shorter: ${(err as Error).message}`, c.file);
+    }
 }
 
 /** The template resource itself, for any template that must attach the same per-core policy (for example core rotation). */

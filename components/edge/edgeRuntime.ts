@@ -151,6 +151,11 @@ export function componentMinimumLevel(level: string): string {
     return level === "ERROR" ? "WARN" : level;
 }
 
+/** The token-exchange role alias of a stack. */
+export function coreRoleAliasName(namePrefix: string): string {
+    return `${namePrefix}-gg-token-exchange`;
+}
+
 export interface EdgeRuntimeArgs {
     ctx: pulumi.Input<ArnContext>;
     /** Region and profile for the template-version pruner (a dynamic provider). */
@@ -240,7 +245,7 @@ export class EdgeRuntime extends pulumi.ComponentResource {
             })),
         }, parent);
         const roleAlias = new aws.iot.RoleAlias(`${name}-role-alias`, {
-            alias: `${args.namePrefix}-gg-token-exchange`,
+            alias: coreRoleAliasName(args.namePrefix),
             roleArn: tokenRole.arn,
             credentialDuration: gg.credentialDurationSeconds,
         }, parent);

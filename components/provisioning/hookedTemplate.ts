@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { AWS_QUOTAS, cite } from "../../config/awsQuotas";
 import { ArnContext, provisioningTemplateArn } from "../../policies/document";
 import { AwsTarget } from "../iotSdk";
 import { Join, provisioningTemplateBody } from "./templateBody";
@@ -30,6 +31,16 @@ export interface HookedTemplateArgs {
 }
 
 /**
+ * The template body as AWS IoT receives it, refused here when it is longer than AWS accepts (CreateProvisioningTemplate's
+ * templateBody, config/awsQuotas.ts provisioningTemplateSize), so `pulumi preview` fails instead of `pulumi up`.
+ */
+export function checkedTemplateBody(templateName: string, body: string): string {
+    const limit = AWS_QUOTAS.provisioningTemplateSize.value;
+    if (body.length > limit) throw new Error(`provisioning template ${templateName}: its body is ${body.length} characters, over ${cite("provisioningTemplateSize")}`);
+    return body;
+}
+
+/**
  * An enabled fleet-provisioning template with its pre-provisioning hook, the hook's invoke
  * permission for exactly this template in this account (created first, so the hook answers from
  * the template's first use), and a pruner that keeps the template under AWS's 5-version limit.
@@ -43,7 +54,7 @@ export function hookedTemplate(name: string, parent: pulumi.Resource, a: HookedT
         sourceArn: a.ctx.apply((c) => provisioningTemplateArn(c, a.templateName)),
     }, { parent });
     const templateBody = pulumi.all([a.thingTypeName, a.thingGroupName, a.policyName, a.policyDocument, a.extraPolicyName]).apply(([thingTypeName, thingGroupName, policyName, policyDocument, extraPolicyName]) =>
-        JSON.stringify(provisioningTemplateBody({ thingNamePrefix: a.thingNamePrefix, thingTypeName, thingGroupName, policyName, policyDocument: policyDocument as Join | undefined, extraPolicyName, country: a.country })));
+        checkedTemplateBody(a.templateName, JSON.stringify(provisioningTemplateBody({ thingNamePrefix: a.thingNamePrefix, thingTypeName, thingGroupName, policyName, policyDocument: policyDocument as Join | undefined, extraPolicyName, country: a.country }))));
     const pruner = new TemplateVersionPruner(`${name}-template-versions`, {
         ...a.awsTarget,
         templateName: a.templateName,
