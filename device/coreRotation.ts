@@ -20,7 +20,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { CORE_FILES } from "./edgeConfig";
+import { CORE_FILES } from "./coreFiles";
 import { confirmCertificate, rotate, RotateOptions, RotateResult } from "./rotate";
 
 /** What the nucleus logs on the first connection of a process (both MQTT clients, v2.16.1). */

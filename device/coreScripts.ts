@@ -19,7 +19,7 @@
  */
 import * as path from "path";
 import { FILES } from "./credentials";
-import { CORE_FILES } from "./edgeConfig";
+import { CORE_FILES } from "./coreFiles";
 import { NUCLEUS_CONNECTED } from "./coreRotation";
 
 export const CORE_SCRIPTS = { keygen: "fms-core-keygen.sh", cleanup: "fms-core-cleanup.sh", rotate: "fms-core-rotate.py", rotateSettings: "fms-core-rotate.json" } as const;

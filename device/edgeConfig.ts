@@ -26,6 +26,7 @@ import { publicKeyFingerprint } from "../components/runtime/keyFingerprint";
 import { csrPublicKey } from "../config/csr";
 import { FILES } from "./credentials";
 import { CORE_ROTATE_SOURCE, CORE_SCRIPTS, cleanupScript, keygenScript } from "./coreScripts";
+import { CORE_FILES } from "./coreFiles";
 
 export const FLEET_PROVISIONING_PLUGIN = "aws.greengrass.FleetProvisioningByClaim";
 
@@ -62,13 +63,8 @@ export function pluginOutputPaths(parameters: Record<string, unknown>): { certif
     return { certificate: or("certificatePath", CORE_FILES.certificate), privateKey: or("privateKeyPath", CORE_FILES.privateKey) };
 }
 
-/**
- * Files under rootPath: the plugin's defaults (DEFAULT_CERT_FILE, DEFAULT_KEY_FILE, L80-81), and what
- * edge-config makes for device keys (the key at csrPrivateKeyPath, which the plugin copies to privKey.key).
- */
-export const CORE_FILES = {
-    privateKey: "privKey.key", certificate: "thingCert.crt", csr: "core.csr.pem", csrPrivateKey: "core.key.pem", rootCa: "AmazonRootCA1.pem", registration: "registration.csv",
-} as const;
+/** Files under rootPath (device/coreFiles.ts), re-exported for the CLI. */
+export { CORE_FILES };
 
 /** Header of the factory's bulk registration CSV (one line per unit: serial, key fingerprint, template). */
 export const REGISTRATION_HEADER = "serial,publicKey,template";
