@@ -1,5 +1,12 @@
-/** `npm run bench -- --burst N`: runs the burst (bench/burst.ts) and prints its figures, the projection and the last line. */
+/**
+ * `npm run bench -- --burst N [--write]`: runs the burst (bench/burst.ts) and prints its figures, the projection and
+ * the last line; with --write (only) it also puts them, with the date, into the burst section of BURST_FILE.
+ */
+import * as fs from "fs";
 import * as os from "os";
+import * as path from "path";
+import { PROJECT_ROOT } from "../config/stackFile";
+import { Markers, replaceMarkedSection } from "../plan/readmeSection";
 import { AWS_QUOTAS, FLEET_PROVISIONING_RATES, NOMINAL_REQUESTS, PerUnitRequests, projectOnboarding, RATE_QUOTA } from "../config/awsQuotas";
 import { DEFAULT_RETRY } from "../device/retry";
 import { burst, BurstResult } from "./burst";
@@ -44,11 +51,32 @@ export function burstReport(r: BurstResult, wallSeconds: number): string[] {
     return out;
 }
 
-/** Runs it and prints; 0 when every check passed, 1 otherwise. */
-export async function runBurst(units: number, backoff: boolean, progress: (line: string) => void): Promise<number> {
+/** The page (from the project root) whose burst section `npm run bench -- --burst N --write` rewrites. */
+export const BURST_FILE = "docs/scale.md";
+export const BURST_MARKERS: Markers = { start: "<!-- burst:start (npm run bench -- --burst N --write writes this) -->", end: "<!-- burst:end -->" };
+
+/** The section written: when, what ran, and the printed figures as they were. */
+export function burstSection(lines: string[], when: Date, exit: number): string {
+    const verdict = exit === 0 ? "every check passed" : "a check failed (see Checks)";
+    return [BURST_MARKERS.start, "", `The last run written (${when.toISOString().slice(0, 16).replace("T", " ")} UTC; ${verdict}):`, "", "```", ...lines, "```", "", BURST_MARKERS.end].join("\n");
+}
+
+/** Replaces the burst section of `file` (absolute) with these figures. */
+export function writeBurstSection(file: string, lines: string[], when: Date, exit: number): void {
+    fs.writeFileSync(file, replaceMarkedSection(fs.readFileSync(file, "utf8"), BURST_MARKERS, burstSection(lines, when, exit)));
+}
+
+/** Runs it and prints (and writes, with `write`); 0 when every check passed, 1 otherwise. */
+export async function runBurst(units: number, backoff: boolean, progress: (line: string) => void, write = false): Promise<number> {
     const started = Date.now();
     const r = await burst({ units, retry: { ...DEFAULT_RETRY, backoff }, progress });
-    console.log(burstReport(r, (Date.now() - started) / 1000).join("\n"));
-    return r.problems.length === 0 ? 0 : 1;
+    const lines = burstReport(r, (Date.now() - started) / 1000);
+    console.log(lines.join("\n"));
+    const exit = r.problems.length === 0 ? 0 : 1;
+    if (write) {
+        writeBurstSection(path.join(PROJECT_ROOT, BURST_FILE), lines, new Date(), exit);
+        progress(`wrote the figures into ${BURST_FILE}`);
+    } else progress(`not written anywhere (npm run bench -- --burst ${units} --write puts them into ${BURST_FILE})`);
+    return exit;
 }
 
