@@ -25,7 +25,7 @@ process.stdin.on("end", () => process.exit(0));
 process.stdin.resume();`;
 
 export class LocalDynamo {
-    private constructor(private readonly server: Server | ChildProcess, public readonly client: DynamoDBClient) {}
+    private constructor(private readonly server: Server | ChildProcess, public readonly client: DynamoDBClient, public readonly endpoint: string) {}
 
     static async start(o: LocalDynamoOptions = {}): Promise<LocalDynamo> {
         let server: Server | ChildProcess;
@@ -48,8 +48,9 @@ export class LocalDynamo {
             await new Promise<void>((resolve) => local.listen(0, "127.0.0.1", resolve));
             port = local.address().port;
         }
-        const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: "ap-northeast-2", credentials: { accessKeyId: "test", secretAccessKey: "test" } });
-        return new LocalDynamo(server, client);
+        const endpoint = `http://127.0.0.1:${port}`;
+        const client = new DynamoDBClient({ endpoint, region: "ap-northeast-2", credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+        return new LocalDynamo(server, client, endpoint);
     }
 
     /** An on-demand table with a string hash key, once it is ACTIVE. */
