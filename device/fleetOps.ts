@@ -232,10 +232,13 @@ export async function quarantine(iot: Iot, dynamo: Dynamo, t: ThingTarget, settl
     // Named but not attached (a registration that never completed, a rotation whose RegisterThing failed): deactivated too.
     const named = [
         ...[revoked.Attributes?.[REGISTRY.certificateId]?.S, revoked.Attributes?.[REGISTRY.previousCertificateId]?.S].filter((id): id is string => !!id && CERTIFICATE_ID.test(id)),
-        ...states.flatMap((state) => [state.Attributes?.[ROTATION.unconfirmed]?.S, ...(state.Attributes?.[ROTATION.retiring]?.SS ?? [])]).filter((a): a is string => !!a).map((arn) => certificateIdOf(arn)),
+        ...states.flatMap((state) => [state.Attributes?.[ROTATION.unconfirmed]?.S, ...(state.Attributes?.[ROTATION.retiring]?.SS ?? []), ...(state.Attributes?.[ROTATION.deactivating]?.SS ?? [])])
+            .filter((a): a is string => !!a).map((arn) => certificateIdOf(arn)),
     ];
-    for (const id of named) {
-        if (!id || [...retired].some((a) => certificateIdOf(a) === id)) continue;
+    // Every one, those retired above included: AWS may activate a certificate after it was attached (just-in-time
+    // registration activates after its own checks), so a certificate the loop saw may be ACTIVE again; INACTIVE is idempotent.
+    for (const id of new Set(named)) {
+        if (!id) continue;
         try {
             await iot.send(new UpdateCertificateCommand({ certificateId: id, newStatus: "INACTIVE" }));
         } catch (err) {

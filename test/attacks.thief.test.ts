@@ -277,6 +277,73 @@ describe("attacks with a unit's current key, racing the runbooks and the sweep (
                 assert.strictEqual(confirmations.at(-1)!.evictionSignal, undefined, "a leftover raises no eviction signal");
                 assert.strictEqual((await rotateWith(k, c2, serial)).ok, true, `the unit rotates again: ${lastReason()}`);
             });
+
+            // Review attacks A and B (issue 26, re-run after the merge): a sweep that dies, or is throttled while another
+            // sweep runs, between its claim and AWS's answer. Before: the second sweep deleted the item and its tombstone,
+            // the old certificate stayed ACTIVE and attached with nothing recording it, and the unit could never rotate.
+            it(`${k.kind}: a sweep that dies between its claim and the deactivation: the next sweep deactivates the old certificate`, async () => {
+                const { serial, cert: c1 } = await provisioned(k);
+                const c2 = (await rotateWith(k, c1, serial)).certificateId;
+                assert.strictEqual((await confirmWith(k, c2, serial)).confirmed, true);
+                now = new Date(now.getTime() + 73 * HOUR);
+                let die!: (err: Error) => void;
+                let reached!: () => void;
+                const atDeactivation = new Promise<void>((r) => { reached = r; });
+                const dying = { send: (c: any) => {
+                    if (c instanceof UpdateCertificateCommand && c.input.certificateId === c1) {
+                        reached();
+                        return new Promise((_, reject) => { die = reject; }); // the Lambda is cut off here (its timeout)
+                    }
+                    return iot.send(c);
+                } };
+                const first = sweep(rotation(local.client, dying));
+                await atDeactivation;
+                await sweep(rotation()); // the next scheduled sweep
+                assert.deepStrictEqual([iot.certificates.get(c1)!.status, attachedTo(k, serial).includes(c1)], ["INACTIVE", false], "the old certificate is retired");
+                assert.strictEqual(await rotationItem(k, serial), undefined, "and only then the item goes");
+                die(Object.assign(new Error("Task timed out after 300.00 seconds"), { name: "TimeoutError" }));
+                await first;
+                assert.deepStrictEqual(working(k, serial), [c2]);
+                now = new Date(now.getTime() + 25 * HOUR);
+                assert.strictEqual((await rotateWith(k, c2, serial)).ok, true, `the unit rotates again: ${lastReason()}`);
+            });
+
+            it(`${k.kind}: two overlapping sweeps, the claiming one throttled: the old certificate still ends INACTIVE`, async () => {
+                const { serial, cert: c1 } = await provisioned(k);
+                const c2 = (await rotateWith(k, c1, serial)).certificateId;
+                assert.strictEqual((await confirmWith(k, c2, serial)).confirmed, true);
+                now = new Date(now.getTime() + 73 * HOUR);
+                let overlapped = false;
+                const throttled = { send: async (c: any) => {
+                    if (c instanceof UpdateCertificateCommand && c.input.certificateId === c1 && !overlapped) {
+                        overlapped = true;
+                        await sweep(rotation()); // Lambda's retry of the schedule, overlapping this one
+                        throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+                    }
+                    return iot.send(c);
+                } };
+                await sweep(rotation(local.client, throttled));
+                await sweep(rotation());
+                assert.deepStrictEqual([iot.certificates.get(c1)!.status, attachedTo(k, serial).includes(c1)], ["INACTIVE", false]);
+                assert.strictEqual(await rotationItem(k, serial), undefined);
+                assert.deepStrictEqual(working(k, serial), [c2]);
+            });
+
+            // Review attack C: a thief with the current key rotates to a key of its own and never confirms; the
+            // operator quarantines, and a workshop re-arms with the key the recovered unit now carries. Before: rearm
+            // accepted it (only confirmed keys were in the history) and the thief's key provisioned the serial again.
+            it(`${k.kind}: a key from a rotation never confirmed is in the serial's history: rearm refuses it`, async () => {
+                const { serial, cert: c1 } = await provisioned(k);
+                const thief = await newUnit();
+                const tc = await iot.createCertificateFromCsr((await makeKeyAndCsr(`CN=${serial}`, thief.key)).csrPem);
+                assert.ok(await iot.registerThing(hook, { template: k.rotate, certificateId: tc, asker: c1, clientId: thing(k, serial), parameters: { SerialNumber: serial }, thingName: thing(k, serial) }), lastReason());
+                const q = await cli("quarantine", serial);
+                assert.strictEqual(q.code, 0, q.err.join("\n"));
+                const r = await cli("rearm", serial, { publicKey: thief.fingerprint });
+                assert.strictEqual(r.code, 2, r.out.concat(r.err).join("\n"));
+                assert.match(r.err[0], new RegExp(`^error: serial ${serial} has had key ${thief.fingerprint} before`));
+                assert.strictEqual((await byClaim(k, serial, thief.key)).ok, false, "the thief's key provisions nothing");
+            });
         });
     }
 

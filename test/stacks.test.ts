@@ -174,7 +174,7 @@ describe("stacks", () => {
                 const onlyAttributes = (attributes: string[]) => ({
                     "ForAllValues:StringEquals": { "dynamodb:Attributes": attributes }, StringEquals: { "dynamodb:ReturnValues": "NONE" },
                 });
-                const claimAttributes = ["serialNumber", "status", "certificateId", "templateName", "provisionedAt", "claimCertificateId", "publicKeyFingerprint", "previousCertificateId", "rotationStartedAt", "claimKeyFingerprint"];
+                const claimAttributes = ["serialNumber", "status", "certificateId", "templateName", "provisionedAt", "claimCertificateId", "publicKeyFingerprint", "previousCertificateId", "rotationStartedAt", "claimKeyFingerprint", "publicKeyHistory"];
                 // Prefix mode never reads the registry (issue 26: grant per mode what it uses).
                 if (cfg.provisioning.hookMode === "registry") assert.deepStrictEqual(statement(doc, "ReadRegistry").Resource, [table]);
                 else assert.ok(!doc.Statement.some((s) => s.Action.includes("dynamodb:GetItem")), "prefix mode: no registry read");

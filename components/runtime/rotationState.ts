@@ -21,6 +21,12 @@ export const ROTATION = {
      * conditioned against it, so a late confirmation and the sweep never both win (both certificates retired).
      */
     retired: "retiredCertificateArns",
+    /**
+     * Claimed certificates whose deactivation has not yet been seen to succeed. The item is not deleted while any is
+     * listed, and every sweep that reads the item deactivates them again (idempotent), so a sweep that dies or is
+     * throttled between its claim and AWS's answer never leaves the old certificate ACTIVE with nothing recording it.
+     */
+    deactivating: "deactivatingCertificateArns",
 } as const;
 
 /** Attributes the hook may write in the rotation table (its IAM condition lists exactly these). */

@@ -25,7 +25,7 @@ export const provisioningHook: ActorLedger = {
             // developer guide, "Using IAM policy conditions for fine-grained access control").
             action: "dynamodb:UpdateItem", resource: table, when: { HookMode: "registry" },
             context: { "dynamodb:Attributes": [...REGISTRY_CLAIM_ATTRIBUTES], "dynamodb:ReturnValues": "NONE" },
-            source: `${HOOK}:447 (claimSerial), :429 (re-registration), :490 (resumeRegistration) and :614 (rotate: rotationStartedAt)`,
+            source: `${HOOK}:447 (claimSerial), :429 (re-registration), :490 (resumeRegistration) and :617 (rotate: rotationStartedAt and the new key into publicKeyHistory)`,
         },
         {
             // Prefix mode claims the serial with a conditional put into the same table.

@@ -276,6 +276,8 @@ async function retireItem(item: Record<string, any>, now: string, config: Rotati
             ExpressionAttributeValues: { ":arn": { S: unconfirmed }, ":seen": item[ROTATION.confirmBy], ":set": { SS: [unconfirmed] }, ":now": { S: now } },
         }).then(() => { result.unconfirmed++; }, lost);
     }
+    // Claimed by an earlier sweep that did not see its deactivation succeed (it died, or AWS throttled it): again.
+    for (const arn of (item[ROTATION.deactivating]?.SS ?? []) as string[]) await deactivateClaimed(arn, thingName, update, lost, deps, result);
     // Replaced certificates whose grace period is over: each one claimed first (taken out of the set, never the
     // keeper, by a conditional write on the item as it is now), then deactivated and detached.
     if (due(item[ROTATION.retireAfter]?.S)) {
@@ -291,40 +293,19 @@ async function retireItem(item: Record<string, any>, now: string, config: Rotati
                 continue;
             }
             try {
-                // The claim leaves a tombstone a confirmation's write is conditioned against (confirmAttached).
+                // The claim leaves a tombstone a confirmation's write is conditioned against (confirmAttached), and lists
+                // the certificate as deactivating until AWS's answer is seen (the item stays until then).
                 await update({
                     ConditionExpression: "contains(#r, :arn) AND (attribute_not_exists(#k) OR #k <> :arn) AND #after <= :now",
-                    UpdateExpression: "DELETE #r :set ADD #x :set",
-                    ExpressionAttributeNames: { "#r": ROTATION.retiring, "#k": ROTATION.keeper, "#after": ROTATION.retireAfter, "#x": ROTATION.retired },
+                    UpdateExpression: "DELETE #r :set ADD #x :set, #d :set",
+                    ExpressionAttributeNames: { "#r": ROTATION.retiring, "#k": ROTATION.keeper, "#after": ROTATION.retireAfter, "#x": ROTATION.retired, "#d": ROTATION.deactivating },
                     ExpressionAttributeValues: { ":arn": { S: arn }, ":set": { SS: [arn] }, ":now": { S: now } },
                 });
             } catch (err) {
                 lost(err);
                 continue; // the keeper now, or retired by another sweep
             }
-            try {
-                await tolerateGone(deps.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: "INACTIVE" })));
-            } catch (err) {
-                result.failed.push({ arn, error: errorName(err) });
-                // Back into the set, due now: the next sweep tries again. Only into the item this sweep claimed it from (its
-                // tombstone is there): an item a quarantine or re-arm dropped meanwhile stays dropped (the runbook retires
-                // every certificate itself), never re-created half (no retireAfter: never scanned, the Thing never rotating).
-                await update({
-                    ConditionExpression: "contains(#x, :arn)",
-                    UpdateExpression: "ADD #r :set SET #after = if_not_exists(#after, :now)",
-                    ExpressionAttributeNames: { "#r": ROTATION.retiring, "#x": ROTATION.retired, "#after": ROTATION.retireAfter },
-                    ExpressionAttributeValues: { ":arn": { S: arn }, ":set": { SS: [arn] }, ":now": { S: now } },
-                }).catch(lost);
-                continue;
-            }
-            // Deactivated: retired (it can no longer connect). A detach that fails leaves an INACTIVE leftover, which the
-            // hook and confirm do not count, so it wedges nothing; it is reported, and the runbooks detach it.
-            result.retired.push(arn);
-            try {
-                await tolerateGone(deps.iot.send(new DetachThingPrincipalCommand({ thingName, principal: arn })));
-            } catch (err) {
-                result.failed.push({ arn, error: `detach: ${errorName(err)}` });
-            }
+            await deactivateClaimed(arn, thingName, update, lost, deps, result);
         }
     }
     try {
@@ -332,12 +313,40 @@ async function retireItem(item: Record<string, any>, now: string, config: Rotati
         await deps.dynamo.send(new DeleteItemCommand({
             TableName: config.tableName,
             Key: key,
-            ConditionExpression: "attribute_not_exists(#r) AND attribute_not_exists(#u)",
-            ExpressionAttributeNames: { "#r": ROTATION.retiring, "#u": ROTATION.unconfirmed },
+            ConditionExpression: "attribute_not_exists(#r) AND attribute_not_exists(#u) AND attribute_not_exists(#d)",
+            ExpressionAttributeNames: { "#r": ROTATION.retiring, "#u": ROTATION.unconfirmed, "#d": ROTATION.deactivating },
         }));
     } catch (err) {
         lost(err);
     }
+}
+
+/**
+ * Deactivates a claimed certificate and detaches it. Only once AWS's answer is seen does it leave the deactivating set
+ * (a write conditioned on the item still listing it, so an item a quarantine or re-arm dropped is never re-created);
+ * a failure leaves it listed, and the next sweep tries again (UpdateCertificate to INACTIVE is idempotent).
+ */
+async function deactivateClaimed(arn: string, thingName: string, update: (input: any) => Promise<unknown>, lost: (err: unknown) => void, deps: RotationDeps, result: SweepResult): Promise<void> {
+    const certificateId = certificateIdOf(arn);
+    if (!certificateId) return;
+    try {
+        await tolerateGone(deps.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: "INACTIVE" })));
+    } catch (err) {
+        result.failed.push({ arn, error: errorName(err) });
+        return;
+    }
+    // Deactivated: retired (it can no longer connect). A detach that fails leaves an INACTIVE leftover, which the
+    // hook and confirm do not count, so it wedges nothing; it is reported, and the runbooks detach it.
+    if (!result.retired.includes(arn)) result.retired.push(arn);
+    try {
+        await tolerateGone(deps.iot.send(new DetachThingPrincipalCommand({ thingName, principal: arn })));
+    } catch (err) {
+        result.failed.push({ arn, error: `detach: ${errorName(err)}` });
+    }
+    await update({
+        ConditionExpression: "contains(#d, :arn)", UpdateExpression: "DELETE #d :set",
+        ExpressionAttributeNames: { "#d": ROTATION.deactivating }, ExpressionAttributeValues: { ":arn": { S: arn }, ":set": { SS: [arn] } },
+    }).catch(lost);
 }
 
 async function tolerateGone<T>(call: Promise<T>): Promise<void> {

@@ -136,7 +136,7 @@ export const REGISTRY = {
  */
 export const REGISTRY_CLAIM_ATTRIBUTES = [
     REGISTRY.key, REGISTRY.status, REGISTRY.certificateId, REGISTRY.templateName, REGISTRY.provisionedAt, REGISTRY.claimCertificateId,
-    REGISTRY.publicKeyFingerprint, REGISTRY.previousCertificateId, REGISTRY.rotationStartedAt, REGISTRY.claimKeyFingerprint,
+    REGISTRY.publicKeyFingerprint, REGISTRY.previousCertificateId, REGISTRY.rotationStartedAt, REGISTRY.claimKeyFingerprint, REGISTRY.publicKeyHistory,
 ] as const;
 
 /** Prefix mode (development): the attributes its conditional put writes, the only ones its grant names. */
@@ -609,15 +609,18 @@ async function rotate(r: Request, config: HookConfig, deps: HookDeps): Promise<D
         if (isConditionFailure(err)) return { allow: false, serial: r.serial, reason: "rotation-pending" };
         throw err;
     }
-    if (config.mode === "registry" && minHours > 0) {
+    if (config.mode === "registry") {
+        // The rotation's start (the interval above), and its key in the serial's history: a key the serial ever had a
+        // certificate for, confirmed or not, is one `rearm` refuses (a thief's rotation never confirmed included).
+        const fp = r.keyFingerprint;
         try {
             await dynamo(new UpdateItemCommand({
                 TableName: config.tableName,
                 Key: { [REGISTRY.key]: { S: r.serial } },
                 ConditionExpression: "#s = :provisioned",
-                UpdateExpression: "SET #rs = :now",
-                ExpressionAttributeNames: { "#s": REGISTRY.status, "#rs": REGISTRY.rotationStartedAt },
-                ExpressionAttributeValues: { ":provisioned": { S: SERIAL_STATUS.provisioned }, ":now": { S: deps.now().toISOString() } },
+                UpdateExpression: `SET #rs = :now${fp ? " ADD #h :fp" : ""}`,
+                ExpressionAttributeNames: { "#s": REGISTRY.status, "#rs": REGISTRY.rotationStartedAt, ...(fp ? { "#h": REGISTRY.publicKeyHistory } : {}) },
+                ExpressionAttributeValues: { ":provisioned": { S: SERIAL_STATUS.provisioned }, ":now": { S: deps.now().toISOString() }, ...(fp ? { ":fp": { SS: [fp] } } : {}) },
             }));
         } catch (err) {
             // Revoked since the read (a quarantine): the unconfirmed rotation recorded above is the quarantine's to drop.
