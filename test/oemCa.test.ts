@@ -11,7 +11,8 @@ import * as os from "os";
 import * as path from "path";
 import * as crypto from "crypto";
 import { makeKeys, TestCa } from "./support/x509";
-import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { DeleteItemCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { UpdateCertificateCommand } from "@aws-sdk/client-iot";
 import { run as device } from "../device/cli";
 import { issueFromCsr, makeFactoryCa, unitCsr } from "../device/factory";
 import { MqttSession } from "../device/mqttSession";
@@ -270,5 +271,30 @@ describe("oemCa: units with the maker's certificates, factory to telemetry, and 
         assert.strictEqual((await publish({ cert: path.join(u.dir, "other-key.pem"), key: other.key }, serial, ["--connect-attempts", "2"])).code, 1);
         await settled;
         assert.strictEqual(decisions.at(-1)!.reason, "key-mismatch");
+    });
+
+    // Review attack E (issue 26, after the merge): a certificate the sweep deactivated but could not detach (AWS denied
+    // the detach) stays attached INACTIVE. It can never connect; before, it counted toward "settled" and every later
+    // renewal was refused (thing-not-settled). The function now counts live certificates only, as the hook does.
+    it("renewal with an INACTIVE leftover still attached (a detach that failed): the leftover does not block it", async () => {
+        const serial = "1FM000013";
+        const u = await unit(serial);
+        assert.strictEqual((await publish(u, serial)).code, 0);
+        const first = certId(u.cert);
+        const issue = async (name: string) => {
+            const r = await cli(["factory-issue", "--stack", "us", "--ca-dir", caDir, "--csr", path.join(u.dir, "unit.csr.pem"), "--serial", serial, "--out", path.join(u.dir, name)]);
+            assert.strictEqual(r.code, 0, r.err.join("\n"));
+            return path.join(u.dir, name);
+        };
+        const second = await issue("second.pem");
+        assert.strictEqual((await publish({ cert: second, key: u.key }, serial)).code, 0);
+        // The sweep after the grace period: deactivated, the detach denied, nothing pending any more.
+        await double.iotApi().send(new UpdateCertificateCommand({ certificateId: first, newStatus: "INACTIVE" }) as never);
+        await local.client.send(new DeleteItemCommand({ TableName: env.ROTATION_TABLE, Key: { thingName: { S: thing(serial) } } }));
+        assert.ok(double.things.get(thing(serial))!.principals.includes(first), "the leftover is still attached");
+        const third = await issue("third.pem");
+        assert.strictEqual((await publish({ cert: third, key: u.key }, serial)).code, 0);
+        await settled;
+        assert.deepStrictEqual([decisions.at(-1)!.reason, decisions.at(-1)!.allowProvisioning], ["renewed", true], JSON.stringify(decisions.at(-1)));
     });
 });

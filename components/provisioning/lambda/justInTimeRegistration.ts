@@ -225,13 +225,28 @@ export async function decide(event: unknown, deps: JitrDeps): Promise<JitrDecisi
     return { allow: true, serial: c.serial, thingName, renewal };
 }
 
+/**
+ * The Thing's live certificates (attached and neither INACTIVE nor REVOKED), as the pre-provisioning hook counts them:
+ * a leftover a failed detach left INACTIVE can never connect, and must not block a renewal or a re-armed unit.
+ */
 async function attachedIds(deps: JitrDeps, thingName: string): Promise<string[]> {
+    let ids: string[];
     try {
-        return (await thingCertificateArns((cmd) => deps.iot.send(cmd), thingName)).map((a) => certificateIdOf(a)!);
+        ids = (await thingCertificateArns((cmd) => deps.iot.send(cmd), thingName)).map((a) => certificateIdOf(a)!);
     } catch (err) {
         if (errorName(err) === "ResourceNotFoundException") return [];
         throw err;
     }
+    const live = await Promise.all(ids.map(async (certificateId) => {
+        try {
+            const status = (await deps.iot.send(new DescribeCertificateCommand({ certificateId }))).certificateDescription?.status;
+            return status !== "INACTIVE" && status !== "REVOKED";
+        } catch (err) {
+            if (errorName(err) === "ResourceNotFoundException") return false;
+            throw err;
+        }
+    }));
+    return ids.filter((_, i) => live[i]);
 }
 
 /** The Thing in the stack's type and group, with the attributes claim-provisioned vehicles carry. */
