@@ -228,23 +228,32 @@ export async function quarantine(iot: Iot, dynamo: Dynamo, t: ThingTarget, settl
         await new Promise((r) => setTimeout(r, settleMs / 2));
         quiet = (await sweepThings()) === 0 ? quiet + 1 : 0;
     }
-    const states = await Promise.all(things.map((thing) => dynamo.send(new DeleteItemCommand({ TableName: t.rotationTable, Key: { [ROTATION.thingName]: { S: thing } }, ReturnValues: "ALL_OLD" }))));
-    // Named but not attached (a registration that never completed, a rotation whose RegisterThing failed): deactivated too.
-    const named = [
+    // Named but not attached (a registration that never completed, a rotation whose RegisterThing failed): deactivated
+    // too, every one, those retired above included: AWS may activate a certificate after it was attached (just-in-time
+    // registration activates after its own checks), so a certificate the loop saw may be ACTIVE again; INACTIVE is
+    // idempotent. The rotation state is read first and deleted only after its certificates are off, so a run cut
+    // short here (a throttle) still finds them when it is run again.
+    const stateKey = (thing: string) => ({ TableName: t.rotationTable, Key: { [ROTATION.thingName]: { S: thing } } });
+    const namedIn = (states: (Record<string, any> | undefined)[]) => [
         ...[revoked.Attributes?.[REGISTRY.certificateId]?.S, revoked.Attributes?.[REGISTRY.previousCertificateId]?.S].filter((id): id is string => !!id && CERTIFICATE_ID.test(id)),
-        ...states.flatMap((state) => [state.Attributes?.[ROTATION.unconfirmed]?.S, ...(state.Attributes?.[ROTATION.retiring]?.SS ?? []), ...(state.Attributes?.[ROTATION.deactivating]?.SS ?? [])])
+        ...states.flatMap((state) => [state?.[ROTATION.unconfirmed]?.S, ...(state?.[ROTATION.retiring]?.SS ?? []), ...(state?.[ROTATION.deactivating]?.SS ?? [])])
             .filter((a): a is string => !!a).map((arn) => certificateIdOf(arn)),
     ];
-    // Every one, those retired above included: AWS may activate a certificate after it was attached (just-in-time
-    // registration activates after its own checks), so a certificate the loop saw may be ACTIVE again; INACTIVE is idempotent.
-    for (const id of new Set(named)) {
-        if (!id) continue;
-        try {
-            await iot.send(new UpdateCertificateCommand({ certificateId: id, newStatus: "INACTIVE" }));
-        } catch (err) {
-            if (errorName(err) !== "ResourceNotFoundException") throw err;
+    const deactivate = async (ids: (string | undefined)[]) => {
+        for (const id of new Set(ids)) {
+            if (!id) continue;
+            try {
+                await iot.send(new UpdateCertificateCommand({ certificateId: id, newStatus: "INACTIVE" }));
+            } catch (err) {
+                if (errorName(err) !== "ResourceNotFoundException") throw err;
+            }
         }
-    }
+    };
+    const read = await Promise.all(things.map(async (thing) => (await dynamo.send(new GetItemCommand({ ...stateKey(thing), ConsistentRead: true }))).Item));
+    await deactivate(namedIn(read));
+    const deleted = await Promise.all(things.map(async (thing) => (await dynamo.send(new DeleteItemCommand({ ...stateKey(thing), ReturnValues: "ALL_OLD" }))).Attributes));
+    // Written between the read and the delete (a sweep's claim): those too.
+    await deactivate(namedIn(deleted).filter((id) => !namedIn(read).includes(id)));
     const current = revoked.Attributes?.[REGISTRY.certificateId]?.S;
     if (current && found.size === 0) {
         throw new RegistrationError(`serial ${t.serial} is revoked and its certificate ${current} deactivated, but no Thing ${things.join(" or ")} exists to detach it from: find the unit's Thing (aws iot list-principal-things --principal <certificate ARN>) and run again with --thing`);

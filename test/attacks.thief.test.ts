@@ -227,7 +227,8 @@ describe("attacks with a unit's current key, racing the runbooks and the sweep (
                 let late: Awaited<ReturnType<typeof confirm>> | undefined;
                 const between = { send: async (c: any) => {
                     // The sweep has claimed c2 and is about to deactivate it: the unit's confirmation lands now.
-                    if (c instanceof UpdateCertificateCommand && !late) late = await confirmWith(k, c2, serial);
+                    // (c2's own deactivation: the table is shared with the other tests, whose items the sweep may meet first.)
+                    if (c instanceof UpdateCertificateCommand && c.input.certificateId === c2 && !late) late = await confirmWith(k, c2, serial);
                     return iot.send(c);
                 } };
                 await sweep(rotation(local.client, between));
@@ -343,6 +344,37 @@ describe("attacks with a unit's current key, racing the runbooks and the sweep (
                 assert.strictEqual(r.code, 2, r.out.concat(r.err).join("\n"));
                 assert.match(r.err[0], new RegExp(`^error: serial ${serial} has had key ${thief.fingerprint} before`));
                 assert.strictEqual((await byClaim(k, serial, thief.key)).ok, false, "the thief's key provisions nothing");
+            });
+
+            // Review findings F1 and F2 (issue 26, second review).
+            it(`${k.kind}: a rotation whose registry write fails is refused and leaves nothing pending: the unit's retry rotates`, async () => {
+                const { serial, cert } = await provisioned(k);
+                let failed = false;
+                const throttled = { send: async (c: any) => {
+                    if (c instanceof UpdateItemCommand && c.input.TableName === REGISTRY && /rotationStartedAt|#rs/.test(c.input.UpdateExpression ?? "") && !failed) {
+                        failed = true;
+                        throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+                    }
+                    return local.client.send(c);
+                } } as RotationDeps["dynamo"];
+                const once = createHandler({
+                    config: { mode: "registry", tableName: REGISTRY, templates, allowReprovisioning: false, bindKeys: true, rotationTable: ROTATION, gracePeriodHours: 72, confirmTimeoutHours: 24, minRotationIntervalHours: 24 },
+                    dynamo: throttled, iot, now: () => now, log: (l) => decisions.push(logged(l)), registryTimeoutMs: 3000,
+                });
+                const id = await iot.createCertificateFromCsr((await makeKeyAndCsr(`CN=${serial}`, await makePrivateKey())).csrPem);
+                assert.strictEqual(await iot.registerThing(once, { template: k.rotate, certificateId: id, asker: cert, clientId: thing(k, serial), parameters: { SerialNumber: serial }, thingName: thing(k, serial) }), false);
+                assert.strictEqual(lastReason(), "registry-error:ThrottlingException");
+                assert.strictEqual((await rotationItem(k, serial))?.unconfirmedCertificateArn, undefined, "the refused rotation's certificate is not left pending");
+                assert.strictEqual((await rotateWith(k, cert, serial)).ok, true, `the unit's retry: ${lastReason()}`);
+            });
+
+            it(`${k.kind}: a rotation whose new certificate cannot be read is refused (its key could not join the history)`, async () => {
+                const { serial, cert } = await provisioned(k);
+                const id = await iot.createCertificateFromCsr((await makeKeyAndCsr(`CN=${serial}`, await makePrivateKey())).csrPem);
+                iot.certificates.get(id)!.pem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+                assert.strictEqual(await iot.registerThing(hook, { template: k.rotate, certificateId: id, asker: cert, clientId: thing(k, serial), parameters: { SerialNumber: serial }, thingName: thing(k, serial) }), false);
+                assert.strictEqual(lastReason(), "certificate-unreadable");
+                assert.strictEqual(await rotationItem(k, serial), undefined, "nothing recorded");
             });
         });
     }

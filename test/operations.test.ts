@@ -84,7 +84,7 @@ for (const stack of ["kr", "dev"]) {
         it("alarms: each metric, threshold and action; rule alarms one per rule of this stack, one Metrics Insights query each", () => {
             const hook = run.one("aws:lambda/function:Function", "-hook").state.name;
             const templates = [run.outputs.provisioningTemplateName, run.outputs.rotationTemplateName, ...(run.outputs.edgeCoreTemplateName ? [run.outputs.edgeCoreTemplateName, run.outputs.edgeCoreRotationTemplateName] : [])] as string[];
-            const others = ["-expiring-device-certificates", "-rule-destination-disabled", "-rotation-confirm-errors", "-rotation-sweep-errors", "-rotation-confirm-dead-letters"];
+            const others = ["-expiring-device-certificates", "-rule-destination-disabled", "-rotation-confirm-errors", "-rotation-sweep-errors", "-rotation-confirm-dead-letters", "-rotation-retire-failures"];
             const alarms = Object.fromEntries(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => !others.some((o) => a.inputs.name.endsWith(o))).map((a) => [a.inputs.name.replace(`fms-${stack}-`, ""), a.inputs]));
             const rules = [1, 2, 3].map((n) => `fms_${stack}_rule${n}`).concat(`fms_${stack}_cert_confirm`);
             const expected: Record<string, [string | undefined, string | undefined, Record<string, string> | undefined, number]> = {
@@ -203,8 +203,8 @@ describe("operations: region settings, kill switch, config", function () {
             assert.strictEqual(run.ofType(type).length, 0, type);
         }
         assert.strictEqual(run.ofType("aws-native:iot:SecurityProfile").length, 1);
-        assert.strictEqual(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").length, 6 + 4 + 7 + 4 + 1 + 2,
-            "six operations alarms (the eviction signals among them), one per rule for lost messages (three routes and the confirmation), seven for provisioning misuse (four templates), rotation's four, the destination watch's, Greengrass's two (dev has cores)");
+        assert.strictEqual(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").length, 6 + 4 + 7 + 5 + 1 + 2,
+            "six operations alarms (the eviction signals among them), one per rule for lost messages (three routes and the confirmation), seven for provisioning misuse (four templates), rotation's five (retire failures among them), the destination watch's, Greengrass's two (dev has cores)");
     });
 
     it("claim kill switch: status INACTIVE in config is an in-place update of the same certificate", async () => {

@@ -80,6 +80,13 @@ describe("certificate rotation (kr)", () => {
             const a = run.one("aws:cloudwatch/metricAlarm:MetricAlarm", suffix).inputs;
             assert.deepStrictEqual([a.namespace, a.metricName, a.dimensions, a.threshold], ["AWS/Lambda", "Errors", { FunctionName: run.one("aws:lambda/function:Function", fn).state.name }, 1]);
         }
+        // The sweep records a refused deactivation and returns (its Lambda does not fail): the failures it logs alarm
+        // when every sweep period of three running has one (review finding F4, issue 26).
+        const retire = run.one("aws:cloudwatch/metricAlarm:MetricAlarm", "-rotation-retire-failures").inputs;
+        const filter = run.ofType("aws:cloudwatch/logMetricFilter:LogMetricFilter").find((f) => f.inputs.metricTransformation.name === retire.metricName)!.inputs;
+        assert.deepStrictEqual([filter.logGroupName, filter.metricTransformation.namespace, filter.metricTransformation.value], [run.one("aws:cloudwatch/logGroup:LogGroup", "-rotation-sweep-logs").state.name, retire.namespace, "$.failedCount"]);
+        assert.deepStrictEqual([retire.statistic, retire.period, retire.evaluationPeriods, retire.datapointsToAlarm, retire.threshold, retire.comparisonOperator, retire.alarmActions],
+            ["Sum", 900, 3, 3, 1, "GreaterThanOrEqualToThreshold", [run.outputs.operationsTopicArn]]);
     });
 
     it("outputs the rotation template and confirmation rule the simulator's --stack reads", () => {

@@ -24,6 +24,8 @@ export const CONFIRM_SQL = `SELECT principal() AS certificateId, clientid() AS t
 
 /** How often the sweep retires certificates whose grace period is over. */
 export const SWEEP_SCHEDULE = "rate(15 minutes)";
+/** One sweep period, the retire-failures alarm's period (one sweep, one datapoint). */
+const SWEEP_PERIOD_SECONDS = 900;
 
 export interface CertificateRotationArgs {
     ctx: pulumi.Input<ArnContext>;
@@ -187,7 +189,12 @@ export class CertificateRotation extends pulumi.ComponentResource {
         alarmOn("rotation-sweep-errors", "The certificate sweep failed: retired and unconfirmed certificates stay ACTIVE (docs/provisioning-security.md)",
             { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: sweep.name } }),
         alarmOn("rotation-confirm-dead-letters", "Certificate confirmations failed after Lambda's retries; the events are in the failure queue",
-            { namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", statistic: "Maximum", dimensions: { QueueName: failures.name } })];
+            { namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", statistic: "Maximum", dimensions: { QueueName: failures.name } }),
+        // The sweep does not fail when AWS refuses a deactivation (it records it and tries again next run), so its Lambda
+        // errors never show a certificate that stays ACTIVE: a failure in three sweep periods in a row does (a
+        // throttle the next sweep gets past does not). docs/provisioning-security.md, the sweep.
+        alarmOn("rotation-retire-failures", "The certificate sweep could not deactivate a certificate in three sweeps running: an old or unconfirmed certificate stays ACTIVE and the Thing cannot rotate (docs/provisioning-security.md)",
+            { namespace: args.metricNamespace, metricName: "CertificateRetireFailures" satisfies keyof typeof SWEEP_METRICS, period: SWEEP_PERIOD_SECONDS, evaluationPeriods: 3, datapointsToAlarm: 3 })];
 
         this.ruleName = rule.name;
         this.tableName = pulumi.output(table.name);

@@ -25,7 +25,7 @@ export const provisioningHook: ActorLedger = {
             // developer guide, "Using IAM policy conditions for fine-grained access control").
             action: "dynamodb:UpdateItem", resource: table, when: { HookMode: "registry" },
             context: { "dynamodb:Attributes": [...REGISTRY_CLAIM_ATTRIBUTES], "dynamodb:ReturnValues": "NONE" },
-            source: `${HOOK}:447 (claimSerial), :429 (re-registration), :490 (resumeRegistration) and :617 (rotate: rotationStartedAt and the new key into publicKeyHistory)`,
+            source: `${HOOK}:447 (claimSerial), :429 (re-registration), :490 (resumeRegistration) and :620 (rotate: rotationStartedAt and the new key into publicKeyHistory)`,
         },
         {
             // Prefix mode claims the serial with a conditional put into the same table.
@@ -37,7 +37,7 @@ export const provisioningHook: ActorLedger = {
             // Unconfirmed rotations and re-registered certificates go into the rotation state table.
             action: "dynamodb:UpdateItem", resource: rotationTable,
             context: { "dynamodb:Attributes": [...ROTATION_HOOK_ATTRIBUTES], "dynamodb:ReturnValues": "NONE" },
-            source: `${HOOK}:600 (rotate) and :516 (scheduleRetirement)`,
+            source: `${HOOK}:603 (rotate), :649 (withdrawPending) and :516 (scheduleRetirement)`,
         },
         { action: "kms:Decrypt", resource: "${StackKeyArn}", context: viaDynamo, source: kmsSource },
         { action: "iot:DescribeThing", resource: "arn:${Partition}:iot:${Region}:${Account}:thing/${ThingName}", when: { HookMode: "prefix" }, source: `${HOOK}:536 (firstThingOnly)` },
@@ -71,7 +71,7 @@ export const provisioningHook: ActorLedger = {
         {
             action: "dynamodb:UpdateItem", resource: rotationTable,
             context: { "dynamodb:Attributes": [...ROTATION_HOOK_ATTRIBUTES, "status"], "dynamodb:ReturnValues": "NONE" },
-            why: "writing rotation state beyond its own attributes", source: `${HOOK}:600`,
+            why: "writing rotation state beyond its own attributes", source: `${HOOK}:603`,
         },
         { action: "dynamodb:DeleteItem", resource: rotationTable, why: "clearing a pending retirement (only the sweep clears)", source: HOOK },
         { action: "dynamodb:Scan", resource: rotationTable, why: "reading every Thing's rotation state", source: HOOK },

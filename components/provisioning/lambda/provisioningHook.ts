@@ -592,6 +592,9 @@ async function rotate(r: Request, config: HookConfig, deps: HookDeps): Promise<D
             ConsistentRead: true,
         }));
         if (read.Item?.[REGISTRY.status]?.S !== SERIAL_STATUS.provisioned) return { allow: false, serial: r.serial, reason: "serial-not-provisioned" };
+        // The new key goes into the serial's history below (what `rearm` refuses): a certificate whose key cannot be
+        // read would leave it out, so it is refused, as the provisioning path refuses it.
+        if (!r.keyFingerprint) return { allow: false, serial: r.serial, reason: "certificate-unreadable" };
         // One rotation per interval: a holder of the current key cannot keep restarting rotations (a re-arm removes the mark).
         const started: string | undefined = read.Item?.[REGISTRY.rotationStartedAt]?.S;
         if (minHours > 0 && started && hoursAfter(new Date(started), minHours) > deps.now().toISOString()) return { allow: false, serial: r.serial, reason: "rotation-too-soon" };
@@ -625,10 +628,35 @@ async function rotate(r: Request, config: HookConfig, deps: HookDeps): Promise<D
         } catch (err) {
             // Revoked since the read (a quarantine): the unconfirmed rotation recorded above is the quarantine's to drop.
             if (isConditionFailure(err)) return { allow: false, serial: r.serial, reason: "serial-not-provisioned" };
+            // Any other failure (a throttle, the registry's deadline): the rotation is refused, so the unconfirmed
+            // certificate recorded above is taken back (only if it is still this one), or the unit's retries would meet
+            // `rotation-pending` until the sweep retired a certificate AWS never registered.
+            await withdrawPending(r, config, deps);
             throw err;
         }
     }
     return { allow: true, serial: r.serial };
+}
+
+const WITHDRAW_MS = 1000;
+
+/**
+ * Removes the unconfirmed rotation `rotate` recorded for this request, if the item still names it (best effort, within
+ * one more second: the registry's budget may be spent, and AWS's 5 s for the whole hook is not).
+ */
+async function withdrawPending(r: Request, config: HookConfig, deps: HookDeps): Promise<void> {
+    try {
+        await within(deps.dynamo, Date.now() + WITHDRAW_MS)(new UpdateItemCommand({
+            TableName: config.rotationTable,
+            Key: { [ROTATION.thingName]: { S: r.thingName } },
+            ConditionExpression: "#u = :new",
+            UpdateExpression: "REMOVE #u, #by",
+            ExpressionAttributeNames: { "#u": ROTATION.unconfirmed, "#by": ROTATION.confirmBy },
+            ExpressionAttributeValues: { ":new": { S: r.certificateArn } },
+        }));
+    } catch {
+        // Left for the sweep after confirmBy, as before.
+    }
 }
 
 export function createHandler(deps: HookDeps): (event: unknown) => Promise<HookResponse> {
