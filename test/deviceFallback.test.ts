@@ -23,7 +23,6 @@ import { execFile } from "child_process";
 import { promisify } from "util";
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { CORE_ROTATE_SOURCE, CORE_SCRIPTS } from "../device/coreScripts";
-import { run as device } from "../device/cli";
 import { makeKeyAndCsr, makePrivateKey } from "../device/credentials";
 import { CORE_FILES } from "../device/edgeConfig";
 import { nucleusLog, NUCLEUS_CONNECTED } from "../device/coreRotation";
@@ -35,6 +34,7 @@ import { publicKeyFingerprint } from "../components/runtime/keyFingerprint";
 import { runStack } from "../plan/program";
 import { provisionWithOfficialSdk } from "./support/officialSdk";
 import { close, Fleet, fleet } from "./support/registryFleet";
+import { fleetCli } from "./support/fleetCli";
 
 describe("a unit always comes back: every confirmation dropped, the device falls back to *.previous (kr, device CLI)", function () {
     this.timeout(120_000);
@@ -76,17 +76,7 @@ describe("a unit always comes back: every confirmation dropped, the device falls
         // The nucleus' line on its first connection (aws-greengrass-nucleus v2.16.1, AwsIotMqttClient.java L284).
         fs.appendFileSync(nucleusLog(root), `${JSON.stringify({ level: "INFO", message: NUCLEUS_CONNECTED })}\n`);
     };
-    const cli = async (argv: string[]) => {
-        const out: string[] = [];
-        const err: string[] = [];
-        const outputs = { ...f.run.outputs, iotEndpoint: "localhost", registryTableName: f.env.REGISTRY_TABLE, rotationScheduleTable: f.env.ROTATION_TABLE };
-        const code = await device(argv, {
-            out: (l) => out.push(l), err: (l) => err.push(l), stackOutputs: () => outputs, restartNucleus, settleMs: 0,
-            aws: () => ({ iot: f.double.iotApi() as never, dynamo: f.local.client }),
-            clock: { now: () => Date.now(), sleep: async () => undefined },
-        });
-        return { code, out, err };
-    };
+    const cli = fleetCli(() => f, { restartNucleus, settleMs: 0, clock: { now: () => Date.now(), sleep: async () => undefined } });
     const read = (file: string) => fs.readFileSync(file, "utf8");
     const status = (certificatePem: string) => [...f.double.certificates.values()].find((c) => c.certificatePem === certificatePem)?.status;
     /** Time passes for the hook too: the last rotation started `provisioning.rotation.minIntervalHours` (24) ago. */

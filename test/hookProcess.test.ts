@@ -9,11 +9,11 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { run as device } from "../device/cli";
 import { makeKeyAndCsr } from "../device/credentials";
 import { confirm } from "../components/provisioning/lambda/certificateRotation";
 import { runStack } from "../plan/program";
 import { close, Fleet, fleet } from "./support/registryFleet";
+import { fleetCli } from "./support/fleetCli";
 import { provisionWithOfficialSdk } from "./support/officialSdk";
 
 describe("the hook in its own process (the burst bench's)", function () {
@@ -22,13 +22,7 @@ describe("the hook in its own process (the burst bench's)", function () {
     const hookTimes: number[] = [];
     const hookWaitTimes: number[] = [];
     const hookDynamoTimes: number[] = [];
-    const cli = async (argv: string[]) => {
-        const out: string[] = [];
-        const err: string[] = [];
-        const outputs = { ...f.run.outputs, iotEndpoint: "localhost", registryTableName: f.env.REGISTRY_TABLE, rotationScheduleTable: f.env.ROTATION_TABLE };
-        const code = await device(argv, { out: (l) => out.push(l), err: (l) => err.push(l), stackOutputs: () => outputs, aws: () => ({ iot: f.double.iotApi() as never, dynamo: f.local.client }) });
-        return { code, out, err };
-    };
+    const cli = fleetCli(() => f);
     const file = (name: string, text: string) => { fs.writeFileSync(path.join(f.dir, name), text, { mode: 0o600 }); return path.join(f.dir, name); };
 
     before(async () => { f = await fleet(await runStack("kr"), { hookInChildProcess: true, hookTimes, hookWaitTimes, hookDynamoTimes }); });

@@ -9,24 +9,19 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { run as device } from "../device/cli";
 import { makeKeyAndCsr } from "../device/credentials";
 import { publicKeyFingerprint } from "../components/runtime/keyFingerprint";
 import { confirm } from "../components/provisioning/lambda/certificateRotation";
 import { runStack } from "../plan/program";
+import { run as device } from "../device/cli";
 import { close, Fleet, fleet } from "./support/registryFleet";
+import { fleetCli } from "./support/fleetCli";
 import { provisionWithOfficialSdk } from "./support/officialSdk";
 
 describe("a registry stack end to end: factory registration, AWS's device SDK, rotation (kr)", function () {
     this.timeout(60_000);
     let f: Fleet;
-    const cli = async (argv: string[]) => {
-        const out: string[] = [];
-        const err: string[] = [];
-        const outputs = { ...f.run.outputs, iotEndpoint: "localhost", registryTableName: f.env.REGISTRY_TABLE, rotationScheduleTable: f.env.ROTATION_TABLE };
-        const code = await device(argv, { out: (l) => out.push(l), err: (l) => err.push(l), stackOutputs: () => outputs, aws: () => ({ iot: f.double.iotApi() as never, dynamo: f.local.client }) });
-        return { code, out, err };
-    };
+    const cli = fleetCli(() => f);
     const sdk = (serial: string, over: { csrPem?: string; awsKeys?: boolean } = {}) => provisionWithOfficialSdk({
         host: "localhost", port: f.double.port, caPem: f.double.ca.certPem, claimCertPem: f.claim.cert, claimKeyPem: f.claim.key,
         clientId: `${f.run.outputs.claimClientIdPrefix}${serial}`, template: String(f.run.outputs.provisioningTemplateName), serial, timeoutMs: 10_000, ...over,
