@@ -283,6 +283,8 @@ export const oemCaFleetName = cfg.provisioning.identity.oemCa && cfg.provisionin
 export const oemCaSerialField = cfg.provisioning.identity.oemCa?.serialField;
 export const oemCaSubjectCountry = cfg.provisioning.identity.oemCa?.membership === "registryAndSubjectCountry" ? cfg.country : undefined;
 export const certificateConfirmRuleName = rotation.ruleName;
+/** How long a rotated certificate may stay unconfirmed (edge-config sizes the cores' confirmation timer from it). */
+export const certificateConfirmTimeoutHours = cfg.provisioning.rotation.confirmTimeoutHours;
 export const rotationScheduleTable = rotation.tableName;
 export const rotationConfirmFailureQueue = rotation.failureQueueUrl;
 export const deviceKeys = cfg.provisioning.deviceKeys;

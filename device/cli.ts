@@ -159,7 +159,7 @@ async function systemctlRestart(): Promise<void> {
 class UsageError extends Error {}
 
 const FLAGS = new Set(["ca-dir", "serial-field", "country", "days", "connect-attempts", "endpoint", "template", "serial", "claim-dir", "out", "client-id-prefix", "cert", "key", "thing", "rule", "topic", "count", "interval-ms", "stack", "port", "ca", "timeout", "dir",
-    "root", "claim-path", "region", "credential-endpoint", "role-alias", "nucleus-version", "core-prefix", "stack-outputs", "key", "table", "rotation-table", "csv", "public-key", "core-root", "reason", "connect-timeout", "csr-file", "rotation-template", "confirm-rule"]);
+    "root", "claim-path", "region", "credential-endpoint", "role-alias", "nucleus-version", "core-prefix", "stack-outputs", "key", "table", "rotation-table", "csv", "public-key", "core-root", "reason", "connect-timeout", "csr-file", "rotation-template", "confirm-rule", "confirm-timeout-hours"]);
 /** Flags that take no value. */
 const SWITCHES = new Set(["csr", "mqtt5", "force"]);
 
@@ -256,6 +256,7 @@ function fromStack(command: string, flags: Map<string, string>, outputs: Record<
         setDefault("core-prefix", outputs.edgeCoreThingNamePrefix);
         setDefault("rotation-template", outputs.edgeCoreRotationTemplateName);
         setDefault("rule", outputs.certificateConfirmRuleName);
+        if (typeof outputs.certificateConfirmTimeoutHours === "number") setDefault("confirm-timeout-hours", String(outputs.certificateConfirmTimeoutHours));
         if (Array.isArray(outputs.edgeSerialPrefixes)) serialPrefixes.set(flags, outputs.edgeSerialPrefixes as string[]);
         return;
     }
@@ -417,6 +418,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
                 serialPrefixes: serialPrefixes.get(flags) ?? [],
                 rotationTemplate: flags.get("rotation-template"),
                 confirmRule: flags.get("rule"),
+                confirmTimeoutHours: positive(flags, "confirm-timeout-hours", 24),
             };
             const result = await writeEdgeConfig({
                 ...stack,
@@ -432,7 +434,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
                 : "deviceKeys: aws: AWS makes the core's key, so there is no key fingerprint to register");
             io.err(`after the nucleus has connected with its own certificate: sh ${root}/fms-core-cleanup.sh removes the claim certificate and the key copy`);
             io.err(result.files.some((f) => f.endsWith("fms-core-rotate.py"))
-                ? `to rotate the core's certificate on the core: sudo python3 ${root}/fms-core-rotate.py (python3 and openssl only)`
+                ? `to rotate the core's certificate on the core: sudo python3 ${root}/fms-core-rotate.py (python3 and openssl only); so that the core confirms again and falls back by itself: sudo cp ${root}/fms-core-check.service ${root}/fms-core-check.timer /etc/systemd/system/ && sudo systemctl enable --now fms-core-check.timer`
                 : "no fms-core-rotate.py: give --rotation-template and --rule (or --stack) to ship it");
             io.err(`installer for nucleus ${stack.nucleusVersion} (the version the stack's deployment pins) and the provisioning plugin:`);
             for (const line of result.download) io.err(`  ${line}`);

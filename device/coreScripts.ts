@@ -22,7 +22,52 @@ import { FILES } from "./credentials";
 import { CORE_FILES } from "./coreFiles";
 import { NUCLEUS_CONNECTED } from "./coreRotation";
 
-export const CORE_SCRIPTS = { keygen: "fms-core-keygen.sh", cleanup: "fms-core-cleanup.sh", rotate: "fms-core-rotate.py", rotateSettings: "fms-core-rotate.json" } as const;
+export const CORE_SCRIPTS = {
+    keygen: "fms-core-keygen.sh", cleanup: "fms-core-cleanup.sh", rotate: "fms-core-rotate.py", rotateSettings: "fms-core-rotate.json",
+    checkService: "fms-core-check.service", checkTimer: "fms-core-check.timer",
+} as const;
+
+/**
+ * How often a core re-runs `fms-core-rotate.py --confirm` (minutes): four times within the stack's confirmation window
+ * (`provisioning.rotation.confirmTimeoutHours`), every 15 minutes at the most and 6 hours at the least, so a core whose
+ * confirmation was lost confirms again before the sweep retires its new certificate, and a core whose certificate
+ * was retired anyway falls back to the previous one by itself (device/fallback.ts, the same algorithm).
+ */
+export function coreCheckMinutes(confirmTimeoutHours: number): number {
+    return Math.min(360, Math.max(15, Math.floor((confirmTimeoutHours * 60) / 4)));
+}
+
+/**
+ * The systemd units that schedule it (systemd.timer(5): OnBootSec, OnUnitActiveSec and RandomizedDelaySec;
+ * systemd.service(5): Type=oneshot), installed by the operator into /etc/systemd/system (docs/greengrass.md). It runs
+ * as root, as the script must (the plugin leaves privKey.key readable by root only).
+ */
+export function coreCheckUnits(a: { rootPath: string; confirmTimeoutHours: number }): { service: string; timer: string } {
+    const every = coreCheckMinutes(a.confirmTimeoutHours);
+    const script = path.posix.join(a.rootPath, CORE_SCRIPTS.rotate);
+    return {
+        service: `[Unit]
+Description=FMS: confirm this Greengrass core's certificate, or fall back to the previous one if AWS IoT refuses it
+Wants=network-online.target
+After=network-online.target greengrass.service
+
+[Service]
+Type=oneshot
+ExecStart=/usr/bin/env python3 ${script} --confirm
+`,
+        timer: `[Unit]
+Description=FMS: run ${CORE_SCRIPTS.checkService} every ${every} minutes (four times within the stack's ${a.confirmTimeoutHours} h confirmation window)
+
+[Timer]
+OnBootSec=10min
+OnUnitActiveSec=${every}min
+RandomizedDelaySec=${Math.max(1, Math.floor(every / 4))}min
+
+[Install]
+WantedBy=timers.target
+`,
+    };
+}
 
 /**
  * `fms-core-rotate.py`: the core's certificate rotation on the core (python3's standard library and openssl),

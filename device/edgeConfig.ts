@@ -25,7 +25,7 @@ import { stringify } from "yaml";
 import { publicKeyFingerprint } from "../components/runtime/keyFingerprint";
 import { csrPublicKey } from "../config/csr";
 import { FILES } from "./credentials";
-import { CORE_ROTATE_SOURCE, CORE_SCRIPTS, cleanupScript, keygenScript } from "./coreScripts";
+import { CORE_ROTATE_SOURCE, CORE_SCRIPTS, cleanupScript, coreCheckUnits, keygenScript } from "./coreScripts";
 import { CORE_FILES } from "./coreFiles";
 
 export const FLEET_PROVISIONING_PLUGIN = "aws.greengrass.FleetProvisioningByClaim";
@@ -112,6 +112,8 @@ export interface EdgeStack {
     /** The core rotation template and the confirmation rule: with both, edge-config ships fms-core-rotate.py. */
     rotationTemplate?: string;
     confirmRule?: string;
+    /** The stack's `provisioning.rotation.confirmTimeoutHours` (output certificateConfirmTimeoutHours): sizes the check timer. */
+    confirmTimeoutHours?: number;
 }
 
 export interface EdgeConfigArgs extends EdgeStack {
@@ -214,6 +216,9 @@ export async function writeEdgeConfig(a: EdgeConfigArgs & { outDir: string }): P
             endpoint: a.dataEndpoint, port: a.mqttPort, thingName, serial: a.serial, rotationTemplate: a.rotationTemplate, confirmRule: a.confirmRule,
             csr: a.deviceKeys === "device", timeoutSeconds: 10, connectTimeoutSeconds: 300,
         }, null, 2)}\n`, 0o644]);
+        // ... and the timer that re-runs its --confirm, so a core comes back by itself (a lost confirmation, a retired certificate).
+        const units = coreCheckUnits({ rootPath: a.rootPath, confirmTimeoutHours: a.confirmTimeoutHours ?? 24 });
+        contents.push([CORE_SCRIPTS.checkService, units.service, 0o644], [CORE_SCRIPTS.checkTimer, units.timer, 0o644]);
     }
     const registration: string | undefined = undefined;
     const targets = contents.map(([name]) => path.join(a.outDir, name));

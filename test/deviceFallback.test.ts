@@ -19,7 +19,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { execFile } from "child_process";
+import { execFile, spawn } from "child_process";
 import { promisify } from "util";
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { CORE_ROTATE_SOURCE, CORE_SCRIPTS } from "../device/coreScripts";
@@ -246,6 +246,24 @@ describe("a unit always comes back: every confirmation dropped, the device falls
         assert.strictEqual(dead.code, 1);
         assert.match(dead.stderr, /refused both .* quarantined or both certificates are retired/);
         assert.strictEqual(read(certFile), now);
+    });
+
+    it("fms-core-rotate.py runs one at a time: while another run holds the core's lock (the timer's --confirm), a second exits 75 and changes nothing", async () => {
+        const root = fs.mkdtempSync(path.join(f.dir, "lock-"));
+        fs.copyFileSync(CORE_ROTATE_SOURCE, path.join(root, CORE_SCRIPTS.rotate));
+        fs.writeFileSync(path.join(root, CORE_FILES.certificate), "unchanged");
+        // The first run, as fcntl.flock sees it (the script takes the same exclusive lock on the same file).
+        const holder = spawn("python3", ["-c", "import fcntl,sys,time; f=open(sys.argv[1],'w'); fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)", path.join(root, ".fms-core-rotate.lock")]);
+        try {
+            await new Promise<void>((resolve, reject) => { holder.stdout.once("data", () => resolve()); holder.once("error", reject); });
+            const second = await promisify(execFile)("python3", [path.join(root, CORE_SCRIPTS.rotate), "--confirm"], { env: { ...process.env, FMS_CORE_ROOT: root } })
+                .then(() => ({ code: 0, stderr: "" }), (e: { code?: number; stderr?: string }) => ({ code: e.code ?? 1, stderr: e.stderr ?? "" }));
+            assert.deepStrictEqual(second.code, 75, second.stderr);
+            assert.match(second.stderr, /another run is in progress on this core/);
+            assert.strictEqual(fs.readFileSync(path.join(root, CORE_FILES.certificate), "utf8"), "unchanged");
+        } finally {
+            holder.kill();
+        }
     });
 
     describe("the attacker's side", () => {

@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { coreCheckMinutes } from "../device/coreScripts";
 import { keygenOnUnit, runCoreScript } from "./support/coreUnit";
 import { csrProblem } from "../config/csr";
 import { NUCLEUS_CONNECTED } from "../device/coreRotation";
@@ -179,7 +180,7 @@ describe("npm run device -- edge-config: the nucleus config.yaml for fleet provi
 
     it("device keys: the core's key at csrPrivateKeyPath (0600, PKCS#8, made on the unit) and a CSR for it; the key never in config.yaml", () => {
         const out = path.join(dir, "a");
-        assert.deepStrictEqual(fs.readdirSync(out).sort(), ["config.yaml", "core.csr.pem", "core.key.pem", "fms-core-cleanup.sh", "fms-core-keygen.sh", "fms-core-rotate.json", "fms-core-rotate.py", "registration.csv"]);
+        assert.deepStrictEqual(fs.readdirSync(out).sort(), ["config.yaml", "core.csr.pem", "core.key.pem", "fms-core-check.service", "fms-core-check.timer", "fms-core-cleanup.sh", "fms-core-keygen.sh", "fms-core-rotate.json", "fms-core-rotate.py", "registration.csv"]);
         // The rotation on the core: its settings from the stack's outputs, nothing secret in them.
         const settings = JSON.parse(fs.readFileSync(path.join(out, "fms-core-rotate.json"), "utf8"));
         assert.deepStrictEqual([settings.thingName, settings.serial, settings.rotationTemplate, settings.confirmRule, settings.csr],
@@ -198,11 +199,34 @@ describe("npm run device -- edge-config: the nucleus config.yaml for fleet provi
         assert.ok(!fs.readFileSync(path.join(out, "config.yaml"), "utf8").includes("PRIVATE KEY"));
     });
 
+    // Issue 26, item 3 for cores: a core comes back by itself. The timer re-runs the script's --confirm (confirm in place,
+    // or fall back to *.previous when AWS IoT refuses the current certificate: test/deviceFallback.test.ts runs it) four
+    // times within the stack's confirmation window, so a lost confirmation is sent again before the sweep retires the
+    // new certificate. systemd.timer(5): OnBootSec, OnUnitActiveSec (relative to the unit's last activation),
+    // RandomizedDelaySec; systemd.service(5): Type=oneshot.
+    it("ships a systemd timer that runs fms-core-rotate.py --confirm within the stack's confirmation window", () => {
+        const out = path.join(dir, "a");
+        const service = fs.readFileSync(path.join(out, "fms-core-check.service"), "utf8");
+        const timer = fs.readFileSync(path.join(out, "fms-core-check.timer"), "utf8");
+        assert.match(service, /^Type=oneshot$/m);
+        assert.match(service, /^ExecStart=\/usr\/bin\/env python3 \/greengrass\/v2\/fms-core-rotate\.py --confirm$/m);
+        const every = Number(/^OnUnitActiveSec=(\d+)min$/m.exec(timer)![1]);
+        const jitter = Number(/^RandomizedDelaySec=(\d+)min$/m.exec(timer)![1]);
+        const window = Number(run.outputs.certificateConfirmTimeoutHours) * 60;
+        assert.strictEqual(window, 24 * 60, "kr's confirmTimeoutHours, read from the stack output");
+        assert.ok(4 * (every + jitter) <= window + every, `${every} + ${jitter} min, at least 3 runs inside ${window} min`);
+        assert.match(timer, /^WantedBy=timers\.target$/m);
+        for (const hours of [1, 2, 6, 24, 72, 720]) {
+            const m = coreCheckMinutes(hours);
+            assert.ok(m >= 15 && m <= 360 && 2 * (m + Math.floor(m / 4)) <= hours * 60, `${hours} h: every ${m} min, twice within the window`);
+        }
+    });
+
     it("AWS-made keys: no csrPath and no key file (the plugin writes the key AWS sends)", async () => {
         const out = path.join(dir, "aws");
         const r = await cli(["edge-config", "--stack", "kr", "--serial", "2974690002", "--out", out], { ...run.outputs, deviceKeys: "aws" });
         assert.strictEqual(r.code, 0, r.err.join("\n"));
-        assert.deepStrictEqual(fs.readdirSync(out).sort(), ["config.yaml", "fms-core-cleanup.sh", "fms-core-rotate.json", "fms-core-rotate.py"]);
+        assert.deepStrictEqual(fs.readdirSync(out).sort(), ["config.yaml", "fms-core-check.service", "fms-core-check.timer", "fms-core-cleanup.sh", "fms-core-rotate.json", "fms-core-rotate.py"]);
         assert.strictEqual(JSON.parse(fs.readFileSync(path.join(out, "fms-core-rotate.json"), "utf8")).csr, false, "AWS-made keys: CreateKeysAndCertificate, as the rotation policy allows");
         assert.strictEqual(plugin(out).csrPath, undefined);
     });

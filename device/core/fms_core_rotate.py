@@ -22,6 +22,9 @@ nucleus restarted on them; nothing is confirmed, and the stack retires the uncon
 
 MQTT 3.1.1 (OASIS standard) over TLS: CONNECT, SUBSCRIBE, PUBLISH at QoS 1 and their acknowledgements only.
 Environment (tests, dry runs): FMS_CORE_ROOT replaces the root, FMS_RESTART_COMMAND the restart command.
+edge-config also ships fms-core-check.service and .timer, which run --confirm several times within the stack's
+confirmation window, so a core whose confirmation was lost, or whose new certificate was retired, comes back by
+itself. One run at a time (a lock file in the root): a second exits 75 and changes nothing.
 """
 import json
 import os
@@ -317,7 +320,21 @@ def confirm(s, cert, key, ca, timeout):
          "run this again with --confirm once the network is back" % last)
 
 
+def single_run(root):
+    """One run at a time on a core (fcntl.flock, exclusive, not waiting): the timer's --confirm (fms-core-check.timer)
+    and an operator's rotation never swap the certificate files under each other. Exit 75 (EX_TEMPFAIL) if held."""
+    import fcntl
+    lock = open(os.path.join(root, ".fms-core-rotate.lock"), "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        sys.stderr.write("fms-core-rotate: another run is in progress on this core (%s holds the lock); nothing done\n" % lock.name)
+        sys.exit(75)
+    return lock
+
+
 if __name__ == "__main__":
+    held = single_run(os.environ.get("FMS_CORE_ROOT") or os.path.dirname(os.path.abspath(__file__)))
     if "--confirm" in sys.argv:
         # A rotation whose confirmation failed: confirm the certificate in place (the nucleus already runs on it).
         r = os.environ.get("FMS_CORE_ROOT") or os.path.dirname(os.path.abspath(__file__))
