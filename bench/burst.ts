@@ -25,6 +25,7 @@ import { DEFAULT_RETRY, RetryPolicy } from "../device/retry";
 import { runStack } from "../plan/program";
 import { close, Fleet, fleet } from "../test/support/registryFleet";
 import { AccountRateLimiter } from "../test/support/rateLimiter";
+import { timeClientCalls } from "../test/support/clientTiming";
 
 export interface BurstOptions {
     units: number;
@@ -105,7 +106,8 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
         device: await fleet(await runStack("kr"), measured),
         aws: await fleet(await runStack("kr", { edit: awsKeysVariant }), measured),
     };
-    if (!hookInChildProcess) for (const f of Object.values(fleets)) timeCalls(f, dynamoTimes);
+    // In process, the fleet's client is the hook's (and the bench's): time its calls here.
+    if (!hookInChildProcess) for (const f of Object.values(fleets)) timeClientCalls(f.local.client, dynamoTimes, "burstTiming");
     const loop = monitorEventLoopDelay({ resolution: 10 });
     try {
         const preparing = Date.now();
@@ -251,17 +253,6 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
     }
 }
 
-/** Times every call the fleet's DynamoDB client makes (the hook's and the bench's), as the client sees it. */
-function timeCalls(f: Fleet, into: number[]): void {
-    f.local.client.middlewareStack.add((next) => async (args) => {
-        const t = process.hrtime.bigint();
-        try {
-            return await next(args);
-        } finally {
-            into.push(Number(process.hrtime.bigint() - t) / 1e6);
-        }
-    }, { step: "initialize", name: "burstTiming" });
-}
 
 /** A certificate's id as AWS IoT computes it: the SHA-256 of its DER, in hex. */
 function idOf(pem: string): string {

@@ -231,7 +231,7 @@ export async function quarantine(iot: Iot, dynamo: Dynamo, t: ThingTarget, settl
     // Named but not attached (a registration that never completed, a rotation whose RegisterThing failed): deactivated
     // too, every one, those retired above included: AWS may activate a certificate after it was attached (just-in-time
     // registration activates after its own checks), so a certificate the loop saw may be ACTIVE again; INACTIVE is
-    // idempotent. The rotation state is read first and deleted only after its certificates are off, so a run cut
+    // idempotent (AWS IoT API reference, UpdateCertificate, https://docs.aws.amazon.com/iot/latest/apireference/API_UpdateCertificate.html). The rotation state is read first and deleted only after its certificates are off, so a run cut
     // short here (a throttle) still finds them when it is run again.
     const stateKey = (thing: string) => ({ TableName: t.rotationTable, Key: { [ROTATION.thingName]: { S: thing } } });
     const namedIn = (states: (Record<string, any> | undefined)[]) => [

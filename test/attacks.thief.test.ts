@@ -282,6 +282,8 @@ describe("attacks with a unit's current key, racing the runbooks and the sweep (
             // Review attacks A and B (issue 26, re-run after the merge): a sweep that dies, or is throttled while another
             // sweep runs, between its claim and AWS's answer. Before: the second sweep deleted the item and its tombstone,
             // the old certificate stayed ACTIVE and attached with nothing recording it, and the unit could never rotate.
+            // The next sweep deactivates the claimed certificate again: AWS documents UpdateCertificate as idempotent
+            // (https://docs.aws.amazon.com/iot/latest/apireference/API_UpdateCertificate.html); the model (test/support/fleetModel.ts) answers a repeat as AWS does.
             it(`${k.kind}: a sweep that dies between its claim and the deactivation: the next sweep deactivates the old certificate`, async () => {
                 const { serial, cert: c1 } = await provisioned(k);
                 const c2 = (await rotateWith(k, c1, serial)).certificateId;

@@ -275,7 +275,10 @@ describe("oemCa: units with the maker's certificates, factory to telemetry, and 
 
     // Review attack E (issue 26, after the merge): a certificate the sweep deactivated but could not detach (AWS denied
     // the detach) stays attached INACTIVE. It can never connect; before, it counted toward "settled" and every later
-    // renewal was refused (thing-not-settled). The function now counts live certificates only, as the hook does.
+    // renewal was refused (thing-not-settled). The function now counts live certificates only, as the hook does: a
+    // certificate's status is CertificateDescription.status (ACTIVE | INACTIVE | REVOKED | PENDING_TRANSFER |
+    // REGISTER_INACTIVE | PENDING_ACTIVATION, https://docs.aws.amazon.com/iot/latest/apireference/API_CertificateDescription.html),
+    // and only ACTIVE authenticates a device (API_UpdateCertificate: "Certificates must be in the ACTIVE state").
     it("renewal with an INACTIVE leftover still attached (a detach that failed): the leftover does not block it", async () => {
         const serial = "1FM000013";
         const u = await unit(serial);

@@ -19,7 +19,7 @@ import { AWS_QUOTAS } from "../config/awsQuotas";
 import { readStackFile, stackNames } from "../config/stackFile";
 import { stackConfigFromEngine } from "../config/stackConfig";
 import { checkedTemplateBody } from "../components/provisioning/hookedTemplate";
-import { corePolicyTemplateDocument, MAX_SERIAL } from "../components/edge/corePolicy";
+import { checkCorePolicySize, corePolicyTemplateDocument, MAX_SERIAL, partitionOfRegion } from "../components/edge/corePolicy";
 import { ResourceView } from "../guardrails/rules";
 import { exitCodeFor, main } from "../plan/cli";
 import { ProgramFailed, runStack } from "../plan/program";
@@ -150,6 +150,29 @@ describe("AWS's quotas at plan time", function () {
                 assert.ok(!line.includes("\n"));
                 return true;
             });
+        });
+    });
+
+    describe("the per-core policy check before any resource: the region's partition counts", () => {
+        it("some prefix that fits in aws does not in aws-cn (longer ARNs, same region length): each region is measured in its own partition", () => {
+            assert.deepStrictEqual(["ap-northeast-2", "cn-north-1", "us-gov-west-1"].map(partitionOfRegion), ["aws", "aws-cn", "aws-us-gov"]);
+            const basic = { basicIngestRuleNames: ["fms_x_rule1"], basicIngestRulePrefix: "fms_x_" };
+            const fits = (region: string, namePrefix: string, n: number) => {
+                try {
+                    checkCorePolicySize({ region, roleAlias: `${namePrefix}-gg-token-exchange`, key: "fms-iot:greengrass.coreThingNamePrefix", file: "Pulumi.x.yaml" }, { ...basic, coreThingNamePrefix: `${"c".repeat(n - 1)}-` });
+                    return true;
+                } catch (e) {
+                    assert.strictEqual((e as Error).name, "ConfigError");
+                    assert.match((e as Error).message, /^Pulumi\.x\.yaml: Invalid stack config fms-iot:greengrass\.coreThingNamePrefix = "c+-": a shorter prefix: /);
+                    return false;
+                }
+            };
+            // namePrefix is 3-20 characters (config), the core prefix 1-64: some pair fits in eu-north-1 and not in cn-north-1.
+            const split: string[] = [];
+            for (let len = 3; len <= 20; len++) {
+                for (let n = 1; n <= 64; n++) if (fits("eu-north-1", "f".repeat(len), n) && !fits("cn-north-1", "f".repeat(len), n)) split.push(`${len}/${n}`);
+            }
+            assert.ok(split.length > 0, "the partition changes no verdict: the check is not measuring in the region's partition");
         });
     });
 

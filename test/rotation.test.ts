@@ -81,7 +81,9 @@ describe("certificate rotation (kr)", () => {
             assert.deepStrictEqual([a.namespace, a.metricName, a.dimensions, a.threshold], ["AWS/Lambda", "Errors", { FunctionName: run.one("aws:lambda/function:Function", fn).state.name }, 1]);
         }
         // The sweep records a refused deactivation and returns (its Lambda does not fail): the failures it logs alarm
-        // when every sweep period of three running has one (review finding F4, issue 26).
+        // when every sweep period of three running has one (review finding F4, issue 26). CloudWatch's "M out of N"
+        // evaluation: DatapointsToAlarm 3 of EvaluationPeriods 3 (CloudWatch user guide, "Evaluating an alarm",
+        // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarm-evaluation).
         const retire = run.one("aws:cloudwatch/metricAlarm:MetricAlarm", "-rotation-retire-failures").inputs;
         const filter = run.ofType("aws:cloudwatch/logMetricFilter:LogMetricFilter").find((f) => f.inputs.metricTransformation.name === retire.metricName)!.inputs;
         assert.deepStrictEqual([filter.logGroupName, filter.metricTransformation.namespace, filter.metricTransformation.value], [run.one("aws:cloudwatch/logGroup:LogGroup", "-rotation-sweep-logs").state.name, retire.namespace, "$.failedCount"]);

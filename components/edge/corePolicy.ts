@@ -38,7 +38,11 @@ export function corePolicyTemplateDocument(args: CorePolicyTemplateArgs): Join {
     return perThingPolicyDocument(JSON.parse(JSON.stringify(doc).split(standIn).join(SERIAL_PLACEHOLDER)));
 }
 
-/** The partition of a region's ARNs (AWS's partitions: aws, aws-cn for cn-*, aws-us-gov for us-gov-*). */
+/**
+ * The partition of a region's ARNs (IAM user guide, "IAM identifiers", ARN format: aws, aws-cn, aws-us-gov; botocore
+ * data/endpoints.json, each partition's regionRegex: ^cn\-\w+\-\d+$ and ^us\-gov\-\w+\-\d+$). The stacks' regions are
+ * those with an AWS IoT Core endpoint (config/serviceRegions.ts), none in the isolated partitions.
+ */
 export function partitionOfRegion(region: string): string {
     return region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
 }
@@ -52,7 +56,7 @@ export function checkCorePolicySize(c: { region: string; roleAlias: string; key:
     try {
         corePolicyTemplateDocument({ ...ctx, ...args, roleAliasArn: roleAliasArn(ctx, c.roleAlias) });
     } catch (err) {
-        throw new ConfigError(c.key, args.coreThingNamePrefix, `shorter: ${(err as Error).message}`, c.file);
+        throw new ConfigError(c.key, args.coreThingNamePrefix, `a shorter prefix: ${(err as Error).message}`, c.file);
     }
 }
 

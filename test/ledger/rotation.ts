@@ -77,31 +77,31 @@ export const rotationSweep: ActorLedger = {
         ...lambdaLogCalls("${NamePrefix}-rotation-sweep"),
         { action: "dynamodb:Scan", resource: table, source: `${ROT}:245` },
         { action: "kms:Decrypt", resource: "${StackKeyArn}", context: viaDynamo, source: kmsSource },
-        { action: "iot:UpdateCertificate", resource: cert, source: `${ROT}:333` },
+        { action: "iot:UpdateCertificate", resource: cert, source: `${ROT}:334` },
         {
             // SAR (iam-data iot.json): DetachThingPrincipal is authorized on `cert`, condition key iot:thingArn.
-            action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": thing }, source: `${ROT}:342`,
+            action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": thing }, source: `${ROT}:343`,
         },
         {
             // Whether AWS fills iot:thingArn on DetachThingPrincipal is documented nowhere: without it the detach must
             // still be allowed (a denied detach once wedged a vehicle's rotation: issue 26).
-            action: "iot:DetachThingPrincipal", resource: cert, source: `${ROT}:342 (iot:thingArn absent)`,
+            action: "iot:DetachThingPrincipal", resource: cert, source: `${ROT}:343 (iot:thingArn absent)`,
         },
         { action: "dynamodb:UpdateItem", resource: table, source: `${ROT}:266 (claiming what it retires)` },
         { action: "dynamodb:DeleteItem", resource: table, source: `${ROT}:313` },
         // ListAuditTasks and DescribeAuditTask have no resource types in the SAR: the request's resource is *.
-        { action: "iot:ListAuditTasks", resource: "*", source: `${ROT}:370` },
-        { action: "iot:DescribeAuditTask", resource: "*", source: `${ROT}:376` },
-        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "FMS/IoT/${NamePrefix}" }, source: `${ROT}:381` },
+        { action: "iot:ListAuditTasks", resource: "*", source: `${ROT}:371` },
+        { action: "iot:DescribeAuditTask", resource: "*", source: `${ROT}:377` },
+        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "FMS/IoT/${NamePrefix}" }, source: `${ROT}:382` },
     ],
     mustDeny: [
         otherFunctionLogs(),
         {
             action: "iot:DetachThingPrincipal", resource: cert, context: { "iot:thingArn": "arn:${Partition}:iot:${Region}:${Account}:thing/fms-other-vehicle-1" },
-            why: "detaching certificates from other stacks' Things (when AWS names the Thing)", source: `${ROT}:342`,
+            why: "detaching certificates from other stacks' Things (when AWS names the Thing)", source: `${ROT}:343`,
         },
         { action: "dynamodb:DeleteItem", resource: "arn:${Partition}:dynamodb:${Region}:${Account}:table/${registryTableName}", when: { registryTableName: true }, why: "the provisioning registry", source: `${ROT}:313` },
-        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "AWS/IoT" }, why: "another metric namespace", source: `${ROT}:381` },
+        { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "AWS/IoT" }, why: "another metric namespace", source: `${ROT}:382` },
         { action: "iot:DeleteCertificate", resource: cert, why: "the sweep deactivates and detaches, never deletes", source: ROT },
     ],
 };

@@ -6,6 +6,7 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { configFromEnv, createHandler } from "../../components/provisioning/lambda/provisioningHook";
+import { timeClientCalls } from "./clientTiming";
 
 export type ToChild =
     | { type: "init"; env: Record<string, string>; endpoint: string; registryTimeoutMs: number; keepLogs: boolean }
@@ -19,21 +20,15 @@ export type FromChild =
 
 const send = (m: FromChild) => process.send!(m);
 let handler: ((event: unknown) => Promise<unknown>) | undefined;
-let dynamoMs: number[] = [];
+const dynamoMs: number[] = [];
 let nextIot = 0;
 const pendingIot = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
 process.on("message", (m: ToChild) => {
     if (m.type === "init") {
         const dynamo = new DynamoDBClient({ endpoint: m.endpoint, region: "ap-northeast-2", credentials: { accessKeyId: "test", secretAccessKey: "test" } });
-        dynamo.middlewareStack.add((next) => async (args) => {
-            const t = process.hrtime.bigint();
-            try {
-                return await next(args);
-            } finally {
-                dynamoMs.push(Number(process.hrtime.bigint() - t) / 1e6);
-            }
-        }, { step: "initialize", name: "hookChildTiming" });
+        // Every call's time; each answer carries those recorded since the last one (invocations overlap: the parent sums them).
+        timeClientCalls(dynamo, dynamoMs, "hookChildTiming");
         const iot = {
             send: (command: { constructor: { name: string }; input: unknown }) => new Promise((resolve, reject) => {
                 const id = nextIot++;
@@ -48,10 +43,9 @@ process.on("message", (m: ToChild) => {
         send({ type: "ready" });
     } else if (m.type === "invoke") {
         const t = process.hrtime.bigint();
-        dynamoMs = [];
         handler!(m.event).then(
-            (result) => send({ type: "result", id: m.id, result, ms: Number(process.hrtime.bigint() - t) / 1e6, dynamoMs }),
-            (err: Error) => send({ type: "result", id: m.id, error: err.message, ms: Number(process.hrtime.bigint() - t) / 1e6, dynamoMs }),
+            (result) => send({ type: "result", id: m.id, result, ms: Number(process.hrtime.bigint() - t) / 1e6, dynamoMs: dynamoMs.splice(0) }),
+            (err: Error) => send({ type: "result", id: m.id, error: err.message, ms: Number(process.hrtime.bigint() - t) / 1e6, dynamoMs: dynamoMs.splice(0) }),
         );
     } else if (m.type === "iotResult") {
         const p = pendingIot.get(m.id)!;

@@ -324,7 +324,8 @@ async function retireItem(item: Record<string, any>, now: string, config: Rotati
 /**
  * Deactivates a claimed certificate and detaches it. Only once AWS's answer is seen does it leave the deactivating set
  * (a write conditioned on the item still listing it, so an item a quarantine or re-arm dropped is never re-created);
- * a failure leaves it listed, and the next sweep tries again (UpdateCertificate to INACTIVE is idempotent).
+ * a failure leaves it listed, and the next sweep tries again (AWS IoT API reference, UpdateCertificate: "This operation is
+ * idempotent", https://docs.aws.amazon.com/iot/latest/apireference/API_UpdateCertificate.html).
  */
 async function deactivateClaimed(arn: string, thingName: string, update: (input: any) => Promise<unknown>, lost: (err: unknown) => void, deps: RotationDeps, result: SweepResult): Promise<void> {
     const certificateId = certificateIdOf(arn);
